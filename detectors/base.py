@@ -1,0 +1,54 @@
+"""What a detector is: metadata, declared windows, a pure evaluate(), and inline examples."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from monitor.events import Event
+from monitor.findings import Finding, Severity
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """A sliding window of events grouped by one Event attribute, kept in Redis."""
+
+    name: str
+    group_by: str
+    span: timedelta
+    admits: Callable[[Event], bool]
+    # Newest members kept per group: bounds memory whatever the rate (counts saturate here).
+    cap: int = 1000
+
+
+class History(Protocol):
+    """What detectors may ask about the past: the events of a window at a moment."""
+
+    def count(self, window: Window, group: str, at: datetime) -> int: ...
+
+    def members(self, window: Window, group: str, at: datetime) -> Sequence[Mapping[str, Any]]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    """An event sequence and whether the detector must fire on its last event."""
+
+    name: str
+    events: tuple[Event, ...]
+    fires: bool
+
+
+class Detector(Protocol):
+    id: str
+    family: str
+    title: str
+    severity: Severity
+    mitre: str
+    runbook: str
+    windows: tuple[Window, ...]
+
+    def evaluate(self, event: Event, history: History) -> Finding | None: ...
+
+    def examples(self) -> tuple[Example, ...]: ...

@@ -1,0 +1,51 @@
+"""Run every detector over a batch of events; one detector's exception never stops the rest."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Sequence
+
+from redis.asyncio import Redis
+
+from detectors.base import Detector
+from detectors.history import RedisHistory
+from monitor.events import Event
+from monitor.findings import Finding
+from monitor.store.keys import Keys
+
+log = logging.getLogger(__name__)
+
+
+class Detection:
+    def __init__(
+        self, redis: Redis, keys: Keys, detectors: Sequence[Detector], isolate: bool = True
+    ) -> None:
+        self.redis = redis
+        self.keys = keys
+        self.detectors = tuple(detectors)
+        self.windows = tuple(w for detector in self.detectors for w in detector.windows)
+        # Tests turn isolation off so that a detector's bug fails the test that meets it.
+        self.isolate = isolate
+        self.errors: Counter[str] = Counter()
+
+    async def process(self, events: Sequence[Event]) -> list[Finding]:
+        """Findings of every detector for every event, in event order."""
+        if not events:
+            return []
+        ordered = sorted(events, key=lambda event: event.timestamp)
+        history = await RedisHistory.load(self.redis, self.keys, self.windows, ordered)
+        findings: list[Finding] = []
+        for event in ordered:
+            for detector in self.detectors:
+                try:
+                    finding = detector.evaluate(event, history)
+                except Exception:
+                    if not self.isolate:
+                        raise
+                    self.errors[detector.id] += 1
+                    log.exception("detector %s failed on event %s", detector.id, event.id)
+                    continue
+                if finding is not None:
+                    findings.append(finding)
+        return findings

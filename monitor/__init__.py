@@ -1,0 +1,1 @@
+"""Vigil's service core: settings, Redis, sources, parsers, events, pipeline, incidents, CLI."""

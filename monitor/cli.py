@@ -1,0 +1,165 @@
+"""The `vigil` command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from monitor import status as status_view
+from monitor.findings import Severity
+from monitor.incidents import Incident, Status, TransitionRefused
+from monitor.scan import scan
+from monitor.service import Role, Vigil, open_vigil, run, stop_on_signals
+from monitor.settings import ConfigError, Settings, load_settings
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="vigil", description=__doc__)
+    parser.add_argument("--config", type=Path, help="YAML file merged over the defaults")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at debug level")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run_cmd = commands.add_parser("run", help="watch the sources and raise incidents")
+    run_cmd.add_argument("--role", type=Role, choices=list(Role), default=Role.ALL)
+
+    parse_cmd = commands.add_parser("parse", help="print the events parsed from files")
+    parse_cmd.add_argument("--format", choices=["sshd", "nginx", "apache", "ecs"])
+    parse_cmd.add_argument("files", nargs="+")
+    parse_cmd.add_argument("--json", action="store_true", help="one ECS JSON object a line")
+
+    scan_cmd = commands.add_parser("scan", help="detect over files from start to end")
+    scan_cmd.add_argument("--format", choices=["sshd", "nginx", "apache", "ecs"])
+    scan_cmd.add_argument("files", nargs="+")
+    scan_cmd.add_argument("--json", action="store_true", help="one incident JSON a line")
+
+    incidents = commands.add_parser("incidents", help="list, show, acknowledge, resolve")
+    actions = incidents.add_subparsers(dest="action", required=True)
+    listing = actions.add_parser("list")
+    listing.add_argument("--status", type=Status, choices=list(Status))
+    listing.add_argument("--severity", type=Severity, choices=list(Severity))
+    listing.add_argument("--limit", type=int, default=50)
+    listing.add_argument("--json", action="store_true")
+    show = actions.add_parser("show")
+    show.add_argument("id")
+    show.add_argument("--json", action="store_true")
+    for name in ("ack", "resolve"):
+        move = actions.add_parser(name)
+        move.add_argument("id")
+        move.add_argument("--by", default=getpass.getuser())
+        move.add_argument("--note", default="")
+
+    status = commands.add_parser("status", help="sources, offsets, lag, dead letters, Redis")
+    status.add_argument("--json", action="store_true")
+
+    commands.add_parser("demo", help="run Vigil on a simulated attack and show the incidents")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if args.command == "parse":
+        from monitor.parse_command import parse_files
+
+        return parse_files(args.files, args.format, args.json)
+    try:
+        settings = load_settings(args.config, dict(__import__("os").environ))
+    except ConfigError as error:
+        print(f"vigil: configuration error\n{error}", file=sys.stderr)
+        return 2
+    if args.command == "demo":
+        from monitor.demo import demo
+
+        return asyncio.run(demo(settings))
+    try:
+        return asyncio.run(dispatch(args, settings))
+    except KeyboardInterrupt:
+        return 130
+
+
+async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    async with open_vigil(settings) as vigil:
+        if args.command == "run":
+            return await run_command(vigil, args.role)
+        if args.command == "scan":
+            return await scan_command(vigil, args)
+        if args.command == "status":
+            return await status_view.show(vigil, args.json)
+        return await incidents_command(vigil, args)
+
+
+async def run_command(vigil: Vigil, role: Role) -> int:
+    stop = asyncio.Event()
+    stop_on_signals(stop)
+    print(f"vigil: running ({role}); Ctrl-C stops", file=sys.stderr)
+
+    async def announce(incident: Incident, state: str) -> None:
+        if state in ("created", "escalated"):
+            print(incident_line(incident, state), flush=True)
+
+    await run(vigil, role, stop, announce)
+    return 0
+
+
+async def scan_command(vigil: Vigil, args: argparse.Namespace) -> int:
+    try:
+        report = await scan(
+            args.files, args.format, vigil.settings.ingest.timezone, vigil.detection(), vigil.store
+        )
+    except (OSError, ValueError) as error:
+        print(f"vigil: {error}", file=sys.stderr)
+        return 1
+    for incident in report.incidents:
+        print(incident.to_json() if args.json else incident_line(incident))
+    print(
+        f"vigil: {report.lines} lines, {report.events} events, {report.malformed} malformed, "
+        f"{len(report.incidents)} incidents",
+        file=sys.stderr,
+    )
+    return 0
+
+
+async def incidents_command(vigil: Vigil, args: argparse.Namespace) -> int:
+    store = vigil.store
+    if args.action == "list":
+        found = await store.list(args.status, args.severity, args.limit)
+        for incident in found:
+            print(incident.to_json() if args.json else incident_line(incident))
+        return 0
+    if args.action == "show":
+        incident = await store.get(args.id)
+        if incident is None:
+            print(f"vigil: no incident {args.id}", file=sys.stderr)
+            return 1
+        print(json.dumps(incident.to_dict(), indent=None if args.json else 2, ensure_ascii=False))
+        return 0
+    try:
+        move = store.acknowledge if args.action == "ack" else store.resolve
+        incident = await move(args.id, args.by, args.note)
+    except TransitionRefused as error:
+        print(f"vigil: {error}", file=sys.stderr)
+        return 1
+    print(incident_line(incident))
+    return 0
+
+
+def incident_line(incident: Incident, state: str | None = None) -> str:
+    prefix = f"[{state}] " if state else ""
+    return (
+        f"{prefix}{incident.id}  {incident.severity.upper():8} {incident.status:12} "
+        f"{incident.title}  ({incident.event_count} events, {incident.first_seen} .. "
+        f"{incident.last_seen})"
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

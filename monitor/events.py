@@ -1,0 +1,164 @@
+"""The normalized event every parser produces and every detector reads (ECS names on the wire)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+
+class Outcome(StrEnum):
+    SUCCESS = "success"
+    FAILURE = "failure"
+    UNKNOWN = "unknown"
+
+
+# Event attribute -> dotted ECS name. Everything else an input carries travels in `extra`.
+ECS_FIELDS: dict[str, str] = {
+    "action": "event.action",
+    "category": "event.category",
+    "outcome": "event.outcome",
+    "dataset": "event.dataset",
+    "user": "user.name",
+    "target_user": "user.target.name",
+    "source_ip": "source.ip",
+    "source_port": "source.port",
+    "user_agent": "user_agent.original",
+    "url_path": "url.path",
+    "http_method": "http.request.method",
+    "status_code": "http.response.status_code",
+    "session_id": "labels.session_id",
+    "customer_id": "labels.customer_id",
+    "file_path": "log.file.path",
+    "offset": "log.offset",
+}
+ATTRIBUTE_OF: dict[str, str] = {dotted: attribute for attribute, dotted in ECS_FIELDS.items()}
+INT_ATTRIBUTES = frozenset({"source_port", "status_code", "offset"})
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One thing that happened, as read from a log line, in one vocabulary."""
+
+    timestamp: datetime
+    action: str
+    outcome: Outcome = Outcome.UNKNOWN
+    category: str | None = None
+    dataset: str | None = None
+    user: str | None = None
+    target_user: str | None = None
+    source_ip: str | None = None
+    source_port: int | None = None
+    user_agent: str | None = None
+    url_path: str | None = None
+    http_method: str | None = None
+    status_code: int | None = None
+    session_id: str | None = None
+    customer_id: str | None = None
+    file_path: str | None = None
+    offset: int | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        """Stable identity of the line this event came from (file and offset, else time)."""
+        if self.file_path is not None and self.offset is not None:
+            return f"{self.file_path}:{self.offset}"
+        return f"{self.timestamp.isoformat()}:{self.action}:{self.source_ip}:{self.user}"
+
+    @property
+    def epoch_ms(self) -> int:
+        return int(self.timestamp.timestamp() * 1000)
+
+    def flat(self) -> dict[str, Any]:
+        """Dotted ECS names to values, empty fields left out."""
+        flat: dict[str, Any] = {"@timestamp": format_time(self.timestamp)}
+        for attribute, dotted in ECS_FIELDS.items():
+            value = getattr(self, attribute)
+            if value is not None:
+                flat[dotted] = str(value) if attribute == "outcome" else value
+        flat.update(self.extra)
+        return flat
+
+    def to_ecs(self) -> dict[str, Any]:
+        """Nested ECS document, the public JSON shape of an event."""
+        return nest(self.flat())
+
+    def to_json(self) -> str:
+        return json.dumps(self.flat(), ensure_ascii=False, separators=(",", ":"))
+
+    def reference(self) -> dict[str, Any]:
+        """The short form an incident keeps as evidence: where to find the line, and its gist."""
+        ref: dict[str, Any] = {"id": self.id, "@timestamp": format_time(self.timestamp)}
+        for attribute in ("action", "outcome", "user", "source_ip", "session_id", "customer_id"):
+            value = getattr(self, attribute)
+            if value is not None:
+                ref[ECS_FIELDS[attribute]] = str(value)
+        return ref
+
+
+def event_from_flat(flat: Mapping[str, Any]) -> Event:
+    """Rebuild an event from dotted ECS names (the stream form, or a flattened ECS line)."""
+    known: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
+    for dotted, value in flat.items():
+        attribute = ATTRIBUTE_OF.get(dotted)
+        if attribute is None:
+            if dotted != "@timestamp":
+                extra[dotted] = value
+        elif value is not None:
+            known[attribute] = int(value) if attribute in INT_ATTRIBUTES else value
+    return Event(
+        timestamp=parse_time(str(flat["@timestamp"])),
+        action=str(known.pop("action", "unknown")),
+        outcome=Outcome(known.pop("outcome", "unknown")),
+        extra=extra,
+        **{name: value if name in INT_ATTRIBUTES else str(value) for name, value in known.items()},
+    )
+
+
+def event_from_json(text: str | bytes) -> Event:
+    return event_from_flat(json.loads(text))
+
+
+def format_time(moment: datetime) -> str:
+    """ISO 8601 in UTC with milliseconds and a Z, as ECS writes `@timestamp`."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def parse_time(text: str) -> datetime:
+    """ISO 8601 to an aware UTC datetime; a time without zone is taken as UTC."""
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def nest(flat: Mapping[str, Any]) -> dict[str, Any]:
+    """{"a.b": 1} -> {"a": {"b": 1}}; `@timestamp` and undotted keys stay at the top."""
+    nested: dict[str, Any] = {}
+    for dotted, value in flat.items():
+        parts = dotted.split(".")
+        node = nested
+        for part in parts[:-1]:
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):  # a scalar and an object share a name: keep both
+                child = node[part] = {"value": child}
+            node = child
+        node[parts[-1]] = value
+    return nested
+
+
+def flatten(document: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """{"a": {"b": 1}} -> {"a.b": 1}; already dotted keys pass through."""
+    flat: dict[str, Any] = {}
+    for key, value in document.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            flat.update(flatten(value, f"{name}."))
+        else:
+            flat[name] = value
+    return flat

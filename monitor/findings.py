@@ -1,0 +1,54 @@
+"""What a detector hands on: one observation about one entity, not yet an incident."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class Severity(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        return SEVERITY_RANK[self]
+
+
+SEVERITY_RANK = {Severity.LOW: 1, Severity.MEDIUM: 2, Severity.HIGH: 3, Severity.CRITICAL: 4}
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A detector's verdict on one group key (an IP, a user, a session) at one moment."""
+
+    detector: str
+    family: str
+    severity: Severity
+    title: str
+    key: str
+    entities: Mapping[str, str]
+    first_seen: datetime
+    last_seen: datetime
+    evidence: tuple[Mapping[str, Any], ...]
+    event_count: int = 1
+    affected_customers: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def fingerprint(self) -> str:
+        """Findings with one fingerprint merge into one incident (detector + entity)."""
+        return f"{self.detector}|{self.key}"
+
+    @property
+    def id(self) -> str:
+        """Same evidence, same id: a finding replayed after a crash is applied once."""
+        digest = hashlib.blake2b(self.fingerprint.encode(), digest_size=12)
+        for reference in self.evidence:
+            digest.update(str(reference.get("id")).encode())
+        return digest.hexdigest()

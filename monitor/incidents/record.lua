@@ -1,0 +1,74 @@
+-- Create or merge an incident from one finding, atomically and idempotently.
+-- KEYS[1]: the fingerprint key (hash: n = current generation). Every other key
+-- touched shares its hash tag, so the script stays in one cluster slot.
+local fp = KEYS[1]
+local tag, finding_id = ARGV[1], ARGV[2]
+local first_ms, first_iso = tonumber(ARGV[3]), ARGV[4]
+local last_ms, last_iso = tonumber(ARGV[5]), ARGV[6]
+local suppression_ms = tonumber(ARGV[7])
+local severity, rank = ARGV[8], tonumber(ARGV[9])
+local count = tonumber(ARGV[10])
+local evidence_limit = tonumber(ARGV[15])
+local now_iso, applied_ttl = ARGV[16], tonumber(ARGV[17])
+local evidence_n = tonumber(ARGV[18])
+local base = ARGV[19]
+
+local applied = fp .. ':applied'
+local n = tonumber(redis.call('HGET', fp, 'n') or '0')
+if redis.call('SADD', applied, finding_id) == 0 then
+  local key = base .. n
+  return {tag .. '-' .. n, 'duplicate', redis.call('HGET', key, 'severity') or severity}
+end
+redis.call('PEXPIRE', applied, applied_ttl)
+
+local key = base .. n
+local merge = false
+if n > 0 then
+  local status = redis.call('HGET', key, 'status')
+  local seen = tonumber(redis.call('HGET', key, 'last_seen_ms') or '0')
+  merge = status ~= false and status ~= 'resolved' and first_ms - seen <= suppression_ms
+end
+
+local state
+if merge then
+  state = 'updated'
+  redis.call('HINCRBY', key, 'event_count', count)
+  if first_ms < tonumber(redis.call('HGET', key, 'first_seen_ms')) then
+    redis.call('HSET', key, 'first_seen_ms', first_ms, 'first_seen', first_iso)
+  end
+  if last_ms > tonumber(redis.call('HGET', key, 'last_seen_ms')) then
+    redis.call('HSET', key, 'last_seen_ms', last_ms, 'last_seen', last_iso)
+  end
+  if rank > tonumber(redis.call('HGET', key, 'severity_rank')) then
+    state = 'escalated'
+    redis.call('HSET', key, 'severity', severity, 'severity_rank', rank, 'title', ARGV[13])
+    redis.call('RPUSH', key .. ':timeline', cjson.encode({
+      at = now_iso, by = 'vigil', action = 'severity-raised', severity = severity}))
+  end
+else
+  state = 'created'
+  n = n + 1
+  key = base .. n
+  redis.call('HSET', fp, 'n', n)
+  redis.call('HSET', key, 'id', tag .. '-' .. n, 'detector', ARGV[11], 'family', ARGV[12],
+    'title', ARGV[13], 'entities', ARGV[14], 'severity', severity, 'severity_rank', rank,
+    'status', 'open', 'first_seen', first_iso, 'first_seen_ms', first_ms,
+    'last_seen', last_iso, 'last_seen_ms', last_ms, 'event_count', count, 'created_at', now_iso)
+  redis.call('RPUSH', key .. ':timeline', cjson.encode({
+    at = now_iso, by = 'vigil', action = 'created', severity = severity}))
+end
+
+-- Evidence: the first `evidence_limit` distinct event references; the count goes on.
+local kept = redis.call('LLEN', key .. ':evidence')
+for i = 0, evidence_n - 1 do
+  if kept >= evidence_limit then break end
+  local ref_id, ref_json = ARGV[20 + 2 * i], ARGV[21 + 2 * i]
+  if redis.call('SADD', key .. ':evidence_ids', ref_id) == 1 then
+    redis.call('RPUSH', key .. ':evidence', ref_json)
+    kept = kept + 1
+  end
+end
+for i = 20 + 2 * evidence_n, #ARGV do
+  redis.call('SADD', key .. ':customers', ARGV[i])
+end
+return {tag .. '-' .. n, state, redis.call('HGET', key, 'severity')}

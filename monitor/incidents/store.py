@@ -1,0 +1,209 @@
+"""Incidents in Redis: create or merge findings by fingerprint, list, acknowledge, resolve."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from importlib import resources
+
+from redis.asyncio import Redis
+
+from monitor.events import format_time
+from monitor.findings import Finding, Severity
+from monitor.incidents.model import Incident, Status, incident_from_redis
+from monitor.settings import IncidentSettings
+from monitor.store.keys import Keys, fingerprint_tag
+
+Clock = Callable[[], datetime]
+
+# Which statuses each move may start from.
+ALLOWED_FROM = {
+    Status.ACKNOWLEDGED: (Status.OPEN,),
+    Status.RESOLVED: (Status.OPEN, Status.ACKNOWLEDGED),
+}
+
+
+def wall_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """What happened to one incident: created, updated, escalated, acknowledged, resolved."""
+
+    incident_id: str
+    state: str
+    severity: Severity
+
+
+class TransitionRefused(Exception):
+    """The incident is missing or already past that status."""
+
+
+class IncidentStore:
+    def __init__(
+        self, redis: Redis, keys: Keys, settings: IncidentSettings, clock: Clock = wall_clock
+    ) -> None:
+        self.redis = redis
+        self.keys = keys
+        self.settings = settings
+        self.clock = clock
+        lua = resources.files("monitor.incidents")
+        self._record = redis.register_script(lua.joinpath("record.lua").read_text())
+        self._transition = redis.register_script(lua.joinpath("transition.lua").read_text())
+
+    async def record(self, findings: Iterable[Finding]) -> list[Change]:
+        """Store findings (merged per fingerprint) in one round trip, then index them in another."""
+        merged = merge_by_fingerprint(findings)
+        if not merged:
+            return []
+        now = format_time(self.clock())
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for finding in merged:
+                tag = fingerprint_tag(finding.fingerprint)
+                await self._record(
+                    keys=[self.keys.fingerprint(tag)],
+                    args=self.record_args(finding, tag, now),
+                    client=pipe,
+                )
+            replies = await pipe.execute()
+        changes = [Change(r[0].decode(), r[1].decode(), Severity(r[2].decode())) for r in replies]
+        changes = [change for change in changes if change.state != "duplicate"]
+        await self.index(changes, merged)
+        return changes
+
+    def record_args(self, finding: Finding, tag: str, now: str) -> list[str | int]:
+        suppression_ms = int(self.settings.suppression_window.total_seconds() * 1000)
+        args: list[str | int] = [
+            tag,
+            finding.id,
+            epoch_ms(finding.first_seen),
+            format_time(finding.first_seen),
+            epoch_ms(finding.last_seen),
+            format_time(finding.last_seen),
+            suppression_ms,
+            str(finding.severity),
+            finding.severity.rank,
+            finding.event_count,
+            finding.detector,
+            finding.family,
+            finding.title,
+            json.dumps(dict(finding.entities), ensure_ascii=False),
+            self.settings.evidence_limit,
+            now,
+            2 * suppression_ms + 86_400_000,
+            len(finding.evidence),
+            self.keys.incident_base(tag),
+        ]
+        for reference in finding.evidence:
+            args += [str(reference["id"]), json.dumps(reference, ensure_ascii=False)]
+        args += sorted(finding.affected_customers)
+        return args
+
+    async def index(self, changes: Sequence[Change], findings: Sequence[Finding]) -> None:
+        first_seen = {fingerprint_tag(f.fingerprint): epoch_ms(f.first_seen) for f in findings}
+        index = self.keys.incident_index
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for change in changes:
+                score = first_seen[change.incident_id.rpartition("-")[0]]
+                if change.state == "created":
+                    pipe.zadd(index("all"), {change.incident_id: score})
+                    pipe.zadd(index(f"status:{Status.OPEN}"), {change.incident_id: score})
+                if change.state in ("created", "escalated"):
+                    for severity in Severity:
+                        pipe.zrem(index(f"severity:{severity}"), change.incident_id)
+                    pipe.zadd(index(f"severity:{change.severity}"), {change.incident_id: score})
+                self.announce(pipe, change)
+            await pipe.execute()
+
+    def announce(self, pipe: Redis, change: Change) -> None:
+        """Append to the change stream that live consumers (printer, dashboard, alerts) read."""
+        pipe.xadd(
+            self.keys.incident_changes,
+            {"id": change.incident_id, "state": change.state, "severity": str(change.severity)},
+            maxlen=self.settings.changes_maxlen,
+            approximate=True,
+        )
+
+    async def get(self, incident_id: str) -> Incident | None:
+        key = self.keys.incident(incident_id)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hgetall(key)
+            pipe.lrange(f"{key}:evidence", 0, -1)
+            pipe.lrange(f"{key}:timeline", 0, -1)
+            pipe.smembers(f"{key}:customers")
+            fields, evidence, timeline, customers = await pipe.execute()
+        if not fields:
+            return None
+        return incident_from_redis(fields, evidence, timeline, customers)
+
+    async def list(
+        self, status: Status | None = None, severity: Severity | None = None, limit: int = 50
+    ) -> list[Incident]:
+        """Newest first, filtered by status and severity."""
+        index = self.keys.incident_index
+        name = f"status:{status}" if status else f"severity:{severity}" if severity else "all"
+        ids = [raw.decode() for raw in await self.redis.zrevrange(index(name), 0, -1)]
+        if status and severity:
+            wanted = {
+                raw.decode()
+                for raw in await self.redis.zrange(index(f"severity:{severity}"), 0, -1)
+            }
+            ids = [incident_id for incident_id in ids if incident_id in wanted]
+        found = [await self.get(incident_id) for incident_id in ids[:limit]]
+        return [incident for incident in found if incident is not None]
+
+    async def acknowledge(self, incident_id: str, by: str, note: str = "") -> Incident:
+        return await self.move(incident_id, Status.ACKNOWLEDGED, by, note)
+
+    async def resolve(self, incident_id: str, by: str, note: str = "") -> Incident:
+        return await self.move(incident_id, Status.RESOLVED, by, note)
+
+    async def move(self, incident_id: str, status: Status, by: str, note: str) -> Incident:
+        allowed = ",".join(ALLOWED_FROM[status])
+        outcome, old = await self._transition(
+            keys=[self.keys.incident(incident_id)],
+            args=[str(status), by, format_time(self.clock()), note, allowed],
+        )
+        if outcome == b"missing":
+            raise TransitionRefused(f"no incident {incident_id}")
+        if outcome == b"refused":
+            raise TransitionRefused(f"incident {incident_id} is {old.decode()}, cannot be {status}")
+        incident = await self.get(incident_id)
+        if incident is None:
+            raise TransitionRefused(f"no incident {incident_id}")
+        score = await self.redis.zscore(self.keys.incident_index("all"), incident_id) or 0
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.zrem(self.keys.incident_index(f"status:{old.decode()}"), incident_id)
+            pipe.zadd(self.keys.incident_index(f"status:{status}"), {incident_id: score})
+            self.announce(pipe, Change(incident_id, str(status), incident.severity))
+            await pipe.execute()
+        return incident
+
+
+def merge_by_fingerprint(findings: Iterable[Finding]) -> list[Finding]:
+    """One finding per fingerprint: counts summed, evidence joined, the highest severity kept."""
+    merged: dict[str, Finding] = {}
+    for finding in findings:
+        seen = merged.get(finding.fingerprint)
+        merged[finding.fingerprint] = finding if seen is None else combine(seen, finding)
+    return list(merged.values())
+
+
+def combine(a: Finding, b: Finding) -> Finding:
+    known = {reference["id"] for reference in a.evidence}
+    louder = b if b.severity.rank > a.severity.rank else a
+    return replace(
+        louder,
+        first_seen=min(a.first_seen, b.first_seen),
+        last_seen=max(a.last_seen, b.last_seen),
+        evidence=a.evidence + tuple(r for r in b.evidence if r["id"] not in known),
+        event_count=a.event_count + b.event_count,
+        affected_customers=a.affected_customers | b.affected_customers,
+    )
+
+
+def epoch_ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)

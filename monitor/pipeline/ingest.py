@@ -1,0 +1,162 @@
+"""Ingest: tail the sources, parse, and write events with their checkpoints in one transaction."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections import Counter
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from monitor.parsers import FORMATS, Format, LineContext, Malformed, detect_format
+from monitor.parsers.batch import Parsed, parse_lines
+from monitor.settings import Settings, SourceSettings
+from monitor.sources.follower import Follower
+from monitor.sources.tailer import Book, Read, Tailer
+from monitor.store.keys import Keys
+
+log = logging.getLogger(__name__)
+
+DEAD_LETTER_LINE_CHARS = 4096
+RETRY_SECONDS = 1.0
+
+
+class Ingest:
+    """Reads every configured source and commits what it read, exactly once, to Redis."""
+
+    def __init__(self, redis: Redis, keys: Keys, settings: Settings) -> None:
+        self.redis = redis
+        self.keys = keys
+        self.settings = settings
+        self.tailers: list[Tailer] = []
+        self.formats: dict[str, Format | None] = {}
+        self.counts: Counter[str] = Counter()
+
+    async def start(self) -> None:
+        book = Book.from_redis(await self.redis.hgetall(self.keys.checkpoints))
+        limit = self.settings.ingest.max_line_bytes
+        self.tailers = [Tailer(source, book, limit) for source in self.settings.sources]
+
+    async def run(self, stop: asyncio.Event, wake: asyncio.Event) -> None:
+        """Until `stop`: read all that is there, then wait for a watchdog notice or the poll."""
+        await self.start()
+        poll = self.settings.ingest.poll_interval.total_seconds()
+        while not stop.is_set():
+            try:
+                while await self.step() and not stop.is_set():
+                    pass
+            except (RedisError, OSError) as error:
+                log.warning("ingest paused, Redis unavailable: %s", type(error).__name__)
+                await asyncio.sleep(RETRY_SECONDS)
+                continue
+            wake.clear()
+            waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())]
+            await asyncio.wait(waiters, timeout=poll, return_when=asyncio.FIRST_COMPLETED)
+            for waiter in waiters:
+                waiter.cancel()
+
+    async def step(self) -> int:
+        """One batch: discover files, read up to batch_lines, commit. Returns the lines read."""
+        budget = self.settings.ingest.batch_lines
+        reads: list[tuple[Tailer, Read]] = []
+        for tailer in self.tailers:
+            tailer.discover()
+            for read in tailer.read(budget):
+                reads.append((tailer, read))
+                budget -= len(read.lines)
+        released = [(t, c) for t in self.tailers for c in t.released]
+        if not reads and not released:
+            return 0
+        await self.commit(reads)
+        return sum(len(read.lines) for _, read in reads)
+
+    async def commit(self, reads: list[tuple[Tailer, Read]]) -> None:
+        """Events, dead letters, counters and checkpoints: all of them or none (MULTI/EXEC)."""
+        keys, ingest = self.keys, self.settings.ingest
+        async with self.redis.pipeline(transaction=True) as tx:
+            for tailer, read in reads:
+                parsed = self.parse(tailer.source, read)
+                for event in parsed.events:
+                    tx.xadd(
+                        keys.events,
+                        {"e": event.to_json()},
+                        maxlen=ingest.stream_maxlen,
+                        approximate=True,
+                    )
+                for dead in parsed.dead:
+                    tx.xadd(
+                        keys.dead_letters,
+                        {
+                            "path": dead.path,
+                            "offset": dead.offset,
+                            "reason": dead.reason,
+                            "line": dead.line[:DEAD_LETTER_LINE_CHARS],
+                        },
+                        maxlen=ingest.dead_letter_maxlen,
+                        approximate=True,
+                    )
+                self.count(tx, read.follower.path, len(read.lines), parsed)
+                checkpoint = read.follower.checkpoint(read.end)
+                tx.hset(
+                    keys.checkpoints,
+                    mapping={
+                        f"file:{checkpoint.identity.key}": checkpoint.to_json(),
+                        f"path:{checkpoint.path}": checkpoint.identity.key,
+                    },
+                )
+            for tailer in self.tailers:
+                for gone in tailer.released:
+                    tx.hdel(keys.checkpoints, f"file:{gone.identity.key}")
+            await tx.execute()
+        for tailer, read in reads:
+            read.follower.offset = read.end
+            checkpoint = read.follower.checkpoint()
+            tailer.book.files[checkpoint.identity.key] = checkpoint
+            tailer.book.paths[checkpoint.path] = checkpoint.identity.key
+        for tailer in self.tailers:
+            for gone in tailer.released:
+                tailer.book.files.pop(gone.identity.key, None)
+            tailer.released.clear()
+
+    def count(self, tx: Redis, path: str, lines: int, parsed: Parsed) -> None:
+        stats = self.keys.source_stats
+        for name, value in (
+            ("lines", lines),
+            ("events", len(parsed.events)),
+            ("malformed", len(parsed.dead)),
+            ("ignored", parsed.ignored),
+        ):
+            if value:
+                tx.hincrby(stats, f"{path}|{name}", value)
+                self.counts[name] += value
+
+    def parse(self, source: SourceSettings, read: Read) -> Parsed:
+        form = self.format_of(source, read.follower)
+        context = line_context(source, read.follower, self.settings.ingest.timezone)
+        return parse_lines(form or UNKNOWN, context, read.lines)
+
+    def format_of(self, source: SourceSettings, follower: Follower) -> Format | None:
+        """The configured format, or the one the file's first lines show (asked once per file)."""
+        if source.format != "auto":
+            return FORMATS[source.format]
+        key = follower.identity.key
+        if self.formats.get(key) is None:
+            head = os.pread(follower.fd, 16384, 0).decode("utf-8", "replace").splitlines()
+            self.formats[key] = detect_format(head)
+        return self.formats[key]
+
+
+def refuse(line: str, offset: int, context: LineContext) -> None:
+    raise Malformed("the file's format was not recognised; set `format` for this source")
+
+
+UNKNOWN = Format("unknown", lambda line: False, refuse)
+
+
+def line_context(source: SourceSettings, follower: Follower, default_zone: str) -> LineContext:
+    mtime = datetime.fromtimestamp(os.fstat(follower.fd).st_mtime, UTC)
+    return LineContext(follower.path, ZoneInfo(source.timezone or default_zone), mtime)

@@ -1,0 +1,144 @@
+"""Detect: a consumer-group worker that turns stream events into incidents, then acknowledges."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from collections.abc import Sequence
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError, ResponseError
+
+from detectors.engine import Detection
+from monitor.events import Event, event_from_json
+from monitor.incidents import Change, IncidentStore
+from monitor.settings import WorkerSettings
+from monitor.store.keys import Keys
+
+log = logging.getLogger(__name__)
+
+GROUP = "detect"
+RETRY_SECONDS = 1.0
+Entry = tuple[bytes, dict[bytes, bytes]]
+
+
+def consumer_name() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+class Worker:
+    """Reads new entries (and those a dead worker left pending) and acknowledges after storing."""
+
+    def __init__(
+        self,
+        redis: Redis,
+        keys: Keys,
+        settings: WorkerSettings,
+        detection: Detection,
+        store: IncidentStore,
+        name: str | None = None,
+    ) -> None:
+        self.redis = redis
+        self.keys = keys
+        self.settings = settings
+        self.detection = detection
+        self.store = store
+        self.name = name or consumer_name()
+        self.processed = 0
+        self.undecodable = 0
+
+    async def ensure_group(self) -> None:
+        try:
+            await self.redis.xgroup_create(self.keys.events, GROUP, id="0", mkstream=True)
+        except ResponseError as error:
+            if "BUSYGROUP" not in str(error):
+                raise
+
+    async def run(self, stop: asyncio.Event) -> None:
+        await self.ensure_group()
+        while not stop.is_set():
+            try:
+                await self.reclaim()
+                while await self.step() and not stop.is_set():
+                    pass
+                await self.trim()
+            except (RedisError, OSError) as error:
+                log.warning("worker paused, Redis unavailable: %s", type(error).__name__)
+                await asyncio.sleep(RETRY_SECONDS)
+
+    async def step(self, block: bool = True) -> list[Change]:
+        """Read one batch of new entries and process it; [] when the stream had nothing new."""
+        wait_ms = int(self.settings.block.total_seconds() * 1000) if block else None
+        reply = await self.redis.xreadgroup(
+            GROUP,
+            self.name,
+            {self.keys.events: ">"},
+            count=self.settings.batch_events,
+            block=wait_ms,
+        )
+        if not reply:
+            return []
+        entries = reply[0][1]
+        return await self.process(entries) if entries else []
+
+    async def reclaim(self) -> list[Change]:
+        """Take over entries another consumer read but never acknowledged (it died)."""
+        idle_ms = int(self.settings.claim_idle.total_seconds() * 1000)
+        changes: list[Change] = []
+        cursor = "0-0"
+        while True:
+            cursor_raw, entries, *_ = await self.redis.xautoclaim(
+                self.keys.events,
+                GROUP,
+                self.name,
+                idle_ms,
+                cursor,
+                count=self.settings.batch_events,
+            )
+            entries = [entry for entry in entries if entry[1]]  # trimmed entries come back empty
+            if entries:
+                log.info("claimed %d pending entries from a silent worker", len(entries))
+                changes += await self.process(entries)
+            cursor = cursor_raw.decode() if isinstance(cursor_raw, bytes) else str(cursor_raw)
+            if cursor == "0-0":
+                return changes
+
+    async def process(self, entries: Sequence[Entry]) -> list[Change]:
+        events = self.decode(entries)
+        findings = await self.detection.process(events)
+        changes = await self.store.record(findings)
+        await self.redis.xack(self.keys.events, GROUP, *[entry_id for entry_id, _ in entries])
+        self.processed += len(entries)
+        return changes
+
+    def decode(self, entries: Sequence[Entry]) -> list[Event]:
+        events = []
+        for entry_id, fields in entries:
+            try:
+                events.append(event_from_json(fields[b"e"]))
+            except (KeyError, ValueError, TypeError):
+                self.undecodable += 1
+                log.error(
+                    "stream entry %s is not an event; acknowledged and skipped", entry_id.decode()
+                )
+        return events
+
+    async def trim(self) -> None:
+        """Drop stream entries every group has read and acknowledged: the stream stays short."""
+        groups: list[dict[str, Any]] = await self.redis.xinfo_groups(self.keys.events)
+        floors = []
+        for group in groups:
+            pending = await self.redis.xpending(self.keys.events, group["name"])
+            floors.append(pending["min"] if pending["pending"] else group["last-delivered-id"])
+        if floors:
+            lowest = min(floors, key=stream_id_order)
+            await self.redis.xtrim(self.keys.events, minid=lowest, approximate=True)
+
+
+def stream_id_order(entry_id: bytes | str) -> tuple[int, int]:
+    text = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
+    millis, _, sequence = text.partition("-")
+    return int(millis), int(sequence or 0)

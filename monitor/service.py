@@ -1,0 +1,99 @@
+"""The composition root: wire Redis, sources, workers and incidents into a running service."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass
+from enum import StrEnum
+
+from redis.asyncio import Redis
+
+from detectors import build_detectors
+from detectors.engine import Detection
+from monitor.incidents import Incident, IncidentStore
+from monitor.pipeline.ingest import Ingest
+from monitor.pipeline.worker import Worker
+from monitor.settings import Settings
+from monitor.sources.watch import watch
+from monitor.store.connection import connect
+from monitor.store.keys import Keys
+
+log = logging.getLogger(__name__)
+
+OnIncident = Callable[[Incident, str], Awaitable[None]]
+
+
+class Role(StrEnum):
+    ALL = "all"
+    INGEST = "ingest"
+    DETECT = "detect"
+
+
+@dataclass(frozen=True, slots=True)
+class Vigil:
+    """The parts every command works with."""
+
+    settings: Settings
+    redis: Redis
+    keys: Keys
+    store: IncidentStore
+
+    def detection(self, isolate: bool = True) -> Detection:
+        return Detection(self.redis, self.keys, build_detectors(self.settings.detectors), isolate)
+
+    def worker(self) -> Worker:
+        return Worker(self.redis, self.keys, self.settings.worker, self.detection(), self.store)
+
+
+@asynccontextmanager
+async def open_vigil(settings: Settings) -> AsyncIterator[Vigil]:
+    async with connect(settings) as redis:
+        keys = Keys(settings.redis.prefix)
+        yield Vigil(settings, redis, keys, IncidentStore(redis, keys, settings.incidents))
+
+
+async def run(
+    vigil: Vigil, role: Role, stop: asyncio.Event, on_incident: OnIncident | None = None
+) -> None:
+    """Run the role's loops until `stop` is set; each loop finishes its batch first."""
+    async with asyncio.TaskGroup() as group:
+        if role in (Role.ALL, Role.INGEST):
+            group.create_task(run_ingest(vigil, stop))
+        if role in (Role.ALL, Role.DETECT):
+            group.create_task(vigil.worker().run(stop))
+        if on_incident is not None:
+            group.create_task(follow_incidents(vigil, stop, on_incident))
+
+
+async def run_ingest(vigil: Vigil, stop: asyncio.Event) -> None:
+    wake = asyncio.Event()
+    observer = watch([source.path for source in vigil.settings.sources], wake)
+    try:
+        await Ingest(vigil.redis, vigil.keys, vigil.settings).run(stop, wake)
+    finally:
+        observer.stop()
+        observer.join(timeout=5)
+
+
+async def follow_incidents(vigil: Vigil, stop: asyncio.Event, on_incident: OnIncident) -> None:
+    """Call `on_incident` for each change on the incident change stream from now on."""
+    last = "$"
+    while not stop.is_set():
+        reply = await vigil.redis.xread({vigil.keys.incident_changes: last}, block=500, count=100)
+        for _, entries in reply or []:
+            for entry_id, fields in entries:
+                last = entry_id.decode()
+                incident = await vigil.store.get(fields[b"id"].decode())
+                if incident is not None:
+                    await on_incident(incident, fields[b"state"].decode())
+
+
+def stop_on_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with suppress(NotImplementedError):
+            loop.add_signal_handler(signum, stop.set)

@@ -1,0 +1,222 @@
+"""Settings: config/vigil.yaml defaults, a --config file over them, environment over both."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from enum import StrEnum
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
+
+DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$")
+UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(value: Any) -> Any:
+    """'10m', '2h', '30s', '500ms', '7d' or a number of seconds."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return timedelta(seconds=value)
+    if isinstance(value, str) and (match := DURATION.match(value)):
+        return timedelta(seconds=float(match[1]) * UNIT_SECONDS[match[2]])
+    if isinstance(value, str):
+        raise ValueError("a duration is a number and a unit: 500ms, 30s, 10m, 2h or 7d")
+    return value
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StartAt(StrEnum):
+    BEGINNING = "beginning"
+    END = "end"
+
+
+class SourceSettings(Section):
+    """One watched path or glob."""
+
+    path: str
+    format: str = "auto"
+    start_at: StartAt = StartAt.BEGINNING
+    timezone: str | None = None
+
+    @field_validator("format")
+    @classmethod
+    def known_format(cls, value: str) -> str:
+        if value not in ("auto", "sshd", "nginx", "apache", "ecs"):
+            raise ValueError("format is one of auto, sshd, nginx, apache, ecs")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def known_zone(cls, value: str | None) -> str | None:
+        return None if value is None else check_zone(value)
+
+
+class RedisSettings(Section):
+    url: SecretStr | None = None
+    prefix: str = Field(default="vigil", pattern=r"^[A-Za-z0-9_.-]+$")
+    data_dir: Path = Path("var/redis")
+
+
+class IngestSettings(Section):
+    batch_lines: int = Field(default=2000, ge=1, le=100_000)
+    poll_interval: Duration = timedelta(seconds=1)
+    max_line_bytes: int = Field(default=65536, ge=256)
+    stream_maxlen: int = Field(default=2_000_000, ge=1000)
+    dead_letter_maxlen: int = Field(default=10_000, ge=10)
+    timezone: str = "Asia/Ho_Chi_Minh"
+
+    @field_validator("timezone")
+    @classmethod
+    def known_zone(cls, value: str) -> str:
+        return check_zone(value)
+
+
+class WorkerSettings(Section):
+    batch_events: int = Field(default=1000, ge=1, le=100_000)
+    block: Duration = timedelta(seconds=1)
+    claim_idle: Duration = timedelta(seconds=60)
+
+
+class IncidentSettings(Section):
+    suppression_window: Duration = timedelta(hours=1)
+    evidence_limit: int = Field(default=50, ge=1)
+    changes_maxlen: int = Field(default=10_000, ge=100)
+
+
+class BruteForceSettings(Section):
+    failures: int = Field(default=5, ge=1)
+    window: Duration = timedelta(minutes=10)
+
+
+class CompromiseSettings(Section):
+    failures: int = Field(default=5, ge=1)
+    window: Duration = timedelta(minutes=10)
+
+
+class DetectorSettings(Section):
+    brute_force: BruteForceSettings = BruteForceSettings()
+    compromise_after_failures: CompromiseSettings = CompromiseSettings()
+
+
+class SmtpSettings(Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8025, ge=1, le=65535)
+    username: str | None = None
+    password: SecretStr | None = None
+    starttls: bool = False
+    tls: bool = False
+    sender: str = "vigil@als.com.vn"
+    timeout: Duration = timedelta(seconds=30)
+
+
+class Settings(Section):
+    """Everything Vigil reads at start, validated once and passed in explicitly."""
+
+    redis: RedisSettings = RedisSettings()
+    sources: tuple[SourceSettings, ...] = ()
+    ingest: IngestSettings = IngestSettings()
+    worker: WorkerSettings = WorkerSettings()
+    incidents: IncidentSettings = IncidentSettings()
+    detectors: DetectorSettings = DetectorSettings()
+    smtp: SmtpSettings = SmtpSettings()
+
+
+class ConfigError(Exception):
+    """A configuration that cannot be used; the message names the file and the key."""
+
+
+# Environment variables and the key each overrides.
+ENVIRONMENT = {
+    "REDIS_URL": ("redis", "url"),
+    "VIGIL_REDIS_PREFIX": ("redis", "prefix"),
+    "VIGIL_DATA_DIR": ("redis", "data_dir"),
+    "SMTP_HOST": ("smtp", "host"),
+    "SMTP_PORT": ("smtp", "port"),
+    "SMTP_USERNAME": ("smtp", "username"),
+    "SMTP_PASSWORD": ("smtp", "password"),
+    "SMTP_STARTTLS": ("smtp", "starttls"),
+    "SMTP_TLS": ("smtp", "tls"),
+    "SMTP_SENDER": ("smtp", "sender"),
+}
+
+
+def load_settings(path: Path | None = None, environ: dict[str, str] | None = None) -> Settings:
+    """Merge the shipped defaults, the file at `path` and the environment, then validate."""
+    data = read_yaml_text(
+        resources.files("config").joinpath("vigil.yaml").read_text(), "vigil.yaml"
+    )
+    source = "config/vigil.yaml"
+    if path is not None:
+        source = str(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as error:
+            raise ConfigError(f"{path}: cannot read: {error.strerror}") from error
+        data = merge(data, read_yaml_text(text, source))
+    for name, (section, key) in ENVIRONMENT.items():
+        if environ is not None and name in environ:
+            data.setdefault(section, {})[key] = environ[name]
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as error:
+        raise ConfigError(describe(error, source)) from None
+
+
+def read_yaml_text(text: str, source: str) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{source}: not valid YAML: {error}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: the top level must be a mapping of sections")
+    return data
+
+
+def merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Deep merge of mappings; lists and scalars in `override` replace."""
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def describe(error: ValidationError, source: str) -> str:
+    lines = []
+    for problem in error.errors():
+        key = ".".join(str(part) for part in problem["loc"])
+        reason = problem["msg"].removeprefix("Value error, ")
+        if problem["type"] == "extra_forbidden":
+            reason = "unknown key"
+        lines.append(f"{source}: {key}: {reason}")
+    return "\n".join(lines)
+
+
+def check_zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r}") from None
+    return name

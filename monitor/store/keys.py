@@ -1,0 +1,58 @@
+"""Every Redis key Vigil writes, in one place, ready for a Redis Cluster.
+
+Keys that one MULTI or script touches together share a hash tag ({...}): the
+event stream with its checkpoints, a fingerprint with its incidents.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Keys:
+    prefix: str = "vigil"
+
+    @property
+    def events(self) -> str:
+        return f"{self.prefix}:{{events}}:stream"
+
+    @property
+    def checkpoints(self) -> str:
+        return f"{self.prefix}:{{events}}:checkpoints"
+
+    @property
+    def dead_letters(self) -> str:
+        return f"{self.prefix}:{{events}}:dead"
+
+    @property
+    def source_stats(self) -> str:
+        return f"{self.prefix}:{{events}}:stats"
+
+    def window(self, name: str, group: str) -> str:
+        return f"{self.prefix}:win:{{{name}:{group}}}"
+
+    def fingerprint(self, tag: str) -> str:
+        return f"{self.prefix}:fp:{{{tag}}}"
+
+    def incident_base(self, tag: str) -> str:
+        """The incident keys of one fingerprint: base + generation number (+ :evidence ...)."""
+        return f"{self.prefix}:incident:{{{tag}}}:"
+
+    def incident(self, incident_id: str) -> str:
+        tag, _, generation = incident_id.rpartition("-")
+        return self.incident_base(tag) + generation
+
+    def incident_index(self, name: str) -> str:
+        """Sorted sets of incident ids by first_seen: `all`, `status:open`, `severity:high`..."""
+        return f"{self.prefix}:{{incidents}}:{name}"
+
+    @property
+    def incident_changes(self) -> str:
+        return f"{self.prefix}:{{incidents}}:changes"
+
+
+def fingerprint_tag(fingerprint: str) -> str:
+    """Short stable hash of a fingerprint; the hash tag and first half of an incident id."""
+    return hashlib.blake2b(fingerprint.encode(), digest_size=5).hexdigest()
