@@ -16,7 +16,7 @@ from monitor.parsers import FORMATS, Format, LineContext, Malformed, detect_form
 from monitor.parsers.batch import Parsed, parse_lines
 from monitor.settings import Settings, SourceSettings
 from monitor.sources.follower import Follower
-from monitor.sources.tailer import Book, Read, Tailer
+from monitor.sources.tailer import Book, Read, Tailer, still_on_disk
 from monitor.store.keys import Keys
 
 log = logging.getLogger(__name__)
@@ -38,6 +38,13 @@ class Ingest:
 
     async def start(self) -> None:
         book = Book.from_redis(await self.redis.hgetall(self.keys.checkpoints))
+        current = set(book.paths.values())
+        stale = [key for key, checkpoint in book.files.items()
+                 if key not in current and not still_on_disk(checkpoint)]
+        if stale:  # rotated files that logrotate has since deleted
+            await self.redis.hdel(self.keys.checkpoints, *[f"file:{key}" for key in stale])
+            for key in stale:
+                del book.files[key]
         limit = self.settings.ingest.max_line_bytes
         self.tailers = [Tailer(source, book, limit) for source in self.settings.sources]
 
@@ -113,13 +120,8 @@ class Ingest:
                     tx.hdel(keys.checkpoints, f"file:{gone.identity.key}")
             await tx.execute()
         for tailer, read in reads:
-            read.follower.offset = read.end
-            checkpoint = read.follower.checkpoint()
-            tailer.book.files[checkpoint.identity.key] = checkpoint
-            tailer.book.paths[checkpoint.path] = checkpoint.identity.key
+            tailer.commit(read)
         for tailer in self.tailers:
-            for gone in tailer.released:
-                tailer.book.files.pop(gone.identity.key, None)
             tailer.released.clear()
 
     def count(self, tx: Redis, path: str, lines: int, parsed: Parsed) -> None:

@@ -122,25 +122,40 @@ class Tailer:
         """Up to `budget` lines; each path's oldest undrained file first."""
         reads: list[Read] = []
         for path in list(self.queues):
-            if budget <= 0:
-                break
-            queue = self.queues[path]
-            head = queue[0]
-            final = len(queue) > 1 or not os.path.exists(path) or head.unlinked
-            lines, end = head.read(budget, final=final)
-            if lines:
-                reads.append(Read(head, lines, end))
-                budget -= len(lines)
-            elif final:
+            while budget > 0 and path in self.queues:
+                queue = self.queues[path]
+                head = queue[0]
+                final = len(queue) > 1 or not os.path.exists(path) or head.unlinked
+                lines, end = head.read(budget, final=final)
+                if lines:
+                    reads.append(Read(head, lines, end))
+                    budget -= len(lines)
+                    break  # the next file of this path waits until these lines are committed
+                if not final:
+                    break
                 self.let_go(path)
         return reads
 
+    def commit(self, read: Read) -> Checkpoint:
+        """Redis has the lines of `read`: move the offset and the book past them."""
+        read.follower.offset = read.end
+        checkpoint = read.follower.checkpoint()
+        self.book.files[checkpoint.identity.key] = checkpoint
+        self.book.paths[checkpoint.path] = checkpoint.identity.key
+        return checkpoint
+
     def let_go(self, path: str) -> None:
-        """The oldest file of `path` is drained and gone from its place: stop following it."""
+        """The oldest file of `path` is drained and gone from its place: stop following it.
+
+        A deleted file's checkpoint is forgotten; a renamed one's is kept, so that a
+        glob matching the new name (access.log.1) does not read it again.
+        """
         queue = self.queues[path]
         head = queue.pop(0)
+        if head.unlinked:
+            self.released.append(head.checkpoint())
+            self.book.files.pop(head.identity.key, None)
         head.close()
-        self.released.append(head.checkpoint())
         if not queue:
             del self.queues[path]
 
@@ -148,14 +163,25 @@ class Tailer:
 def find_rotated(path: str, known: Checkpoint, max_line_bytes: int) -> Follower | None:
     """The file that used to be `path` (same inode and first bytes), renamed in its folder."""
     folder = os.path.dirname(path) or "."
-    for entry in os.scandir(folder):
-        if entry.inode() != known.identity.inode or not entry.is_file():
-            continue
-        follower = Follower.open(entry.path, known.offset, max_line_bytes)
-        if follower is not None and same_file(known.identity, follower.fd):
-            follower.path = path
-            log.info("%s was rotated while Vigil was down; draining %s", path, entry.path)
-            return follower
-        if follower is not None:
-            follower.close()
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.inode() != known.identity.inode or not entry.is_file():
+                continue
+            follower = Follower.open(entry.path, known.offset, max_line_bytes)
+            if follower is not None and same_file(known.identity, follower.fd):
+                follower.path = path
+                log.info("%s was rotated while Vigil was down; draining %s", path, entry.path)
+                return follower
+            if follower is not None:
+                follower.close()
     return None
+
+
+def still_on_disk(checkpoint: Checkpoint) -> bool:
+    """Whether the file a checkpoint describes is still in its folder, under any name."""
+    folder = os.path.dirname(checkpoint.path) or "."
+    try:
+        with os.scandir(folder) as entries:
+            return any(entry.inode() == checkpoint.identity.inode for entry in entries)
+    except OSError:
+        return False

@@ -1,0 +1,69 @@
+"""Every annotated sample line parses to what its comment says (fail2ban-style samples)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from monitor.parsers import FORMATS, LineContext, Malformed, detect_format
+
+SAMPLES = Path(__file__).parent / "samples"
+REFERENCE = datetime(2026, 6, 1, tzinfo=UTC)
+
+
+def annotated(name: str) -> list[tuple[str, Any, str]]:
+    """(line, expectation, id) for every line of a sample file that follows `# expect:`."""
+    cases = []
+    expectation: Any = None
+    waiting = False
+    for number, line in enumerate((SAMPLES / name).read_text().splitlines(), 1):
+        if line.startswith("# expect:"):
+            expectation, waiting = json.loads(line.removeprefix("# expect:")), True
+        elif not line.startswith("#") and waiting:
+            cases.append((line, expectation, f"{name}:{number}"))
+            waiting = False
+    return cases
+
+
+CASES = [(fmt, *case) for fmt, name in (("sshd", "sshd.log"), ("nginx", "nginx.log"),
+                                        ("ecs", "audit.json")) for case in annotated(name)]
+
+
+@pytest.mark.parametrize(("form", "line", "expected", "where"), CASES,
+                         ids=[case[3] for case in CASES])
+def test_sample_line(form: str, line: str, expected: Any, where: str) -> None:
+    context = LineContext("/var/log/sample", ZoneInfo("Asia/Ho_Chi_Minh"), REFERENCE)
+    if expected == "malformed":
+        with pytest.raises(Malformed):
+            FORMATS[form].parse(line, 0, context)
+        return
+    event = FORMATS[form].parse(line, 0, context)
+    if expected is None:
+        assert event is None
+        return
+    assert event is not None
+    flat = event.flat()
+    for key, value in expected.items():
+        assert flat.get(key) == value, f"{where}: {key}"
+
+
+def test_every_sample_file_has_cases() -> None:
+    assert len(CASES) >= 30
+
+
+@pytest.mark.parametrize(("name", "form"), [("sshd.log", "sshd"), ("nginx.log", "nginx"),
+                                            ("audit.json", "ecs")])
+def test_format_is_detected_from_the_first_lines(name: str, form: str) -> None:
+    lines = [line for line in (SAMPLES / name).read_text().splitlines()
+             if not line.startswith("#")]
+    detected = detect_format(lines)
+    assert detected is not None and detected.name == form
+
+
+def test_unknown_text_has_no_format() -> None:
+    assert detect_format(["hello", "world"]) is None
