@@ -44,7 +44,7 @@ def server_config(data_dir: Path) -> str:
             "appendonly yes",
             "appendfsync everysec",
             'save ""',
-            "daemonize no",
+            "daemonize yes",
             f'pidfile "{directory / "valkey.pid"}"',
             f'logfile "{directory / "valkey.log"}"',
             "",
@@ -79,10 +79,10 @@ def ensure_server(data_dir: Path) -> str:
             return url
         config = data_dir / "valkey.conf"
         config.write_text(server_config(data_dir))
-        # Its own session: the server outlives the process that started it while others use it.
-        subprocess.Popen(
+        # Daemonized: the server outlives the process that started it while others use it.
+        subprocess.run(
             [valkey_binary(), str(config.resolve())],
-            start_new_session=True,
+            check=True,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

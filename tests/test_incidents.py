@@ -1,0 +1,83 @@
+"""Incidents: created once per fingerprint, merged within the suppression window, moved by people."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from monitor.findings import Finding, Severity
+from monitor.incidents import IncidentStore, Status, TransitionRefused
+
+T0 = datetime(2026, 3, 1, 2, 0, tzinfo=UTC)
+
+
+def finding(at: datetime, event_id: str, severity: Severity = Severity.LOW,
+            ip: str = "203.0.113.7") -> Finding:
+    reference = {"id": event_id, "@timestamp": at.isoformat(), "source.ip": ip}
+    return Finding(detector="account_takeover.brute_force", family="account_takeover",
+                   severity=severity, title=f"Brute force from {ip}", key=f"ip={ip}",
+                   entities={"ip": ip}, first_seen=at, last_seen=at, evidence=(reference,))
+
+
+async def test_findings_of_one_fingerprint_merge(store: IncidentStore) -> None:
+    first = await store.record([finding(T0, "auth.log:0")])
+    second = await store.record([finding(T0 + timedelta(minutes=5), "auth.log:90",
+                                         Severity.MEDIUM)])
+    assert [c.state for c in first] == ["created"]
+    assert [c.state for c in second] == ["escalated"]
+    assert first[0].incident_id == second[0].incident_id
+    incident = await store.get(first[0].incident_id)
+    assert incident is not None
+    assert incident.event_count == 2
+    assert incident.severity is Severity.MEDIUM
+    assert incident.first_seen.startswith("2026-03-01T02:00:00")
+    assert incident.last_seen.startswith("2026-03-01T02:05:00")
+    assert [item["id"] for item in incident.evidence] == ["auth.log:0", "auth.log:90"]
+    assert [entry["action"] for entry in incident.timeline] == ["created", "severity-raised"]
+
+
+async def test_a_replayed_finding_is_applied_once(store: IncidentStore) -> None:
+    await store.record([finding(T0, "auth.log:0")])
+    replay = await store.record([finding(T0, "auth.log:0")])
+    assert replay == []
+    (incident,) = await store.list()
+    assert incident.event_count == 1
+
+
+async def test_after_the_suppression_window_a_new_incident_opens(store: IncidentStore) -> None:
+    (first,) = await store.record([finding(T0, "a:1")])
+    (later,) = await store.record([finding(T0 + timedelta(hours=2), "a:2")])
+    assert later.state == "created"
+    assert later.incident_id != first.incident_id
+
+
+async def test_acknowledge_then_resolve(store: IncidentStore) -> None:
+    (change,) = await store.record([finding(T0, "a:1", Severity.HIGH)])
+    acknowledged = await store.acknowledge(change.incident_id, "hoa", "looking")
+    assert acknowledged.status is Status.ACKNOWLEDGED
+    resolved = await store.resolve(change.incident_id, "hoa", "blocked at firewall")
+    assert resolved.status is Status.RESOLVED
+    assert [entry["by"] for entry in resolved.timeline] == ["vigil", "hoa", "hoa"]
+    assert await store.list(Status.OPEN) == []
+    assert [i.id for i in await store.list(Status.RESOLVED, Severity.HIGH)] == [change.incident_id]
+    with pytest.raises(TransitionRefused, match="resolved"):
+        await store.acknowledge(change.incident_id, "hoa")
+    with pytest.raises(TransitionRefused, match="no incident"):
+        await store.resolve("0000000000-9", "hoa")
+
+
+async def test_a_resolved_incident_does_not_swallow_new_findings(store: IncidentStore) -> None:
+    (change,) = await store.record([finding(T0, "a:1")])
+    await store.resolve(change.incident_id, "hoa")
+    (again,) = await store.record([finding(T0 + timedelta(minutes=1), "a:2")])
+    assert again.state == "created"
+
+
+async def test_the_incident_json_has_the_public_fields(store: IncidentStore) -> None:
+    (change,) = await store.record([finding(T0, "a:1")])
+    incident = await store.get(change.incident_id)
+    assert incident is not None
+    assert set(incident.to_dict()) == {
+        "id", "detector", "family", "severity", "status", "title", "entities", "first_seen",
+        "last_seen", "event_count", "affected_customers", "evidence", "timeline"}

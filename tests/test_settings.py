@@ -1,0 +1,64 @@
+"""A bad configuration gets one clear message naming the file and the key, and exit status 2."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from monitor.settings import ConfigError, load_settings
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "vigil.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_defaults_load_and_durations_read() -> None:
+    settings = load_settings()
+    assert settings.detectors.brute_force.window == timedelta(minutes=10)
+    assert settings.redis.url is None
+
+
+def test_a_file_and_the_environment_override_the_defaults(tmp_path: Path) -> None:
+    path = write(tmp_path, "detectors:\n  brute_force:\n    failures: 8\n")
+    settings = load_settings(path, {"REDIS_URL": "redis://:secret@db:6379/0", "SMTP_PORT": "2525"})
+    assert settings.detectors.brute_force.failures == 8
+    assert settings.detectors.brute_force.window == timedelta(minutes=10)
+    assert settings.smtp.port == 2525
+    assert "secret" not in repr(settings)
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("detectors:\n  brute_force:\n    window: ten minutes\n",
+     "detectors.brute_force.window: a duration is a number and a unit"),
+    ("detectors:\n  brute_force:\n    failurez: 3\n", "detectors.brute_force.failurez: unknown key"),
+    ("sources:\n  - path: /x\n    format: syslog\n", "sources.0.format: format is one of"),
+    ("ingest:\n  timezone: Mars/Olympus\n", "ingest.timezone: unknown time zone"),
+    ("redis: [1, 2\n", "not valid YAML"),
+    ("- just a list\n", "the top level must be a mapping"),
+])
+def test_bad_values_name_the_file_and_key(tmp_path: Path, text: str, message: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as raised:
+        load_settings(path)
+    assert str(path) in str(raised.value)
+    assert message in str(raised.value)
+
+
+def test_the_cli_exits_2_without_a_traceback(tmp_path: Path) -> None:
+    path = write(tmp_path, "worker:\n  batch_events: -1\n")
+    result = subprocess.run([sys.executable, "-m", "monitor.cli", "--config", str(path), "status"],
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 2
+    assert f"{path}: worker.batch_events" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_missing_file_is_named(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="nope.yaml: cannot read"):
+        load_settings(tmp_path / "nope.yaml")
