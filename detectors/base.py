@@ -41,13 +41,28 @@ class Example:
 
 
 class Detector(Protocol):
-    id: str
-    family: str
-    title: str
-    severity: Severity
-    mitre: str
-    runbook: str
-    windows: tuple[Window, ...]
+    """Metadata (read-only), the windows it reads, evaluate() and its examples."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def family(self) -> str: ...
+
+    @property
+    def title(self) -> str: ...
+
+    @property
+    def severity(self) -> Severity: ...
+
+    @property
+    def mitre(self) -> str: ...
+
+    @property
+    def runbook(self) -> str: ...
+
+    @property
+    def windows(self) -> tuple[Window, ...]: ...
 
     def evaluate(self, event: Event, history: History) -> Finding | None: ...
 

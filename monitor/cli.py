@@ -7,6 +7,7 @@ import asyncio
 import getpass
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -72,7 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return parse_files(args.files, args.format, args.json)
     try:
-        settings = load_settings(args.config, dict(__import__("os").environ))
+        settings = load_settings(args.config, dict(os.environ))
     except ConfigError as error:
         print(f"vigil: configuration error\n{error}", file=sys.stderr)
         return 2
@@ -131,9 +132,8 @@ async def scan_command(vigil: Vigil, args: argparse.Namespace) -> int:
 async def incidents_command(vigil: Vigil, args: argparse.Namespace) -> int:
     store = vigil.store
     if args.action == "list":
-        found = await store.list(args.status, args.severity, args.limit)
-        for incident in found:
-            print(incident.to_json() if args.json else incident_line(incident))
+        for listed in await store.list(args.status, args.severity, args.limit):
+            print(listed.to_json() if args.json else incident_line(listed))
         return 0
     if args.action == "show":
         incident = await store.get(args.id)
@@ -144,11 +144,11 @@ async def incidents_command(vigil: Vigil, args: argparse.Namespace) -> int:
         return 0
     try:
         move = store.acknowledge if args.action == "ack" else store.resolve
-        incident = await move(args.id, args.by, args.note)
+        moved = await move(args.id, args.by, args.note)
     except TransitionRefused as error:
         print(f"vigil: {error}", file=sys.stderr)
         return 1
-    print(incident_line(incident))
+    print(incident_line(moved))
     return 0
 
 

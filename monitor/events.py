@@ -111,12 +111,15 @@ def event_from_flat(flat: Mapping[str, Any]) -> Event:
                 extra[dotted] = value
         elif value is not None:
             known[attribute] = int(value) if attribute in INT_ATTRIBUTES else value
+    fields: dict[str, Any] = {
+        name: value if name in INT_ATTRIBUTES else str(value) for name, value in known.items()
+    }
     return Event(
         timestamp=parse_time(str(flat["@timestamp"])),
-        action=str(known.pop("action", "unknown")),
-        outcome=Outcome(known.pop("outcome", "unknown")),
+        action=str(fields.pop("action", "unknown")),
+        outcome=Outcome(fields.pop("outcome", "unknown")),
         extra=extra,
-        **{name: value if name in INT_ATTRIBUTES else str(value) for name, value in known.items()},
+        **fields,
     )
 
 

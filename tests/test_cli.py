@@ -11,22 +11,41 @@ from pathlib import Path
 from detectors.account_takeover import failures
 from monitor.events import Outcome
 
-BRUTE_FORCE_THEN_LOGIN = "\n".join(
-    [f"Mar  1 09:00:{s:02d} web-01 sshd[77]: Failed password for root from 203.0.113.7 port "
-     f"{40000 + s} ssh2" for s in range(0, 42, 6)]
-    + ["Mar  1 09:00:50 web-01 sshd[77]: Accepted password for root from 203.0.113.7 port 40100 ssh2",
-       "Mar  1 09:00:51 web-01 sshd[78]: Failed password for hoa from 192.0.2.5 port 40101 ssh2",
-       "garbage that is no syslog line"]) + "\n"
+BRUTE_FORCE_THEN_LOGIN = (
+    "\n".join(
+        [
+            f"Mar  1 09:00:{s:02d} web-01 sshd[77]: Failed password for root from 203.0.113.7 port "
+            f"{40000 + s} ssh2"
+            for s in range(0, 42, 6)
+        ]
+        + [
+            "Mar  1 09:00:50 web-01 sshd[77]: Accepted password for root from 203.0.113.7 "
+            "port 40100 ssh2",
+            "Mar  1 09:00:51 web-01 sshd[78]: Failed password for hoa from 192.0.2.5 "
+            "port 40101 ssh2",
+            "garbage that is no syslog line",
+        ]
+    )
+    + "\n"
+)
 
 
 def vigil(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "monitor.cli", *args], capture_output=True,
-                          text=True, check=False, env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "monitor.cli", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, **(env or {})},
+    )
 
 
 def test_parse_prints_one_ecs_object_per_parsed_line(samples: Path, tmp_path: Path) -> None:
-    lines = [line for line in (samples / "nginx.log").read_text().splitlines()
-             if not line.startswith("#")]
+    lines = [
+        line
+        for line in (samples / "nginx.log").read_text().splitlines()
+        if not line.startswith("#")
+    ]
     log = tmp_path / "access.log"
     log.write_text("\n".join(lines) + "\n")
     result = vigil("parse", str(log), "--json")
@@ -56,8 +75,10 @@ def test_scan_raises_and_stores_the_incidents(tmp_path: Path, redis_url: str) ->
     result = vigil("scan", str(log), "--json", env=env)
     assert result.returncode == 0, result.stderr
     incidents = {i["detector"]: i for i in map(json.loads, result.stdout.splitlines())}
-    assert set(incidents) == {"account_takeover.brute_force",
-                              "account_takeover.compromise_after_failures"}
+    assert set(incidents) == {
+        "account_takeover.brute_force",
+        "account_takeover.compromise_after_failures",
+    }
     brute = incidents["account_takeover.brute_force"]
     assert brute["entities"] == {"ip": "203.0.113.7"}
     assert brute["event_count"] == 7
@@ -68,7 +89,8 @@ def test_scan_raises_and_stores_the_incidents(tmp_path: Path, redis_url: str) ->
     assert "1 malformed" in result.stderr
     listed = vigil("incidents", "list", "--json", env=env)
     assert {json.loads(line)["id"] for line in listed.stdout.splitlines()} == {
-        i["id"] for i in incidents.values()}
+        i["id"] for i in incidents.values()
+    }
     acked = vigil("incidents", "ack", brute["id"], "--by", "hoa", env=env)
     assert acked.returncode == 0 and "acknowledged" in acked.stdout
     shown = json.loads(vigil("incidents", "show", brute["id"], "--json", env=env).stdout)

@@ -6,7 +6,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from detectors import build_detectors
-from detectors.base import Detector, Example
+from detectors.base import Detector, Example, Window
 from detectors.engine import Detection
 from monitor.events import Event
 from monitor.findings import Finding
@@ -17,8 +17,9 @@ DETECTORS = build_detectors(DetectorSettings())
 CASES = [(detector, example) for detector in DETECTORS for example in detector.examples()]
 
 
-@pytest.mark.parametrize(("detector", "example"), CASES,
-                         ids=[f"{d.id}: {e.name}" for d, e in CASES])
+@pytest.mark.parametrize(
+    ("detector", "example"), CASES, ids=[f"{d.id}: {e.name}" for d, e in CASES]
+)
 async def test_example(redis: aioredis.Redis, detector: Detector, example: Example) -> None:
     detection = Detection(redis, Keys("vigil"), [detector], isolate=False)
     # One event a batch, as a live service sees them: state must carry across batches.
@@ -46,7 +47,7 @@ class Exploding:
     severity = DETECTORS[0].severity
     mitre = "T0000"
     runbook = "none"
-    windows = ()
+    windows: tuple[Window, ...] = ()
 
     def evaluate(self, event: Event, history: object) -> Finding | None:
         raise RuntimeError("bug")

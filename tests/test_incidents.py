@@ -1,4 +1,4 @@
-"""Incidents: created once per fingerprint, merged within the suppression window, moved by people."""
+"""Incidents: one per fingerprint, merged within the suppression window, moved by people."""
 
 from __future__ import annotations
 
@@ -12,18 +12,28 @@ from monitor.incidents import IncidentStore, Status, TransitionRefused
 T0 = datetime(2026, 3, 1, 2, 0, tzinfo=UTC)
 
 
-def finding(at: datetime, event_id: str, severity: Severity = Severity.LOW,
-            ip: str = "203.0.113.7") -> Finding:
+def finding(
+    at: datetime, event_id: str, severity: Severity = Severity.LOW, ip: str = "203.0.113.7"
+) -> Finding:
     reference = {"id": event_id, "@timestamp": at.isoformat(), "source.ip": ip}
-    return Finding(detector="account_takeover.brute_force", family="account_takeover",
-                   severity=severity, title=f"Brute force from {ip}", key=f"ip={ip}",
-                   entities={"ip": ip}, first_seen=at, last_seen=at, evidence=(reference,))
+    return Finding(
+        detector="account_takeover.brute_force",
+        family="account_takeover",
+        severity=severity,
+        title=f"Brute force from {ip}",
+        key=f"ip={ip}",
+        entities={"ip": ip},
+        first_seen=at,
+        last_seen=at,
+        evidence=(reference,),
+    )
 
 
 async def test_findings_of_one_fingerprint_merge(store: IncidentStore) -> None:
     first = await store.record([finding(T0, "auth.log:0")])
-    second = await store.record([finding(T0 + timedelta(minutes=5), "auth.log:90",
-                                         Severity.MEDIUM)])
+    second = await store.record(
+        [finding(T0 + timedelta(minutes=5), "auth.log:90", Severity.MEDIUM)]
+    )
     assert [c.state for c in first] == ["created"]
     assert [c.state for c in second] == ["escalated"]
     assert first[0].incident_id == second[0].incident_id
@@ -79,5 +89,17 @@ async def test_the_incident_json_has_the_public_fields(store: IncidentStore) -> 
     incident = await store.get(change.incident_id)
     assert incident is not None
     assert set(incident.to_dict()) == {
-        "id", "detector", "family", "severity", "status", "title", "entities", "first_seen",
-        "last_seen", "event_count", "affected_customers", "evidence", "timeline"}
+        "id",
+        "detector",
+        "family",
+        "severity",
+        "status",
+        "title",
+        "entities",
+        "first_seen",
+        "last_seen",
+        "event_count",
+        "affected_customers",
+        "evidence",
+        "timeline",
+    }

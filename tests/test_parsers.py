@@ -30,12 +30,16 @@ def annotated(name: str) -> list[tuple[str, Any, str]]:
     return cases
 
 
-CASES = [(fmt, *case) for fmt, name in (("sshd", "sshd.log"), ("nginx", "nginx.log"),
-                                        ("ecs", "audit.json")) for case in annotated(name)]
+CASES = [
+    (fmt, *case)
+    for fmt, name in (("sshd", "sshd.log"), ("nginx", "nginx.log"), ("ecs", "audit.json"))
+    for case in annotated(name)
+]
 
 
-@pytest.mark.parametrize(("form", "line", "expected", "where"), CASES,
-                         ids=[case[3] for case in CASES])
+@pytest.mark.parametrize(
+    ("form", "line", "expected", "where"), CASES, ids=[case[3] for case in CASES]
+)
 def test_sample_line(form: str, line: str, expected: Any, where: str) -> None:
     context = LineContext("/var/log/sample", ZoneInfo("Asia/Ho_Chi_Minh"), REFERENCE)
     if expected == "malformed":
@@ -56,11 +60,11 @@ def test_every_sample_file_has_cases() -> None:
     assert len(CASES) >= 30
 
 
-@pytest.mark.parametrize(("name", "form"), [("sshd.log", "sshd"), ("nginx.log", "nginx"),
-                                            ("audit.json", "ecs")])
+@pytest.mark.parametrize(
+    ("name", "form"), [("sshd.log", "sshd"), ("nginx.log", "nginx"), ("audit.json", "ecs")]
+)
 def test_format_is_detected_from_the_first_lines(name: str, form: str) -> None:
-    lines = [line for line in (SAMPLES / name).read_text().splitlines()
-             if not line.startswith("#")]
+    lines = [line for line in (SAMPLES / name).read_text().splitlines() if not line.startswith("#")]
     detected = detect_format(lines)
     assert detected is not None and detected.name == form
 

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import redis as sync_redis
@@ -25,18 +26,22 @@ def sshd_lines(count: int, ip: str = "203.0.113.7", start_second: int = 0) -> st
     return "".join(
         f"Mar  1 09:{(start_second + i) // 60 % 60:02d}:{(start_second + i) % 60:02d} web-01 "
         f"sshd[9]: Failed password for root from {ip} port {10000 + i} ssh2\n"
-        for i in range(count))
+        for i in range(count)
+    )
 
 
 def with_source(settings: Settings, path: Path, **ingest: object) -> Settings:
-    return settings.model_copy(update={
-        "sources": (SourceSettings(path=str(path)),),
-        "ingest": settings.ingest.model_copy(update=ingest),
-    })
+    return settings.model_copy(
+        update={
+            "sources": (SourceSettings(path=str(path)),),
+            "ingest": settings.ingest.model_copy(update=ingest),
+        }
+    )
 
 
-async def test_lines_flow_to_incidents(redis: aioredis.Redis, keys: Keys, settings: Settings,
-                                       store: IncidentStore, tmp_path: Path) -> None:
+async def test_lines_flow_to_incidents(
+    redis: aioredis.Redis, keys: Keys, settings: Settings, store: IncidentStore, tmp_path: Path
+) -> None:
     log = tmp_path / "auth.log"
     log.write_text(sshd_lines(6) + "not a log line\n")
     settings = with_source(settings, log)
@@ -59,9 +64,9 @@ async def test_lines_flow_to_incidents(redis: aioredis.Redis, keys: Keys, settin
     assert (await redis.xpending(keys.events, GROUP))["pending"] == 0
 
 
-async def test_a_dead_workers_entries_are_claimed(redis: aioredis.Redis, keys: Keys,
-                                                  settings: Settings, store: IncidentStore,
-                                                  tmp_path: Path) -> None:
+async def test_a_dead_workers_entries_are_claimed(
+    redis: aioredis.Redis, keys: Keys, settings: Settings, store: IncidentStore, tmp_path: Path
+) -> None:
     log = tmp_path / "auth.log"
     log.write_text(sshd_lines(5))
     settings = with_source(settings, log)
@@ -73,8 +78,14 @@ async def test_a_dead_workers_entries_are_claimed(redis: aioredis.Redis, keys: K
     # A worker reads the batch and dies before acknowledging it.
     await redis.xreadgroup(GROUP, "dead-worker", {keys.events: ">"}, count=100)
     assert await store.list() == []
-    survivor = Worker(redis, keys, WorkerSettings(claim_idle=0), vigil.detection(), store,
-                      name="survivor")
+    survivor = Worker(
+        redis,
+        keys,
+        WorkerSettings(claim_idle=timedelta(0)),
+        vigil.detection(),
+        store,
+        name="survivor",
+    )
     changes = await survivor.reclaim()
     assert [change.state for change in changes] == ["created"]
     assert (await redis.xpending(keys.events, GROUP))["pending"] == 0
@@ -85,19 +96,35 @@ def test_kill_9_mid_file_loses_and_duplicates_no_line(tmp_path: Path, redis_url:
     log = tmp_path / "auth.log"
     log.write_text(sshd_lines(lines))
     config = tmp_path / "vigil.yaml"
-    config.write_text(json.dumps({
-        "sources": [{"path": str(log), "format": "sshd", "start_at": "beginning"}],
-        "ingest": {"batch_lines": 100},
-    }))
+    config.write_text(
+        json.dumps(
+            {
+                "sources": [{"path": str(log), "format": "sshd", "start_at": "beginning"}],
+                "ingest": {"batch_lines": 100},
+            }
+        )
+    )
     env = {**os.environ, "REDIS_URL": redis_url, "VIGIL_REDIS_PREFIX": "kill-test"}
     client = sync_redis.Redis.from_url(redis_url)
     keys = Keys("kill-test")
     client.delete(keys.events, keys.checkpoints, keys.source_stats)
 
     def start() -> subprocess.Popen[bytes]:
-        return subprocess.Popen([sys.executable, "-m", "monitor.cli", "--config", str(config),
-                                 "run", "--role", "ingest"], env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "monitor.cli",
+                "--config",
+                str(config),
+                "run",
+                "--role",
+                "ingest",
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
 
     first = start()
     while client.xlen(keys.events) < lines // 3:  # bounded by the test's own timeout below

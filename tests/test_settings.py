@@ -33,15 +33,23 @@ def test_a_file_and_the_environment_override_the_defaults(tmp_path: Path) -> Non
     assert "secret" not in repr(settings)
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("detectors:\n  brute_force:\n    window: ten minutes\n",
-     "detectors.brute_force.window: a duration is a number and a unit"),
-    ("detectors:\n  brute_force:\n    failurez: 3\n", "detectors.brute_force.failurez: unknown key"),
-    ("sources:\n  - path: /x\n    format: syslog\n", "sources.0.format: format is one of"),
-    ("ingest:\n  timezone: Mars/Olympus\n", "ingest.timezone: unknown time zone"),
-    ("redis: [1, 2\n", "not valid YAML"),
-    ("- just a list\n", "the top level must be a mapping"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "detectors:\n  brute_force:\n    window: ten minutes\n",
+            "detectors.brute_force.window: a duration is a number and a unit",
+        ),
+        (
+            "detectors:\n  brute_force:\n    failurez: 3\n",
+            "detectors.brute_force.failurez: unknown key",
+        ),
+        ("sources:\n  - path: /x\n    format: syslog\n", "sources.0.format: format is one of"),
+        ("ingest:\n  timezone: Mars/Olympus\n", "ingest.timezone: unknown time zone"),
+        ("redis: [1, 2\n", "not valid YAML"),
+        ("- just a list\n", "the top level must be a mapping"),
+    ],
+)
 def test_bad_values_name_the_file_and_key(tmp_path: Path, text: str, message: str) -> None:
     path = write(tmp_path, text)
     with pytest.raises(ConfigError) as raised:
@@ -52,8 +60,12 @@ def test_bad_values_name_the_file_and_key(tmp_path: Path, text: str, message: st
 
 def test_the_cli_exits_2_without_a_traceback(tmp_path: Path) -> None:
     path = write(tmp_path, "worker:\n  batch_events: -1\n")
-    result = subprocess.run([sys.executable, "-m", "monitor.cli", "--config", str(path), "status"],
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "monitor.cli", "--config", str(path), "status"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 2
     assert f"{path}: worker.batch_events" in result.stderr
     assert "Traceback" not in result.stderr

@@ -9,8 +9,9 @@ from monitor.settings import SourceSettings, StartAt
 from monitor.sources.tailer import Book, Tailer
 
 
-def tail(pattern: Path | str, start_at: StartAt = StartAt.BEGINNING,
-         book: Book | None = None) -> Tailer:
+def tail(
+    pattern: Path | str, start_at: StartAt = StartAt.BEGINNING, book: Book | None = None
+) -> Tailer:
     source = SourceSettings(path=str(pattern), start_at=start_at)
     return Tailer(source, book or Book(), max_line_bytes=100)
 

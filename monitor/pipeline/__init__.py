@@ -1,1 +1,1 @@
-"""The two halves of the service: ingest (files to the event stream) and detect (stream to incidents)."""
+"""Two halves: ingest (files to the event stream) and detect (stream to incidents)."""

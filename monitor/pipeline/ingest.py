@@ -39,8 +39,11 @@ class Ingest:
     async def start(self) -> None:
         book = Book.from_redis(await self.redis.hgetall(self.keys.checkpoints))
         current = set(book.paths.values())
-        stale = [key for key, checkpoint in book.files.items()
-                 if key not in current and not still_on_disk(checkpoint)]
+        stale = [
+            key
+            for key, checkpoint in book.files.items()
+            if key not in current and not still_on_disk(checkpoint)
+        ]
         if stale:  # rotated files that logrotate has since deleted
             await self.redis.hdel(self.keys.checkpoints, *[f"file:{key}" for key in stale])
             for key in stale:

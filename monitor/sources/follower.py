@@ -157,7 +157,7 @@ class Follower:
         return position + start
 
     def skip_long_line(self, position: int, lines: list[Line], final: bool) -> int | None:
-        """Keep the first max_line_bytes of an overlong line and move past it; None: not ended yet."""
+        """Keep the head of an overlong line and move past it; None while it has not ended."""
         start = position
         head = os.pread(self.fd, self.max_line_bytes, position)
         while True:

@@ -1,4 +1,4 @@
-"""Follow every file one configured path or glob matches, across rotation, truncation and deletion."""
+"""Follow every file a configured path or glob matches, across rotation, truncation, deletion."""
 
 from __future__ import annotations
 

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
+from watchdog.observers.api import BaseObserver
 
 
 class Wake(FileSystemEventHandler):
@@ -32,7 +33,7 @@ def folders_of(patterns: Iterable[str]) -> set[str]:
     return folders
 
 
-def watch(patterns: Iterable[str], wake: asyncio.Event) -> Observer:
+def watch(patterns: Iterable[str], wake: asyncio.Event) -> BaseObserver:
     """Start an observer that sets `wake` whenever anything changes in a source's folder."""
     observer = Observer()
     handler = Wake(asyncio.get_running_loop(), wake)

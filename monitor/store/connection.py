@@ -5,12 +5,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import redis.asyncio as aioredis
+from redis.asyncio import Redis
 
 from monitor.settings import Settings
 from monitor.store import embedded
-
-Redis = aioredis.Redis
 
 
 def redis_url(settings: Settings) -> str:
@@ -22,7 +20,7 @@ def redis_url(settings: Settings) -> str:
 @asynccontextmanager
 async def connect(settings: Settings, release: bool = True) -> AsyncIterator[Redis]:
     """A client for the whole run; the embedded server is let go (if last) on exit."""
-    client: Redis = aioredis.Redis.from_url(redis_url(settings), health_check_interval=30)
+    client: Redis = Redis.from_url(redis_url(settings), health_check_interval=30)
     try:
         yield client
     finally:

