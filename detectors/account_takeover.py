@@ -61,9 +61,13 @@ class BruteForce:
         count = history.count(window, event.source_ip, event.timestamp)
         if count < self.settings.failures:
             return None
-        # At the crossing the whole window is evidence; after it, each new failure adds itself.
-        members = history.members(window, event.source_ip, event.timestamp)
-        evidence = tuple(members) if count == self.settings.failures else (event.reference(),)
+        # At the crossing the whole window is evidence; after it, each new failure adds itself
+        # (the incident keeps the earliest first_seen of everything merged into it).
+        evidence = (event.reference(),)
+        first_seen = event.timestamp
+        if count == self.settings.failures:
+            members = history.members(window, event.source_ip, event.timestamp)
+            evidence, first_seen = tuple(members), parse_ref_time(members[0])
         return Finding(
             detector=self.id,
             family=self.family,
@@ -71,7 +75,7 @@ class BruteForce:
             title=f"{self.title} from {event.source_ip}",
             key=f"ip={event.source_ip}",
             entities={"ip": event.source_ip},
-            first_seen=parse_ref_time(members[0]) if members else event.timestamp,
+            first_seen=first_seen,
             last_seen=event.timestamp,
             evidence=evidence,
             event_count=len(evidence),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import json
+from importlib import resources
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from detectors.base import Window
 from monitor.events import Event
 from monitor.store.keys import Keys
 
+WINDOW_SCRIPT = resources.files("detectors").joinpath("window.lua").read_text()
 # Windows outlive their span by this much in Redis: late events still find their company.
 TTL_SLACK_MS = 3_600_000
 
@@ -45,28 +47,30 @@ class RedisHistory:
     async def load(
         cls, redis: Redis, keys: Keys, windows: Iterable[Window], events: Sequence[Event]
     ) -> RedisHistory:
-        """Add the batch's admitted events to their windows, trim, and read the windows back."""
+        """Add the batch's admitted events to their windows, trim, and read them back.
+
+        One script call per touched group (not five commands): the round trip and the
+        client's per-command cost dominate otherwise.
+        """
         by_name = {window.name: window for window in windows}
         touched = touch(by_name.values(), events)
+        script = redis.register_script(WINDOW_SCRIPT)
         async with redis.pipeline(transaction=False) as pipe:
             for (name, group), seen in touched.items():
                 window = by_name[name]
-                key = keys.window(name, group)
                 span_ms = int(window.span.total_seconds() * 1000)
-                if seen.added:
-                    pipe.zadd(key, seen.added)
-                    pipe.zremrangebyscore(key, "-inf", f"({seen.earliest - span_ms}")
-                    pipe.zremrangebyrank(key, 0, -window.cap - 1)
-                    pipe.pexpire(key, span_ms + TTL_SLACK_MS)
-                pipe.zrangebyscore(key, f"({seen.earliest - span_ms}", seen.latest, withscores=True)
+                args: list[str | int] = [
+                    seen.earliest - span_ms,
+                    window.cap,
+                    span_ms + TTL_SLACK_MS,
+                ]
+                for member, score in seen.added.items():
+                    args += [score, member]
+                await script(keys=[keys.window(name, group)], args=args, client=pipe)
             replies = await pipe.execute()
         series: dict[tuple[str, str], Series] = {}
-        position = 0
-        for name_group, seen in touched.items():
-            position += 4 if seen.added else 0
-            pairs = replies[position]
-            position += 1
-            series[name_group] = Series([int(s) for _, s in pairs], [m for m, _ in pairs])
+        for name_group, reply in zip(touched, replies, strict=True):
+            series[name_group] = Series([int(float(s)) for s in reply[1::2]], list(reply[0::2]))
         return cls(series)
 
     def count(self, window: Window, group: str, at: datetime) -> int:

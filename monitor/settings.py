@@ -90,7 +90,7 @@ class IngestSettings(Section):
 
 
 class WorkerSettings(Section):
-    batch_events: int = Field(default=1000, ge=1, le=100_000)
+    batch_entries: int = Field(default=4, ge=1, le=1000)
     block: Duration = timedelta(seconds=1)
     claim_idle: Duration = timedelta(seconds=60)
 

@@ -59,7 +59,7 @@ def test_bad_values_name_the_file_and_key(tmp_path: Path, text: str, message: st
 
 
 def test_the_cli_exits_2_without_a_traceback(tmp_path: Path) -> None:
-    path = write(tmp_path, "worker:\n  batch_events: -1\n")
+    path = write(tmp_path, "worker:\n  batch_entries: -1\n")
     result = subprocess.run(
         [sys.executable, "-m", "monitor.cli", "--config", str(path), "status"],
         capture_output=True,
@@ -67,7 +67,7 @@ def test_the_cli_exits_2_without_a_traceback(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 2
-    assert f"{path}: worker.batch_events" in result.stderr
+    assert f"{path}: worker.batch_entries" in result.stderr
     assert "Traceback" not in result.stderr
 
 

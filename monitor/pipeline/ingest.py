@@ -88,15 +88,10 @@ class Ingest:
         """Events, dead letters, counters and checkpoints: all of them or none (MULTI/EXEC)."""
         keys, ingest = self.keys, self.settings.ingest
         async with self.redis.pipeline(transaction=True) as tx:
+            batch: list[str] = []
             for tailer, read in reads:
                 parsed = self.parse(tailer.source, read)
-                for event in parsed.events:
-                    tx.xadd(
-                        keys.events,
-                        {"e": event.to_json()},
-                        maxlen=ingest.stream_maxlen,
-                        approximate=True,
-                    )
+                batch += [event.to_json() for event in parsed.events]
                 for dead in parsed.dead:
                     tx.xadd(
                         keys.dead_letters,
@@ -117,6 +112,14 @@ class Ingest:
                         f"file:{checkpoint.identity.key}": checkpoint.to_json(),
                         f"path:{checkpoint.path}": checkpoint.identity.key,
                     },
+                )
+            if batch:
+                # One entry per batch, not per event: the client's per-command cost dominates.
+                tx.xadd(
+                    keys.events,
+                    {"events": "\n".join(batch)},
+                    maxlen=ingest.stream_maxlen,
+                    approximate=True,
                 )
             for tailer in self.tailers:
                 for gone in tailer.released:

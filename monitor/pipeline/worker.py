@@ -76,7 +76,7 @@ class Worker:
             GROUP,
             self.name,
             {self.keys.events: ">"},
-            count=self.settings.batch_events,
+            count=self.settings.batch_entries,
             block=wait_ms,
         )
         if not reply:
@@ -96,7 +96,7 @@ class Worker:
                 self.name,
                 idle_ms,
                 cursor,
-                count=self.settings.batch_events,
+                count=self.settings.batch_entries,
             )
             entries = [entry for entry in entries if entry[1]]  # trimmed entries come back empty
             if entries:
@@ -111,19 +111,18 @@ class Worker:
         findings = await self.detection.process(events)
         changes = await self.store.record(findings)
         await self.redis.xack(self.keys.events, GROUP, *[entry_id for entry_id, _ in entries])
-        self.processed += len(entries)
+        self.processed += len(events)
         return changes
 
     def decode(self, entries: Sequence[Entry]) -> list[Event]:
         events = []
         for entry_id, fields in entries:
-            try:
-                events.append(event_from_json(fields[b"e"]))
-            except (KeyError, ValueError, TypeError):
-                self.undecodable += 1
-                log.error(
-                    "stream entry %s is not an event; acknowledged and skipped", entry_id.decode()
-                )
+            for line in fields.get(b"events", b"").split(b"\n"):
+                try:
+                    events.append(event_from_json(line))
+                except (KeyError, ValueError, TypeError):
+                    self.undecodable += 1
+                    log.error("stream entry %s holds a line that is no event", entry_id.decode())
         return events
 
     async def trim(self) -> None:
