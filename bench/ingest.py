@@ -120,12 +120,11 @@ def main() -> None:
         build_log(log, args.lines)
         print(f"log: {args.lines:,} lines, {log.stat().st_size / 2**20:.0f} MiB")
         f2b = shutil.which("fail2ban-regex")
+        f2b_seconds = 0.0
         if f2b:
-            seconds, rss, _ = measure([f2b, str(log), "sshd"])
-            report("fail2ban-regex", args.lines, seconds, rss)
-        seconds, rss, output = measure(
-            [sys.executable, "-m", "bench.ingest", "--vigil-only", str(log)]
-        )
+            f2b_seconds, f2b_rss, _ = measure([f2b, str(log), "sshd"])
+            report("fail2ban-regex", args.lines, f2b_seconds, f2b_rss)
+        _, rss, output = measure([sys.executable, "-m", "bench.ingest", "--vigil-only", str(log)])
         result = json.loads(output)
         report("vigil (full path)", args.lines, result["seconds"], rss)
         print(
@@ -133,7 +132,8 @@ def main() -> None:
             f"Redis peak memory {result['redis_peak_bytes'] / 2**20:.0f} MiB"
         )
         if f2b:
-            print(f"ratio: {seconds / result['seconds']:.2f}x fail2ban-regex's lines per second")
+            ratio = f2b_seconds / result["seconds"]
+            print(f"ratio: {ratio:.2f}x fail2ban-regex's lines per second")
 
 
 def report(name: str, lines: int, seconds: float, rss: int) -> None:

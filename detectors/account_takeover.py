@@ -128,27 +128,28 @@ class CompromiseAfterFailures:
         for window, group in zip(self.windows, (event.user, event.source_ip), strict=True):
             if group is None:
                 continue
-            members = history.members(window, group, event.timestamp)
-            if len(members) >= self.settings.failures:
-                return self.finding(event, members)
+            count = history.count(window, group, event.timestamp)
+            if count >= self.settings.failures:
+                return self.finding(event, count, history.members(window, group, event.timestamp))
         return None
 
-    def finding(self, event: Event, members: Sequence[Mapping[str, Any]]) -> Finding:
+    def finding(self, event: Event, count: int, members: Sequence[Mapping[str, Any]]) -> Finding:
         user = event.user or "unknown user"
+        evidence = (*members, event.reference())
         entities = {"user": user} | ({"ip": event.source_ip} if event.source_ip else {})
         customers = frozenset({event.customer_id}) if event.customer_id else frozenset()
         return Finding(
             detector=self.id,
             family=self.family,
             severity=self.severity,
-            title=f"Login as {user} after {len(members)} failures"
+            title=f"Login as {user} after {count} failures"
             + (f" from {event.source_ip}" if event.source_ip else ""),
             key=f"user={user}",
             entities=entities,
             first_seen=parse_ref_time(members[0]) if members else event.timestamp,
             last_seen=event.timestamp,
-            evidence=(*members, event.reference()),
-            event_count=len(members) + 1,
+            evidence=evidence,
+            event_count=len(evidence),
             affected_customers=customers,
         )
 

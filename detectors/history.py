@@ -18,6 +18,8 @@ from monitor.events import Event
 from monitor.store.keys import Keys
 
 WINDOW_SCRIPT = resources.files("detectors").joinpath("window.lua").read_text()
+# Members a detector gets back as evidence at most (the newest ones).
+EVIDENCE_MEMBERS = 50
 # Windows outlive their span by this much in Redis: late events still find their company.
 TTL_SLACK_MS = 3_600_000
 
@@ -77,10 +79,14 @@ class RedisHistory:
         low, high = self.bounds(window, group, at)
         return high - low
 
-    def members(self, window: Window, group: str, at: datetime) -> Sequence[Mapping[str, Any]]:
+    def members(
+        self, window: Window, group: str, at: datetime, newest: int = EVIDENCE_MEMBERS
+    ) -> Sequence[Mapping[str, Any]]:
         low, high = self.bounds(window, group, at)
         found = self.series.get((window.name, group))
-        return [] if found is None else [json.loads(m) for m in found.members[low:high]]
+        if found is None:
+            return []
+        return [json.loads(m) for m in found.members[max(low, high - newest) : high]]
 
     def bounds(self, window: Window, group: str, at: datetime) -> tuple[int, int]:
         """Index range of members with time in (at - span, at]."""
