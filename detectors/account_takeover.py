@@ -15,6 +15,8 @@ from monitor.settings import BruteForceSettings, CompromiseSettings
 
 FAMILY = "account_takeover"
 LOGIN_ACTIONS = frozenset({"ssh-login", "user-login"})
+# The failures a compromise incident shows next to the login (the newest ones).
+EVIDENCE_FAILURES = 10
 
 
 def is_login_failure(event: Event) -> bool:
@@ -130,7 +132,8 @@ class CompromiseAfterFailures:
                 continue
             count = history.count(window, group, event.timestamp)
             if count >= self.settings.failures:
-                return self.finding(event, count, history.members(window, group, event.timestamp))
+                members = history.members(window, group, event.timestamp, EVIDENCE_FAILURES)
+                return self.finding(event, count, members)
         return None
 
     def finding(self, event: Event, count: int, members: Sequence[Mapping[str, Any]]) -> Finding:

@@ -3,23 +3,25 @@
 from __future__ import annotations
 
 import bisect
-import json
-from importlib import resources
+import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from importlib import resources
 from typing import Any
 
 from redis.asyncio import Redis
 
 from detectors.base import Window
-from monitor.events import Event
+from monitor.events import Event, reference_from_key
 from monitor.store.keys import Keys
 
 WINDOW_SCRIPT = resources.files("detectors").joinpath("window.lua").read_text()
 # Members a detector gets back as evidence at most (the newest ones).
 EVIDENCE_MEMBERS = 50
+# Window keys are spread over this many hash tags; one script call serves a whole shard.
+WINDOW_SHARDS = 64
 # Windows outlive their span by this much in Redis: late events still find their company.
 TTL_SLACK_MS = 3_600_000
 
@@ -51,28 +53,25 @@ class RedisHistory:
     ) -> RedisHistory:
         """Add the batch's admitted events to their windows, trim, and read them back.
 
-        One script call per touched group (not five commands): the round trip and the
-        client's per-command cost dominate otherwise.
+        One script call per shard of window keys, not five commands per group: the
+        client's per-command cost would otherwise dominate the whole pipeline.
         """
         by_name = {window.name: window for window in windows}
         touched = touch(by_name.values(), events)
+        shards: dict[int, list[tuple[str, str]]] = defaultdict(list)
+        for name_group in touched:
+            shards[shard_of(name_group[1])].append(name_group)
         script = redis.register_script(WINDOW_SCRIPT)
         async with redis.pipeline(transaction=False) as pipe:
-            for (name, group), seen in touched.items():
-                window = by_name[name]
-                span_ms = int(window.span.total_seconds() * 1000)
-                args: list[str | int] = [
-                    seen.earliest - span_ms,
-                    window.cap,
-                    span_ms + TTL_SLACK_MS,
-                ]
-                for member, score in seen.added.items():
-                    args += [score, member]
-                await script(keys=[keys.window(name, group)], args=args, client=pipe)
+            for shard, groups in shards.items():
+                args = [pack(by_name[name], touched[(name, group)]) for name, group in groups]
+                window_keys = [keys.window(shard, name, group) for name, group in groups]
+                await script(keys=window_keys, args=args, client=pipe)
             replies = await pipe.execute()
         series: dict[tuple[str, str], Series] = {}
-        for name_group, reply in zip(touched, replies, strict=True):
-            series[name_group] = Series([int(float(s)) for s in reply[1::2]], list(reply[0::2]))
+        for groups, reply in zip(shards.values(), replies, strict=True):
+            for name_group, pairs in zip(groups, reply, strict=True):
+                series[name_group] = Series([int(s) for s in pairs[1::2]], list(pairs[0::2]))
         return cls(series)
 
     def count(self, window: Window, group: str, at: datetime) -> int:
@@ -86,7 +85,7 @@ class RedisHistory:
         found = self.series.get((window.name, group))
         if found is None:
             return []
-        return [json.loads(m) for m in found.members[max(low, high - newest) : high]]
+        return [reference_from_key(m) for m in found.members[max(low, high - newest) : high]]
 
     def bounds(self, window: Window, group: str, at: datetime) -> tuple[int, int]:
         """Index range of members with time in (at - span, at]."""
@@ -99,6 +98,18 @@ class RedisHistory:
             bisect.bisect_right(found.scores, at_ms - span_ms),
             bisect.bisect_right(found.scores, at_ms),
         )
+
+
+def pack(window: Window, seen: Touch) -> str:
+    """One script argument for one group: since, cap, ttl, then score/member pairs."""
+    span_ms = int(window.span.total_seconds() * 1000)
+    head = [str(seen.earliest - span_ms), str(window.cap), str(span_ms + TTL_SLACK_MS)]
+    pairs = [f"{score}\x1e{member}" for member, score in seen.added.items()]
+    return "\x1e".join(head + pairs)
+
+
+def shard_of(group: str) -> int:
+    return zlib.crc32(group.encode()) % WINDOW_SHARDS
 
 
 def touch(windows: Iterable[Window], events: Sequence[Event]) -> dict[tuple[str, str], Touch]:
@@ -120,6 +131,6 @@ def touch(windows: Iterable[Window], events: Sequence[Event]) -> dict[tuple[str,
                 seen.latest = max(seen.latest, moment)
             if window.admits(event):
                 if not references[index]:
-                    references[index] = json.dumps(event.reference(), separators=(",", ":"))
+                    references[index] = event.reference_key()
                 seen.added[references[index]] = moment
     return touched

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -92,12 +92,63 @@ class Event:
 
     def reference(self) -> dict[str, Any]:
         """The short form an incident keeps as evidence: where to find the line, and its gist."""
-        ref: dict[str, Any] = {"id": self.id, "@timestamp": format_time(self.timestamp)}
-        for attribute in ("action", "outcome", "user", "source_ip", "session_id", "customer_id"):
-            value = getattr(self, attribute)
-            if value is not None:
-                ref[ECS_FIELDS[attribute]] = str(value)
-        return ref
+        return reference_from_key(self.reference_key())
+
+    def reference_key(self) -> str:
+        """The reference packed into one string (window members hold thousands of these)."""
+        values = [getattr(self, attribute) for attribute in REFERENCE_ATTRIBUTES]
+        packed = ["" if value is None else str(value) for value in values]
+        return SEPARATOR.join([self.id, self.timestamp.isoformat(), *packed])
+
+    def row(self) -> list[Any]:
+        """Every field in declaration order: the compact form events travel in on the stream."""
+        return [
+            self.timestamp.isoformat(),
+            self.action,
+            self.outcome,
+            self.category,
+            self.dataset,
+            self.user,
+            self.target_user,
+            self.source_ip,
+            self.source_port,
+            self.user_agent,
+            self.url_path,
+            self.http_method,
+            self.status_code,
+            self.session_id,
+            self.customer_id,
+            self.file_path,
+            self.offset,
+            self.extra or None,
+        ]
+
+
+REFERENCE_ATTRIBUTES = ("action", "outcome", "user", "source_ip", "session_id", "customer_id")
+SEPARATOR = "\x1f"  # ASCII unit separator: never in a parsed field that matters here
+
+
+def reference_from_key(key: str | bytes) -> dict[str, Any]:
+    text = key.decode() if isinstance(key, bytes) else key
+    event_id, moment, *values = text.split(SEPARATOR)
+    reference: dict[str, Any] = {"id": event_id, "@timestamp": format_time(parse_time(moment))}
+    for attribute, value in zip(REFERENCE_ATTRIBUTES, values, strict=True):
+        if value:
+            reference[ECS_FIELDS[attribute]] = value
+    return reference
+
+
+def encode_events(events: Iterable[Event]) -> str:
+    """A batch of events as one JSON array of rows (one C-level dumps, not one per event)."""
+    return json.dumps([event.row() for event in events], ensure_ascii=False, separators=(",", ":"))
+
+
+def decode_events(text: str | bytes) -> list[Event]:
+    events = []
+    for row in json.loads(text):
+        moment, action, outcome, *rest, extra = row
+        events.append(Event(parse_time(moment), action, Outcome(outcome), *rest, extra=extra or {}))
+    return events
 
 
 def event_from_flat(flat: Mapping[str, Any]) -> Event:
@@ -129,7 +180,7 @@ def event_from_json(text: str | bytes) -> Event:
 
 def format_time(moment: datetime) -> str:
     """ISO 8601 in UTC with milliseconds and a Z, as ECS writes `@timestamp`."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
 def parse_time(text: str) -> datetime:

@@ -14,6 +14,7 @@ from pathlib import Path
 import redis as sync_redis
 import redis.asyncio as aioredis
 
+from monitor.events import Event, decode_events
 from monitor.incidents import IncidentStore
 from monitor.pipeline.ingest import Ingest
 from monitor.pipeline.worker import GROUP, Worker
@@ -30,16 +31,15 @@ def sshd_lines(count: int, ip: str = "203.0.113.7", start_second: int = 0) -> st
     )
 
 
-async def stream_events(redis: aioredis.Redis, keys: Keys) -> list[bytes]:
+async def stream_events(redis: aioredis.Redis, keys: Keys) -> list[Event]:
     entries = await redis.xrange(keys.events)
-    return [line for _, fields in entries for line in fields[b"events"].split(b"\n")]
+    return [event for _, fields in entries for event in decode_events(fields[b"events"])]
 
 
-def read_offsets(client: sync_redis.Redis, keys: Keys) -> list[int]:
+def read_offsets(client: sync_redis.Redis, keys: Keys) -> list[int | None]:
     """log.offset of every event in the stream, in stream order."""
     entries = client.xrange(keys.events)
-    lines = [line for _, fields in entries for line in fields[b"events"].split(b"\n")]
-    return [json.loads(line)["log.offset"] for line in lines]
+    return [e.offset for _, fields in entries for e in decode_events(fields[b"events"])]
 
 
 def with_source(settings: Settings, path: Path, **ingest: object) -> Settings:

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from monitor.events import Event, encode_events
 from monitor.parsers import FORMATS, Format, LineContext, Malformed, detect_format
 from monitor.parsers.batch import Parsed, parse_lines
 from monitor.settings import Settings, SourceSettings
@@ -88,10 +89,10 @@ class Ingest:
         """Events, dead letters, counters and checkpoints: all of them or none (MULTI/EXEC)."""
         keys, ingest = self.keys, self.settings.ingest
         async with self.redis.pipeline(transaction=True) as tx:
-            batch: list[str] = []
+            batch: list[Event] = []
             for tailer, read in reads:
                 parsed = self.parse(tailer.source, read)
-                batch += [event.to_json() for event in parsed.events]
+                batch += parsed.events
                 for dead in parsed.dead:
                     tx.xadd(
                         keys.dead_letters,
@@ -117,7 +118,7 @@ class Ingest:
                 # One entry per batch, not per event: the client's per-command cost dominates.
                 tx.xadd(
                     keys.events,
-                    {"events": "\n".join(batch)},
+                    {"events": encode_events(batch)},
                     maxlen=ingest.stream_maxlen,
                     approximate=True,
                 )

@@ -13,7 +13,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError, ResponseError
 
 from detectors.engine import Detection
-from monitor.events import Event, event_from_json
+from monitor.events import Event, decode_events
 from monitor.incidents import Change, IncidentStore
 from monitor.settings import WorkerSettings
 from monitor.store.keys import Keys
@@ -117,12 +117,11 @@ class Worker:
     def decode(self, entries: Sequence[Entry]) -> list[Event]:
         events = []
         for entry_id, fields in entries:
-            for line in fields.get(b"events", b"").split(b"\n"):
-                try:
-                    events.append(event_from_json(line))
-                except (KeyError, ValueError, TypeError):
-                    self.undecodable += 1
-                    log.error("stream entry %s holds a line that is no event", entry_id.decode())
+            try:
+                events += decode_events(fields[b"events"])
+            except (KeyError, ValueError, TypeError):
+                self.undecodable += 1
+                log.error("stream entry %s holds no events; skipped", entry_id.decode())
         return events
 
     async def trim(self) -> None:

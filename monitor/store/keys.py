@@ -30,8 +30,9 @@ class Keys:
     def source_stats(self) -> str:
         return f"{self.prefix}:{{events}}:stats"
 
-    def window(self, name: str, group: str) -> str:
-        return f"{self.prefix}:win:{{{name}:{group}}}"
+    def window(self, shard: int, name: str, group: str) -> str:
+        """A window group; groups of one shard share a slot so one script serves them all."""
+        return f"{self.prefix}:win:{{w{shard}}}:{name}:{group}"
 
     def fingerprint(self, tag: str) -> str:
         return f"{self.prefix}:fp:{{{tag}}}"
