@@ -2,24 +2,28 @@
 
     python -m bench.ingest [--lines N] [--keep DIR]
 
-Builds the log, runs `fail2ban-regex FILE sshd` on it, then Vigil (parse, Redis stream,
-detectors, incidents) in a child process against a fresh embedded Valkey, and prints
-lines per second and peak RSS of each.
+Builds the log, runs `fail2ban-regex FILE sshd` on it, then Vigil's full path (parse,
+Redis stream, detectors, incidents) as `vigil run --role ingest` and `--role detect` against
+a fresh embedded Valkey, and prints lines per second and peak RSS of each.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import random
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+import redis
+
+from monitor.store.keys import Keys
 
 USERS = ["root", "admin", "oracle", "ubuntu", "test", "deploy", "git", "postgres", "hoa", "lan"]
 
@@ -57,63 +61,91 @@ def build_log(path: Path, lines: int, seed: int = 7) -> None:
             handle.write(f"{stamp} web-01 sshd[{1000 + i % 30000}]: {message}\n")
 
 
-def measure(command: list[str], env: dict[str, str] | None = None) -> tuple[float, int, str]:
-    """Wall seconds, peak RSS in bytes and stdout of one child process."""
+def measure(command: list[str]) -> tuple[float, int]:
+    """Wall seconds and peak RSS in bytes of one child process."""
     started = time.perf_counter()
-    child = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True
-    )
-    assert child.stdout is not None
-    output = child.stdout.read()
+    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _, status, usage = os.wait4(child.pid, 0)
     elapsed = time.perf_counter() - started
     child.returncode = os.waitstatus_to_exitcode(status)
     if child.returncode != 0:
         raise RuntimeError(f"{command[0]} exited with {child.returncode}")
-    return elapsed, usage.ru_maxrss * 1024, output
+    return elapsed, usage.ru_maxrss * 1024
 
 
-async def run_vigil(log: Path, data_dir: Path) -> dict[str, float]:
-    """Ingest and detect in this process until every line is an event processed by a worker."""
-    from monitor.pipeline.ingest import Ingest
-    from monitor.service import open_vigil
-    from monitor.settings import SourceSettings, load_settings
+def run_vigil(log: Path, lines: int, folder: Path) -> dict[str, float]:
+    """`vigil run --role ingest` and `--role detect` as two processes, as deployed on two cores.
 
-    settings = load_settings(None, {"VIGIL_DATA_DIR": str(data_dir)})
-    settings = settings.model_copy(update={"sources": (SourceSettings(path=str(log)),)})
-    async with open_vigil(settings) as vigil:
-        ingest = Ingest(vigil.redis, vigil.keys, settings)
-        await ingest.start()
-        worker = vigil.worker()
-        await worker.ensure_group()
-        started = time.perf_counter()
-        while await ingest.step():
-            while await worker.step(block=False):
-                pass
-        while await worker.step(block=False):
-            pass
+    Timed from their start until every line is read and every event has been processed and
+    acknowledged by the detector worker.
+    """
+    from monitor.store import embedded
+
+    url = embedded.ensure_server(folder / "redis")
+    config = folder / "vigil.yaml"
+    config.write_text(
+        json.dumps(
+            {
+                "sources": [{"path": str(log), "format": "sshd", "start_at": "beginning"}],
+                "worker": {"block": "100ms", "batch_entries": 8},
+                "ingest": {"batch_lines": 5000},
+            }
+        )
+    )
+    env = {**os.environ, "REDIS_URL": url, "VIGIL_REDIS_PREFIX": "bench"}
+    client = redis.Redis.from_url(url)
+    keys = Keys("bench")
+    started = time.perf_counter()
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-m", "monitor.cli", "--config", str(config), "run", "--role", role],
+            env=env,
+            stdout=subprocess.DEVNULL,
+        )
+        for role in ("ingest", "detect")
+    ]
+    try:
+        while not finished(client, keys, str(log), lines):
+            if any(child.poll() is not None for child in children):
+                raise RuntimeError("a Vigil process exited early")
+            time.sleep(0.05)
         elapsed = time.perf_counter() - started
-        await worker.trim()
-        info = await vigil.redis.info("memory")
-        incidents = await vigil.redis.zcard(vigil.keys.incident_index("all"))
+        peaks = []
+        for child in children:
+            child.send_signal(signal.SIGTERM)
+            _, _, usage = os.wait4(child.pid, 0)
+            child.returncode = 0
+            peaks.append(usage.ru_maxrss * 1024)
+        memory = client.info("memory")["used_memory_peak"]
+        incidents = client.zcard(keys.incident_index("all"))
+    finally:
+        for child in children:
+            if child.returncode is None:
+                child.kill()
+        client.close()
+        embedded.release_server(folder / "redis")
     return {
         "seconds": elapsed,
-        "lines": ingest.counts["lines"],
-        "events": worker.processed,
+        "ingest_rss": peaks[0],
+        "detect_rss": peaks[1],
         "incidents": incidents,
-        "redis_peak_bytes": info["used_memory_peak"],
+        "redis_peak_bytes": memory,
     }
+
+
+def finished(client: redis.Redis, keys: Keys, path: str, lines: int) -> bool:
+    """Every line read, and the detect group has acknowledged every stream entry."""
+    read = int(client.hget(keys.source_stats, f"{path}|lines") or 0)
+    if read < lines:
+        return False
+    groups = client.xinfo_groups(keys.events)
+    return bool(groups) and groups[0]["lag"] == 0 and groups[0]["pending"] == 0
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--lines", type=int, default=1_000_000)
-    parser.add_argument("--vigil-only", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.vigil_only:
-        with tempfile.TemporaryDirectory(prefix="vigil-bench-redis-") as data_dir:
-            print(json.dumps(asyncio.run(run_vigil(args.vigil_only, Path(data_dir)))))
-        return
     with tempfile.TemporaryDirectory(prefix="vigil-bench-") as folder:
         log = Path(folder) / "auth.log"
         build_log(log, args.lines)
@@ -121,14 +153,15 @@ def main() -> None:
         f2b = shutil.which("fail2ban-regex")
         f2b_seconds = 0.0
         if f2b:
-            f2b_seconds, f2b_rss, _ = measure([f2b, str(log), "sshd"])
+            f2b_seconds, f2b_rss = measure([f2b, str(log), "sshd"])
             report("fail2ban-regex", args.lines, f2b_seconds, f2b_rss)
-        _, rss, output = measure([sys.executable, "-m", "bench.ingest", "--vigil-only", str(log)])
-        result = json.loads(output)
-        report("vigil (full path)", args.lines, result["seconds"], rss)
+        result = run_vigil(log, args.lines, Path(folder))
+        peak = max(result["ingest_rss"], result["detect_rss"])
+        report("vigil (full path)", args.lines, result["seconds"], int(peak))
         print(
-            f"  events processed {result['events']:,}, incidents {result['incidents']:,}, "
-            f"Redis peak memory {result['redis_peak_bytes'] / 2**20:.0f} MiB"
+            f"  ingest process {result['ingest_rss'] / 2**20:.0f} MiB, detect process "
+            f"{result['detect_rss'] / 2**20:.0f} MiB, Valkey peak "
+            f"{result['redis_peak_bytes'] / 2**20:.0f} MiB; {result['incidents']:,} incidents"
         )
         if f2b:
             ratio = f2b_seconds / result["seconds"]

@@ -6,6 +6,7 @@ import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any
 
 from detectors.base import Example, History, Window
@@ -27,6 +28,7 @@ def is_login_success(event: Event) -> bool:
     return event.action in LOGIN_ACTIONS and event.outcome is Outcome.SUCCESS
 
 
+@cache
 def failures_by(group_by: str, span: timedelta) -> Window:
     return Window(
         f"login_failures_by_{group_by}_{int(span.total_seconds())}s",
@@ -60,15 +62,15 @@ class BruteForce:
         if not is_login_failure(event) or event.source_ip is None:
             return None
         window = self.windows[0]
-        count = history.count(window, event.source_ip, event.timestamp)
+        count = history.count(window, event.source_ip, event)
         if count < self.settings.failures:
             return None
         # At the crossing the whole window is evidence; after it, each new failure adds itself
         # (the incident keeps the earliest first_seen of everything merged into it).
-        evidence = (event.reference(),)
+        evidence: tuple[Mapping[str, Any], ...] = (event.reference(),)
         first_seen = event.timestamp
         if count == self.settings.failures:
-            members = history.members(window, event.source_ip, event.timestamp)
+            members = history.members(window, event.source_ip, event)
             evidence, first_seen = tuple(members), parse_ref_time(members[0])
         return Finding(
             detector=self.id,
@@ -130,9 +132,9 @@ class CompromiseAfterFailures:
         for window, group in zip(self.windows, (event.user, event.source_ip), strict=True):
             if group is None:
                 continue
-            count = history.count(window, group, event.timestamp)
+            count = history.count(window, group, event)
             if count >= self.settings.failures:
-                members = history.members(window, group, event.timestamp, EVIDENCE_FAILURES)
+                members = history.members(window, group, event, EVIDENCE_FAILURES)
                 return self.finding(event, count, members)
         return None
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, Protocol
 
 from monitor.events import Event
@@ -26,10 +26,12 @@ class Window:
 class History(Protocol):
     """What detectors may ask about the past: the events of a window at a moment."""
 
-    def count(self, window: Window, group: str, at: datetime) -> int: ...
+    def count(self, window: Window, group: str, at: Event) -> int:
+        """Members in the window as `at` saw it (up to and including itself)."""
+        ...
 
     def members(
-        self, window: Window, group: str, at: datetime, newest: int = ...
+        self, window: Window, group: str, at: Event, newest: int = ...
     ) -> Sequence[Mapping[str, Any]]:
         """The newest members of the window at `at`, as event references, oldest first."""
         ...

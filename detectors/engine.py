@@ -33,7 +33,8 @@ class Detection:
         """Findings of every detector for every event, in event order."""
         if not events:
             return []
-        ordered = sorted(events, key=lambda event: event.timestamp)
+        # Ties in time are broken as Redis orders window members: by the reference key.
+        ordered = sorted(events, key=lambda event: (event.epoch_ms, event.reference_key()))
         history = await RedisHistory.load(self.redis, self.keys, self.windows, ordered)
         findings: list[Finding] = []
         for event in ordered:

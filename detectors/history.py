@@ -7,8 +7,8 @@ import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from importlib import resources
+from operator import attrgetter
 from typing import Any
 
 from redis.asyncio import Redis
@@ -74,12 +74,12 @@ class RedisHistory:
                 series[name_group] = Series([int(s) for s in pairs[1::2]], list(pairs[0::2]))
         return cls(series)
 
-    def count(self, window: Window, group: str, at: datetime) -> int:
+    def count(self, window: Window, group: str, at: Event) -> int:
         low, high = self.bounds(window, group, at)
         return high - low
 
     def members(
-        self, window: Window, group: str, at: datetime, newest: int = EVIDENCE_MEMBERS
+        self, window: Window, group: str, at: Event, newest: int = EVIDENCE_MEMBERS
     ) -> Sequence[Mapping[str, Any]]:
         low, high = self.bounds(window, group, at)
         found = self.series.get((window.name, group))
@@ -87,23 +87,33 @@ class RedisHistory:
             return []
         return [reference_from_key(m) for m in found.members[max(low, high - newest) : high]]
 
-    def bounds(self, window: Window, group: str, at: datetime) -> tuple[int, int]:
-        """Index range of members with time in (at - span, at]."""
+    def bounds(self, window: Window, group: str, at: Event) -> tuple[int, int]:
+        """Index range of the members in (at - span, at].
+
+        Members of the same millisecond are ordered by their key, as Redis orders them and
+        as the engine orders events, so the answer does not depend on batch boundaries.
+        """
         found = self.series.get((window.name, group))
         if found is None:
             return 0, 0
-        at_ms = int(at.timestamp() * 1000)
+        at_ms = at.epoch_ms
         span_ms = int(window.span.total_seconds() * 1000)
+        low = bisect.bisect_right(found.scores, at_ms - span_ms)
+        high = bisect.bisect_right(found.scores, at_ms)
+        key = at.reference_key().encode()
+        while high > low and found.scores[high - 1] == at_ms and found.members[high - 1] > key:
+            high -= 1
         return (
-            bisect.bisect_right(found.scores, at_ms - span_ms),
-            bisect.bisect_right(found.scores, at_ms),
+            low,
+            high,
         )
 
 
 def pack(window: Window, seen: Touch) -> str:
-    """One script argument for one group: since, cap, ttl, then score/member pairs."""
+    """One script argument for one group: since, keep, cap, ttl, then score/member pairs."""
     span_ms = int(window.span.total_seconds() * 1000)
-    head = [str(seen.earliest - span_ms), str(window.cap), str(span_ms + TTL_SLACK_MS)]
+    since, keep = seen.earliest - span_ms, seen.latest - span_ms
+    head = [str(since), str(keep), str(window.cap), str(span_ms + TTL_SLACK_MS)]
     pairs = [f"{score}\x1e{member}" for member, score in seen.added.items()]
     return "\x1e".join(head + pairs)
 
@@ -115,22 +125,22 @@ def shard_of(group: str) -> int:
 def touch(windows: Iterable[Window], events: Sequence[Event]) -> dict[tuple[str, str], Touch]:
     """Per (window name, group) the batch touches: its time range and the members to add."""
     touched: dict[tuple[str, str], Touch] = {}
-    unique = tuple(windows)
-    references: dict[int, str] = defaultdict(str)
-    for index, event in enumerate(events):
+    plan = [(window.name, attrgetter(window.group_by), window.admits) for window in windows]
+    for event in events:
         moment = event.epoch_ms
-        for window in unique:
-            group = getattr(event, window.group_by)
+        reference = ""
+        for name, group_of, admits in plan:
+            group = group_of(event)
             if group is None:
                 continue
-            seen = touched.get((window.name, group))
+            seen = touched.get((name, group))
             if seen is None:
-                seen = touched[(window.name, group)] = Touch(moment, moment)
-            else:
-                seen.earliest = min(seen.earliest, moment)
-                seen.latest = max(seen.latest, moment)
-            if window.admits(event):
-                if not references[index]:
-                    references[index] = event.reference_key()
-                seen.added[references[index]] = moment
+                seen = touched[(name, group)] = Touch(moment, moment)
+            elif moment < seen.earliest:
+                seen.earliest = moment
+            elif moment > seen.latest:
+                seen.latest = moment
+            if admits(event):
+                reference = reference or event.reference_key()
+                seen.added[reference] = moment
     return touched

@@ -1,8 +1,9 @@
--- The window groups of one shard in one call. For each key: add the batch's members, trim
--- by time and by count, refresh the TTL, and return members and scores after `since`.
+-- The window groups of one shard in one call. For each key: add the batch's members, read
+-- back members and scores after `since` (what the batch's earliest event needs), then trim
+-- to what the next batch can need (after `keep`, at most `cap` members) and refresh the TTL.
 -- KEYS: window keys sharing one hash tag. ARGV[i] belongs to KEYS[i] and packs, separated
--- by \30: since (exclusive, ms), cap, ttl (ms), then pairs of score and member. One packed
--- argument per key keeps the client from encoding hundreds of thousands of arguments.
+-- by \30: since and keep (exclusive, ms), cap, ttl (ms), then pairs of score and member.
+-- One packed argument per key keeps the client from encoding a million arguments.
 local function split(text)
   local parts, start = {}, 1
   while true do
@@ -19,16 +20,16 @@ end
 local out = {}
 for i, key in ipairs(KEYS) do
   local parts = split(ARGV[i])
-  local since, cap, ttl = parts[1], tonumber(parts[2]), parts[3]
-  if #parts > 3 then
-    -- unpack() has a stack limit: add in chunks of 1,000 pairs.
-    for first = 4, #parts, 2000 do
-      redis.call('ZADD', key, unpack(parts, first, math.min(first + 1999, #parts)))
-    end
-    redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. since)
+  local since, keep, cap, ttl = parts[1], parts[2], tonumber(parts[3]), parts[4]
+  -- unpack() has a stack limit: add in chunks of 1,000 pairs.
+  for first = 5, #parts, 2000 do
+    redis.call('ZADD', key, unpack(parts, first, math.min(first + 1999, #parts)))
+  end
+  out[i] = redis.call('ZRANGEBYSCORE', key, '(' .. since, '+inf', 'WITHSCORES')
+  if #parts > 4 then
+    redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. keep)
     redis.call('ZREMRANGEBYRANK', key, 0, -cap - 1)
     redis.call('PEXPIRE', key, ttl)
   end
-  out[i] = redis.call('ZRANGEBYSCORE', key, '(' .. since, '+inf', 'WITHSCORES')
 end
 return out

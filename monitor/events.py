@@ -96,9 +96,18 @@ class Event:
 
     def reference_key(self) -> str:
         """The reference packed into one string (window members hold thousands of these)."""
-        values = [getattr(self, attribute) for attribute in REFERENCE_ATTRIBUTES]
-        packed = ["" if value is None else str(value) for value in values]
-        return SEPARATOR.join([self.id, self.timestamp.isoformat(), *packed])
+        return SEPARATOR.join(
+            (
+                self.id,
+                self.timestamp.isoformat(),
+                self.action,
+                self.outcome,
+                self.user or "",
+                self.source_ip or "",
+                self.session_id or "",
+                self.customer_id or "",
+            )
+        )
 
     def row(self) -> list[Any]:
         """Every field in declaration order: the compact form events travel in on the stream."""
@@ -144,10 +153,11 @@ def encode_events(events: Iterable[Event]) -> str:
 
 
 def decode_events(text: str | bytes) -> list[Event]:
+    """The inverse of encode_events."""
     events = []
     for row in json.loads(text):
-        moment, action, outcome, *rest, extra = row
-        events.append(Event(parse_time(moment), action, Outcome(outcome), *rest, extra=extra or {}))
+        fields: list[Any] = [parse_time(row[0]), row[1], Outcome(row[2]), *row[3:-1]]
+        events.append(Event(*fields, extra=row[-1] or {}))
     return events
 
 

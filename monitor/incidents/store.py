@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 
 from redis.asyncio import Redis
@@ -56,7 +56,9 @@ class IncidentStore:
 
     async def record(self, findings: Iterable[Finding]) -> list[Change]:
         """Store findings (merged per fingerprint) in one round trip, then index them in another."""
-        merged = merge_by_fingerprint(findings)
+        merged = merge_by_fingerprint(
+            findings, self.settings.suppression_window, self.settings.evidence_limit
+        )
         if not merged:
             return []
         now = format_time(self.clock())
@@ -183,23 +185,37 @@ class IncidentStore:
         return incident
 
 
-def merge_by_fingerprint(findings: Iterable[Finding]) -> list[Finding]:
-    """One finding per fingerprint: counts summed, evidence joined, the highest severity kept."""
-    merged: dict[str, Finding] = {}
+def merge_by_fingerprint(
+    findings: Iterable[Finding], window: timedelta, evidence_limit: int
+) -> list[Finding]:
+    """Findings of one fingerprint, in event order, folded as the incident would fold them.
+
+    Only findings within the suppression window of each other are combined, so a batch
+    spanning hours yields the same incidents as one event at a time would.
+    """
+    merged: list[Finding] = []
+    current: dict[str, int] = {}
     for finding in findings:
-        seen = merged.get(finding.fingerprint)
-        merged[finding.fingerprint] = finding if seen is None else combine(seen, finding)
-    return list(merged.values())
+        index = current.get(finding.fingerprint)
+        if index is not None and finding.first_seen - merged[index].last_seen <= window:
+            merged[index] = combine(merged[index], finding, evidence_limit)
+        else:
+            current[finding.fingerprint] = len(merged)
+            merged.append(finding)
+    return merged
 
 
-def combine(a: Finding, b: Finding) -> Finding:
-    known = {reference["id"] for reference in a.evidence}
+def combine(a: Finding, b: Finding, evidence_limit: int) -> Finding:
+    evidence = a.evidence
+    if len(evidence) < evidence_limit:
+        known = {reference["id"] for reference in evidence}
+        evidence += tuple(r for r in b.evidence if r["id"] not in known)
     louder = b if b.severity.rank > a.severity.rank else a
     return replace(
         louder,
         first_seen=min(a.first_seen, b.first_seen),
         last_seen=max(a.last_seen, b.last_seen),
-        evidence=a.evidence + tuple(r for r in b.evidence if r["id"] not in known),
+        evidence=evidence[:evidence_limit],
         event_count=a.event_count + b.event_count,
         affected_customers=a.affected_customers | b.affected_customers,
     )
