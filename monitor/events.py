@@ -156,8 +156,8 @@ def decode_events(text: str | bytes) -> list[Event]:
     """The inverse of encode_events."""
     events = []
     for row in json.loads(text):
-        fields: list[Any] = [parse_time(row[0]), row[1], Outcome(row[2]), *row[3:-1]]
-        events.append(Event(*fields, extra=row[-1] or {}))
+        fields: list[Any] = [parse_time(row[0]), row[1], Outcome(row[2]), *row[3:-1], row[-1] or {}]
+        events.append(Event(*fields))
     return events
 
 
