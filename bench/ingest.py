@@ -110,12 +110,15 @@ def run_vigil(log: Path, lines: int, folder: Path) -> dict[str, float]:
                 raise RuntimeError("a Vigil process exited early")
             time.sleep(0.05)
         elapsed = time.perf_counter() - started
-        peaks = []
+        peaks, cpu = [], []
         for child in children:
             child.send_signal(signal.SIGTERM)
             _, _, usage = os.wait4(child.pid, 0)
             child.returncode = 0
             peaks.append(usage.ru_maxrss * 1024)
+            cpu.append(usage.ru_utime + usage.ru_stime)
+        stats = client.info("cpu")
+        cpu.append(stats["used_cpu_user"] + stats["used_cpu_sys"])
         memory = client.info("memory")["used_memory_peak"]
         incidents = client.zcard(keys.incident_index("all"))
     finally:
@@ -128,6 +131,9 @@ def run_vigil(log: Path, lines: int, folder: Path) -> dict[str, float]:
         "seconds": elapsed,
         "ingest_rss": peaks[0],
         "detect_rss": peaks[1],
+        "ingest_cpu": cpu[0],
+        "detect_cpu": cpu[1],
+        "valkey_cpu": cpu[2],
         "incidents": incidents,
         "redis_peak_bytes": memory,
     }
@@ -162,6 +168,10 @@ def main() -> None:
             f"  ingest process {result['ingest_rss'] / 2**20:.0f} MiB, detect process "
             f"{result['detect_rss'] / 2**20:.0f} MiB, Valkey peak "
             f"{result['redis_peak_bytes'] / 2**20:.0f} MiB; {result['incidents']:,} incidents"
+        )
+        print(
+            f"  CPU seconds: ingest {result['ingest_cpu']:.1f}, detect {result['detect_cpu']:.1f}"
+            f", Valkey {result['valkey_cpu']:.1f}"
         )
         if f2b:
             ratio = f2b_seconds / result["seconds"]

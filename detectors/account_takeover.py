@@ -48,6 +48,7 @@ class BruteForce:
     title: str = "Brute force"
     severity: Severity = Severity.LOW
     mitre: str = "T1110.001"
+    actions: frozenset[str] = LOGIN_ACTIONS
     runbook: str = (
         "Check whether any login from this IP succeeded (a compromise_after_failures incident "
         "would say so). Block the IP at the firewall if it is not ours; if it is an office or "
@@ -113,6 +114,7 @@ class CompromiseAfterFailures:
     title: str = "Login after failures"
     severity: Severity = Severity.HIGH
     mitre: str = "T1110"
+    actions: frozenset[str] = LOGIN_ACTIONS
     runbook: str = (
         "Treat the account as compromised: disable it or reset its password and end its "
         "sessions now, then ask its owner whether the login was theirs. Review what the "

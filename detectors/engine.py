@@ -25,20 +25,25 @@ class Detection:
         self.keys = keys
         self.detectors = tuple(detectors)
         self.windows = tuple(w for detector in self.detectors for w in detector.windows)
+        self.by_action: dict[str, tuple[Detector, ...]] = {}
+        for detector in self.detectors:
+            for action in detector.actions:
+                self.by_action[action] = (*self.by_action.get(action, ()), detector)
         # Tests turn isolation off so that a detector's bug fails the test that meets it.
         self.isolate = isolate
         self.errors: Counter[str] = Counter()
 
     async def process(self, events: Sequence[Event]) -> list[Finding]:
         """Findings of every detector for every event, in event order."""
-        if not events:
+        relevant = [event for event in events if event.action in self.by_action]
+        if not relevant:
             return []
         # Ties in time are broken as Redis orders window members: by the reference key.
-        ordered = sorted(events, key=lambda event: (event.epoch_ms, event.reference_key()))
+        ordered = sorted(relevant, key=lambda event: (event.epoch_ms, event.reference_key()))
         history = await RedisHistory.load(self.redis, self.keys, self.windows, ordered)
         findings: list[Finding] = []
         for event in ordered:
-            for detector in self.detectors:
+            for detector in self.by_action[event.action]:
                 try:
                     finding = detector.evaluate(event, history)
                 except Exception:

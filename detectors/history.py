@@ -71,7 +71,7 @@ class RedisHistory:
         series: dict[tuple[str, str], Series] = {}
         for groups, reply in zip(shards.values(), replies, strict=True):
             for name_group, pairs in zip(groups, reply, strict=True):
-                series[name_group] = Series([int(s) for s in pairs[1::2]], list(pairs[0::2]))
+                series[name_group] = combine(pairs, touched[name_group].added)
         return cls(series)
 
     def count(self, window: Window, group: str, at: Event) -> int:
@@ -100,13 +100,27 @@ class RedisHistory:
         span_ms = int(window.span.total_seconds() * 1000)
         low = bisect.bisect_right(found.scores, at_ms - span_ms)
         high = bisect.bisect_right(found.scores, at_ms)
-        key = at.reference_key().encode()
-        while high > low and found.scores[high - 1] == at_ms and found.members[high - 1] > key:
-            high -= 1
+        if high > low and found.scores[high - 1] == at_ms:
+            key = at.reference_key().encode()
+            while high > low and found.scores[high - 1] == at_ms and found.members[high - 1] > key:
+                high -= 1
         return (
             low,
             high,
         )
+
+
+def combine(stored: list[bytes], added: dict[str, int]) -> Series:
+    """What Redis held before this batch, plus the batch's own members, ordered as Redis would.
+
+    Redis returns only what it held before (the batch's members are known here already),
+    which keeps the reply small; a member replayed after a crash is counted once.
+    """
+    members = {member: int(score) for member, score in zip(stored[0::2], stored[1::2])}
+    for member, score in added.items():
+        members[member.encode()] = score
+    ordered = sorted(members.items(), key=lambda pair: (pair[1], pair[0]))
+    return Series([score for _, score in ordered], [member for member, _ in ordered])
 
 
 def pack(window: Window, seen: Touch) -> str:

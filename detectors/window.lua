@@ -1,6 +1,7 @@
--- The window groups of one shard in one call. For each key: add the batch's members, read
--- back members and scores after `since` (what the batch's earliest event needs), then trim
--- to what the next batch can need (after `keep`, at most `cap` members) and refresh the TTL.
+-- The window groups of one shard in one call. For each key: read the members and scores it
+-- held after `since` (what the batch's earliest event needs; the caller knows its own
+-- members), add the batch's members, then trim to what the next batch can need (after
+-- `keep`, at most `cap` members) and refresh the TTL.
 -- KEYS: window keys sharing one hash tag. ARGV[i] belongs to KEYS[i] and packs, separated
 -- by \30: since and keep (exclusive, ms), cap, ttl (ms), then pairs of score and member.
 -- One packed argument per key keeps the client from encoding a million arguments.
@@ -21,11 +22,11 @@ local out = {}
 for i, key in ipairs(KEYS) do
   local parts = split(ARGV[i])
   local since, keep, cap, ttl = parts[1], parts[2], tonumber(parts[3]), parts[4]
+  out[i] = redis.call('ZRANGEBYSCORE', key, '(' .. since, '+inf', 'WITHSCORES')
   -- unpack() has a stack limit: add in chunks of 1,000 pairs.
   for first = 5, #parts, 2000 do
     redis.call('ZADD', key, unpack(parts, first, math.min(first + 1999, #parts)))
   end
-  out[i] = redis.call('ZRANGEBYSCORE', key, '(' .. since, '+inf', 'WITHSCORES')
   if #parts > 4 then
     redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. keep)
     redis.call('ZREMRANGEBYRANK', key, 0, -cap - 1)

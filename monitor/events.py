@@ -61,6 +61,9 @@ class Event:
     file_path: str | None = None
     offset: int | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
+    # Derived once on first use: detectors ask for them several times per event.
+    _key: str | None = field(default=None, init=False, repr=False, compare=False)
+    _epoch_ms: int | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def id(self) -> str:
@@ -71,7 +74,11 @@ class Event:
 
     @property
     def epoch_ms(self) -> int:
-        return int(self.timestamp.timestamp() * 1000)
+        millis = self._epoch_ms
+        if millis is None:
+            millis = int(self.timestamp.timestamp() * 1000)
+            object.__setattr__(self, "_epoch_ms", millis)
+        return millis
 
     def flat(self) -> dict[str, Any]:
         """Dotted ECS names to values, empty fields left out."""
@@ -96,18 +103,22 @@ class Event:
 
     def reference_key(self) -> str:
         """The reference packed into one string (window members hold thousands of these)."""
-        return SEPARATOR.join(
-            (
-                self.id,
-                self.timestamp.isoformat(),
-                self.action,
-                self.outcome,
-                self.user or "",
-                self.source_ip or "",
-                self.session_id or "",
-                self.customer_id or "",
+        key = self._key
+        if key is None:
+            key = SEPARATOR.join(
+                (
+                    self.id,
+                    self.timestamp.isoformat(),
+                    self.action,
+                    self.outcome,
+                    self.user or "",
+                    self.source_ip or "",
+                    self.session_id or "",
+                    self.customer_id or "",
+                )
             )
-        )
+            object.__setattr__(self, "_key", key)
+        return key
 
     def row(self) -> list[Any]:
         """Every field in declaration order: the compact form events travel in on the stream."""
@@ -133,6 +144,7 @@ class Event:
         ]
 
 
+OUTCOMES = {str(outcome): outcome for outcome in Outcome}
 REFERENCE_ATTRIBUTES = ("action", "outcome", "user", "source_ip", "session_id", "customer_id")
 SEPARATOR = "\x1f"  # ASCII unit separator: never in a parsed field that matters here
 
@@ -156,7 +168,9 @@ def decode_events(text: str | bytes) -> list[Event]:
     """The inverse of encode_events."""
     events = []
     for row in json.loads(text):
-        fields: list[Any] = [parse_time(row[0]), row[1], Outcome(row[2]), *row[3:-1], row[-1] or {}]
+        # Rows are written by encode_events: always ISO 8601 in UTC with its offset.
+        moment = datetime.fromisoformat(row[0])
+        fields: list[Any] = [moment, row[1], OUTCOMES[row[2]], *row[3:-1], row[-1] or {}]
         events.append(Event(*fields))
     return events
 

@@ -48,6 +48,7 @@ class Exploding:
     mitre = "T0000"
     runbook = "none"
     windows: tuple[Window, ...] = ()
+    actions = frozenset({"ssh-login"})
 
     def evaluate(self, event: Event, history: object) -> Finding | None:
         raise RuntimeError("bug")

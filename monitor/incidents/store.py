@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from importlib import resources
+from typing import Any
 
 from redis.asyncio import Redis
 
@@ -190,34 +191,36 @@ def merge_by_fingerprint(
 ) -> list[Finding]:
     """Findings of one fingerprint, in event order, folded as the incident would fold them.
 
-    Only findings within the suppression window of each other are combined, so a batch
-    spanning hours yields the same incidents as one event at a time would.
+    Only findings within the suppression window of each other are folded together, so a
+    batch spanning hours yields the same incidents as one event at a time would.
     """
-    merged: list[Finding] = []
-    current: dict[str, int] = {}
+    runs: list[list[Finding]] = []
+    open_run: dict[str, list[Finding]] = {}
     for finding in findings:
-        index = current.get(finding.fingerprint)
-        if index is not None and finding.first_seen - merged[index].last_seen <= window:
-            merged[index] = combine(merged[index], finding, evidence_limit)
+        run = open_run.get(finding.fingerprint)
+        if run is not None and finding.first_seen - run[-1].last_seen <= window:
+            run.append(finding)
         else:
-            current[finding.fingerprint] = len(merged)
-            merged.append(finding)
-    return merged
+            run = open_run[finding.fingerprint] = [finding]
+            runs.append(run)
+    return [run[0] if len(run) == 1 else fold(run, evidence_limit) for run in runs]
 
 
-def combine(a: Finding, b: Finding, evidence_limit: int) -> Finding:
-    evidence = a.evidence
-    if len(evidence) < evidence_limit:
-        known = {reference["id"] for reference in evidence}
-        evidence += tuple(r for r in b.evidence if r["id"] not in known)
-    louder = b if b.severity.rank > a.severity.rank else a
+def fold(run: list[Finding], evidence_limit: int) -> Finding:
+    """One finding for a run: counts summed, evidence joined up to the limit, loudest kept."""
+    evidence: dict[str, Mapping[str, Any]] = {}
+    for finding in run:
+        for reference in finding.evidence:
+            if len(evidence) >= evidence_limit:
+                break
+            evidence.setdefault(str(reference["id"]), reference)
     return replace(
-        louder,
-        first_seen=min(a.first_seen, b.first_seen),
-        last_seen=max(a.last_seen, b.last_seen),
-        evidence=evidence[:evidence_limit],
-        event_count=a.event_count + b.event_count,
-        affected_customers=a.affected_customers | b.affected_customers,
+        max(run, key=lambda finding: finding.severity.rank),
+        first_seen=min(finding.first_seen for finding in run),
+        last_seen=max(finding.last_seen for finding in run),
+        evidence=tuple(evidence.values()),
+        event_count=sum(finding.event_count for finding in run),
+        affected_customers=frozenset().union(*(f.affected_customers for f in run)),
     )
 
 
