@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
@@ -55,9 +55,10 @@ class BruteForce:
         "VPN address, find the person behind it. Look for the users it tried in the evidence."
     )
 
-    @property
-    def windows(self) -> tuple[Window, ...]:
-        return (failures_by("source_ip", self.settings.window),)
+    windows: tuple[Window, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "windows", (failures_by("source_ip", self.settings.window),))
 
     def evaluate(self, event: Event, history: History) -> Finding | None:
         if not is_login_failure(event) or event.source_ip is None:
@@ -121,12 +122,11 @@ class CompromiseAfterFailures:
         "session did after the login and whether customer data was read."
     )
 
-    @property
-    def windows(self) -> tuple[Window, ...]:
-        return (
-            failures_by("user", self.settings.window),
-            failures_by("source_ip", self.settings.window),
-        )
+    windows: tuple[Window, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        by_user = failures_by("user", self.settings.window)
+        object.__setattr__(self, "windows", (by_user, failures_by("source_ip", by_user.span)))
 
     def evaluate(self, event: Event, history: History) -> Finding | None:
         if not is_login_success(event):

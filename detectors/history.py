@@ -116,7 +116,7 @@ def combine(stored: list[bytes], added: dict[str, int]) -> Series:
     Redis returns only what it held before (the batch's members are known here already),
     which keeps the reply small; a member replayed after a crash is counted once.
     """
-    members = {member: int(score) for member, score in zip(stored[0::2], stored[1::2])}
+    members = {member: int(score) for member, score in zip(stored[0::2], stored[1::2], strict=True)}
     for member, score in added.items():
         members[member.encode()] = score
     ordered = sorted(members.items(), key=lambda pair: (pair[1], pair[0]))

@@ -99,7 +99,12 @@ class Event:
 
     def reference(self) -> dict[str, Any]:
         """The short form an incident keeps as evidence: where to find the line, and its gist."""
-        return reference_from_key(self.reference_key())
+        reference: dict[str, Any] = {"id": self.id, "@timestamp": format_time(self.timestamp)}
+        for attribute in REFERENCE_ATTRIBUTES:
+            value = getattr(self, attribute)
+            if value is not None:
+                reference[ECS_FIELDS[attribute]] = str(value)
+        return reference
 
     def reference_key(self) -> str:
         """The reference packed into one string (window members hold thousands of these)."""

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
+from functools import lru_cache
 
 from monitor.events import Event, Outcome
 from monitor.parsers.base import Format, LineContext, Malformed
@@ -141,21 +142,22 @@ def bsd_time(match: re.Match[str], context: LineContext) -> datetime:
     """Syslog time in the configured zone; without a year, the latest year not after the file."""
     explicit = match["year"] or match["year2"]
     year = int(explicit) if explicit else context.reference.year
+    month, day, hour = MONTHS.get(match["mon"]), int(match["day"]), int(match["h"])
+    if month is None:
+        raise Malformed("bad syslog month")
+    start = hour_start(context.zone, year, month, day, hour)
+    if not explicit and start - context.reference > timedelta(days=1):
+        start = hour_start(context.zone, year - 1, month, day, hour)  # December read in January
+    return start + timedelta(minutes=int(match["m"]), seconds=int(match["s"]))
+
+
+@lru_cache(maxsize=4096)
+def hour_start(zone: tzinfo, year: int, month: int, day: int, hour: int) -> datetime:
+    """The UTC moment a local hour starts: zone arithmetic once per hour of log, not per line."""
     try:
-        local = datetime(
-            year,
-            MONTHS[match["mon"]],
-            int(match["day"]),
-            int(match["h"]),
-            int(match["m"]),
-            int(match["s"]),
-            tzinfo=context.zone,
-        )
-    except (KeyError, ValueError) as error:
+        return datetime(year, month, day, hour, tzinfo=zone).astimezone(UTC)
+    except ValueError as error:
         raise Malformed("bad syslog date") from error
-    if not explicit and local - context.reference > timedelta(days=1):
-        local = local.replace(year=year - 1)  # a December line read in January
-    return local.astimezone(UTC)
 
 
 FORMAT = Format("sshd", sniff, parse)
