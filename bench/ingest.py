@@ -25,40 +25,44 @@ import redis
 
 from monitor.store.keys import Keys
 
-USERS = ["root", "admin", "oracle", "ubuntu", "test", "deploy", "git", "postgres", "hoa", "lan"]
+# Scanners try service and default names; staff log in with keys and now and then mistype.
+GUESSED = ["root", "admin", "oracle", "ubuntu", "test", "deploy", "git", "postgres", "pi", "user"]
+STAFF = ["hoa", "lan", "minh", "tuan", "thu", "quang"]
 
 
 def build_log(path: Path, lines: int, seed: int = 7) -> None:
-    """Mostly failed logins from many scanners, some accepted logins, some other sshd noise."""
+    """Mostly failed logins from many scanners, some staff logins, some other sshd noise."""
     rng = random.Random(seed)
     attackers = [f"203.0.{rng.randrange(113, 120)}.{rng.randrange(1, 255)}" for _ in range(3000)]
-    staff = [f"192.0.2.{i}" for i in range(1, 60)]
+    offices = [f"192.0.2.{i}" for i in range(1, 60)]
     second = 0
     with path.open("w") as handle:
         for i in range(lines):
             second += rng.random() < 0.3
             day, rest = divmod(second, 86400)
-            stamp = (
-                f"Mar {1 + day % 28:2d} {rest // 3600:02d}:{rest % 3600 // 60:02d}:{rest % 60:02d}"
+            clock = f"{rest // 3600:02d}:{rest % 3600 // 60:02d}:{rest % 60:02d}"
+            port = 1024 + i % 60000
+            handle.write(
+                f"Mar {1 + day % 28:2d} {clock} web-01 sshd[{1000 + i % 30000}]: "
+                f"{message(rng, rng.choice(attackers), rng.choice(offices), port)}\n"
             )
-            roll = rng.random()
-            ip = rng.choice(attackers)
-            if roll < 0.70:
-                user = rng.choice(USERS)
-                invalid = "invalid user " if user not in ("root", "hoa", "lan") else ""
-                message = (
-                    f"Failed password for {invalid}{user} from {ip} port {1024 + i % 60000} ssh2"
-                )
-            elif roll < 0.80:
-                message = f"Invalid user {rng.choice(USERS)} from {ip} port {1024 + i % 60000}"
-            elif roll < 0.85:
-                who = rng.choice(staff)
-                message = f"Accepted publickey for {rng.choice(USERS[-2:])} from {who} port 22 ssh2"
-            elif roll < 0.95:
-                message = f"Connection closed by authenticating user root {ip} port 22 [preauth]"
-            else:
-                message = f"Received disconnect from {ip} port 22:11: Bye Bye [preauth]"
-            handle.write(f"{stamp} web-01 sshd[{1000 + i % 30000}]: {message}\n")
+
+
+def message(rng: random.Random, attacker: str, office: str, port: int) -> str:
+    roll = rng.random()
+    if roll < 0.70:
+        user = rng.choice(GUESSED)
+        invalid = "" if user == "root" else "invalid user "
+        return f"Failed password for {invalid}{user} from {attacker} port {port} ssh2"
+    if roll < 0.80:
+        return f"Invalid user {rng.choice(GUESSED)} from {attacker} port {port}"
+    if roll < 0.81:
+        return f"Failed password for {rng.choice(STAFF)} from {office} port {port} ssh2"
+    if roll < 0.85:
+        return f"Accepted publickey for {rng.choice(STAFF)} from {office} port {port} ssh2"
+    if roll < 0.95:
+        return f"Connection closed by authenticating user root {attacker} port {port} [preauth]"
+    return f"Received disconnect from {attacker} port {port}:11: Bye Bye [preauth]"
 
 
 def measure(command: list[str]) -> tuple[float, int]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -169,10 +169,12 @@ def encode_events(events: Iterable[Event]) -> str:
     return json.dumps([event.row() for event in events], ensure_ascii=False, separators=(",", ":"))
 
 
-def decode_events(text: str | bytes) -> list[Event]:
-    """The inverse of encode_events."""
+def decode_events(text: str | bytes, actions: Container[str] | None = None) -> list[Event]:
+    """The inverse of encode_events; with `actions`, only events of those actions are built."""
     events = []
     for row in json.loads(text):
+        if actions is not None and row[1] not in actions:
+            continue
         # Rows are written by encode_events: always ISO 8601 in UTC with its offset.
         moment = datetime.fromisoformat(row[0])
         fields: list[Any] = [moment, row[1], OUTCOMES[row[2]], *row[3:-1], row[-1] or {}]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta, tzinfo
-from functools import lru_cache
 
 from monitor.events import Event, Outcome
 from monitor.parsers.base import Format, LineContext, Malformed
@@ -140,24 +139,39 @@ def iso_time(text: str) -> datetime:
 
 def bsd_time(match: re.Match[str], context: LineContext) -> datetime:
     """Syslog time in the configured zone; without a year, the latest year not after the file."""
-    explicit = match["year"] or match["year2"]
-    year = int(explicit) if explicit else context.reference.year
-    month, day, hour = MONTHS.get(match["mon"]), int(match["day"]), int(match["h"])
+    mon, day, hour, minute, second, year, year2 = match.group(
+        "mon", "day", "h", "m", "s", "year", "year2"
+    )
+    explicit = year or year2
+    month = MONTHS.get(mon)
     if month is None:
         raise Malformed("bad syslog month")
-    start = hour_start(context.zone, year, month, day, hour)
-    if not explicit and start - context.reference > timedelta(days=1):
-        start = hour_start(context.zone, year - 1, month, day, hour)  # December read in January
-    return start + timedelta(minutes=int(match["m"]), seconds=int(match["s"]))
+    start = hour_start(
+        context.zone, int(explicit or context.reference.year), month, int(day), int(hour)
+    )
+    if not explicit and start - context.reference > ONE_DAY:
+        last_year = int(context.reference.year) - 1  # a December line read in January
+        start = hour_start(context.zone, last_year, month, int(day), int(hour))
+    return start + timedelta(seconds=int(minute) * 60 + int(second))
 
 
-@lru_cache(maxsize=4096)
+ONE_DAY = timedelta(days=1)
+HOUR_STARTS: dict[tuple[tzinfo, int, int, int, int], datetime] = {}
+
+
 def hour_start(zone: tzinfo, year: int, month: int, day: int, hour: int) -> datetime:
     """The UTC moment a local hour starts: zone arithmetic once per hour of log, not per line."""
-    try:
-        return datetime(year, month, day, hour, tzinfo=zone).astimezone(UTC)
-    except ValueError as error:
-        raise Malformed("bad syslog date") from error
+    key = (zone, year, month, day, hour)
+    start = HOUR_STARTS.get(key)
+    if start is None:
+        if len(HOUR_STARTS) > 100_000:
+            HOUR_STARTS.clear()
+        try:
+            start = datetime(year, month, day, hour, tzinfo=zone).astimezone(UTC)
+        except ValueError as error:
+            raise Malformed("bad syslog date") from error
+        HOUR_STARTS[key] = start
+    return start
 
 
 FORMAT = Format("sshd", sniff, parse)

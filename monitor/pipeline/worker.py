@@ -118,7 +118,7 @@ class Worker:
         events = []
         for entry_id, fields in entries:
             try:
-                events += decode_events(fields[b"events"])
+                events += decode_events(fields[b"events"], self.detection.by_action)
             except (KeyError, ValueError, TypeError):
                 self.undecodable += 1
                 log.error("stream entry %s holds no events; skipped", entry_id.decode())
