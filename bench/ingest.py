@@ -91,8 +91,6 @@ def run_vigil(log: Path, lines: int, folder: Path) -> dict[str, float]:
         json.dumps(
             {
                 "sources": [{"path": str(log), "format": "sshd", "start_at": "beginning"}],
-                "worker": {"block": "100ms", "batch_entries": 8},
-                "ingest": {"batch_lines": 5000},
             }
         )
     )

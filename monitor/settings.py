@@ -76,7 +76,7 @@ class RedisSettings(Section):
 
 
 class IngestSettings(Section):
-    batch_lines: int = Field(default=2000, ge=1, le=100_000)
+    batch_lines: int = Field(default=5000, ge=1, le=100_000)
     poll_interval: Duration = timedelta(seconds=1)
     max_line_bytes: int = Field(default=65536, ge=256)
     stream_maxlen: int = Field(default=2_000_000, ge=1000)
@@ -90,7 +90,7 @@ class IngestSettings(Section):
 
 
 class WorkerSettings(Section):
-    batch_entries: int = Field(default=4, ge=1, le=1000)
+    batch_entries: int = Field(default=8, ge=1, le=1000)
     block: Duration = timedelta(seconds=1)
     claim_idle: Duration = timedelta(seconds=60)
 
