@@ -79,7 +79,7 @@ class IngestSettings(Section):
     batch_lines: int = Field(default=5000, ge=1, le=100_000)
     poll_interval: Duration = timedelta(seconds=1)
     max_line_bytes: int = Field(default=65536, ge=256)
-    stream_maxlen: int = Field(default=2_000_000, ge=1000)
+    stream_maxlen: int = Field(default=2000, ge=100)
     dead_letter_maxlen: int = Field(default=10_000, ge=10)
     timezone: str = "Asia/Ho_Chi_Minh"
 
