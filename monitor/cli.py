@@ -14,7 +14,7 @@ from pathlib import Path
 
 from monitor import status as status_view
 from monitor.findings import Severity
-from monitor.incidents import Incident, Status, TransitionRefused
+from monitor.incidents import Classification, Incident, Lifecycle, Status, TransitionRefused
 from monitor.scan import scan
 from monitor.service import Role, Vigil, open_vigil, run, stop_on_signals
 from monitor.settings import ConfigError, Settings, load_settings
@@ -49,11 +49,22 @@ def build_parser() -> argparse.ArgumentParser:
     show = actions.add_parser("show")
     show.add_argument("id")
     show.add_argument("--json", action="store_true")
-    for name in ("ack", "resolve"):
+    for name in ("ack", "resolve", "assign", "comment", "merge"):
         move = actions.add_parser(name)
         move.add_argument("id")
         move.add_argument("--by", default=getpass.getuser())
         move.add_argument("--note", default="")
+        if name == "resolve":
+            move.add_argument(
+                "--classification",
+                type=Classification,
+                default="true_positive",
+                choices=list(Classification),
+            )
+        if name == "assign":
+            move.add_argument("--to", required=True, help="the new owner")
+        if name == "merge":
+            move.add_argument("sources", nargs="+", help="incidents folded into ID")
 
     status = commands.add_parser("status", help="sources, offsets, lag, dead letters, Redis")
     status.add_argument("--json", action="store_true")
@@ -142,9 +153,18 @@ async def incidents_command(vigil: Vigil, args: argparse.Namespace) -> int:
             return 1
         print(json.dumps(incident.to_dict(), indent=None if args.json else 2, ensure_ascii=False))
         return 0
+    lifecycle = Lifecycle(store)
     try:
-        move = store.acknowledge if args.action == "ack" else store.resolve
-        moved = await move(args.id, args.by, args.note)
+        if args.action == "ack":
+            moved = await lifecycle.acknowledge(args.id, args.by, args.note)
+        elif args.action == "resolve":
+            moved = await lifecycle.resolve(args.id, args.by, args.classification, args.note)
+        elif args.action == "assign":
+            moved = await lifecycle.assign(args.id, args.to, args.by)
+        elif args.action == "comment":
+            moved = await lifecycle.comment(args.id, args.by, args.note)
+        else:
+            moved = await lifecycle.merge(args.id, args.sources, args.by)
     except TransitionRefused as error:
         print(f"vigil: {error}", file=sys.stderr)
         return 1

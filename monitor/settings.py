@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import (
+    AwareDatetime,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -97,6 +98,7 @@ class WorkerSettings(Section):
 
 class IncidentSettings(Section):
     suppression_window: Duration = timedelta(hours=1)
+    reopen_window: Duration = timedelta(hours=24)
     evidence_limit: int = Field(default=50, ge=1)
     changes_maxlen: int = Field(default=10_000, ge=100)
 
@@ -114,6 +116,74 @@ class CompromiseSettings(Section):
 class DetectorSettings(Section):
     brute_force: BruteForceSettings = BruteForceSettings()
     compromise_after_failures: CompromiseSettings = CompromiseSettings()
+
+
+class OverrideSettings(Section):
+    user: str
+    start: AwareDatetime
+    end: AwareDatetime
+
+
+class RotationSettings(Section):
+    """Weekly (or any period) rotation; empty members: the staff directory's on_call flags."""
+
+    members: tuple[str, ...] = ()
+    start: AwareDatetime = datetime(2026, 1, 5, 2, 0, tzinfo=UTC)  # Monday 09:00 in Hanoi
+    period: Duration = timedelta(days=7)
+    overrides: tuple[OverrideSettings, ...] = ()
+
+
+class EscalationLevel(Section):
+    after: Duration
+    notify: tuple[str, ...]
+
+
+class EscalationSettings(Section):
+    levels: tuple[EscalationLevel, ...] = (
+        EscalationLevel(after=timedelta(0), notify=("oncall",)),
+        EscalationLevel(after=timedelta(minutes=15), notify=("backup",)),
+        EscalationLevel(after=timedelta(minutes=30), notify=("head_of_internal_control",)),
+    )
+    loops: int = Field(default=2, ge=1, le=10)
+    loop_interval: Duration = timedelta(minutes=15)
+
+
+class WebhookSettings(Section):
+    url: str
+    secret: SecretStr
+    min_severity: str = "medium"
+
+
+class AlertSettings(Section):
+    public_url: str = "http://127.0.0.1:8700"
+    group_wait: Duration = timedelta(seconds=30)
+    repeat_interval: Duration = timedelta(hours=4)
+    page_min_severity: str = "medium"
+    digest_at: str = Field(default="08:00", pattern=r"^\d{2}:\d{2}$")
+    digest_to: tuple[str, ...] = ("oncall",)
+    ack_link_ttl: Duration = timedelta(hours=24)
+    rotation: RotationSettings = RotationSettings()
+    escalation: EscalationSettings = EscalationSettings()
+    webhooks: tuple[WebhookSettings, ...] = ()
+
+
+class OutboxSettings(Section):
+    max_attempts: int = Field(default=8, ge=1)
+    backoff: Duration = timedelta(seconds=30)
+    max_backoff: Duration = timedelta(hours=1)
+    lease: Duration = timedelta(minutes=2)
+    retention: Duration = timedelta(days=30)
+
+
+class DirectorySettings(Section):
+    staff: Path = Path("config/staff.csv")
+    customers: Path = Path("config/customers.csv")
+
+
+class WebSettings(Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8700, ge=0, le=65535)
+    secret_key: SecretStr | None = None
 
 
 class SmtpSettings(Section):
@@ -137,6 +207,10 @@ class Settings(Section):
     incidents: IncidentSettings = IncidentSettings()
     detectors: DetectorSettings = DetectorSettings()
     smtp: SmtpSettings = SmtpSettings()
+    alerts: AlertSettings = AlertSettings()
+    outbox: OutboxSettings = OutboxSettings()
+    directories: DirectorySettings = DirectorySettings()
+    web: WebSettings = WebSettings()
 
 
 class ConfigError(Exception):
@@ -155,6 +229,8 @@ ENVIRONMENT = {
     "SMTP_STARTTLS": ("smtp", "starttls"),
     "SMTP_TLS": ("smtp", "tls"),
     "SMTP_SENDER": ("smtp", "sender"),
+    "VIGIL_SECRET_KEY": ("web", "secret_key"),
+    "VIGIL_PUBLIC_URL": ("alerts", "public_url"),
 }
 
 

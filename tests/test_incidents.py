@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import redis.asyncio as aioredis
 
 from monitor.findings import Finding, Severity
-from monitor.incidents import IncidentStore, Status, TransitionRefused
+from monitor.incidents import Classification, IncidentStore, Lifecycle, Status, TransitionRefused
+from monitor.settings import Settings
+from monitor.store.keys import Keys
 
 T0 = datetime(2026, 3, 1, 2, 0, tzinfo=UTC)
 
@@ -64,24 +67,42 @@ async def test_after_the_suppression_window_a_new_incident_opens(store: Incident
 
 async def test_acknowledge_then_resolve(store: IncidentStore) -> None:
     (change,) = await store.record([finding(T0, "a:1", Severity.HIGH)])
-    acknowledged = await store.acknowledge(change.incident_id, "hoa", "looking")
+    acknowledged = await Lifecycle(store).acknowledge(change.incident_id, "hoa", "looking")
     assert acknowledged.status is Status.ACKNOWLEDGED
-    resolved = await store.resolve(change.incident_id, "hoa", "blocked at firewall")
+    resolved = await Lifecycle(store).resolve(
+        change.incident_id, "hoa", Classification.TRUE_POSITIVE, "blocked at firewall"
+    )
     assert resolved.status is Status.RESOLVED
     assert [entry["by"] for entry in resolved.timeline] == ["vigil", "hoa", "hoa"]
     assert await store.list(Status.OPEN) == []
     assert [i.id for i in await store.list(Status.RESOLVED, Severity.HIGH)] == [change.incident_id]
     with pytest.raises(TransitionRefused, match="resolved"):
-        await store.acknowledge(change.incident_id, "hoa")
+        await Lifecycle(store).acknowledge(change.incident_id, "hoa")
     with pytest.raises(TransitionRefused, match="no incident"):
-        await store.resolve("0000000000-9", "hoa")
+        await Lifecycle(store).resolve("0000000000-9", "hoa")
 
 
-async def test_a_resolved_incident_does_not_swallow_new_findings(store: IncidentStore) -> None:
+async def test_new_evidence_soon_after_resolve_reopens(store: IncidentStore) -> None:
     (change,) = await store.record([finding(T0, "a:1")])
-    await store.resolve(change.incident_id, "hoa")
+    await Lifecycle(store).resolve(change.incident_id, "hoa")
     (again,) = await store.record([finding(T0 + timedelta(minutes=1), "a:2")])
-    assert again.state == "created"
+    assert (again.state, again.incident_id) == ("reopened", change.incident_id)
+    incident = await store.get(change.incident_id)
+    assert incident is not None and incident.status is Status.OPEN
+    assert incident.timeline[-1]["action"] == "reopened"
+    assert [i.id for i in await store.list(Status.OPEN)] == [change.incident_id]
+
+
+async def test_evidence_long_after_resolve_opens_a_new_incident(
+    redis: aioredis.Redis, keys: Keys, settings: Settings
+) -> None:
+    now = [datetime.now(UTC)]
+    store = IncidentStore(redis, keys, settings.incidents, clock=lambda: now[0])
+    (change,) = await store.record([finding(T0, "a:1")])
+    await Lifecycle(store).resolve(change.incident_id, "hoa")
+    now[0] += settings.incidents.reopen_window + timedelta(minutes=1)
+    (again,) = await store.record([finding(T0 + timedelta(minutes=1), "a:2")])
+    assert again.state == "created" and again.incident_id != change.incident_id
 
 
 async def test_the_incident_json_has_the_public_fields(store: IncidentStore) -> None:
@@ -102,4 +123,44 @@ async def test_the_incident_json_has_the_public_fields(store: IncidentStore) -> 
         "affected_customers",
         "evidence",
         "timeline",
+        "owner",
+        "classification",
+    }
+
+
+async def test_resolve_records_the_classification(store: IncidentStore) -> None:
+    (change,) = await store.record([finding(T0, "a:1")])
+    resolved = await Lifecycle(store).resolve(
+        change.incident_id, "hoa", Classification.FALSE_POSITIVE, "office NAT"
+    )
+    assert resolved.classification == "false_positive"
+    assert resolved.timeline[-1]["classification"] == "false_positive"
+
+
+async def test_assign_and_comment_go_on_the_timeline(store: IncidentStore) -> None:
+    (change,) = await store.record([finding(T0, "a:1")])
+    lifecycle = Lifecycle(store)
+    await lifecycle.assign(change.incident_id, "lan", by="hoa")
+    incident = await lifecycle.comment(change.incident_id, "lan", "checking the firewall")
+    assert incident.owner == "lan"
+    assert [(e["action"], e["by"]) for e in incident.timeline[1:]] == [
+        ("assigned", "hoa"),
+        ("comment", "lan"),
+    ]
+
+
+async def test_merge_folds_evidence_counts_and_resolves_the_source(store: IncidentStore) -> None:
+    (first,) = await store.record([finding(T0, "a:1", ip="203.0.113.7")])
+    (second,) = await store.record([finding(T0 - timedelta(minutes=3), "b:1", ip="203.0.113.8")])
+    merged = await Lifecycle(store).merge(first.incident_id, [second.incident_id], by="hoa")
+    assert merged.event_count == 2
+    assert merged.first_seen.startswith("2026-03-01T01:57:00")
+    assert [r["id"] for r in merged.evidence] == ["a:1", "b:1"]
+    source = await store.get(second.incident_id)
+    assert source is not None and source.status is Status.RESOLVED
+    assert source.classification == "duplicate"
+    assert merged.timeline[-1] == {
+        **merged.timeline[-1],
+        "action": "merged",
+        "note": second.incident_id,
     }

@@ -26,11 +26,11 @@ def test_defaults_load_and_durations_read() -> None:
 
 def test_a_file_and_the_environment_override_the_defaults(tmp_path: Path) -> None:
     path = write(tmp_path, "detectors:\n  brute_force:\n    failures: 8\n")
-    settings = load_settings(path, {"REDIS_URL": "redis://:secret@db:6379/0", "SMTP_PORT": "2525"})
+    settings = load_settings(path, {"REDIS_URL": "redis://:pw-7Hq2@db:6379/0", "SMTP_PORT": "2525"})
     assert settings.detectors.brute_force.failures == 8
     assert settings.detectors.brute_force.window == timedelta(minutes=10)
     assert settings.smtp.port == 2525
-    assert "secret" not in repr(settings)
+    assert "pw-7Hq2" not in repr(settings)
 
 
 @pytest.mark.parametrize(

@@ -32,6 +32,8 @@ class Incident:
     affected_customers: tuple[str, ...]
     evidence: tuple[Mapping[str, Any], ...]
     timeline: tuple[Mapping[str, Any], ...]
+    owner: str | None = None
+    classification: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The public incident JSON (DESIGN.md)."""
@@ -49,6 +51,8 @@ class Incident:
             "affected_customers": list(self.affected_customers),
             "evidence": [dict(item) for item in self.evidence],
             "timeline": [dict(item) for item in self.timeline],
+            "owner": self.owner,
+            "classification": self.classification,
         }
 
     def to_json(self) -> str:
@@ -76,4 +80,6 @@ def incident_from_redis(
         affected_customers=tuple(sorted(item.decode() for item in customers)),
         evidence=tuple(json.loads(item) for item in evidence),
         timeline=tuple(json.loads(item) for item in timeline),
+        owner=text.get("owner"),
+        classification=text.get("classification"),
     )

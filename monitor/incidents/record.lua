@@ -12,6 +12,8 @@ local evidence_limit = tonumber(ARGV[15])
 local now_iso, applied_ttl = ARGV[16], tonumber(ARGV[17])
 local evidence_n = tonumber(ARGV[18])
 local base = ARGV[19]
+local now_ms, reopen_ms = tonumber(ARGV[20]), tonumber(ARGV[21])
+local FIRST_EVIDENCE = 22
 
 local applied = fp .. ':applied'
 local n = tonumber(redis.call('HGET', fp, 'n') or '0')
@@ -23,15 +25,29 @@ redis.call('PEXPIRE', applied, applied_ttl)
 
 local key = base .. n
 local merge = false
+local reopen = false
 if n > 0 then
   local status = redis.call('HGET', key, 'status')
   local seen = tonumber(redis.call('HGET', key, 'last_seen_ms') or '0')
-  merge = status ~= false and status ~= 'resolved' and first_ms - seen <= suppression_ms
+  if status == 'resolved' then
+    -- New evidence soon after a resolve reopens the incident instead of starting another.
+    local resolved_ms = tonumber(redis.call('HGET', key, 'status_ms') or '0')
+    reopen = now_ms - resolved_ms <= reopen_ms
+    merge = reopen
+  else
+    merge = status ~= false and first_ms - seen <= suppression_ms
+  end
 end
 
 local state
 if merge then
   state = 'updated'
+  if reopen then
+    state = 'reopened'
+    redis.call('HSET', key, 'status', 'open', 'status_ms', now_ms)
+    redis.call('RPUSH', key .. ':timeline', cjson.encode({
+      at = now_iso, by = 'vigil', action = 'reopened', note = 'new evidence after resolve'}))
+  end
   redis.call('HINCRBY', key, 'event_count', count)
   if first_ms < tonumber(redis.call('HGET', key, 'first_seen_ms')) then
     redis.call('HSET', key, 'first_seen_ms', first_ms, 'first_seen', first_iso)
@@ -40,7 +56,7 @@ if merge then
     redis.call('HSET', key, 'last_seen_ms', last_ms, 'last_seen', last_iso)
   end
   if rank > tonumber(redis.call('HGET', key, 'severity_rank')) then
-    state = 'escalated'
+    if not reopen then state = 'escalated' end
     redis.call('HSET', key, 'severity', severity, 'severity_rank', rank, 'title', ARGV[13])
     redis.call('RPUSH', key .. ':timeline', cjson.encode({
       at = now_iso, by = 'vigil', action = 'severity-raised', severity = severity}))
@@ -53,7 +69,8 @@ else
   redis.call('HSET', key, 'id', tag .. '-' .. n, 'detector', ARGV[11], 'family', ARGV[12],
     'title', ARGV[13], 'entities', ARGV[14], 'severity', severity, 'severity_rank', rank,
     'status', 'open', 'first_seen', first_iso, 'first_seen_ms', first_ms,
-    'last_seen', last_iso, 'last_seen_ms', last_ms, 'event_count', count, 'created_at', now_iso)
+    'last_seen', last_iso, 'last_seen_ms', last_ms, 'event_count', count, 'created_at', now_iso,
+    'status_ms', now_ms)
   redis.call('RPUSH', key .. ':timeline', cjson.encode({
     at = now_iso, by = 'vigil', action = 'created', severity = severity}))
 end
@@ -62,13 +79,13 @@ end
 local kept = redis.call('LLEN', key .. ':evidence')
 for i = 0, evidence_n - 1 do
   if kept >= evidence_limit then break end
-  local ref_id, ref_json = ARGV[20 + 2 * i], ARGV[21 + 2 * i]
+  local ref_id, ref_json = ARGV[FIRST_EVIDENCE + 2 * i], ARGV[FIRST_EVIDENCE + 1 + 2 * i]
   if redis.call('SADD', key .. ':evidence_ids', ref_id) == 1 then
     redis.call('RPUSH', key .. ':evidence', ref_json)
     kept = kept + 1
   end
 end
-for i = 20 + 2 * evidence_n, #ARGV do
+for i = FIRST_EVIDENCE + 2 * evidence_n, #ARGV do
   redis.call('SADD', key .. ':customers', ARGV[i])
 end
 return {tag .. '-' .. n, state, redis.call('HGET', key, 'severity')}

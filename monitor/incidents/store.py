@@ -19,12 +19,6 @@ from monitor.store.keys import Keys, fingerprint_tag
 
 Clock = Callable[[], datetime]
 
-# Which statuses each move may start from.
-ALLOWED_FROM = {
-    Status.ACKNOWLEDGED: (Status.OPEN,),
-    Status.RESOLVED: (Status.OPEN, Status.ACKNOWLEDGED),
-}
-
 
 def wall_clock() -> datetime:
     return datetime.now(UTC)
@@ -39,10 +33,6 @@ class Change:
     severity: Severity
 
 
-class TransitionRefused(Exception):
-    """The incident is missing or already past that status."""
-
-
 class IncidentStore:
     def __init__(
         self, redis: Redis, keys: Keys, settings: IncidentSettings, clock: Clock = wall_clock
@@ -53,7 +43,6 @@ class IncidentStore:
         self.clock = clock
         lua = resources.files("monitor.incidents")
         self._record = redis.register_script(lua.joinpath("record.lua").read_text())
-        self._transition = redis.register_script(lua.joinpath("transition.lua").read_text())
 
     async def record(self, findings: Iterable[Finding]) -> list[Change]:
         """Store findings (merged per fingerprint) in one round trip, then index them in another."""
@@ -62,7 +51,7 @@ class IncidentStore:
         )
         if not merged:
             return []
-        now = format_time(self.clock())
+        now = self.clock()
         async with self.redis.pipeline(transaction=False) as pipe:
             for finding in merged:
                 tag = fingerprint_tag(finding.fingerprint)
@@ -77,7 +66,8 @@ class IncidentStore:
         await self.index(changes, merged)
         return changes
 
-    def record_args(self, finding: Finding, tag: str, now: str) -> list[str | int]:
+    def record_args(self, finding: Finding, tag: str, now: datetime) -> list[str | int]:
+        now_ms, now_text = epoch_ms(now), format_time(now)
         suppression_ms = int(self.settings.suppression_window.total_seconds() * 1000)
         args: list[str | int] = [
             tag,
@@ -95,10 +85,12 @@ class IncidentStore:
             finding.title,
             json.dumps(dict(finding.entities), ensure_ascii=False),
             self.settings.evidence_limit,
-            now,
+            now_text,
             2 * suppression_ms + 86_400_000,
             len(finding.evidence),
             self.keys.incident_base(tag),
+            now_ms,
+            int(self.settings.reopen_window.total_seconds() * 1000),
         ]
         for reference in finding.evidence:
             args += [str(reference["id"]), json.dumps(reference, ensure_ascii=False)]
@@ -110,14 +102,18 @@ class IncidentStore:
         index = self.keys.incident_index
         async with self.redis.pipeline(transaction=False) as pipe:
             for change in changes:
-                score = first_seen[change.incident_id.rpartition("-")[0]]
+                # Scores are first_seen; LT keeps the earliest when a late finding comes in.
+                entry = {change.incident_id: first_seen[change.incident_id.rpartition("-")[0]]}
                 if change.state == "created":
-                    pipe.zadd(index("all"), {change.incident_id: score})
-                    pipe.zadd(index(f"status:{Status.OPEN}"), {change.incident_id: score})
-                if change.state in ("created", "escalated"):
+                    pipe.zadd(index("all"), entry, lt=True)
+                if change.state in ("created", "reopened"):
+                    pipe.zrem(index(f"status:{Status.RESOLVED}"), change.incident_id)
+                    pipe.zadd(index(f"status:{Status.OPEN}"), entry, lt=True)
+                if change.state in ("created", "escalated", "reopened"):
                     for severity in Severity:
-                        pipe.zrem(index(f"severity:{severity}"), change.incident_id)
-                    pipe.zadd(index(f"severity:{change.severity}"), {change.incident_id: score})
+                        if severity != change.severity:
+                            pipe.zrem(index(f"severity:{severity}"), change.incident_id)
+                    pipe.zadd(index(f"severity:{change.severity}"), entry, lt=True)
                 self.announce(pipe, change)
             await pipe.execute()
 
@@ -157,33 +153,6 @@ class IncidentStore:
             ids = [incident_id for incident_id in ids if incident_id in wanted]
         found = [await self.get(incident_id) for incident_id in ids[:limit]]
         return [incident for incident in found if incident is not None]
-
-    async def acknowledge(self, incident_id: str, by: str, note: str = "") -> Incident:
-        return await self.move(incident_id, Status.ACKNOWLEDGED, by, note)
-
-    async def resolve(self, incident_id: str, by: str, note: str = "") -> Incident:
-        return await self.move(incident_id, Status.RESOLVED, by, note)
-
-    async def move(self, incident_id: str, status: Status, by: str, note: str) -> Incident:
-        allowed = ",".join(ALLOWED_FROM[status])
-        outcome, old = await self._transition(
-            keys=[self.keys.incident(incident_id)],
-            args=[str(status), by, format_time(self.clock()), note, allowed],
-        )
-        if outcome == b"missing":
-            raise TransitionRefused(f"no incident {incident_id}")
-        if outcome == b"refused":
-            raise TransitionRefused(f"incident {incident_id} is {old.decode()}, cannot be {status}")
-        incident = await self.get(incident_id)
-        if incident is None:
-            raise TransitionRefused(f"no incident {incident_id}")
-        score = await self.redis.zscore(self.keys.incident_index("all"), incident_id) or 0
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.zrem(self.keys.incident_index(f"status:{old.decode()}"), incident_id)
-            pipe.zadd(self.keys.incident_index(f"status:{status}"), {incident_id: score})
-            self.announce(pipe, Change(incident_id, str(status), incident.severity))
-            await pipe.execute()
-        return incident
 
 
 def merge_by_fingerprint(

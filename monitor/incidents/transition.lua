@@ -1,11 +1,17 @@
 -- Move an incident to a new status if the move is allowed; append it to the timeline.
--- KEYS[1]: the incident hash. ARGV: new status, who, when (ISO), note, allowed old statuses (csv).
+-- KEYS[1]: the incident hash. ARGV: new status, who, when (ISO), note, allowed old statuses
+-- (csv), when (ms), classification ('' for none).
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return {'missing', ''} end
 if not string.find(',' .. ARGV[5] .. ',', ',' .. status .. ',', 1, true) then
   return {'refused', status}
 end
-redis.call('HSET', KEYS[1], 'status', ARGV[1], ARGV[1] .. '_by', ARGV[2], ARGV[1] .. '_at', ARGV[3])
-redis.call('RPUSH', KEYS[1] .. ':timeline', cjson.encode({
-  at = ARGV[3], by = ARGV[2], action = ARGV[1], note = ARGV[4]}))
+redis.call('HSET', KEYS[1], 'status', ARGV[1], ARGV[1] .. '_by', ARGV[2], ARGV[1] .. '_at', ARGV[3],
+  'status_ms', ARGV[6])
+local entry = {at = ARGV[3], by = ARGV[2], action = ARGV[1], note = ARGV[4]}
+if ARGV[7] ~= '' then
+  redis.call('HSET', KEYS[1], 'classification', ARGV[7])
+  entry['classification'] = ARGV[7]
+end
+redis.call('RPUSH', KEYS[1] .. ':timeline', cjson.encode(entry))
 return {'done', status}

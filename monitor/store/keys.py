@@ -53,6 +53,14 @@ class Keys:
     def incident_changes(self) -> str:
         return f"{self.prefix}:{{incidents}}:changes"
 
+    def outbox(self, name: str) -> str:
+        """Outbox keys share one tag so each state move is one atomic script: due, msg:, dead."""
+        return f"{self.prefix}:{{outbox}}:{name}"
+
+    def alerts(self, name: str) -> str:
+        """Alerting state: groups, digest, used ack links, silences."""
+        return f"{self.prefix}:{{alerts}}:{name}"
+
 
 def fingerprint_tag(fingerprint: str) -> str:
     """Short stable hash of a fingerprint; the hash tag and first half of an incident id."""

@@ -1,0 +1,195 @@
+"""Delivery: SMTP through aiosmtplib, signed JSON webhooks, and the loop draining the outbox."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from datetime import timedelta
+from email.message import EmailMessage
+from email.utils import formatdate
+from typing import Protocol
+
+import aiosmtplib
+
+from monitor.settings import SmtpSettings
+from notifications.message import Channel, Message
+from notifications.outbox import Backoff, Outbox
+
+log = logging.getLogger(__name__)
+
+
+class PermanentFailure(Exception):
+    """The receiving side said no for good (a 5xx answer): trying again cannot help."""
+
+
+class Transport(Protocol):
+    async def deliver(self, message: Message, message_id: str) -> None: ...
+
+
+def message_id_for(key: str, sender: str) -> str:
+    """Stable Message-ID: a resend after a crash carries the same id, so mail systems see one."""
+    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
+    domain = sender.rpartition("@")[2] or "vigil.invalid"
+    return f"<{digest}@{domain}>"
+
+
+def clean_header(value: str, limit: int = 250) -> str:
+    """No CR or LF can reach a header (no header injection through names or log content)."""
+    return " ".join(value.replace("\r", " ").replace("\n", " ").split())[:limit]
+
+
+def to_email(message: Message, sender: str, message_id: str) -> EmailMessage:
+    email = EmailMessage()
+    email["From"] = sender
+    email["To"] = ", ".join(clean_header(address) for address in message.to)
+    email["Subject"] = clean_header(message.subject)
+    email["Message-ID"] = message_id
+    email["Date"] = formatdate(localtime=False)
+    for name, value in message.headers.items():
+        email[clean_header(name, 60)] = clean_header(value)
+    email.set_content(message.text)
+    if message.html:
+        email.add_alternative(message.html, subtype="html")
+    for filename, mime, content in message.attachments:
+        maintype, _, subtype = mime.partition("/")
+        email.add_attachment(
+            content.encode(),
+            maintype=maintype,
+            subtype=subtype,
+            filename=clean_header(filename, 100),
+        )
+    return email
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpTransport:
+    settings: SmtpSettings
+
+    async def deliver(self, message: Message, message_id: str) -> None:
+        smtp = self.settings
+        email = to_email(message, smtp.sender, message_id)
+        try:
+            await aiosmtplib.send(
+                email,
+                hostname=smtp.host,
+                port=smtp.port,
+                username=smtp.username,
+                password=smtp.password.get_secret_value() if smtp.password else None,
+                start_tls=smtp.starttls,
+                use_tls=smtp.tls,
+                timeout=smtp.timeout.total_seconds(),
+            )
+        except aiosmtplib.SMTPRecipientsRefused as error:
+            if all(code >= 500 for code, _ in error.recipients.values()):  # type: ignore[attr-defined]
+                raise PermanentFailure(f"recipients refused: {error}") from error
+            raise
+        except aiosmtplib.SMTPResponseException as error:
+            if error.code >= 500:
+                raise PermanentFailure(f"{error.code} {error.message}") from error
+            raise
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookTransport:
+    """POST the message as JSON, signed with HMAC-SHA256 over the body (X-Vigil-Signature)."""
+
+    secret: str
+    timeout: timedelta = timedelta(seconds=10)
+
+    def body(self, message: Message, message_id: str) -> bytes:
+        return json.dumps(
+            {
+                "id": message_id,
+                "key": message.key,
+                "subject": message.subject,
+                "text": message.text,
+                "incidents": list(message.incident_ids),
+            },
+            ensure_ascii=False,
+        ).encode()
+
+    def signature(self, body: bytes) -> str:
+        return "sha256=" + hmac.new(self.secret.encode(), body, hashlib.sha256).hexdigest()
+
+    async def deliver(self, message: Message, message_id: str) -> None:
+        body = self.body(message, message_id)
+        for url in message.to:
+            request = urllib.request.Request(
+                url,
+                data=body,
+                method="POST",
+                headers={
+                    "Content-Type": "application/json",
+                    "X-Vigil-Signature": self.signature(body),
+                    "Idempotency-Key": message.key,
+                },
+            )
+            await asyncio.to_thread(self.post, request)
+
+    def post(self, request: urllib.request.Request) -> None:
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout.total_seconds()):
+                pass
+        except urllib.error.HTTPError as error:
+            if 400 <= error.code < 500 and error.code not in (408, 429):
+                raise PermanentFailure(f"HTTP {error.code}") from error
+            raise
+
+
+class Sender:
+    """Drains the outbox: claim due messages, deliver, record the outcome."""
+
+    def __init__(
+        self,
+        outbox: Outbox,
+        transports: dict[Channel, Transport],
+        sender: str,
+        backoff: Backoff,
+        max_attempts: int,
+        lease: timedelta,
+    ) -> None:
+        self.outbox = outbox
+        self.transports = transports
+        self.sender = sender
+        self.backoff = backoff
+        self.max_attempts = max_attempts
+        self.lease = lease
+
+    async def run(self, stop: asyncio.Event, poll: float = 0.5) -> None:
+        while not stop.is_set():
+            try:
+                sent = await self.drain()
+            except Exception:  # the loop must outlive any one failure; it is logged
+                log.exception("outbox sender failed; retrying")
+                sent = 0
+            if not sent:
+                await asyncio.sleep(poll)
+
+    async def drain(self) -> int:
+        """Send what is due now; the number of messages tried."""
+        claimed = await self.outbox.claim(self.lease)
+        await asyncio.gather(*(self.send(item.message, item.attempt) for item in claimed))
+        return len(claimed)
+
+    async def send(self, message: Message, attempt: int) -> None:
+        message_id = message_id_for(message.key, self.sender)
+        try:
+            await self.transports[message.channel].deliver(message, message_id)
+        except PermanentFailure as error:
+            log.warning("message %s refused for good", message.key)
+            await self.outbox.failed(message.key, str(error), None)
+        except Exception as error:  # any transport trouble is worth another try
+            last = attempt >= self.max_attempts
+            log.warning(
+                "message %s failed (try %d): %s", message.key, attempt, type(error).__name__
+            )
+            retry_in = None if last else self.backoff.delay(attempt)
+            await self.outbox.failed(message.key, f"{type(error).__name__}: {error}", retry_in)
+        else:
+            await self.outbox.sent(message.key, message_id)
