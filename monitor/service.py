@@ -18,6 +18,7 @@ from detectors.engine import Detection
 from monitor.incidents import Incident, IncidentStore
 from monitor.pipeline.ingest import Ingest
 from monitor.pipeline.worker import Worker
+from monitor.respond import respond
 from monitor.settings import Settings
 from monitor.sources.watch import watch
 from monitor.store.connection import connect
@@ -32,6 +33,7 @@ class Role(StrEnum):
     ALL = "all"
     INGEST = "ingest"
     DETECT = "detect"
+    RESPOND = "respond"  # alerts, escalations, the outbox and the web side
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +44,7 @@ class Vigil:
     redis: Redis
     keys: Keys
     store: IncidentStore
+    url: str
 
     def detection(self, isolate: bool = True) -> Detection:
         return Detection(self.redis, self.keys, build_detectors(self.settings.detectors), isolate)
@@ -52,9 +55,9 @@ class Vigil:
 
 @asynccontextmanager
 async def open_vigil(settings: Settings) -> AsyncIterator[Vigil]:
-    async with connect(settings) as redis:
+    async with connect(settings) as (redis, url):
         keys = Keys(settings.redis.prefix)
-        yield Vigil(settings, redis, keys, IncidentStore(redis, keys, settings.incidents))
+        yield Vigil(settings, redis, keys, IncidentStore(redis, keys, settings.incidents), url)
 
 
 def tune_garbage_collector() -> None:
@@ -77,6 +80,8 @@ async def run(
             group.create_task(run_ingest(vigil, stop))
         if role in (Role.ALL, Role.DETECT):
             group.create_task(vigil.worker().run(stop))
+        if role in (Role.ALL, Role.RESPOND):
+            group.create_task(respond(vigil, stop))
         if on_incident is not None:
             group.create_task(follow_incidents(vigil, stop, on_incident))
 

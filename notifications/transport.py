@@ -9,6 +9,7 @@ import json
 import logging
 import urllib.error
 import urllib.request
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
@@ -142,6 +143,16 @@ class WebhookTransport:
             raise
 
 
+OnResult = Callable[[Message, str, str], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    backoff: Backoff
+    max_attempts: int
+    lease: timedelta
+
+
 class Sender:
     """Drains the outbox: claim due messages, deliver, record the outcome."""
 
@@ -150,16 +161,15 @@ class Sender:
         outbox: Outbox,
         transports: dict[Channel, Transport],
         sender: str,
-        backoff: Backoff,
-        max_attempts: int,
-        lease: timedelta,
+        policy: RetryPolicy,
+        on_result: OnResult | None = None,
     ) -> None:
         self.outbox = outbox
         self.transports = transports
         self.sender = sender
-        self.backoff = backoff
-        self.max_attempts = max_attempts
-        self.lease = lease
+        self.policy = policy
+        # Told "sent", "retrying" or "dead" with a detail, to keep each incident's timeline.
+        self.on_result = on_result
 
     async def run(self, stop: asyncio.Event, poll: float = 0.5) -> None:
         while not stop.is_set():
@@ -173,7 +183,7 @@ class Sender:
 
     async def drain(self) -> int:
         """Send what is due now; the number of messages tried."""
-        claimed = await self.outbox.claim(self.lease)
+        claimed = await self.outbox.claim(self.policy.lease)
         await asyncio.gather(*(self.send(item.message, item.attempt) for item in claimed))
         return len(claimed)
 
@@ -184,12 +194,20 @@ class Sender:
         except PermanentFailure as error:
             log.warning("message %s refused for good", message.key)
             await self.outbox.failed(message.key, str(error), None)
+            await self.report(message, "dead", str(error))
         except Exception as error:  # any transport trouble is worth another try
-            last = attempt >= self.max_attempts
+            last = attempt >= self.policy.max_attempts
             log.warning(
                 "message %s failed (try %d): %s", message.key, attempt, type(error).__name__
             )
-            retry_in = None if last else self.backoff.delay(attempt)
-            await self.outbox.failed(message.key, f"{type(error).__name__}: {error}", retry_in)
+            retry_in = None if last else self.policy.backoff.delay(attempt)
+            detail = f"{type(error).__name__}: {error}"
+            await self.outbox.failed(message.key, detail, retry_in)
+            await self.report(message, "dead" if last else "retrying", detail)
         else:
             await self.outbox.sent(message.key, message_id)
+            await self.report(message, "sent", message_id)
+
+    async def report(self, message: Message, outcome: str, detail: str) -> None:
+        if self.on_result is not None:
+            await self.on_result(message, outcome, detail[:200])

@@ -66,7 +66,7 @@ async def test_lines_flow_to_incidents(
     assert dead[1][b"offset"] == str(log.stat().st_size - len("not a log line\n")).encode()
     assert dead[1][b"line"] == b"not a log line"
 
-    vigil = Vigil(settings, redis, keys, store)
+    vigil = Vigil(settings, redis, keys, store, "")
     worker = vigil.worker()
     await worker.ensure_group()
     changes = await worker.step(block=False)
@@ -85,7 +85,7 @@ async def test_a_dead_workers_entries_are_claimed(
     ingest = Ingest(redis, keys, settings)
     await ingest.start()
     await ingest.step()
-    vigil = Vigil(settings, redis, keys, store)
+    vigil = Vigil(settings, redis, keys, store, "")
     await vigil.worker().ensure_group()
     # A worker reads the batch and dies before acknowledging it.
     await redis.xreadgroup(GROUP, "dead-worker", {keys.events: ">"}, count=100)

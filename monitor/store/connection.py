@@ -18,11 +18,12 @@ def redis_url(settings: Settings) -> str:
 
 
 @asynccontextmanager
-async def connect(settings: Settings, release: bool = True) -> AsyncIterator[Redis]:
-    """A client for the whole run; the embedded server is let go (if last) on exit."""
-    client: Redis = Redis.from_url(redis_url(settings), health_check_interval=30)
+async def connect(settings: Settings, release: bool = True) -> AsyncIterator[tuple[Redis, str]]:
+    """A client for the whole run, and its URL; the embedded server is let go (if last) on exit."""
+    url = redis_url(settings)
+    client: Redis = Redis.from_url(url, health_check_interval=30)
     try:
-        yield client
+        yield client, url
     finally:
         await client.aclose()
         if release and settings.redis.url is None:

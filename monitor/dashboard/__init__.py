@@ -1,0 +1,1 @@
+"""The web side of Vigil: acknowledgement links now, the incident dashboard next."""

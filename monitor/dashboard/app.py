@@ -1,0 +1,120 @@
+"""The web application: signed acknowledgement links from alert emails.
+
+Opening a link shows the incident and one button; the button acknowledges. A plain GET
+never changes anything, because mail scanners open links before people do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from monitor.incidents import IncidentStore, Lifecycle, TransitionRefused
+from monitor.store.keys import Keys
+from notifications.render import masked_title
+from notifications.tokens import AckClaim, BadToken, verify
+
+TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+    "form-action 'self'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
+def create_app(
+    store: IncidentStore,
+    keys: Keys,
+    secret: bytes,
+    staff: frozenset[str],
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> FastAPI:
+    app = FastAPI(title="Vigil", docs_url=None, redoc_url=None)
+    lifecycle = Lifecycle(store)
+
+    def page(request: Request, status: int, **context: object) -> HTMLResponse:
+        defaults: dict[str, object] = {
+            "message": "",
+            "incident": None,
+            "confirm": False,
+            "tone": "",
+            "title": "",
+            "recipient": "",
+        }
+        response = TEMPLATES.TemplateResponse(
+            request, "ack.html", {**defaults, **context}, status_code=status
+        )
+        response.headers.update(SECURITY_HEADERS)
+        return response
+
+    async def claim_of(token: str) -> AckClaim:
+        claim = verify(secret, token, clock())
+        if await store.redis.exists(keys.alerts(f"used:{claim.nonce}")):
+            raise BadToken("this link has already been used")
+        return claim
+
+    @app.get("/ack/{token}", response_class=HTMLResponse)
+    async def show(request: Request, token: str) -> HTMLResponse:
+        try:
+            claim = await claim_of(token)
+        except BadToken as error:
+            return page(
+                request, 400, heading="This link cannot be used", message=str(error), tone="bad"
+            )
+        incident = await store.get(claim.incident_id)
+        if incident is None:
+            return page(request, 404, heading="No such incident", tone="bad")
+        return page(
+            request,
+            200,
+            heading="Acknowledge this incident?",
+            incident=incident,
+            title=masked_title(incident, staff),
+            confirm=True,
+            recipient=claim.recipient,
+        )
+
+    @app.post("/ack/{token}", response_class=HTMLResponse)
+    async def acknowledge(request: Request, token: str) -> HTMLResponse:
+        try:
+            claim = await claim_of(token)
+        except BadToken as error:
+            return page(
+                request, 400, heading="This link cannot be used", message=str(error), tone="bad"
+            )
+        ttl = max(int((claim.expires - clock()).total_seconds()), 1)
+        # Once: the first use marks the link spent; a second click finds the mark.
+        if not await store.redis.set(keys.alerts(f"used:{claim.nonce}"), "1", nx=True, ex=ttl):
+            return page(
+                request,
+                400,
+                heading="This link cannot be used",
+                message="this link has already been used",
+                tone="bad",
+            )
+        try:
+            incident = await lifecycle.acknowledge(
+                claim.incident_id, claim.recipient, "acknowledged from the alert email"
+            )
+        except TransitionRefused as error:
+            return page(
+                request, 409, heading="Nothing to acknowledge", message=str(error), tone="bad"
+            )
+        return page(
+            request,
+            200,
+            heading="Acknowledged",
+            incident=incident,
+            tone="good",
+            title=masked_title(incident, staff),
+            message=f"Escalation has stopped. Acknowledged by {claim.recipient}.",
+        )
+
+    return app

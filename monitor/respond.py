@@ -1,0 +1,136 @@
+"""The respond role: alerting, escalation jobs, the outbox sender and the web side, wired."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import secrets
+from collections.abc import Generator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import uvicorn
+
+from detectors import build_detectors
+from monitor.dashboard.app import create_app
+from monitor.incidents import Lifecycle, TransitionRefused
+from monitor.settings import Settings
+from notifications.alerting import Alerter, AlertParts
+from notifications.message import Channel, Message
+from notifications.oncall import Rota, StaffMember, load_staff
+from notifications.outbox import Backoff, Outbox
+from notifications.schedule import build_scheduler
+from notifications.transport import RetryPolicy, Sender, SmtpTransport, Transport, WebhookTransport
+
+if TYPE_CHECKING:
+    from monitor.service import Vigil
+
+log = logging.getLogger(__name__)
+
+
+def secret_key(settings: Settings) -> bytes:
+    """VIGIL_SECRET_KEY, or a key made once and kept beside the data (mode 600)."""
+    if settings.web.secret_key is not None:
+        return settings.web.secret_key.get_secret_value().encode()
+    path = settings.redis.data_dir.parent / "secret.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    return path.read_text().strip().encode()
+
+
+def directory(path: Path) -> Path:
+    """A configured directory file; a relative path missing here falls back to the shipped one."""
+    if path.exists() or path.is_absolute():
+        return path
+    shipped = resources.files("config").joinpath(path.name)
+    return Path(str(shipped))
+
+
+def staff_directory(settings: Settings) -> dict[str, StaffMember]:
+    path = directory(settings.directories.staff)
+    try:
+        return load_staff(path)
+    except FileNotFoundError:
+        log.warning("no staff directory at %s: nobody can be paged", path)
+        return {}
+
+
+def alert_parts(vigil: Vigil) -> AlertParts:
+    settings = vigil.settings
+    outbox = Outbox(vigil.redis, vigil.keys, retention=settings.outbox.retention)
+    rota = Rota(settings.alerts.rotation, staff_directory(settings))
+    runbooks = {d.id: d.runbook for d in build_detectors(settings.detectors)}
+    return AlertParts(
+        settings, vigil.redis, vigil.keys, vigil.store, outbox, rota, runbooks, secret_key(settings)
+    )
+
+
+def build_sender(vigil: Vigil, outbox: Outbox) -> Sender:
+    settings = vigil.settings
+    lifecycle = Lifecycle(vigil.store)
+    transports: dict[Channel, Transport] = {Channel.EMAIL: SmtpTransport(settings.smtp)}
+    if settings.alerts.webhooks:
+        secret = settings.alerts.webhooks[0].secret.get_secret_value()
+        transports[Channel.WEBHOOK] = WebhookTransport(secret)
+
+    async def on_result(message: Message, outcome: str, detail: str) -> None:
+        """Every notification sent or failed goes on the timeline of its incidents."""
+        entry = {
+            "by": "vigil",
+            "action": f"notification-{outcome}",
+            "to": message.key,
+            "note": detail,
+        }
+        for incident_id in message.incident_ids:
+            try:
+                await lifecycle.note(incident_id, entry)
+            except TransitionRefused:
+                log.warning("notification %s names an unknown incident", message.key)
+
+    policy = RetryPolicy(
+        Backoff(settings.outbox.backoff, settings.outbox.max_backoff),
+        settings.outbox.max_attempts,
+        settings.outbox.lease,
+    )
+    return Sender(outbox, transports, settings.smtp.sender, policy, on_result)
+
+
+class QuietServer(uvicorn.Server):
+    """uvicorn without its own signal handlers: the service decides when everything stops."""
+
+    @contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
+
+
+async def serve(server: uvicorn.Server, stop: asyncio.Event) -> None:
+    task = asyncio.create_task(server.serve())
+    await stop.wait()
+    server.should_exit = True
+    await task
+
+
+async def respond(vigil: Vigil, stop: asyncio.Event) -> None:
+    """Alerts, escalations, digests, the outbox and the acknowledgement pages, until `stop`."""
+    settings = vigil.settings
+    parts = alert_parts(vigil)
+    scheduler = build_scheduler(vigil.url, vigil.keys.prefix, settings.ingest.timezone)
+    alerter = Alerter(parts, scheduler)
+    app = create_app(vigil.store, vigil.keys, parts.secret, frozenset(parts.rota.staff))
+    config = uvicorn.Config(
+        app, host=settings.web.host, port=settings.web.port, log_level="warning", lifespan="off"
+    )
+    scheduler.start()
+    try:
+        async with asyncio.TaskGroup() as group:
+            group.create_task(alerter.run(stop))
+            group.create_task(build_sender(vigil, parts.outbox).run(stop))
+            group.create_task(serve(QuietServer(config), stop))
+    finally:
+        scheduler.shutdown(wait=False)

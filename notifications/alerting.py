@@ -1,0 +1,325 @@
+"""On-call alerting: group new incidents, page the rota, escalate until someone acknowledges.
+
+Every page is an outbox message whose key names the alert, the step and the person, so a
+step that runs twice (two Vigil processes, a restart in the middle) still pages once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import resources
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from redis.asyncio import Redis
+from redis.exceptions import ResponseError
+
+from monitor.findings import Severity
+from monitor.incidents import Incident, IncidentStore, Lifecycle, Status
+from monitor.settings import Settings
+from monitor.store.keys import Keys
+from notifications import schedule
+from notifications.message import Channel, Message
+from notifications.oncall import Rota, Step, plan
+from notifications.outbox import Outbox
+from notifications.render import render_alert, render_digest
+from notifications.silences import Silences
+from notifications.tokens import sign
+
+log = logging.getLogger(__name__)
+
+GROUP = "alerts"
+PAGED_STATES = frozenset({"created", "escalated", "reopened"})
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True, slots=True)
+class AlertParts:
+    """What the alerter works with, built by the service."""
+
+    settings: Settings
+    redis: Redis
+    keys: Keys
+    store: IncidentStore
+    outbox: Outbox
+    rota: Rota
+    runbooks: dict[str, str]
+    secret: bytes
+
+
+class Alerter:
+    def __init__(
+        self,
+        parts: AlertParts,
+        scheduler: AsyncIOScheduler,
+        clock: Clock = lambda: datetime.now(UTC),
+    ) -> None:
+        self.parts = parts
+        self.scheduler = scheduler
+        self.clock = clock
+        self.alerts = parts.settings.alerts
+        self.lifecycle = Lifecycle(parts.store)
+        self.silences = Silences(parts.redis, parts.keys)
+        lua = resources.files("notifications").joinpath("groups.lua").read_text()
+        self._groups = parts.redis.register_script(lua)
+        schedule.ALERTERS[parts.keys.prefix] = self
+
+    def key(self, name: str) -> str:
+        return self.parts.keys.alerts(name)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Read incident changes (each once across Vigil processes) and act on them."""
+        redis, changes = self.parts.redis, self.parts.keys.incident_changes
+        try:
+            await redis.xgroup_create(changes, GROUP, id="$", mkstream=True)
+        except ResponseError as error:
+            if "BUSYGROUP" not in str(error):
+                raise
+        self.schedule_digest()
+        consumer = f"alerter-{secrets.token_hex(3)}"
+        while not stop.is_set():
+            reply = await redis.xreadgroup(GROUP, consumer, {changes: ">"}, count=100, block=500)
+            for _, entries in reply or []:
+                for entry_id, fields in entries:
+                    await self.handle(fields[b"id"].decode(), fields[b"state"].decode())
+                    await redis.xack(changes, GROUP, entry_id)
+
+    async def handle(self, incident_id: str, state: str) -> str | None:
+        """Route one change: silenced, digest, or into an alert group. The alert id, if any."""
+        incident = await self.parts.store.get(incident_id)
+        if state not in PAGED_STATES or incident is None or incident.status is not Status.OPEN:
+            return None
+        now = self.clock()
+        silence = await self.silences.matching(incident, now)
+        if silence is not None:
+            await self.lifecycle.note(
+                incident_id,
+                {"by": "vigil", "action": "silenced", "note": f"{silence.id}: {silence.reason}"},
+            )
+            return None
+        if incident.severity.rank < Severity(self.alerts.page_min_severity).rank:
+            await self.parts.redis.zadd(self.key("digest"), {incident_id: now.timestamp()})
+            await self.lifecycle.note(
+                incident_id,
+                {"by": "vigil", "action": "digest", "note": "queued for the daily digest"},
+            )
+            return None
+        return await self.join_group(incident, now)
+
+    async def join_group(self, incident: Incident, now: datetime) -> str:
+        group = f"{incident.family}|{sorted(incident.entities.items())}"
+        wait_ms = int(self.alerts.group_wait.total_seconds() * 1000)
+        alert_id, opened = await self._groups(
+            keys=[self.key(f"pending:{group}"), self.key("members:")],
+            args=[
+                "join",
+                f"{now:%Y%m%d%H%M%S}-{secrets.token_hex(3)}",
+                incident.id,
+                wait_ms + 60_000,
+            ],
+        )
+        alert = str(alert_id.decode())
+        if opened:
+            await self.parts.redis.hset(self.key(f"alert:{alert}"), mapping={"group": group})
+            schedule.at(
+                self.scheduler,
+                now + self.alerts.group_wait,
+                self.job_id("flush", alert),
+                schedule.flush_job,
+                (self.parts.keys.prefix, alert),
+            )
+        return alert
+
+    def job_id(self, *parts: str | int) -> str:
+        return ":".join([self.parts.keys.prefix, *map(str, parts)])
+
+    async def flush(self, alert_id: str) -> None:
+        """group_wait is over: the group takes no more members and its first page goes out."""
+        group = await self.parts.redis.hget(self.key(f"alert:{alert_id}"), "group")
+        if group is None:
+            return
+        await self._groups(
+            keys=[self.key(f"pending:{group.decode()}"), self.key("members:")],
+            args=["close", alert_id],
+        )
+        start = self.clock()
+        await self.parts.redis.hsetnx(self.key(f"alert:{alert_id}"), "start", start.isoformat())
+        await self.step(alert_id, 0)
+
+    async def step(self, alert_id: str, index: int) -> None:
+        """Page step `index` of the escalation plan unless everything was acknowledged."""
+        record = await self.parts.redis.hgetall(self.key(f"alert:{alert_id}"))
+        if b"start" not in record:
+            return
+        incidents = await self.members(alert_id)
+        active = [incident for incident in incidents if incident.status is Status.OPEN]
+        if not active:
+            return  # acknowledged or resolved: escalation ends here
+        steps = plan(self.alerts.escalation, datetime.fromisoformat(record[b"start"].decode()))
+        now = self.clock()
+        step = steps[index] if index < len(steps) else Step(now, len(steps), -1, steps[-1].targets)
+        await self.page(alert_id, index, step, active, now)
+        later = steps[index + 1].at if index + 1 < len(steps) else now + self.alerts.repeat_interval
+        schedule.at(
+            self.scheduler,
+            later,
+            self.job_id("step", alert_id, index + 1),
+            schedule.step_job,
+            (self.parts.keys.prefix, alert_id, index + 1),
+        )
+
+    async def members(self, alert_id: str) -> list[Incident]:
+        ids = await self.parts.redis.smembers(self.key(f"members:{alert_id}"))
+        found = [await self.parts.store.get(raw.decode()) for raw in sorted(ids)]
+        return [incident for incident in found if incident is not None]
+
+    async def page(
+        self, alert_id: str, index: int, step: Step, incidents: Sequence[Incident], now: datetime
+    ) -> None:
+        rota = self.parts.rota
+        people = [rota.resolve(target, now) for target in step.targets]
+        for person in dict.fromkeys(p for p in people if p):
+            address = rota.address(person)
+            if address is None:
+                await self.note_all(
+                    incidents,
+                    {
+                        "by": "vigil",
+                        "action": "notification-failed",
+                        "to": person,
+                        "note": "no email address",
+                    },
+                )
+                continue
+            message = self.alert_message(
+                f"page:{alert_id}:{index}:{person}",
+                person,
+                address,
+                incidents,
+                describe(step, index),
+                now,
+            )
+            if await self.parts.outbox.enqueue(message):
+                await self.note_all(
+                    incidents,
+                    {
+                        "by": "vigil",
+                        "action": "notified",
+                        "to": person,
+                        "note": f"level {step.level + 1}, page {index + 1}",
+                    },
+                )
+        for number, hook in enumerate(self.alerts.webhooks):
+            if max(i.severity.rank for i in incidents) >= Severity(hook.min_severity).rank:
+                await self.parts.outbox.enqueue(
+                    self.hook_message(f"hook:{alert_id}:{index}:{number}", hook.url, incidents, now)
+                )
+
+    def alert_message(
+        self,
+        key: str,
+        person: str,
+        address: str,
+        incidents: Sequence[Incident],
+        escalation: str,
+        now: datetime,
+    ) -> Message:
+        ttl = self.alerts.ack_link_ttl
+        links = {
+            i.id: f"{self.alerts.public_url}/ack/{sign(self.parts.secret, i.id, person, now, ttl)}"
+            for i in incidents
+        }
+        rendered = render_alert(
+            incidents,
+            links,
+            self.alerts.public_url,
+            self.parts.runbooks,
+            escalation,
+            frozenset(self.parts.rota.staff),
+        )
+        return Message(
+            key,
+            Channel.EMAIL,
+            (address,),
+            rendered.subject,
+            rendered.text,
+            rendered.html,
+            tuple(i.id for i in incidents),
+        )
+
+    def hook_message(
+        self, key: str, url: str, incidents: Sequence[Incident], now: datetime
+    ) -> Message:
+        rendered = render_alert(
+            incidents,
+            {i.id: "" for i in incidents},
+            self.alerts.public_url,
+            self.parts.runbooks,
+            "webhook",
+            frozenset(self.parts.rota.staff),
+        )
+        return Message(
+            key,
+            Channel.WEBHOOK,
+            (url,),
+            rendered.subject,
+            rendered.text,
+            "",
+            tuple(i.id for i in incidents),
+        )
+
+    async def note_all(self, incidents: Sequence[Incident], entry: dict[str, str]) -> None:
+        for incident in incidents:
+            await self.lifecycle.note(incident.id, entry)
+
+    def schedule_digest(self) -> None:
+        hour, minute = (int(part) for part in self.alerts.digest_at.split(":"))
+        self.scheduler.add_job(
+            schedule.digest_job,
+            "cron",
+            hour=hour,
+            minute=minute,
+            id=self.job_id("digest"),
+            args=(self.parts.keys.prefix,),
+            replace_existing=True,
+        )
+
+    async def digest(self) -> None:
+        """Send the low-severity incidents queued since the last digest, once, then forget them."""
+        ids = [raw.decode() for raw in await self.parts.redis.zrange(self.key("digest"), 0, -1)]
+        found = [await self.parts.store.get(incident_id) for incident_id in ids]
+        incidents = [incident for incident in found if incident is not None]
+        if not incidents:
+            return
+        now = self.clock()
+        day = now.astimezone(ZoneInfo(self.parts.settings.ingest.timezone)).date()
+        rendered = render_digest(
+            incidents, self.alerts.public_url, frozenset(self.parts.rota.staff)
+        )
+        for target in self.alerts.digest_to:
+            person = self.parts.rota.resolve(target, now)
+            address = self.parts.rota.address(person)
+            if address:
+                await self.parts.outbox.enqueue(
+                    Message(
+                        f"digest:{day}:{person}",
+                        Channel.EMAIL,
+                        (address,),
+                        rendered.subject,
+                        rendered.text,
+                        "",
+                        tuple(ids),
+                    )
+                )
+        await self.parts.redis.zrem(self.key("digest"), *ids)
+
+
+def describe(step: Step, index: int) -> str:
+    if step.loop < 0:
+        return f"repeat page {index + 1}: nobody has acknowledged yet"
+    return f"level {step.level + 1}, loop {step.loop + 1} (page {index + 1})"
