@@ -87,8 +87,8 @@ class SmtpTransport:
                 timeout=smtp.timeout.total_seconds(),
             )
         except aiosmtplib.SMTPRecipientsRefused as error:
-            if all(code >= 500 for code, _ in error.recipients.values()):  # type: ignore[attr-defined]
-                raise PermanentFailure(f"recipients refused: {error}") from error
+            if all(refusal.code >= 500 for refusal in error.recipients):
+                raise PermanentFailure(f"recipients refused: {error.recipients[0].code}") from error
             raise
         except aiosmtplib.SMTPResponseException as error:
             if error.code >= 500:

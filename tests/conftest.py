@@ -12,6 +12,7 @@ from monitor.incidents import IncidentStore
 from monitor.settings import Settings, load_settings
 from monitor.store import embedded
 from monitor.store.keys import Keys
+from tests.mailbox import Mailbox, running_mailbox
 
 
 @pytest.fixture(scope="session")
@@ -48,3 +49,10 @@ def store(redis: aioredis.Redis, keys: Keys, settings: Settings) -> IncidentStor
 @pytest.fixture
 def samples() -> Path:
     return Path(__file__).parent / "samples"
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Mailbox, int]]:
+    """A real SMTP server on a free loopback port; the test reads what it received."""
+    with running_mailbox() as server:
+        yield server
