@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from monitor import respond_commands
 from monitor import status as status_view
 from monitor.findings import Severity
 from monitor.incidents import Classification, Incident, Lifecycle, Status, TransitionRefused
@@ -69,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     status = commands.add_parser("status", help="sources, offsets, lag, dead letters, Redis")
     status.add_argument("--json", action="store_true")
 
+    respond_commands.add_parsers(commands)
     commands.add_parser("demo", help="run Vigil on a simulated attack and show the incidents")
     return parser
 
@@ -106,6 +108,10 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
             return await scan_command(vigil, args)
         if args.command == "status":
             return await status_view.show(vigil, args.json)
+        if args.command == "silences":
+            return await respond_commands.silences_command(vigil, args)
+        if args.command == "outbox":
+            return await respond_commands.outbox_command(vigil, args)
         return await incidents_command(vigil, args)
 
 

@@ -13,6 +13,7 @@ from monitor.pipeline.worker import GROUP
 from monitor.service import Vigil
 from monitor.sources.tailer import Book
 from monitor.store.connection import display_url
+from notifications.outbox import Outbox
 
 
 async def collect(vigil: Vigil) -> dict[str, Any]:
@@ -46,6 +47,7 @@ async def collect(vigil: Vigil) -> dict[str, Any]:
         "sources": sources,
         "dead_letters": await redis.xlen(keys.dead_letters),
         "stream": await stream_status(vigil),
+        "outbox": await Outbox(redis, keys).counts(),
         "incidents": {
             str(s): await redis.zcard(keys.incident_index(f"status:{s}")) for s in Status
         },
@@ -89,6 +91,11 @@ async def show(vigil: Vigil, as_json: bool) -> int:
             f"idle {consumer['idle_ms']} ms"
         )
     print(f"Dead letters {report['dead_letters']}")
+    outbox = report["outbox"]
+    print(
+        f"Outbox     {outbox['due']} waiting, {outbox['dead']} dead"
+        + ("  (see `vigil outbox dead`)" if outbox["dead"] else "")
+    )
     print("Sources")
     for source in report["sources"]:
         print(
