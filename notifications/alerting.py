@@ -76,20 +76,27 @@ class Alerter:
         """Read incident changes (each once across Vigil processes) and act on them."""
         redis, changes = self.parts.redis, self.parts.keys.incident_changes
         try:
-            await redis.xgroup_create(changes, GROUP, id="$", mkstream=True)
+            # From the start of the stream: what was raised while no alerter ran is still paged.
+            await redis.xgroup_create(changes, GROUP, id="0", mkstream=True)
         except ResponseError as error:
             if "BUSYGROUP" not in str(error):
                 raise
         self.schedule_digest()
         consumer = f"alerter-{secrets.token_hex(3)}"
+        idle_ms = int(self.parts.settings.worker.claim_idle.total_seconds() * 1000)
         while not stop.is_set():
+            # Changes a dead alerter read but never finished are taken over, then new ones.
+            claimed = await redis.xautoclaim(changes, GROUP, consumer, idle_ms, "0-0", count=100)
             reply = await redis.xreadgroup(GROUP, consumer, {changes: ">"}, count=100, block=500)
-            for _, entries in reply or []:
+            for entries in [claimed[1], *(entries for _, entries in reply or [])]:
                 for entry_id, fields in entries:
-                    await self.handle(fields[b"id"].decode(), fields[b"state"].decode())
+                    if fields:
+                        await self.handle(
+                            fields[b"id"].decode(), fields[b"state"].decode(), entry_id.decode()
+                        )
                     await redis.xack(changes, GROUP, entry_id)
 
-    async def handle(self, incident_id: str, state: str) -> str | None:
+    async def handle(self, incident_id: str, state: str, change_id: str = "") -> str | None:
         """Route one change: silenced, digest, or into an alert group. The alert id, if any."""
         incident = await self.parts.store.get(incident_id)
         if state not in PAGED_STATES or incident is None or incident.status is not Status.OPEN:
@@ -109,13 +116,22 @@ class Alerter:
                 {"by": "vigil", "action": "digest", "note": "queued for the daily digest"},
             )
             return None
-        return await self.join_group(incident, now)
+        return await self.join_group(incident, now, change_id or secrets.token_hex(8))
 
-    async def join_group(self, incident: Incident, now: datetime) -> str:
+    async def join_group(self, incident: Incident, now: datetime, change_id: str) -> str:
+        """Put the incident in its group's open alert, or open one whose page waits group_wait.
+
+        A change replayed after a crash finds the alert it joined; if that alert has not
+        paged yet, its flush is scheduled again (the same job id, so never twice).
+        """
         group = f"{incident.family}|{sorted(incident.entities.items())}"
         wait_ms = int(self.alerts.group_wait.total_seconds() * 1000)
-        alert_id, opened = await self._groups(
-            keys=[self.key(f"pending:{group}"), self.key("members:")],
+        alert_id, how = await self._groups(
+            keys=[
+                self.key(f"pending:{group}"),
+                self.key("members:"),
+                self.key(f"handled:{change_id}"),
+            ],
             args=[
                 "join",
                 f"{now:%Y%m%d%H%M%S}-{secrets.token_hex(3)}",
@@ -124,8 +140,9 @@ class Alerter:
             ],
         )
         alert = str(alert_id.decode())
-        if opened:
-            await self.parts.redis.hset(self.key(f"alert:{alert}"), mapping={"group": group})
+        record = self.key(f"alert:{alert}")
+        if how == 1 or (how == 2 and not await self.parts.redis.hexists(record, "start")):
+            await self.parts.redis.hset(record, "group", group)
             schedule.at(
                 self.scheduler,
                 now + self.alerts.group_wait,
@@ -143,10 +160,12 @@ class Alerter:
         group = await self.parts.redis.hget(self.key(f"alert:{alert_id}"), "group")
         if group is None:
             return
-        await self._groups(
+        members = await self._groups(
             keys=[self.key(f"pending:{group.decode()}"), self.key("members:")],
             args=["close", alert_id],
         )
+        if not members:
+            return  # the alert was never opened (see join_group)
         start = self.clock()
         await self.parts.redis.hsetnx(self.key(f"alert:{alert_id}"), "start", start.isoformat())
         await self.step(alert_id, 0)

@@ -194,3 +194,18 @@ async def test_low_severity_goes_to_the_daily_digest_once(
     assert key == "digest:2026-03-02:hoa.nguyen"
     digest = await alerter.parts.outbox.delivery(key)
     assert digest is not None and "2 low-severity" in digest.subject
+
+
+async def test_a_change_replayed_after_a_crash_pages_once(
+    alerter: Alerter, clock: Clock, redis: aioredis.Redis, keys: Keys
+) -> None:
+    (change,) = await alerter.parts.store.record([finding("203.0.113.7")])
+    alert = await alerter.handle(change.incident_id, change.state, "1700000000000-0")
+    assert await alerter.handle(change.incident_id, change.state, "1700000000000-0") == alert
+    assert len(job_times(alerter)) == 1
+    clock.now = T0 + timedelta(seconds=30)
+    assert alert is not None
+    await alerter.flush(alert)
+    await alerter.handle(change.incident_id, change.state, "1700000000000-0")  # after paging
+    assert await outbox_keys(redis, keys) == [f"page:{alert}:0:hoa.nguyen"]
+    assert [job for job in job_times(alerter) if job.startswith("flush")] == [f"flush:{alert}"]
