@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import tempfile
+import urllib.request
 from datetime import datetime, timedelta
+from email.message import EmailMessage
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from monitor.demo_mail import EmlMailbox, ack_link, free_port, start_mailbox
 from monitor.incidents import Incident
-from monitor.service import Role, open_vigil, run
+from monitor.service import Role, Vigil, open_vigil, run
 from monitor.settings import Settings, SourceSettings, StartAt
 
 ATTACKER = "203.0.113.7"
 PAUSE_SECONDS = 0.15
+MAIL_FOLDER = Path("var/demo-mail")
 
 
 def attack_lines(now: datetime) -> list[str]:
@@ -33,50 +38,118 @@ def attack_lines(now: datetime) -> list[str]:
 
 
 async def demo(settings: Settings) -> int:
+    """The story: an attack in a watched log, incidents, a page by email, acknowledged by link."""
+    mail_port, web_port = free_port(), free_port()
     with tempfile.TemporaryDirectory(prefix="vigil-demo-") as folder:
         log_file = Path(folder) / "auth.log"
         log_file.touch()
-        demo_settings = settings.model_copy(
-            update={
-                "sources": (
-                    SourceSettings(path=str(log_file), format="sshd", start_at=StartAt.BEGINNING),
-                ),
-                "redis": settings.redis.model_copy(update={"prefix": "vigil-demo"}),
-            }
-        )
-        async with open_vigil(demo_settings) as vigil:
-            await vigil.redis.delete(
-                *[k async for k in vigil.redis.scan_iter("vigil-demo:*")] or ["vigil-demo:none"]
-            )
-            print(f"Vigil demo: watching {log_file}")
-            stop = asyncio.Event()
-            seen: list[Incident] = []
+        demo_settings = demo_overrides(settings, log_file, mail_port, web_port)
+        controller, mailbox = start_mailbox(MAIL_FOLDER, mail_port)
+        try:
+            async with open_vigil(demo_settings) as vigil:
+                await forget(vigil)
+                return await tell(vigil, log_file, mailbox, settings.ingest.timezone)
+        finally:
+            controller.stop()
 
-            async def show(incident: Incident, state: str) -> None:
-                if state in ("created", "escalated"):
-                    seen.append(incident)
-                    print(
-                        f"  INCIDENT {state:9} {incident.severity.upper():8} {incident.title}"
-                        f"  [{incident.id}]",
-                        flush=True,
-                    )
 
-            service = asyncio.create_task(run(vigil, Role.ALL, stop, show))
-            await asyncio.sleep(0.5)
-            now = datetime.now(ZoneInfo(settings.ingest.timezone))
-            for line in attack_lines(now):
-                with log_file.open("a") as handle:
-                    handle.write(line + "\n")
-                print(f"  log   {line}")
-                await asyncio.sleep(PAUSE_SECONDS)
-            for _ in range(50):
-                if len(seen) >= 2:
-                    break
-                await asyncio.sleep(0.1)
-            stop.set()
-            await service
+def demo_overrides(settings: Settings, log_file: Path, mail_port: int, web_port: int) -> Settings:
+    alerts = settings.alerts.model_copy(
+        update={"group_wait": timedelta(seconds=2), "public_url": f"http://127.0.0.1:{web_port}"}
+    )
+    return settings.model_copy(
+        update={
+            "sources": (
+                SourceSettings(path=str(log_file), format="sshd", start_at=StartAt.BEGINNING),
+            ),
+            "redis": settings.redis.model_copy(update={"prefix": "vigil-demo"}),
+            "smtp": settings.smtp.model_copy(update={"host": "127.0.0.1", "port": mail_port}),
+            "web": settings.web.model_copy(update={"host": "127.0.0.1", "port": web_port}),
+            "alerts": alerts,
+        }
+    )
+
+
+async def forget(vigil: Vigil) -> None:
+    """Start every demo from a clean slate (its own key prefix: real data is never touched)."""
+    stale = [key async for key in vigil.redis.scan_iter("vigil-demo:*")]
+    if stale:
+        await vigil.redis.delete(*stale)
+
+
+async def tell(vigil: Vigil, log_file: Path, mailbox: EmlMailbox, zone: str) -> int:
+    print(f"Vigil demo: watching {log_file}; mail goes to {MAIL_FOLDER}/")
+    stop = asyncio.Event()
+    seen: list[Incident] = []
+
+    async def show(incident: Incident, state: str) -> None:
+        if state in ("created", "escalated"):
+            seen.append(incident)
             print(
-                f"Vigil demo: {len(seen)} incidents raised; see them with "
-                "`VIGIL_REDIS_PREFIX=vigil-demo vigil incidents list`."
+                f"  INCIDENT {state:9} {incident.severity.upper():8} {incident.title}"
+                f"  [{incident.id}]",
+                flush=True,
             )
-            return 0 if len(seen) >= 2 else 1
+
+    service = asyncio.create_task(run(vigil, Role.ALL, stop, show))
+    try:
+        await asyncio.sleep(0.5)
+        for line in attack_lines(datetime.now(ZoneInfo(zone))):
+            with log_file.open("a") as handle:
+                handle.write(line + "\n")
+            print(f"  log   {line}")
+            await asyncio.sleep(PAUSE_SECONDS)
+        page = await wait_for_page(mailbox)
+        if page is None:
+            print("Vigil demo: no alert email arrived")
+            return 1
+        acknowledged = await acknowledge(vigil, page)
+    finally:
+        stop.set()
+        await service
+    print(
+        f"Vigil demo: {len(seen)} incidents raised, the high one paged and acknowledged. "
+        "See them with `VIGIL_REDIS_PREFIX=vigil-demo .venv/bin/vigil incidents list`."
+    )
+    return 0 if acknowledged else 1
+
+
+async def wait_for_page(mailbox: EmlMailbox) -> tuple[Path, EmailMessage] | None:
+    for _ in range(300):
+        if mailbox.received:
+            path, message = mailbox.received[0]
+            print(f"  MAIL     to {message['To']}: {message['Subject']}  (saved as {path})")
+            return path, message
+        await asyncio.sleep(0.1)
+    return None
+
+
+async def acknowledge(vigil: Vigil, page: tuple[Path, EmailMessage]) -> bool:
+    """Do what the on-call person does: open the link, press the button, see the result."""
+    link = ack_link(page[1])
+    if link is None:
+        return False
+    print(f"  CLICK    {link[:72]}...")
+    shown = await asyncio.to_thread(fetch, link, None)
+    done = await asyncio.to_thread(fetch, link, b"")
+    print(f"  PAGE     {heading(shown)} -> {heading(done)}")
+    incident_id = re.search(r"<dd>([0-9a-f]{10}-\d+)</dd>", done)
+    found = await vigil.store.get(incident_id.group(1)) if incident_id else None
+    if found is None:
+        return False
+    for entry in found.timeline:
+        print(
+            f"  TIMELINE {entry.get('at', '')} {entry.get('by', '')}: {entry.get('action')}"
+            f" {entry.get('to', '')}"
+        )
+    return str(found.status) == "acknowledged"
+
+
+def fetch(url: str, body: bytes | None) -> str:
+    with urllib.request.urlopen(urllib.request.Request(url, data=body), timeout=10) as answer:
+        return str(answer.read().decode())
+
+
+def heading(page: str) -> str:
+    found = re.search(r"<h1>(.*?)</h1>", page)
+    return found.group(1) if found else "?"

@@ -33,18 +33,17 @@ class Rendered:
     html: str
 
 
-def subject_for(incidents: Sequence[Incident]) -> str:
+def subject_for(incidents: Sequence[Incident], staff: frozenset[str] = frozenset()) -> str:
     """[Vigil][HIGH] Account takeover: brute force from 203.0.113.7 (+2 more)"""
     lead = max(incidents, key=lambda incident: incident.severity.rank)
     family = FAMILY_NAMES.get(lead.family, lead.family)
     what = lead.detector.rpartition(".")[2].replace("_", " ")
-    where = " ".join(
-        f"{'from' if k == 'ip' else k} {shown(k, v)}"
-        for k, v in sorted(lead.entities.items())
-        if k in ("ip", "user")
-    )
+    if user := lead.entities.get("user"):
+        what += f" for {mask_user(user, staff)}"
+    if ip := lead.entities.get("ip"):
+        what += f" from {ip}"
     more = f" (+{len(incidents) - 1} more)" if len(incidents) > 1 else ""
-    return f"[Vigil][{lead.severity.upper()}] {family}: {what} {where}".rstrip() + more
+    return f"[Vigil][{lead.severity.upper()}] {family}: {what}{more}"
 
 
 def shown(name: str, value: str, staff: frozenset[str] = frozenset()) -> str:
@@ -98,7 +97,7 @@ def render_alert(
     ]
     for entry, incident in zip(items, incidents, strict=True):
         entry["title"] = masked_title(incident, staff)
-    subject = subject_for(incidents)
+    subject = subject_for(incidents, staff)
     context = {
         "headline": subject.removeprefix("[Vigil]"),
         "incidents": items,

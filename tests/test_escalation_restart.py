@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 import redis as sync_redis
 
-from tests.mailbox import Mailbox, free_port
+from monitor.demo_mail import free_port
+from tests.mailbox import Mailbox
 
 CONFIG = Path(__file__).parents[1] / "config"
 
