@@ -171,7 +171,8 @@ class Sender:
         # Told "sent", "retrying" or "dead" with a detail, to keep each incident's timeline.
         self.on_result = on_result
 
-    async def run(self, stop: asyncio.Event, poll: float = 0.5) -> None:
+    async def run(self, stop: asyncio.Event, poll: float = 0.1) -> None:
+        """Drain until `stop`; an idle outbox is asked again every `poll` seconds (one call)."""
         while not stop.is_set():
             try:
                 sent = await self.drain()
