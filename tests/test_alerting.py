@@ -209,3 +209,25 @@ async def test_a_change_replayed_after_a_crash_pages_once(
     await alerter.handle(change.incident_id, change.state, "1700000000000-0")  # after paging
     assert await outbox_keys(redis, keys) == [f"page:{alert}:0:hoa.nguyen"]
     assert [job for job in job_times(alerter) if job.startswith("flush")] == [f"flush:{alert}"]
+
+
+async def test_after_the_plan_unacknowledged_alerts_repeat_and_resolve_stops_them(
+    alerter: Alerter, clock: Clock, redis: aioredis.Redis, keys: Keys
+) -> None:
+    incident_id = await raise_incident(alerter, finding("203.0.113.7"))
+    alert = next(iter(job_times(alerter))).split(":")[1]
+    clock.now = T0 + timedelta(seconds=30)
+    await alerter.flush(alert)
+    steps = plan(alerter.alerts.escalation, clock.now)
+    last = len(steps) - 1
+    clock.now = steps[last].at
+    await alerter.step(alert, last)
+    repeat_at = job_times(alerter)[f"step:{alert}:{last + 1}"]
+    assert repeat_at == clock.now + alerter.alerts.repeat_interval
+    clock.now = repeat_at
+    await alerter.step(alert, last + 1)
+    assert f"page:{alert}:{last + 1}:head_of_internal_control" in await outbox_keys(redis, keys)
+    await Lifecycle(alerter.parts.store).resolve(incident_id, "quang.le")
+    before = len(await outbox_keys(redis, keys))
+    await alerter.step(alert, last + 2)
+    assert len(await outbox_keys(redis, keys)) == before
