@@ -177,7 +177,6 @@ class OutboxSettings(Section):
 
 class DirectorySettings(Section):
     staff: Path = Path("config/staff.csv")
-    customers: Path = Path("config/customers.csv")
 
 
 class WebSettings(Section):
