@@ -18,10 +18,11 @@ from detectors import build_detectors
 from monitor.dashboard.app import create_app
 from monitor.incidents import Lifecycle, TransitionRefused
 from monitor.settings import Settings
-from notifications.alerting import Alerter, AlertParts
+from notifications.alerting import Alerter
 from notifications.message import Channel, Message
 from notifications.oncall import Rota, StaffMember, load_staff
 from notifications.outbox import Backoff, Outbox
+from notifications.pages import AlertParts
 from notifications.schedule import build_scheduler
 from notifications.transport import RetryPolicy, Sender, SmtpTransport, Transport, WebhookTransport
 
@@ -122,7 +123,7 @@ async def respond(vigil: Vigil, stop: asyncio.Event) -> None:
     parts = alert_parts(vigil)
     scheduler = build_scheduler(vigil.url, vigil.keys.prefix, settings.ingest.timezone)
     alerter = Alerter(parts, scheduler)
-    app = create_app(vigil.store, vigil.keys, parts.secret, frozenset(parts.rota.staff))
+    app = create_app(vigil.store, vigil.keys, parts.secret, parts.staff)
     config = uvicorn.Config(
         app, host=settings.web.host, port=settings.web.port, log_level="warning", lifespan="off"
     )

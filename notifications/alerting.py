@@ -10,46 +10,24 @@ import asyncio
 import logging
 import secrets
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
-from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
 from monitor.findings import Severity
-from monitor.incidents import Incident, IncidentStore, Lifecycle, Status
-from monitor.settings import Settings
-from monitor.store.keys import Keys
-from notifications import schedule
-from notifications.message import Channel, Message
-from notifications.oncall import Rota, Step, plan
-from notifications.outbox import Outbox
-from notifications.render import render_alert, render_digest
+from monitor.incidents import Incident, Lifecycle, Status
+from notifications import pages, schedule
+from notifications.oncall import Step, plan
+from notifications.pages import AlertParts
 from notifications.silences import Silences
-from notifications.tokens import sign
 
 log = logging.getLogger(__name__)
 
 GROUP = "alerts"
 PAGED_STATES = frozenset({"created", "escalated", "reopened"})
 Clock = Callable[[], datetime]
-
-
-@dataclass(frozen=True, slots=True)
-class AlertParts:
-    """What the alerter works with, built by the service."""
-
-    settings: Settings
-    redis: Redis
-    keys: Keys
-    store: IncidentStore
-    outbox: Outbox
-    rota: Rota
-    runbooks: dict[str, str]
-    secret: bytes
 
 
 class Alerter:
@@ -215,12 +193,13 @@ class Alerter:
                     },
                 )
                 continue
-            message = self.alert_message(
+            message = pages.alert_message(
+                self.parts,
                 f"page:{alert_id}:{index}:{person}",
                 person,
                 address,
                 incidents,
-                describe(step, index),
+                pages.describe(step, index),
                 now,
             )
             if await self.parts.outbox.enqueue(message):
@@ -236,61 +215,10 @@ class Alerter:
         for number, hook in enumerate(self.alerts.webhooks):
             if max(i.severity.rank for i in incidents) >= Severity(hook.min_severity).rank:
                 await self.parts.outbox.enqueue(
-                    self.hook_message(f"hook:{alert_id}:{index}:{number}", hook.url, incidents, now)
+                    pages.hook_message(
+                        self.parts, f"hook:{alert_id}:{index}:{number}", hook.url, incidents
+                    )
                 )
-
-    def alert_message(
-        self,
-        key: str,
-        person: str,
-        address: str,
-        incidents: Sequence[Incident],
-        escalation: str,
-        now: datetime,
-    ) -> Message:
-        ttl = self.alerts.ack_link_ttl
-        links = {
-            i.id: f"{self.alerts.public_url}/ack/{sign(self.parts.secret, i.id, person, now, ttl)}"
-            for i in incidents
-        }
-        rendered = render_alert(
-            incidents,
-            links,
-            self.alerts.public_url,
-            self.parts.runbooks,
-            escalation,
-            frozenset(self.parts.rota.staff),
-        )
-        return Message(
-            key,
-            Channel.EMAIL,
-            (address,),
-            rendered.subject,
-            rendered.text,
-            rendered.html,
-            tuple(i.id for i in incidents),
-        )
-
-    def hook_message(
-        self, key: str, url: str, incidents: Sequence[Incident], now: datetime
-    ) -> Message:
-        rendered = render_alert(
-            incidents,
-            {i.id: "" for i in incidents},
-            self.alerts.public_url,
-            self.parts.runbooks,
-            "webhook",
-            frozenset(self.parts.rota.staff),
-        )
-        return Message(
-            key,
-            Channel.WEBHOOK,
-            (url,),
-            rendered.subject,
-            rendered.text,
-            "",
-            tuple(i.id for i in incidents),
-        )
 
     async def note_all(self, incidents: Sequence[Incident], entry: dict[str, str]) -> None:
         for incident in incidents:
@@ -315,30 +243,6 @@ class Alerter:
         incidents = [incident for incident in found if incident is not None]
         if not incidents:
             return
-        now = self.clock()
-        day = now.astimezone(ZoneInfo(self.parts.settings.ingest.timezone)).date()
-        rendered = render_digest(
-            incidents, self.alerts.public_url, frozenset(self.parts.rota.staff)
-        )
-        for target in self.alerts.digest_to:
-            person = self.parts.rota.resolve(target, now)
-            address = self.parts.rota.address(person)
-            if address:
-                await self.parts.outbox.enqueue(
-                    Message(
-                        f"digest:{day}:{person}",
-                        Channel.EMAIL,
-                        (address,),
-                        rendered.subject,
-                        rendered.text,
-                        "",
-                        tuple(ids),
-                    )
-                )
+        for message in pages.digest_messages(self.parts, incidents, self.clock()):
+            await self.parts.outbox.enqueue(message)
         await self.parts.redis.zrem(self.key("digest"), *ids)
-
-
-def describe(step: Step, index: int) -> str:
-    if step.loop < 0:
-        return f"repeat page {index + 1}: nobody has acknowledged yet"
-    return f"level {step.level + 1}, loop {step.loop + 1} (page {index + 1})"

@@ -11,9 +11,10 @@ from monitor.findings import Finding, Severity
 from monitor.incidents import IncidentStore, Lifecycle
 from monitor.settings import EscalationLevel, EscalationSettings, Settings
 from monitor.store.keys import Keys
-from notifications.alerting import Alerter, AlertParts
+from notifications.alerting import Alerter
 from notifications.oncall import Rota, load_staff, plan
 from notifications.outbox import Outbox
+from notifications.pages import AlertParts
 from notifications.schedule import build_scheduler
 from notifications.silences import Silences
 

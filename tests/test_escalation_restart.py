@@ -3,13 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
 import time
-from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -17,18 +12,9 @@ import redis as sync_redis
 
 from monitor.demo_mail import free_port
 from tests.mailbox import Mailbox
+from tests.processes import start_vigil, wait_for, write_config
 
 CONFIG = Path(__file__).parents[1] / "config"
-
-
-def wait_for(check: Callable[[], bool], limit: float = 60.0) -> bool:
-    """Poll until `check` holds; False if it never did within `limit` seconds."""
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 @pytest.mark.slow
@@ -37,29 +23,26 @@ def test_escalation_survives_kill_9_and_pages_each_level_once(
 ) -> None:
     mailbox, port = smtp
     prefix = "restart-test"
-    config = tmp_path / "vigil.yaml"
-    config.write_text(
-        json.dumps(
-            {
-                "sources": [],
-                "smtp": {"port": port},
-                "web": {"port": free_port()},
-                "directories": {"staff": str(CONFIG / "staff.csv")},
-                "alerts": {
-                    "group_wait": "0s",
-                    "escalation": {
-                        "loops": 1,
-                        "levels": [
-                            {"after": "0s", "notify": ["oncall"]},
-                            {"after": "6s", "notify": ["backup"]},
-                        ],
-                    },
+    config = write_config(
+        tmp_path / "vigil.yaml",
+        {
+            "sources": [],
+            "smtp": {"port": port},
+            "web": {"port": free_port()},
+            "directories": {"staff": str(CONFIG / "staff.csv")},
+            "alerts": {
+                "group_wait": "0s",
+                "escalation": {
+                    "loops": 1,
+                    "levels": [
+                        {"after": "0s", "notify": ["oncall"]},
+                        {"after": "6s", "notify": ["backup"]},
+                    ],
                 },
-            }
-        )
+            },
+        },
     )
     env = {
-        **os.environ,
         "REDIS_URL": redis_url,
         "VIGIL_REDIS_PREFIX": prefix,
         "VIGIL_SECRET_KEY": "restart-test-secret",
@@ -68,24 +51,7 @@ def test_escalation_survives_kill_9_and_pages_each_level_once(
     for key in client.scan_iter(f"{prefix}:*"):
         client.delete(key)
 
-    def start() -> subprocess.Popen[bytes]:
-        return subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "monitor.cli",
-                "--config",
-                str(config),
-                "run",
-                "--role",
-                "respond",
-            ],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-
-    first = start()
+    first = start_vigil(config, "respond", env)
     try:
         assert wait_for(lambda: any(g["name"] == b"alerts" for g in groups(client, prefix)))
         raise_incident(client, prefix)
@@ -93,8 +59,7 @@ def test_escalation_survives_kill_9_and_pages_each_level_once(
     finally:
         first.send_signal(signal.SIGKILL)
         first.wait()
-    killed_at = datetime.now(UTC)
-    second = start()
+    second = start_vigil(config, "respond", env)
     try:
         assert wait_for(lambda: len(mailbox.messages) >= 2), "the escalation was lost"
         time.sleep(2.0)  # a duplicate page would arrive now
@@ -103,7 +68,6 @@ def test_escalation_survives_kill_9_and_pages_each_level_once(
         second.wait(timeout=30)
     assert [m["To"] for m in mailbox.messages] == ["hoa.nguyen@als.com.vn", "lan.tran@als.com.vn"]
     assert len(set(mailbox.ids())) == 2
-    assert killed_at < datetime.now(UTC)
     client.close()
 
 

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import os
 import signal
-import subprocess
-import sys
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -21,6 +17,7 @@ from monitor.pipeline.worker import GROUP, Worker
 from monitor.service import Vigil
 from monitor.settings import Settings, SourceSettings, WorkerSettings
 from monitor.store.keys import Keys
+from tests.processes import start_vigil, wait_for, write_config
 
 
 def sshd_lines(count: int, ip: str = "203.0.113.7", start_second: int = 0) -> str:
@@ -107,50 +104,27 @@ def test_kill_9_mid_file_loses_and_duplicates_no_line(tmp_path: Path, redis_url:
     lines = 30_000
     log = tmp_path / "auth.log"
     log.write_text(sshd_lines(lines))
-    config = tmp_path / "vigil.yaml"
-    config.write_text(
-        json.dumps(
-            {
-                "sources": [{"path": str(log), "format": "sshd", "start_at": "beginning"}],
-                "ingest": {"batch_lines": 100},
-            }
-        )
+    config = write_config(
+        tmp_path / "vigil.yaml",
+        {
+            "sources": [{"path": str(log), "format": "sshd", "start_at": "beginning"}],
+            "ingest": {"batch_lines": 100},
+        },
     )
-    env = {**os.environ, "REDIS_URL": redis_url, "VIGIL_REDIS_PREFIX": "kill-test"}
+    env = {"REDIS_URL": redis_url, "VIGIL_REDIS_PREFIX": "kill-test"}
     client = sync_redis.Redis.from_url(redis_url)
     keys = Keys("kill-test")
     client.delete(keys.events, keys.checkpoints, keys.source_stats)
 
-    def start() -> subprocess.Popen[bytes]:
-        return subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "monitor.cli",
-                "--config",
-                str(config),
-                "run",
-                "--role",
-                "ingest",
-            ],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-
-    first = start()
-    while len(read_offsets(client, keys)) < lines // 3:  # bounded by the test's own timeout below
-        assert first.poll() is None, "ingest exited early"
-        time.sleep(0.01)
+    first = start_vigil(config, "ingest", env)
+    assert wait_for(lambda: len(read_offsets(client, keys)) >= lines // 3), "ingest is stuck"
     first.send_signal(signal.SIGKILL)
     first.wait()
     assert len(read_offsets(client, keys)) < lines
 
-    second = start()
+    second = start_vigil(config, "ingest", env)
     try:
-        deadline = time.monotonic() + 120
-        while len(read_offsets(client, keys)) < lines and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_for(lambda: len(read_offsets(client, keys)) >= lines, limit=120)
         time.sleep(0.5)  # anything extra (a duplicate) would arrive now
     finally:
         second.send_signal(signal.SIGTERM)

@@ -54,6 +54,9 @@ def create_app(
         response.headers.update(SECURITY_HEADERS)
         return response
 
+    def refused(request: Request, reason: str) -> HTMLResponse:
+        return page(request, 400, heading="This link cannot be used", message=reason, tone="bad")
+
     async def claim_of(token: str) -> AckClaim:
         claim = verify(secret, token, clock())
         if await store.redis.exists(keys.alerts(f"used:{claim.nonce}")):
@@ -65,9 +68,7 @@ def create_app(
         try:
             claim = await claim_of(token)
         except BadToken as error:
-            return page(
-                request, 400, heading="This link cannot be used", message=str(error), tone="bad"
-            )
+            return refused(request, str(error))
         incident = await store.get(claim.incident_id)
         if incident is None:
             return page(request, 404, heading="No such incident", tone="bad")
@@ -86,19 +87,11 @@ def create_app(
         try:
             claim = await claim_of(token)
         except BadToken as error:
-            return page(
-                request, 400, heading="This link cannot be used", message=str(error), tone="bad"
-            )
+            return refused(request, str(error))
         ttl = max(int((claim.expires - clock()).total_seconds()), 1)
         # Once: the first use marks the link spent; a second click finds the mark.
         if not await store.redis.set(keys.alerts(f"used:{claim.nonce}"), "1", nx=True, ex=ttl):
-            return page(
-                request,
-                400,
-                heading="This link cannot be used",
-                message="this link has already been used",
-                tone="bad",
-            )
+            return refused(request, "this link has already been used")
         try:
             incident = await lifecycle.acknowledge(
                 claim.incident_id, claim.recipient, "acknowledged from the alert email"
