@@ -18,7 +18,6 @@ from detectors.engine import Detection
 from monitor.incidents import Incident, IncidentStore
 from monitor.pipeline.ingest import Ingest
 from monitor.pipeline.worker import Worker
-from monitor.respond import respond
 from monitor.settings import Settings
 from monitor.sources.watch import watch
 from monitor.store.connection import connect
@@ -81,6 +80,9 @@ async def run(
         if role in (Role.ALL, Role.DETECT):
             group.create_task(vigil.worker().run(stop))
         if role in (Role.ALL, Role.RESPOND):
+            # Imported here: ingest and detect processes need none of the web and mail stack.
+            from monitor.respond import respond
+
             group.create_task(respond(vigil, stop))
         if on_incident is not None:
             group.create_task(follow_incidents(vigil, stop, on_incident))

@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass
+from typing import NamedTuple
 
 HEAD_BYTES = 1024
 READ_BYTES = 1 << 20
@@ -53,8 +54,12 @@ class Checkpoint:
         return Checkpoint(data["path"], identity, data["offset"])
 
 
-@dataclass(frozen=True, slots=True)
-class Line:
+class Line(NamedTuple):
+    """One line read, where it starts, and whether it was cut to max_line_bytes.
+
+    A named tuple, not a dataclass: a million of these are made per million lines read.
+    """
+
     offset: int
     text: str
     truncated: bool = False
