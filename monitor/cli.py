@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from monitor import respond_commands
+from monitor import breach_commands, respond_commands
 from monitor import status as status_view
 from monitor.findings import Severity
 from monitor.incidents import Classification, Incident, Lifecycle, Status, TransitionRefused
@@ -71,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--json", action="store_true")
 
     respond_commands.add_parsers(commands)
+    breach_commands.add_parsers(commands)
     commands.add_parser("demo", help="run Vigil on a simulated attack and show the incidents")
     return parser
 
@@ -112,6 +113,8 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
             return await respond_commands.silences_command(vigil, args)
         if args.command == "outbox":
             return await respond_commands.outbox_command(vigil, args)
+        if args.command == "breach":
+            return await breach_commands.breach_command(vigil, args)
         return await incidents_command(vigil, args)
 
 

@@ -8,23 +8,25 @@ import os
 import secrets
 from collections.abc import Generator
 from contextlib import contextmanager
-from importlib import resources
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import uvicorn
 
 from detectors import build_detectors
+from monitor.breach_commands import build_playbook
 from monitor.dashboard.app import create_app
 from monitor.incidents import Lifecycle, TransitionRefused
 from monitor.settings import Settings
 from notifications.alerting import Alerter
 from notifications.message import Channel, Message
-from notifications.oncall import Rota, StaffMember, load_staff
+from notifications.oncall import Rota, staff_directory
 from notifications.outbox import Backoff, Outbox
 from notifications.pages import AlertParts
 from notifications.schedule import build_scheduler
 from notifications.transport import RetryPolicy, Sender, SmtpTransport, Transport, WebhookTransport
+from playbooks.playbook import Playbook
+from playbooks.record import Record
+from playbooks.schedule import PLAYBOOKS
 
 if TYPE_CHECKING:
     from monitor.service import Vigil
@@ -45,23 +47,6 @@ def secret_key(settings: Settings) -> bytes:
     return path.read_text().strip().encode()
 
 
-def directory(path: Path) -> Path:
-    """A configured directory file; a relative path missing here falls back to the shipped one."""
-    if path.exists() or path.is_absolute():
-        return path
-    shipped = resources.files("config").joinpath(path.name)
-    return Path(str(shipped))
-
-
-def staff_directory(settings: Settings) -> dict[str, StaffMember]:
-    path = directory(settings.directories.staff)
-    try:
-        return load_staff(path)
-    except FileNotFoundError:
-        log.warning("no staff directory at %s: nobody can be paged", path)
-        return {}
-
-
 def alert_parts(vigil: Vigil) -> AlertParts:
     settings = vigil.settings
     outbox = Outbox(vigil.redis, vigil.keys, retention=settings.outbox.retention)
@@ -80,8 +65,22 @@ def build_sender(vigil: Vigil, outbox: Outbox) -> Sender:
         secret = settings.alerts.webhooks[0].secret.get_secret_value()
         transports[Channel.WEBHOOK] = WebhookTransport(secret)
 
+    record = Record(vigil.redis, vigil.keys, settings.breach.retention)
+
     async def on_result(message: Message, outcome: str, detail: str) -> None:
-        """Every notification sent or failed goes on the timeline of its incidents."""
+        """Every send and failure: on the breach record for notices, else on the timelines."""
+        if message.key.startswith("breach:"):
+            await record.append(
+                message.key.split(":")[1],
+                f"notice-{outcome}",
+                {
+                    "key": message.key,
+                    "to": list(message.to),
+                    "detail": detail,
+                    "language": message.headers.get("Content-Language", ""),
+                },
+            )
+            return
         entry = {
             "by": "vigil",
             "action": f"notification-{outcome}",
@@ -117,18 +116,27 @@ async def serve(server: uvicorn.Server, stop: asyncio.Event) -> None:
     await task
 
 
+async def resume_breaches(playbook: Playbook) -> None:
+    """A playbook cut short (a crash while queueing notices) finishes what it had left."""
+    for breach_id in await playbook.store.ids():
+        await playbook.run(breach_id)
+
+
 async def respond(vigil: Vigil, stop: asyncio.Event) -> None:
     """Alerts, escalations, digests, the outbox and the acknowledgement pages, until `stop`."""
     settings = vigil.settings
     parts = alert_parts(vigil)
     scheduler = build_scheduler(vigil.url, vigil.keys.prefix, settings.ingest.timezone)
     alerter = Alerter(parts, scheduler)
+    playbook = build_playbook(vigil)
+    PLAYBOOKS[vigil.keys.prefix] = playbook
     app = create_app(vigil.store, vigil.keys, parts.secret, parts.staff)
     config = uvicorn.Config(
         app, host=settings.web.host, port=settings.web.port, log_level="warning", lifespan="off"
     )
     scheduler.start()
     try:
+        await resume_breaches(playbook)
         async with asyncio.TaskGroup() as group:
             group.create_task(alerter.run(stop))
             group.create_task(build_sender(vigil, parts.outbox).run(stop))

@@ -177,6 +177,52 @@ class OutboxSettings(Section):
 
 class DirectorySettings(Section):
     staff: Path = Path("config/staff.csv")
+    customers: Path = Path("config/customers.csv")
+
+
+class CompanySettings(Section):
+    """Who notifies: Form 08 section 1 and the contact customers are given."""
+
+    name: str = "Công ty Cổ phần Logistics Hàng không (ALS)"
+    name_en: str = "Aviation Logistics Corporation (ALS)"
+    head_office: str = (
+        "Tầng 4, Nhà ga hàng hóa ALS, Cảng hàng không quốc tế Nội Bài, xã Phú Minh, "
+        "huyện Sóc Sơn, Hà Nội, Việt Nam"
+    )
+    head_office_en: str = (
+        "4th Floor, ALS Cargo Terminal, Noi Bai International airport, Phu Minh Commune, "
+        "Soc Son district, Hanoi, Vietnam"
+    )
+    tax_code: str = "0102373180"
+    phone: str = "1900 3133"
+    hotline: str = "1900 3133"
+    website: str = "https://als.com.vn"
+
+
+class ContactSettings(Section):
+    name: str = "Le Van Quang"
+    title: str = "Head of Internal Control, data-protection officer"
+    phone: str = "0912000104"
+    email: str = "quang.le@als.com.vn"
+
+
+class BreachSettings(Section):
+    company: CompanySettings = CompanySettings()
+    dpo: ContactSettings = ContactSettings()
+    authority_email: str = "a05@bocongan.gov.vn"
+    authority_name: str = "Cục An ninh mạng và phòng, chống tội phạm sử dụng công nghệ cao (A05)"
+    deadline: Duration = timedelta(hours=72)
+    reminders: tuple[Duration, ...] = (
+        timedelta(hours=24),
+        timedelta(hours=48),
+        timedelta(hours=60),
+        timedelta(hours=70),
+    )
+    remind: tuple[str, ...] = ("head_of_internal_control",)
+    require_approval: str = Field(default="none", pattern=r"^(none|authority|all)$")
+    retention: Duration = timedelta(days=5 * 365)
+    auto_declare_families: tuple[str, ...] = ("bulk_access",)
+    auto_declare_min_customers: int = Field(default=100, ge=1)
 
 
 class WebSettings(Section):
@@ -210,6 +256,7 @@ class Settings(Section):
     outbox: OutboxSettings = OutboxSettings()
     directories: DirectorySettings = DirectorySettings()
     web: WebSettings = WebSettings()
+    breach: BreachSettings = BreachSettings()
 
 
 class ConfigError(Exception):
@@ -287,6 +334,13 @@ def describe(error: ValidationError, source: str) -> str:
             reason = "unknown key"
         lines.append(f"{source}: {key}: {reason}")
     return "\n".join(lines)
+
+
+def shipped_file(path: Path) -> Path:
+    """A configured file; a relative path missing here falls back to the one Vigil ships."""
+    if path.exists() or path.is_absolute():
+        return path
+    return Path(str(resources.files("config").joinpath(path.name)))
 
 
 def check_zone(name: str) -> str:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import csv
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from monitor.settings import EscalationSettings, RotationSettings
+from monitor.settings import EscalationSettings, RotationSettings, Settings, shipped_file
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +37,15 @@ def load_staff(path: Path) -> dict[str, StaffMember]:
             )
             for row in csv.DictReader(handle)
         }
+
+
+def staff_directory(settings: Settings) -> dict[str, StaffMember]:
+    path = shipped_file(settings.directories.staff)
+    try:
+        return load_staff(path)
+    except FileNotFoundError:
+        log.warning("no staff directory at %s: nobody can be paged", path)
+        return {}
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from importlib import resources
@@ -79,6 +79,26 @@ class Outbox:
     async def enqueue(self, message: Message) -> bool:
         """Queue a message; False when its key was queued before (it is not sent again)."""
         return bool(await self.call("enqueue", message.key, message.to_json(), self.now_ms()))
+
+    async def enqueue_many(self, messages: Sequence[Message]) -> int:
+        """Queue many in one round trip; the number that were new."""
+        keys = [self.keys.outbox("due"), self.keys.outbox("msg:")]
+        now = self.now_ms()
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for message in messages:
+                await self._move(
+                    keys=keys, args=["enqueue", message.key, message.to_json(), now], client=pipe
+                )
+            replies = await pipe.execute()
+        return sum(int(reply) for reply in replies)
+
+    async def states(self, keys: Sequence[str]) -> dict[str, str]:
+        """The state of each message key (pending, sending, sent, dead); absent: never queued."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for key in keys:
+                pipe.hget(self.keys.outbox(f"msg:{key}"), "state")
+            replies = await pipe.execute()
+        return {key: state.decode() for key, state in zip(keys, replies, strict=True) if state}
 
     async def claim(self, lease: timedelta, count: int = 50) -> list[Claimed]:
         reply = await self.call("claim", self.now_ms(), int(lease.total_seconds() * 1000), count)

@@ -59,12 +59,13 @@ def to_email(message: Message, sender: str, message_id: str) -> EmailMessage:
         email.add_alternative(message.html, subtype="html")
     for filename, mime, content in message.attachments:
         maintype, _, subtype = mime.partition("/")
-        email.add_attachment(
-            content.encode(),
-            maintype=maintype,
-            subtype=subtype,
-            filename=clean_header(filename, 100),
-        )
+        name = clean_header(filename, 100)
+        if maintype == "text":  # text stays text, in UTF-8, so it opens as written
+            email.add_attachment(content, subtype=subtype, filename=name)
+        else:
+            email.add_attachment(
+                content.encode(), maintype=maintype, subtype=subtype, filename=name
+            )
     return email
 
 

@@ -57,6 +57,14 @@ class Keys:
         """Outbox keys share one tag so each state move is one atomic script: due, msg:, dead."""
         return f"{self.prefix}:{{outbox}}:{name}"
 
+    def breach(self, breach_id: str, name: str) -> str:
+        """One breach's keys share its tag: the hash, incidents, customers, record, head."""
+        return f"{self.prefix}:breach:{{{breach_id}}}:{name}"
+
+    @property
+    def breaches(self) -> str:
+        return f"{self.prefix}:{{breaches}}:all"
+
     def alerts(self, name: str) -> str:
         """Alerting state: groups, digest, used ack links, silences."""
         return f"{self.prefix}:{{alerts}}:{name}"

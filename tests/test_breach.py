@@ -1,0 +1,321 @@
+"""Section 10: every affected customer notified once, in their language, the authority too."""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import redis.asyncio as aioredis
+
+from monitor.findings import Finding, Severity
+from monitor.incidents import IncidentStore
+from monitor.settings import Settings
+from monitor.store.keys import Keys
+from notifications.message import Channel
+from notifications.oncall import Rota, staff_directory
+from notifications.outbox import Backoff, Outbox
+from notifications.transport import RetryPolicy, Sender, SmtpTransport
+from playbooks.breach import BreachStore
+from playbooks.customers import affected
+from playbooks.playbook import Playbook, customer_key, preview
+from playbooks.record import Record, verify
+from tests.mailbox import Mailbox
+
+T0 = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+HOSTILE = '<script>alert("x")</script>\r\nBcc: evil@example.com Nguyễn Ḁ𝔸 ' + "x" * 300
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def write_customers(path: Path, count: int) -> Path:
+    languages = ["vi", "en", "mixed"]
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(
+            [
+                "customer_id",
+                "username",
+                "full_name",
+                "business_name",
+                "email",
+                "phone",
+                "language",
+                "previous_email",
+                "email_changed_at",
+            ]
+        )
+        for n in range(count):
+            name = HOSTILE if n == 7 else f"Khách hàng {n}"
+            changed = "2026-03-01T23:00:00Z" if n in (3, 4) else ""  # changed during the attack
+            previous = f"old{n}@example.com" if n == 3 else ""
+            writer.writerow(
+                [
+                    f"C-{n}",
+                    f"cust-{n}",
+                    name,
+                    f"Công ty {n}",
+                    f"c{n}@example.com",
+                    "0912000000",
+                    languages[n % 3],
+                    previous,
+                    changed,
+                ]
+            )
+    return path
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def breach_settings(settings: Settings, tmp_path: Path, smtp: tuple[Mailbox, int]) -> Settings:
+    customers = write_customers(tmp_path / "customers.csv", 1000)
+    return settings.model_copy(
+        update={
+            "directories": settings.directories.model_copy(update={"customers": customers}),
+            "smtp": settings.smtp.model_copy(update={"port": smtp[1]}),
+        }
+    )
+
+
+@pytest.fixture
+def playbook(
+    redis: aioredis.Redis, keys: Keys, breach_settings: Settings, store: IncidentStore, clock: Clock
+) -> Playbook:
+    record = Record(redis, keys, breach_settings.breach.retention, clock)
+    breaches = BreachStore(redis, keys, store, record, clock)
+    rota = Rota(breach_settings.alerts.rotation, staff_directory(breach_settings))
+    return Playbook(breach_settings, breaches, store, Outbox(redis, keys), rota, clock)
+
+
+def sender(playbook: Playbook) -> Sender:
+    policy = RetryPolicy(Backoff(timedelta(0), timedelta(0)), 3, timedelta(minutes=2))
+    transport = SmtpTransport(playbook.settings.smtp)
+    return Sender(playbook.outbox, {Channel.EMAIL: transport}, "vigil@als.com.vn", policy)
+
+
+async def send_all(playbook: Playbook) -> None:
+    outbox_sender = sender(playbook)
+    while await outbox_sender.drain():
+        pass
+
+
+async def incident(
+    store: IncidentStore,
+    customers: list[str],
+    columns: list[str] | None = None,
+    ip: str = "203.0.113.7",
+) -> str:
+    evidence = tuple(
+        {
+            "id": f"audit.json:{n}",
+            "@timestamp": "2026-03-01T22:00:00Z",
+            "labels.customer_id": c,
+            **({"labels.columns": columns} if columns else {}),
+        }
+        for n, c in enumerate(customers[:50])
+    )
+    finding = Finding(
+        detector="account_takeover.compromise_after_failures",
+        family="account_takeover",
+        severity=Severity.CRITICAL,
+        title=f"Accounts taken over from {ip}",
+        key=f"ip={ip}:{len(customers)}",
+        entities={"ip": ip},
+        first_seen=T0 - timedelta(hours=4),
+        last_seen=T0,
+        evidence=evidence,
+        affected_customers=frozenset(customers),
+    )
+    (change,) = await store.record([finding])
+    return change.incident_id
+
+
+def by_recipient(mailbox: Mailbox) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for message in mailbox.messages:
+        body = message.get_body(preferencelist=("plain",))
+        found.setdefault(str(message["To"]), []).append(str(body.get_content() if body else ""))
+    return found
+
+
+async def test_a_thousand_customers_get_one_notice_each_and_the_authority_one(
+    playbook: Playbook, store: IncidentStore, smtp: tuple[Mailbox, int]
+) -> None:
+    mailbox, _ = smtp
+    incident_id = await incident(store, [f"C-{n}" for n in range(1000)])
+    breach = await playbook.store.declare([incident_id], "Customer accounts taken over", "quang")
+    outcome = await playbook.run(breach.id)
+    assert (outcome.customers, outcome.queued, outcome.no_address) == (1000, 999, ("C-4",))
+    await playbook.run(breach.id)  # running again queues nothing more
+    await send_all(playbook)
+    received = by_recipient(mailbox)
+    assert len(mailbox.messages) == 999 + 2
+    assert all(len(bodies) == 1 for bodies in received.values())
+    assert "a05@bocongan.gov.vn" in received and "quang.le@als.com.vn" in received
+    assert "old3@example.com" in received and "c3@example.com" not in received  # attacker's
+    vi, en, mixed = (
+        received["c0@example.com"][0],
+        received["c1@example.com"][0],
+        received["c2@example.com"][0],
+    )
+    assert "Điều gì đã xảy ra" in vi and "What happened" not in vi
+    assert "What happened" in en and "Điều gì đã xảy ra" not in en
+    assert mixed.index("Điều gì đã xảy ra") < mixed.index("What happened")
+    assert "Ngày sinh" in vi and "Mật khẩu" in vi  # a taken-over account: the whole profile
+    assert "1900 3133" in vi and "c0@example.com" not in vi  # contact given, data not repeated
+    assert verify(await playbook.record.entries(breach.id)) == []
+
+
+async def test_an_export_exposes_only_its_columns(
+    playbook: Playbook, store: IncidentStore, smtp: tuple[Mailbox, int]
+) -> None:
+    mailbox, _ = smtp
+    incident_id = await incident(store, ["C-0"], columns=["full_name", "phone"])
+    breach = await playbook.store.declare([incident_id], "Export of customer records", "quang")
+    await playbook.run(breach.id)
+    await send_all(playbook)
+    (body,) = by_recipient(mailbox)["c0@example.com"]
+    assert "Họ và tên" in body and "Số điện thoại" in body
+    assert "Mật khẩu" not in body and "Ngày sinh" not in body
+
+
+async def test_a_crash_half_way_resumes_and_nobody_gets_two(
+    playbook: Playbook,
+    store: IncidentStore,
+    smtp: tuple[Mailbox, int],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    mailbox, _ = smtp
+    incident_id = await incident(store, [f"C-{n}" for n in range(0, 1000, 2)])
+    breach = await playbook.store.declare([incident_id], "Accounts taken over", "quang")
+    real = playbook.outbox.enqueue_many
+    calls = {"n": 0}
+
+    async def crash_after_first_batch(messages: list[object]) -> int:
+        calls["n"] += 1
+        if calls["n"] > 2:  # the authority and the first customer batch got through
+            raise ConnectionError("killed")
+        return await real(messages)  # type: ignore[arg-type]
+
+    monkeypatch.setattr("playbooks.playbook.BATCH", 100)
+    monkeypatch.setattr(playbook.outbox, "enqueue_many", crash_after_first_batch)
+    with pytest.raises(ConnectionError):
+        await playbook.run(breach.id)
+    monkeypatch.setattr(playbook.outbox, "enqueue_many", real)
+    await sender(playbook).drain()  # some notices go out before the restart
+    await playbook.run(breach.id)  # the restart resumes the playbook
+    await send_all(playbook)
+    received = by_recipient(mailbox)
+    customers = [to for to in received if to.startswith(("c", "old"))]
+    assert len(customers) == 500 - 1  # C-4 has no safe address
+    assert all(len(bodies) == 1 for bodies in received.values())
+
+
+async def test_after_72_hours_the_authority_notice_waits_for_a_late_reason(
+    playbook: Playbook, store: IncidentStore, clock: Clock, smtp: tuple[Mailbox, int]
+) -> None:
+    mailbox, _ = smtp
+    incident_id = await incident(store, ["C-0", "C-1"])
+    breach = await playbook.store.declare([incident_id], "Accounts taken over", "quang")
+    clock.now = T0 + timedelta(hours=73)
+    outcome = await playbook.run(breach.id)
+    assert outcome.waiting == "late reason"
+    await playbook.store.set_late_reason(breach.id, "forensics took four days", "quang")
+    assert (await playbook.run(breach.id)).waiting == ""
+    await send_all(playbook)
+    (authority,) = by_recipient(mailbox)["a05@bocongan.gov.vn"]
+    assert "forensics took four days" in authority
+    (notice,) = [m for m in mailbox.messages if m["To"] == "a05@bocongan.gov.vn"]
+    assert str(notice["Subject"]).startswith(f"[{breach.id}]")
+    (document,) = notice.iter_attachments()
+    assert "Lý do thông báo chậm" in document.get_content()
+
+
+async def test_a_follow_up_notifies_only_the_new_customers(
+    playbook: Playbook, store: IncidentStore, smtp: tuple[Mailbox, int]
+) -> None:
+    mailbox, _ = smtp
+    first = await incident(store, ["C-0", "C-1"])
+    breach = await playbook.store.declare([first], "Accounts taken over", "quang")
+    await playbook.run(breach.id)
+    second = await incident(store, ["C-1", "C-2"], ip="198.51.100.4")
+    await playbook.store.attach(breach.id, [second], "quang")
+    await playbook.run(breach.id)
+    await send_all(playbook)
+    received = by_recipient(mailbox)
+    assert {to: len(b) for to, b in received.items() if to.startswith("c")} == {
+        "c0@example.com": 1,
+        "c1@example.com": 1,
+        "c2@example.com": 1,
+    }
+    assert len(received["a05@bocongan.gov.vn"]) == 2  # the initial notice and follow-up 1
+    subjects = sorted(
+        str(m["Subject"]) for m in mailbox.messages if m["To"] == "a05@bocongan.gov.vn"
+    )
+    assert "follow-up 1" in subjects[1] or "follow-up 1" in subjects[0]
+
+
+async def test_hostile_names_are_rendered_safely(
+    playbook: Playbook, store: IncidentStore, smtp: tuple[Mailbox, int]
+) -> None:
+    mailbox, _ = smtp
+    incident_id = await incident(store, ["C-7"])
+    breach = await playbook.store.declare([incident_id], "Accounts taken over", "quang")
+    await playbook.run(breach.id)
+    await send_all(playbook)
+    (message,) = [m for m in mailbox.messages if m["To"] == "c7@example.com"]
+    html = message.get_body(preferencelist=("html",))
+    assert html is not None
+    assert "<script>" not in html.get_content() and "&lt;script&gt;" in html.get_content()
+    assert message["Bcc"] is None
+
+
+async def test_approval_holds_the_authority_notice_until_given(
+    playbook: Playbook, store: IncidentStore, breach_settings: Settings
+) -> None:
+    playbook.breach = breach_settings.breach.model_copy(update={"require_approval": "all"})
+    incident_id = await incident(store, ["C-0"])
+    breach = await playbook.store.declare([incident_id], "Accounts taken over", "quang")
+    held = await playbook.run(breach.id)
+    assert (held.waiting, held.queued) == ("approval", 0)
+    await playbook.store.approve(breach.id, "all", "quang")
+    assert (await playbook.run(breach.id)).queued == 1
+
+
+async def test_a_changed_record_entry_breaks_the_chain(
+    playbook: Playbook, store: IncidentStore, redis: aioredis.Redis, keys: Keys
+) -> None:
+    incident_id = await incident(store, ["C-0"])
+    breach = await playbook.store.declare([incident_id], "Accounts taken over", "quang")
+    await playbook.run(breach.id)
+    entries = await playbook.record.entries(breach.id)
+    assert verify(entries) == []
+    forged = dict(entries[0], data={**entries[0]["data"], "by": "someone else"})
+    await redis.lset(keys.breach(breach.id, "record"), 0, json.dumps(forged))
+    problems = verify(await playbook.record.entries(breach.id))
+    assert problems and "entry 1" in problems[0]
+
+
+async def test_preview_writes_every_notice_and_sends_nothing(
+    playbook: Playbook, store: IncidentStore, tmp_path: Path
+) -> None:
+    incident_id = await incident(store, ["C-0", "C-1", "C-2"])
+    breach = await playbook.store.declare([incident_id], "Accounts taken over", "quang")
+    incidents = [i for i in [await store.get(incident_id)] if i]
+    customers, _ = affected(incidents, playbook.directory(), breach.occurred_at)
+    written = preview(playbook, breach, customers, incidents, tmp_path / "preview")
+    assert written == 4
+    assert (tmp_path / "preview" / "customer-C-1.txt").read_text().count("What happened") == 1
+    assert await playbook.outbox.states([customer_key(breach.id, "C-0")]) == {}
