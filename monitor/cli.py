@@ -19,6 +19,8 @@ from monitor.incidents import Classification, Incident, Lifecycle, Status, Trans
 from monitor.scan import scan
 from monitor.service import Role, Vigil, open_vigil, run, stop_on_signals
 from monitor.settings import ConfigError, Settings, load_settings
+from notifications.oncall import staff_directory
+from notifications.render import masked_title
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -122,10 +124,11 @@ async def run_command(vigil: Vigil, role: Role) -> int:
     stop = asyncio.Event()
     stop_on_signals(stop)
     print(f"vigil: running ({role}); Ctrl-C stops", file=sys.stderr)
+    staff = staff_of(vigil)
 
     async def announce(incident: Incident, state: str) -> None:
         if state in ("created", "escalated"):
-            print(incident_line(incident, state), flush=True)
+            print(incident_line(incident, staff, state), flush=True)
 
     await run(vigil, role, stop, announce)
     return 0
@@ -140,7 +143,7 @@ async def scan_command(vigil: Vigil, args: argparse.Namespace) -> int:
         print(f"vigil: {error}", file=sys.stderr)
         return 1
     for incident in report.incidents:
-        print(incident.to_json() if args.json else incident_line(incident))
+        print(incident.to_json() if args.json else incident_line(incident, staff_of(vigil)))
     print(
         f"vigil: {report.lines} lines, {report.events} events, {report.malformed} malformed, "
         f"{len(report.incidents)} incidents",
@@ -153,7 +156,7 @@ async def incidents_command(vigil: Vigil, args: argparse.Namespace) -> int:
     store = vigil.store
     if args.action == "list":
         for listed in await store.list(args.status, args.severity, args.limit):
-            print(listed.to_json() if args.json else incident_line(listed))
+            print(listed.to_json() if args.json else incident_line(listed, staff_of(vigil)))
         return 0
     if args.action == "show":
         incident = await store.get(args.id)
@@ -177,15 +180,22 @@ async def incidents_command(vigil: Vigil, args: argparse.Namespace) -> int:
     except TransitionRefused as error:
         print(f"vigil: {error}", file=sys.stderr)
         return 1
-    print(incident_line(moved))
+    print(incident_line(moved, staff_of(vigil)))
     return 0
 
 
-def incident_line(incident: Incident, state: str | None = None) -> str:
+def staff_of(vigil: Vigil) -> frozenset[str]:
+    """Staff usernames are shown as they are; everyone else's are masked on screen."""
+    return frozenset(staff_directory(vigil.settings))
+
+
+def incident_line(incident: Incident, staff: frozenset[str], state: str | None = None) -> str:
+    """One line for a screen: customers' usernames masked (the JSON forms are unmasked)."""
     prefix = f"[{state}] " if state else ""
+    title = masked_title(incident, staff)
     return (
         f"{prefix}{incident.id}  {incident.severity.upper():8} {incident.status:12} "
-        f"{incident.title}  ({incident.event_count} events, {incident.first_seen} .. "
+        f"{title}  ({incident.event_count} events, {incident.first_seen} .. "
         f"{incident.last_seen})"
     )
 

@@ -11,10 +11,12 @@ from email.message import EmailMessage
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from monitor.demo_breach import breach_act
 from monitor.demo_mail import EmlMailbox, ack_link, free_port, start_mailbox
 from monitor.incidents import Incident
 from monitor.service import Role, Vigil, open_vigil, run
 from monitor.settings import Settings, SourceSettings, StartAt
+from notifications.render import masked_title
 
 ATTACKER = "203.0.113.7"
 PAUSE_SECONDS = 0.15
@@ -61,6 +63,11 @@ def demo_overrides(settings: Settings, log_file: Path, mail_port: int, web_port:
         update={
             "sources": (
                 SourceSettings(path=str(log_file), format="sshd", start_at=StartAt.BEGINNING),
+                SourceSettings(
+                    path=str(log_file.with_name("audit.json")),
+                    format="ecs",
+                    start_at=StartAt.BEGINNING,
+                ),
             ),
             "redis": settings.redis.model_copy(update={"prefix": "vigil-demo"}),
             "smtp": settings.smtp.model_copy(update={"host": "127.0.0.1", "port": mail_port}),
@@ -78,6 +85,7 @@ async def forget(vigil: Vigil) -> None:
 
 
 async def tell(vigil: Vigil, log_file: Path, mailbox: EmlMailbox, zone: str) -> int:
+    """Act one: an SSH attack is paged and acknowledged. Act two: a breach and its notices."""
     print(f"Vigil demo: watching {log_file}; mail goes to {MAIL_FOLDER}/")
     stop = asyncio.Event()
     seen: list[Incident] = []
@@ -85,9 +93,9 @@ async def tell(vigil: Vigil, log_file: Path, mailbox: EmlMailbox, zone: str) -> 
     async def show(incident: Incident, state: str) -> None:
         if state in ("created", "escalated"):
             seen.append(incident)
+            title = masked_title(incident, frozenset())
             print(
-                f"  INCIDENT {state:9} {incident.severity.upper():8} {incident.title}"
-                f"  [{incident.id}]",
+                f"  INCIDENT {state:9} {incident.severity.upper():8} {title}  [{incident.id}]",
                 flush=True,
             )
 
@@ -104,14 +112,16 @@ async def tell(vigil: Vigil, log_file: Path, mailbox: EmlMailbox, zone: str) -> 
             print("Vigil demo: no alert email arrived")
             return 1
         acknowledged = await acknowledge(vigil, page)
+        notified = await breach_act(vigil, log_file.with_name("audit.json"), mailbox, seen)
     finally:
         stop.set()
         await service
     print(
-        f"Vigil demo: {len(seen)} incidents raised, the high one paged and acknowledged. "
+        f"Vigil demo: {len(seen)} incidents raised, the SSH takeover paged and acknowledged, "
+        "a breach declared and every notice delivered. "
         "See them with `VIGIL_REDIS_PREFIX=vigil-demo .venv/bin/vigil incidents list`."
     )
-    return 0 if acknowledged else 1
+    return 0 if acknowledged and notified else 1
 
 
 async def wait_for_page(mailbox: EmlMailbox) -> tuple[Path, EmailMessage] | None:

@@ -12,6 +12,7 @@ import urllib.request
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from email import policy
 from email.message import EmailMessage
 from email.utils import formatdate
 from typing import Protocol
@@ -45,15 +46,18 @@ def clean_header(value: str, limit: int = 250) -> str:
     return " ".join(value.replace("\r", " ").replace("\n", " ").split())[:limit]
 
 
+# Headers are not folded: Python's folding of long non-ASCII subjects splits encoded words
+# where a space was and the space is lost ("bảo vệ" arrives as "bảovệ").
+UNFOLDED = policy.default.clone(max_line_length=998)
+
+
 def to_email(message: Message, sender: str, message_id: str) -> EmailMessage:
-    email = EmailMessage()
+    email = EmailMessage(policy=UNFOLDED)
     email["From"] = sender
     email["To"] = ", ".join(clean_header(address) for address in message.to)
     email["Subject"] = clean_header(message.subject)
     email["Message-ID"] = message_id
     email["Date"] = formatdate(localtime=False)
-    for name, value in message.headers.items():
-        email[clean_header(name, 60)] = clean_header(value)
     email.set_content(message.text)
     if message.html:
         email.add_alternative(message.html, subtype="html")
@@ -66,6 +70,9 @@ def to_email(message: Message, sender: str, message_id: str) -> EmailMessage:
             email.add_attachment(
                 content.encode(), maintype=maintype, subtype=subtype, filename=name
             )
+    # After the content: setting content drops every Content-* header, Content-Language too.
+    for name, value in message.headers.items():
+        email[clean_header(name, 60)] = clean_header(value)
     return email
 
 
@@ -77,8 +84,11 @@ class SmtpTransport:
         smtp = self.settings
         email = to_email(message, smtp.sender, message_id)
         try:
+            # Flattened here, not by aiosmtplib, so the headers stay unfolded (see UNFOLDED).
             await aiosmtplib.send(
-                email,
+                email.as_bytes(policy=UNFOLDED.clone(linesep="\r\n")),
+                sender=smtp.sender,
+                recipients=list(message.to),
                 hostname=smtp.host,
                 port=smtp.port,
                 username=smtp.username,

@@ -171,6 +171,8 @@ async def test_a_thousand_customers_get_one_notice_each_and_the_authority_one(
         received["c2@example.com"][0],
     )
     assert "Điều gì đã xảy ra" in vi and "What happened" not in vi
+    languages = {str(m["To"]): str(m["Content-Language"]) for m in mailbox.messages}
+    assert (languages["c0@example.com"], languages["c1@example.com"]) == ("vi", "en")
     assert "What happened" in en and "Điều gì đã xảy ra" not in en
     assert mixed.index("Điều gì đã xảy ra") < mixed.index("What happened")
     assert "Ngày sinh" in vi and "Mật khẩu" in vi  # a taken-over account: the whole profile

@@ -149,3 +149,14 @@ def test_headers_cannot_be_injected_through_the_subject() -> None:
     email = to_email(hostile, "vigil@als.com.vn", "<id@als.com.vn>")
     assert email["Bcc"] is None
     assert "\n" not in str(email["Subject"])
+
+
+async def test_a_long_vietnamese_subject_arrives_with_its_spaces(
+    redis: aioredis.Redis, keys: Keys, smtp: tuple[Mailbox, int]
+) -> None:
+    mailbox, port = smtp
+    subject = "[BR-20261125-2d7d] Thông báo vi phạm bảo vệ dữ liệu cá nhân (Mẫu số 08) - ban đầu"
+    outbox = Outbox(redis, keys)
+    await outbox.enqueue(message("breach:x:authority:1", subject=subject))
+    await sender(outbox, port).drain()
+    assert mailbox.subjects() == [subject]
