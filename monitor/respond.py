@@ -24,6 +24,7 @@ from notifications.outbox import Backoff, Outbox
 from notifications.pages import AlertParts
 from notifications.schedule import build_scheduler
 from notifications.transport import RetryPolicy, Sender, SmtpTransport, Transport, WebhookTransport
+from playbooks import rules
 from playbooks.playbook import Playbook
 from playbooks.record import Record
 from playbooks.schedule import PLAYBOOKS
@@ -97,6 +98,7 @@ def build_sender(vigil: Vigil, outbox: Outbox) -> Sender:
         Backoff(settings.outbox.backoff, settings.outbox.max_backoff),
         settings.outbox.max_attempts,
         settings.outbox.lease,
+        settings.outbox.rate_per_second,
     )
     return Sender(outbox, transports, settings.smtp.sender, policy, on_result)
 
@@ -141,5 +143,6 @@ async def respond(vigil: Vigil, stop: asyncio.Event) -> None:
             group.create_task(alerter.run(stop))
             group.create_task(build_sender(vigil, parts.outbox).run(stop))
             group.create_task(serve(QuietServer(config), stop))
+            group.create_task(rules.watch(playbook, scheduler, stop))
     finally:
         scheduler.shutdown(wait=False)

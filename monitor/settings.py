@@ -173,6 +173,7 @@ class OutboxSettings(Section):
     max_backoff: Duration = timedelta(hours=1)
     lease: Duration = timedelta(minutes=2)
     retention: Duration = timedelta(days=30)
+    rate_per_second: float = Field(default=50.0, gt=0)
 
 
 class DirectorySettings(Section):

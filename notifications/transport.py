@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import logging
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Awaitable, Callable
@@ -162,6 +163,7 @@ class RetryPolicy:
     backoff: Backoff
     max_attempts: int
     lease: timedelta
+    rate_per_second: float = 50.0  # across one sender; the SMTP relay's own limits come first
 
 
 class Sender:
@@ -185,13 +187,15 @@ class Sender:
     async def run(self, stop: asyncio.Event, poll: float = 0.1) -> None:
         """Drain until `stop`; an idle outbox is asked again every `poll` seconds (one call)."""
         while not stop.is_set():
+            started = time.monotonic()
             try:
                 sent = await self.drain()
             except Exception:  # the loop must outlive any one failure; it is logged
                 log.exception("outbox sender failed; retrying")
                 sent = 0
-            if not sent:
-                await asyncio.sleep(poll)
+            # Paced to rate_per_second: a breach's thousands of notices do not flood the relay.
+            pause = sent / self.policy.rate_per_second - (time.monotonic() - started)
+            await asyncio.sleep(max(pause, 0.0) if sent else poll)
 
     async def drain(self) -> int:
         """Send what is due now; the number of messages tried."""

@@ -18,6 +18,7 @@ from notifications.message import Channel
 from notifications.oncall import Rota, staff_directory
 from notifications.outbox import Backoff, Outbox
 from notifications.transport import RetryPolicy, Sender, SmtpTransport
+from playbooks import rules
 from playbooks.breach import BreachStore
 from playbooks.customers import affected
 from playbooks.playbook import Playbook, customer_key, preview
@@ -321,3 +322,29 @@ async def test_preview_writes_every_notice_and_sends_nothing(
     assert written == 4
     assert (tmp_path / "preview" / "customer-C-1.txt").read_text().count("What happened") == 1
     assert await playbook.outbox.states([customer_key(breach.id, "C-0")]) == {}
+
+
+async def test_a_rule_declares_a_breach_once_for_a_big_export(
+    playbook: Playbook, store: IncidentStore
+) -> None:
+    now = T0
+    export = Finding(
+        detector="bulk_access.export_drop",
+        family="bulk_access",
+        severity=Severity.HIGH,
+        title="Export of 150 customer records",
+        key="actor=lan",
+        entities={"actor": "lan"},
+        first_seen=now,
+        last_seen=now,
+        evidence=({"id": "audit.json:9", "@timestamp": "2026-03-02T02:00:00Z"},),
+        affected_customers=frozenset(f"C-{n}" for n in range(150)),
+    )
+    (change,) = await store.record([export])
+    small = await incident(store, ["C-1"])
+    breach_id = await rules.consider(playbook, change.incident_id)
+    assert breach_id is not None
+    assert await rules.consider(playbook, change.incident_id) is None  # declared once
+    assert await rules.consider(playbook, small) is None  # not the rule's family
+    breach = await playbook.store.existing(breach_id)
+    assert breach.incidents == (change.incident_id,) and breach.declared_by == "vigil (rule)"
