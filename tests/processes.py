@@ -17,11 +17,21 @@ def write_config(path: Path, config: dict[str, Any]) -> Path:
     return path
 
 
+def vigil_command(config: Path, *args: str) -> list[str]:
+    return [sys.executable, "-m", "monitor.cli", "--config", str(config), *args]
+
+
+def with_env(env: dict[str, str]) -> dict[str, str]:
+    return {**os.environ, **env}
+
+
 def start_vigil(config: Path, role: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
     """`vigil --config CONFIG run --role ROLE` with `env` over this process's environment."""
-    command = [sys.executable, "-m", "monitor.cli", "--config", str(config), "run", "--role", role]
     return subprocess.Popen(
-        command, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        vigil_command(config, "run", "--role", role),
+        env=with_env(env),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
 
 

@@ -15,7 +15,7 @@ from monitor.incidents import IncidentStore
 from monitor.settings import Settings
 from monitor.store.keys import Keys
 from tests.mailbox import Mailbox
-from tests.processes import start_vigil, wait_for, write_config
+from tests.processes import start_vigil, vigil_command, wait_for, with_env, write_config
 from tests.test_breach import incident, write_customers
 
 CONFIG = Path(__file__).parents[1] / "config"
@@ -46,13 +46,8 @@ async def test_kill_9_half_way_through_the_notices(
     store = IncidentStore(redis, keys, settings.incidents)
     incident_id = await incident(store, [f"C-{n}" for n in range(200)])
     declare = await asyncio.create_subprocess_exec(
-        *start_vigil_command(config),
-        "breach",
-        "declare",
-        incident_id,
-        "--summary",
-        "kill test",
-        env=full_env(env),
+        *vigil_command(config, "breach", "declare", incident_id, "--summary", "kill test"),
+        env=with_env(env),
         stdout=asyncio.subprocess.DEVNULL,
     )
     assert await declare.wait() == 0
