@@ -14,10 +14,10 @@ from datetime import UTC, datetime
 from importlib import resources
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from redis.exceptions import ResponseError
 
 from monitor.findings import Severity
 from monitor.incidents import Incident, Lifecycle, Status
+from monitor.store.streams import ensure_group
 from notifications import pages, schedule
 from notifications.oncall import Step, plan
 from notifications.pages import AlertParts
@@ -53,12 +53,8 @@ class Alerter:
     async def run(self, stop: asyncio.Event) -> None:
         """Read incident changes (each once across Vigil processes) and act on them."""
         redis, changes = self.parts.redis, self.parts.keys.incident_changes
-        try:
-            # From the start of the stream: what was raised while no alerter ran is still paged.
-            await redis.xgroup_create(changes, GROUP, id="0", mkstream=True)
-        except ResponseError as error:
-            if "BUSYGROUP" not in str(error):
-                raise
+        # From the start of the stream: what was raised while no alerter ran is still paged.
+        await ensure_group(redis, changes, GROUP)
         self.schedule_digest()
         consumer = f"alerter-{secrets.token_hex(3)}"
         idle_ms = int(self.parts.settings.worker.claim_idle.total_seconds() * 1000)

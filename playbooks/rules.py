@@ -6,10 +6,10 @@ import asyncio
 import logging
 
 from apscheduler.schedulers.base import BaseScheduler
-from redis.exceptions import ResponseError
 
 from monitor.incidents import Incident
 from monitor.settings import BreachSettings
+from monitor.store.streams import ensure_group
 from playbooks.playbook import Playbook
 from playbooks.schedule import schedule_reminders
 
@@ -48,11 +48,7 @@ async def consider(
 async def watch(playbook: Playbook, scheduler: BaseScheduler, stop: asyncio.Event) -> None:
     """Apply the rule to every incident change (each once across Vigil processes)."""
     redis, changes = playbook.store.redis, playbook.store.keys.incident_changes
-    try:
-        await redis.xgroup_create(changes, GROUP, id="0", mkstream=True)
-    except ResponseError as error:
-        if "BUSYGROUP" not in str(error):
-            raise
+    await ensure_group(redis, changes, GROUP)
     while not stop.is_set():
         reply = await redis.xreadgroup(GROUP, "rules", {changes: ">"}, count=100, block=500)
         for _, entries in reply or []:

@@ -10,13 +10,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError, ResponseError
+from redis.exceptions import RedisError
 
 from detectors.engine import Detection
 from monitor.events import Event, decode_events
 from monitor.incidents import Change, IncidentStore
 from monitor.settings import WorkerSettings
 from monitor.store.keys import Keys
+from monitor.store.streams import ensure_group
 
 log = logging.getLogger(__name__)
 
@@ -51,11 +52,7 @@ class Worker:
         self.undecodable = 0
 
     async def ensure_group(self) -> None:
-        try:
-            await self.redis.xgroup_create(self.keys.events, GROUP, id="0", mkstream=True)
-        except ResponseError as error:
-            if "BUSYGROUP" not in str(error):
-                raise
+        await ensure_group(self.redis, self.keys.events, GROUP)
 
     async def run(self, stop: asyncio.Event) -> None:
         await self.ensure_group()
