@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from monitor import breach_commands, respond_commands
+from monitor import breach_commands, respond_commands, user_commands
 from monitor import status as status_view
 from monitor.findings import Severity
 from monitor.incidents import Classification, Incident, Lifecycle, Status, TransitionRefused
@@ -74,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     respond_commands.add_parsers(commands)
     breach_commands.add_parsers(commands)
+    user_commands.add_parsers(commands)
     commands.add_parser("demo", help="run Vigil on a simulated attack and show the incidents")
     return parser
 
@@ -117,6 +118,8 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
             return await respond_commands.outbox_command(vigil, args)
         if args.command == "breach":
             return await breach_commands.breach_command(vigil, args)
+        if args.command in ("users", "tokens"):
+            return await user_commands.users_command(vigil, args)
         return await incidents_command(vigil, args)
 
 

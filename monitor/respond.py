@@ -13,8 +13,11 @@ from typing import TYPE_CHECKING
 import uvicorn
 
 from detectors import build_detectors
+from monitor import status as status_view
 from monitor.breach_commands import build_playbook
+from monitor.dashboard.api import ApiParts
 from monitor.dashboard.app import create_app
+from monitor.dashboard.users import Users
 from monitor.incidents import Lifecycle, TransitionRefused
 from monitor.settings import Settings
 from notifications.alerting import Alerter
@@ -132,7 +135,14 @@ async def respond(vigil: Vigil, stop: asyncio.Event) -> None:
     alerter = Alerter(parts, scheduler)
     playbook = build_playbook(vigil)
     PLAYBOOKS[vigil.keys.prefix] = playbook
-    app = create_app(vigil.store, vigil.keys, parts.secret, parts.staff)
+    api = ApiParts(
+        vigil.store,
+        Users(vigil.redis, vigil.keys),
+        playbook,
+        parts.staff,
+        lambda: status_view.collect(vigil),
+    )
+    app = create_app(vigil.store, vigil.keys, parts.secret, parts.staff, api=api)
     config = uvicorn.Config(
         app, host=settings.web.host, port=settings.web.port, log_level="warning", lifespan="off"
     )

@@ -10,10 +10,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from prometheus_client import CONTENT_TYPE_LATEST
 
+from monitor.dashboard.api import ApiParts, create_api
+from monitor.dashboard.metrics import exposition, gather
 from monitor.incidents import IncidentStore, Lifecycle, TransitionRefused
 from monitor.store.keys import Keys
 from notifications.render import masked_title
@@ -35,8 +38,15 @@ def create_app(
     secret: bytes,
     staff: frozenset[str],
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    api: ApiParts | None = None,
 ) -> FastAPI:
-    app = FastAPI(title="Vigil", docs_url=None, redoc_url=None)
+    app = FastAPI(
+        title="Vigil",
+        version="0.1.0",
+        docs_url=None,
+        redoc_url=None,
+        description="Security monitoring and breach response for ALS",
+    )
     lifecycle = Lifecycle(store)
 
     def page(request: Request, status: int, **context: object) -> HTMLResponse:
@@ -110,4 +120,17 @@ def create_app(
             message=f"Escalation has stopped. Acknowledged by {claim.recipient}.",
         )
 
+    if api is not None:
+        mount_api(app, api)
     return app
+
+
+def mount_api(app: FastAPI, api: ApiParts) -> None:
+    """The JSON API (OpenAPI at /openapi.json) and Prometheus metrics."""
+    app.state.users = api.users
+    app.include_router(create_api(api))
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        families = await gather(api.store, await api.status())
+        return Response(exposition(families), media_type=CONTENT_TYPE_LATEST)

@@ -99,6 +99,7 @@ class IncidentStore:
 
     async def index(self, changes: Sequence[Change], findings: Sequence[Finding]) -> None:
         first_seen = {fingerprint_tag(f.fingerprint): epoch_ms(f.first_seen) for f in findings}
+        family = {fingerprint_tag(f.fingerprint): f.family for f in findings}
         index = self.keys.incident_index
         async with self.redis.pipeline(transaction=False) as pipe:
             for change in changes:
@@ -106,6 +107,11 @@ class IncidentStore:
                 entry = {change.incident_id: first_seen[change.incident_id.rpartition("-")[0]]}
                 if change.state == "created":
                     pipe.zadd(index("all"), entry, lt=True)
+                    pipe.zadd(
+                        index(f"family:{family[change.incident_id.rpartition('-')[0]]}"),
+                        entry,
+                        lt=True,
+                    )
                 if change.state in ("created", "reopened"):
                     pipe.zrem(index(f"status:{Status.RESOLVED}"), change.incident_id)
                     pipe.zadd(index(f"status:{Status.OPEN}"), entry, lt=True)

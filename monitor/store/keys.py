@@ -65,6 +65,10 @@ class Keys:
     def breaches(self) -> str:
         return f"{self.prefix}:{{breaches}}:all"
 
+    def users(self, name: str) -> str:
+        """Dashboard users, API tokens and the audit log of what they saw and did."""
+        return f"{self.prefix}:{{users}}:{name}"
+
     def alerts(self, name: str) -> str:
         """Alerting state: groups, digest, used ack links, silences."""
         return f"{self.prefix}:{{alerts}}:{name}"

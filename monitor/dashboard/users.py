@@ -1,0 +1,113 @@
+"""People and automation that may use the dashboard and the API, with their role (policy s.6)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import VerificationError
+from redis.asyncio import Redis
+
+from monitor.store.keys import Keys
+
+HASHER = PasswordHasher()
+
+
+class Role(StrEnum):
+    INTERNAL_CONTROL = "internal_control"  # everything, customer data included
+    ONCALL = "oncall"  # acknowledge, resolve, comment; customer data masked
+    IT = "it"  # sources and health; incidents without customer data
+    CUSTOMER_CARE = "customer_care"  # customer-notice progress and the customers' contacts
+    VIEWER = "viewer"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is asking: a person or a token, and the role it acts in."""
+
+    name: str
+    role: Role
+
+
+class AccessDenied(Exception):
+    pass
+
+
+class Users:
+    def __init__(self, redis: Redis, keys: Keys) -> None:
+        self.redis = redis
+        self.keys = keys
+
+    async def add(self, name: str, role: Role, password: str) -> None:
+        if len(password) < 12:
+            raise ValueError("a password has at least 12 characters")
+        record = {"role": str(role), "hash": HASHER.hash(password), "disabled": False}
+        await self.redis.hset(self.keys.users("people"), name, json.dumps(record))
+
+    async def disable(self, name: str) -> bool:
+        """Disabled, never deleted: the audit log keeps naming who did what."""
+        raw = await self.redis.hget(self.keys.users("people"), name)
+        if raw is None:
+            return False
+        record = json.loads(raw) | {"disabled": True}
+        await self.redis.hset(self.keys.users("people"), name, json.dumps(record))
+        return True
+
+    async def people(self) -> dict[str, dict[str, Any]]:
+        raw = await self.redis.hgetall(self.keys.users("people"))
+        return {k.decode(): json.loads(v) for k, v in raw.items()}
+
+    async def login(self, name: str, password: str) -> Principal:
+        raw = await self.redis.hget(self.keys.users("people"), name)
+        record = json.loads(raw) if raw else None
+        if record is None or record["disabled"]:
+            raise AccessDenied("unknown or disabled user")
+        try:
+            HASHER.verify(record["hash"], password)
+        except VerificationError as error:
+            raise AccessDenied("wrong password") from error
+        return Principal(name, Role(record["role"]))
+
+    async def add_token(self, name: str, role: Role) -> str:
+        """A bearer token for automation; only its hash is kept, the token is shown once."""
+        token = f"vgl_{secrets.token_urlsafe(32)}"
+        record = {
+            "name": name,
+            "role": str(role),
+            "disabled": False,
+            "created": datetime.now(UTC).isoformat(),
+        }
+        await self.redis.hset(self.keys.users("tokens"), digest(token), json.dumps(record))
+        return token
+
+    async def bearer(self, token: str) -> Principal:
+        raw = await self.redis.hget(self.keys.users("tokens"), digest(token))
+        record = json.loads(raw) if raw else None
+        if record is None or record["disabled"]:
+            raise AccessDenied("unknown or disabled token")
+        return Principal(f"token:{record['name']}", Role(record["role"]))
+
+    async def audit(self, who: Principal, action: str, target: str) -> None:
+        """Every view of customer data and every action, for internal control."""
+        await self.redis.xadd(
+            self.keys.users("audit"),
+            {
+                "at": datetime.now(UTC).isoformat(),
+                "who": who.name,
+                "role": str(who.role),
+                "action": action,
+                "target": target,
+            },
+            maxlen=100_000,
+            approximate=True,
+        )
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()

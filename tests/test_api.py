@@ -1,0 +1,174 @@
+"""The JSON API: bearer tokens, what each role may see and do, the audit log, metrics."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+import redis.asyncio as aioredis
+
+from monitor import status as status_view
+from monitor.breach_commands import build_playbook
+from monitor.dashboard.api import ApiParts
+from monitor.dashboard.app import create_app
+from monitor.dashboard.users import Role, Users
+from monitor.findings import Finding, Severity
+from monitor.incidents import IncidentStore
+from monitor.service import Vigil
+from monitor.settings import Settings
+from monitor.store.keys import Keys
+
+T0 = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def api(
+    redis: aioredis.Redis, keys: Keys, settings: Settings, store: IncidentStore, redis_url: str
+) -> AsyncIterator[tuple[httpx.AsyncClient, Users]]:
+    vigil = Vigil(settings, redis, keys, store, redis_url)
+    users = Users(redis, keys)
+    parts = ApiParts(
+        store,
+        users,
+        build_playbook(vigil),
+        frozenset({"hoa.nguyen"}),
+        lambda: status_view.collect(vigil),
+    )
+    app = create_app(store, keys, b"k" * 32, frozenset(), api=parts)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://vigil") as client:
+        yield client, users
+
+
+async def bearer(users: Users, role: Role) -> dict[str, str]:
+    return {"Authorization": f"Bearer {await users.add_token(f'{role}-bot', role)}"}
+
+
+async def taken_over(store: IncidentStore) -> str:
+    finding = Finding(
+        detector="account_takeover.compromise_after_failures",
+        family="account_takeover",
+        severity=Severity.HIGH,
+        title="Login as cust-1003 after 5 failures from 198.51.100.23",
+        key="user=cust-1003",
+        entities={"user": "cust-1003", "ip": "198.51.100.23"},
+        first_seen=T0,
+        last_seen=T0,
+        evidence=(
+            {
+                "id": "audit.json:0",
+                "@timestamp": "2026-03-02T02:00:00Z",
+                "user.name": "cust-1003",
+                "labels.customer_id": "C-1003",
+            },
+        ),
+        affected_customers=frozenset({"C-1003"}),
+    )
+    (change,) = await store.record([finding])
+    return change.incident_id
+
+
+async def test_no_or_a_wrong_token_is_refused(api: tuple[httpx.AsyncClient, Users]) -> None:
+    client, _ = api
+    assert (await client.get("/api/incidents")).status_code == 401
+    wrong = {"Authorization": "Bearer vgl_not-a-token"}
+    assert (await client.get("/api/incidents", headers=wrong)).status_code == 401
+
+
+async def test_oncall_sees_customers_masked_internal_control_sees_them(
+    api: tuple[httpx.AsyncClient, Users], store: IncidentStore
+) -> None:
+    client, users = api
+    incident_id = await taken_over(store)
+    oncall = (
+        await client.get(f"/api/incidents/{incident_id}", headers=await bearer(users, Role.ONCALL))
+    ).json()
+    assert "cust-1003" not in str(oncall) and "C-1003" not in str(oncall)
+    it = (await client.get("/api/incidents", headers=await bearer(users, Role.IT))).json()
+    assert it[0]["affected_customers"] == [] and "cust-1003" not in str(it)
+    control = (
+        await client.get(
+            f"/api/incidents/{incident_id}", headers=await bearer(users, Role.INTERNAL_CONTROL)
+        )
+    ).json()
+    assert control["affected_customers"] == ["C-1003"]
+    assert control["entities"]["user"] == "cust-1003"
+
+
+async def test_a_viewer_may_not_acknowledge_oncall_may(
+    api: tuple[httpx.AsyncClient, Users], store: IncidentStore, redis: aioredis.Redis, keys: Keys
+) -> None:
+    client, users = api
+    incident_id = await taken_over(store)
+    refused = await client.post(
+        f"/api/incidents/{incident_id}/ack", headers=await bearer(users, Role.VIEWER)
+    )
+    assert refused.status_code == 403
+    done = await client.post(
+        f"/api/incidents/{incident_id}/ack", headers=await bearer(users, Role.ONCALL)
+    )
+    assert done.status_code == 200 and done.json()["status"] == "acknowledged"
+    again = await client.post(
+        f"/api/incidents/{incident_id}/ack", headers=await bearer(users, Role.ONCALL)
+    )
+    assert again.status_code == 409
+    audit = await redis.xrange(keys.users("audit"))
+    assert [(e[b"who"], e[b"action"]) for _, e in audit] == [(b"token:oncall-bot", b"acknowledged")]
+
+
+async def test_internal_control_declares_and_customer_care_follows_the_notices(
+    api: tuple[httpx.AsyncClient, Users], store: IncidentStore
+) -> None:
+    client, users = api
+    incident_id = await taken_over(store)
+    oncall = await client.post(
+        "/api/breaches",
+        json={"incidents": [incident_id], "summary": "takeover"},
+        headers=await bearer(users, Role.ONCALL),
+    )
+    assert oncall.status_code == 403
+    declared = await client.post(
+        "/api/breaches",
+        json={"incidents": [incident_id], "summary": "takeover"},
+        headers=await bearer(users, Role.INTERNAL_CONTROL),
+    )
+    assert declared.status_code == 201 and declared.json()["queued"] == 1
+    status = await client.get(
+        f"/api/breaches/{declared.json()['id']}?recipients=true",
+        headers=await bearer(users, Role.CUSTOMER_CARE),
+    )
+    assert status.json()["recipients"] == [
+        {"customer": "C-1003", "language": "vi", "state": "pending"}
+    ]
+    assert status.json()["authority"] == {"phase 1": "pending"}
+
+
+async def test_silences_through_the_api(api: tuple[httpx.AsyncClient, Users]) -> None:
+    client, users = api
+    headers = await bearer(users, Role.ONCALL)
+    made = await client.post(
+        "/api/silences",
+        headers=headers,
+        json={"reason": "pen test", "minutes": 60, "entity": "ip=203.0.113.7"},
+    )
+    assert made.status_code == 201
+    listed = (await client.get("/api/silences", headers=headers)).json()
+    assert [s["entity"] for s in listed] == ["ip=203.0.113.7"]
+    gone = await client.delete(f"/api/silences/{made.json()['id']}", headers=headers)
+    assert gone.json()["state"] == "expired"
+    empty = await client.post("/api/silences", headers=headers, json={"reason": "x", "minutes": 5})
+    assert empty.status_code == 422
+
+
+async def test_openapi_and_metrics(
+    api: tuple[httpx.AsyncClient, Users], store: IncidentStore
+) -> None:
+    client, _ = api
+    await taken_over(store)
+    schema = (await client.get("/openapi.json")).json()
+    assert "/api/incidents/{incident_id}/ack" in schema["paths"]
+    metrics = (await client.get("/metrics")).text
+    assert 'vigil_incidents_by_family{family="account_takeover"} 1.0' in metrics
+    assert 'vigil_incidents_by_severity{severity="high"} 1.0' in metrics
