@@ -18,6 +18,8 @@ demo: $(STAMP)
 	$(BIN)/vigil demo
 
 test: $(STAMP)
+	@command -v chromium >/dev/null || { echo "installing Debian's chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 	$(BIN)/pytest -q
 
 check: $(STAMP)

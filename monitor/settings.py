@@ -230,6 +230,7 @@ class WebSettings(Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8700, ge=0, le=65535)
     secret_key: SecretStr | None = None
+    secure_cookies: bool = False  # true behind the TLS reverse proxy
 
 
 class SmtpSettings(Section):

@@ -17,6 +17,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from monitor.dashboard.api import ApiParts, create_api
 from monitor.dashboard.metrics import exposition, gather
+from monitor.dashboard.web import mount_pages
 from monitor.incidents import IncidentStore, Lifecycle, TransitionRefused
 from monitor.store.keys import Keys
 from notifications.render import masked_title
@@ -39,6 +40,7 @@ def create_app(
     staff: frozenset[str],
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     api: ApiParts | None = None,
+    secure_cookies: bool = False,
 ) -> FastAPI:
     app = FastAPI(
         title="Vigil",
@@ -121,14 +123,15 @@ def create_app(
         )
 
     if api is not None:
-        mount_api(app, api)
+        mount_api(app, api, secure_cookies)
     return app
 
 
-def mount_api(app: FastAPI, api: ApiParts) -> None:
+def mount_api(app: FastAPI, api: ApiParts, secure_cookies: bool = False) -> None:
     """The JSON API (OpenAPI at /openapi.json) and Prometheus metrics."""
     app.state.users = api.users
     app.include_router(create_api(api))
+    mount_pages(app, api, secure_cookies)
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:
