@@ -142,8 +142,14 @@ async def respond(vigil: Vigil, stop: asyncio.Event) -> None:
         parts.staff,
         lambda: status_view.collect(vigil),
     )
-    app = create_app(vigil.store, vigil.keys, parts.secret, parts.staff, api=api,
-                     secure_cookies=settings.web.secure_cookies)
+    app = create_app(
+        vigil.store,
+        vigil.keys,
+        parts.secret,
+        parts.staff,
+        api=api,
+        secure_cookies=settings.web.secure_cookies,
+    )
     config = uvicorn.Config(
         app, host=settings.web.host, port=settings.web.port, log_level="warning", lifespan="off"
     )

@@ -172,12 +172,6 @@ def mount_pages(app: FastAPI, api: ApiParts, secure_cookies: bool) -> None:
             families=FAMILIES,
         )
 
-    @app.get("/fragments/incidents", response_class=HTMLResponse)
-    async def rows(request: Request) -> HTMLResponse:
-        current = await page(request)
-        shown, _ = await listed(current)
-        return render(current, "rows.html", incidents=shown)
-
     @app.get("/live")
     async def live(request: Request) -> StreamingResponse:
         await page(request)

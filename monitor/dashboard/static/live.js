@@ -1,11 +1,17 @@
 // Live updates without inline script (the CSP allows only files from this origin).
 (function () {
-  const rows = document.getElementById("incident-rows");
-  if (rows && window.EventSource) {
+  // On each incident change, fetch this page again and swap the parts that move.
+  const live = ["counts", "chart", "incident-rows"];
+  if (document.getElementById("incident-rows") && window.EventSource) {
     const source = new EventSource("/live");
     source.addEventListener("change", async function () {
-      const answer = await fetch("/fragments/incidents" + window.location.search, {credentials: "same-origin"});
-      if (answer.ok) { rows.innerHTML = await answer.text(); }
+      const answer = await fetch(window.location.href, {credentials: "same-origin"});
+      if (!answer.ok) { return; }
+      const fresh = new DOMParser().parseFromString(await answer.text(), "text/html");
+      for (const id of live) {
+        const now = document.getElementById(id), next = fresh.getElementById(id);
+        if (now && next) { now.innerHTML = next.innerHTML; }
+      }
     });
   }
   const clock = document.getElementById("clock");
