@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import re
+import secrets
+import sys
 import tempfile
 import urllib.request
 from datetime import datetime, timedelta
@@ -11,10 +13,12 @@ from email.message import EmailMessage
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from monitor.dashboard.users import Role as UserRole
+from monitor.dashboard.users import Users
 from monitor.demo_breach import breach_act
-from monitor.demo_mail import EmlMailbox, ack_link, free_port, start_mailbox
+from monitor.demo_mail import EmlMailbox, ack_link, free_port, port_free, start_mailbox
 from monitor.incidents import Incident
-from monitor.service import Role, Vigil, open_vigil, run
+from monitor.service import Role, Vigil, open_vigil, run, stop_on_signals
 from monitor.settings import Settings, SourceSettings, StartAt
 from notifications.render import masked_title
 
@@ -41,7 +45,8 @@ def attack_lines(now: datetime) -> list[str]:
 
 async def demo(settings: Settings) -> int:
     """The story: an attack in a watched log, incidents, a page by email, acknowledged by link."""
-    mail_port, web_port = free_port(), free_port()
+    mail_port = free_port()
+    web_port = 8700 if port_free(8700) else free_port()
     with tempfile.TemporaryDirectory(prefix="vigil-demo-") as folder:
         log_file = Path(folder) / "auth.log"
         log_file.touch()
@@ -113,6 +118,7 @@ async def tell(vigil: Vigil, log_file: Path, mailbox: EmlMailbox, zone: str) -> 
             return 1
         acknowledged = await acknowledge(vigil, page)
         notified = await breach_act(vigil, log_file.with_name("audit.json"), mailbox, seen)
+        await show_dashboard(vigil, stop)
     finally:
         stop.set()
         await service
@@ -122,6 +128,20 @@ async def tell(vigil: Vigil, log_file: Path, mailbox: EmlMailbox, zone: str) -> 
         "See them with `VIGIL_REDIS_PREFIX=vigil-demo .venv/bin/vigil incidents list`."
     )
     return 0 if acknowledged and notified else 1
+
+
+async def show_dashboard(vigil: Vigil, stop: asyncio.Event) -> None:
+    """Print the dashboard's address and a login; at a terminal, keep it up until Ctrl-C."""
+    password = secrets.token_urlsafe(12)
+    await Users(vigil.redis, vigil.keys).add("demo", UserRole.INTERNAL_CONTROL, password)
+    web = vigil.settings.web
+    print(
+        f"  DASHBOARD http://{web.host}:{web.port}/  log in as demo / {password} (internal control)"
+    )
+    if sys.stdin.isatty():
+        print("Vigil demo: the service keeps running so you can look around; Ctrl-C stops it.")
+        stop_on_signals(stop)
+        await stop.wait()
 
 
 async def wait_for_page(mailbox: EmlMailbox) -> tuple[Path, EmailMessage] | None:

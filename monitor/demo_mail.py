@@ -38,6 +38,15 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def port_free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
 def start_mailbox(folder: Path, port: int) -> tuple[Controller, EmlMailbox]:
     mailbox = EmlMailbox(folder)
     controller = Controller(mailbox, hostname="127.0.0.1", port=port)

@@ -199,6 +199,7 @@ class Alerter:
                 now,
             )
             if await self.parts.outbox.enqueue(message):
+                await self.parts.redis.hincrby(self.key("stats"), f"pages:level{step.level + 1}", 1)
                 await self.note_all(
                     incidents,
                     {

@@ -51,6 +51,11 @@ async def progress(
             {
                 "customer": a.customer.customer_id,
                 "language": a.customer.language,
+                "contact": {
+                    "name": a.customer.full_name,
+                    "email": a.address or "",
+                    "phone": a.customer.phone,
+                },
                 "state": states.get(customer_key(breach.id, a.customer.customer_id), "not queued")
                 if a.address
                 else "no safe address: phone, post, public notice",

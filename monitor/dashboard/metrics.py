@@ -49,7 +49,13 @@ async def gather(store: IncidentStore, status: dict[str, Any]) -> list[Metric]:
             "vigil_dead_letters", "Malformed lines kept", value=status["dead_letters"]
         ),
     ]
-    return [sources, lag, by_severity, by_family, by_status, outbox, *gauges]
+    pages = CounterMetricFamily(
+        "vigil_escalation_pages", "Pages sent per escalation level", labels=["level"]
+    )
+    for name, count in (await redis.hgetall(store.keys.alerts("stats"))).items():
+        if name.startswith(b"pages:"):
+            pages.add_metric([name.decode().removeprefix("pages:")], int(count))
+    return [sources, lag, by_severity, by_family, by_status, outbox, pages, *gauges]
 
 
 class Snapshot:

@@ -136,9 +136,10 @@ def mount_pages(app: FastAPI, api: ApiParts, secure_cookies: bool) -> None:
 
     async def listed(current: Page) -> tuple[list[dict[str, Any]], dict[str, str]]:
         query = current.request.query_params
-        filters = {
-            name: query.get(name, "") for name in ("status", "severity", "family", "detector")
-        }
+        names = ("status", "severity", "family", "detector", "hours")
+        filters = {name: query.get(name, "") for name in names}
+        hours = int(filters["hours"]) if filters["hours"].isdigit() else 0
+        since = (datetime.now(UTC) - timedelta(hours=hours)).isoformat() if hours else ""
         status = Status(filters["status"]) if filters["status"] in set(Status) else None
         severity = Severity(filters["severity"]) if filters["severity"] in set(Severity) else None
         found = await api.store.list(status, severity, 500)
@@ -147,6 +148,7 @@ def mount_pages(app: FastAPI, api: ApiParts, secure_cookies: bool) -> None:
             for i in found
             if (not filters["family"] or i.family == filters["family"])
             and (not filters["detector"] or filters["detector"] in i.detector)
+            and (not since or i.last_seen.replace("Z", "+00:00") >= since)
         ]
         role = current.session.principal.role
         return [incident_view(i, role, api.staff) for i in found[:200]], filters
@@ -396,6 +398,18 @@ def mount_tables(app: FastAPI, api: ApiParts, page: PageOf, posted: Posted, rend
             )
         )
         rows.append(("(outbox)", outbox["due"], "", "", "", "", f"{outbox['dead']} dead"))
+        rows += [
+            (
+                f"(worker {w['name']})",
+                "",
+                "",
+                "",
+                "",
+                f"{w['pending']} pending",
+                f"idle {w['idle_ms']} ms",
+            )
+            for w in stream["consumers"]
+        ]
         rows.append(
             (
                 f"(redis {state['redis']['version']})",
