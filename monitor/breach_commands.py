@@ -15,7 +15,6 @@ from notifications.oncall import Rota, staff_directory
 from notifications.outbox import Outbox
 from notifications.schedule import build_scheduler
 from playbooks.breach import BreachError, BreachStore
-from playbooks.customers import affected
 from playbooks.playbook import Outcome, Playbook, preview
 from playbooks.progress import progress
 from playbooks.record import Record, verify
@@ -136,8 +135,7 @@ def report(outcome: Outcome) -> int:
 
 async def affected_of(playbook: Playbook, breach_id: str) -> tuple[Any, list[Any], list[Any]]:
     breach = await playbook.store.existing(breach_id)
-    incidents = [i for i in [await playbook.incidents.get(x) for x in breach.incidents] if i]
-    found, _ = affected(incidents, playbook.directory(), breach.occurred_at)
+    incidents, found, _ = await playbook.affected_of(breach)
     return breach, found, incidents
 
 

@@ -14,7 +14,6 @@ from monitor.demo_mail import EmlMailbox
 from monitor.incidents import Incident
 from monitor.service import Vigil
 from notifications.mask import mask_email
-from playbooks.customers import affected
 from playbooks.progress import progress
 from playbooks.record import verify
 
@@ -85,8 +84,7 @@ async def breach_act(
         to = str(message["To"])
         shown = to if to.endswith(("als.com.vn", "gov.vn")) else mask_email(to)  # a customer
         print(f"  MAIL     to {shown}: {message['Subject']}  ({path})")
-    incidents = [i for i in [await vigil.store.get(x) for x in breach.incidents] if i]
-    found, _ = affected(incidents, playbook.directory(), breach.occurred_at)
+    _, found, _ = await playbook.affected_of(breach)
     state = await progress(playbook, breach, found, datetime.now(UTC))
     entries = await playbook.record.entries(breach.id)
     print(f"  STATUS   authority {state['authority']}, customers {state['customers']}")

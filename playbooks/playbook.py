@@ -69,8 +69,7 @@ class Playbook:
 
     async def run(self, breach_id: str) -> Outcome:
         breach = await self.store.existing(breach_id)
-        incidents = [i for i in [await self.incidents.get(x) for x in breach.incidents] if i]
-        found, unknown = affected(incidents, self.directory(), breach.occurred_at)
+        incidents, found, unknown = await self.affected_of(breach)
         waiting = await self.notify_authority(breach, incidents, found)
         queued = 0
         if not waiting or waiting == "late reason":
@@ -78,6 +77,13 @@ class Playbook:
         no_address = tuple(a.customer.customer_id for a in found if a.address is None)
         await self.record_unreachable(breach, no_address, unknown)
         return Outcome(len(found), queued, no_address, tuple(unknown), waiting)
+
+    async def affected_of(self, breach: Breach) -> tuple[list[Incident], list[Affected], list[str]]:
+        """The breach's incidents, its affected customers, and ids the directory lacks."""
+        found = [await self.incidents.get(incident_id) for incident_id in breach.incidents]
+        incidents = [incident for incident in found if incident is not None]
+        customers, unknown = affected(incidents, self.directory(), breach.occurred_at)
+        return incidents, customers, unknown
 
     def view(self, breach: Breach) -> BreachView:
         return BreachView(breach.id, breach.summary, breach.occurred_at, breach.detected_at)

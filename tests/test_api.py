@@ -14,11 +14,11 @@ from monitor.breach_commands import build_playbook
 from monitor.dashboard.api import ApiParts
 from monitor.dashboard.app import create_app
 from monitor.dashboard.users import Role, Users
-from monitor.findings import Finding, Severity
 from monitor.incidents import IncidentStore
 from monitor.service import Vigil
 from monitor.settings import Settings
 from monitor.store.keys import Keys
+from tests.factories import customer_takeover
 
 T0 = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
 
@@ -46,30 +46,6 @@ async def bearer(users: Users, role: Role) -> dict[str, str]:
     return {"Authorization": f"Bearer {await users.add_token(f'{role}-bot', role)}"}
 
 
-async def taken_over(store: IncidentStore) -> str:
-    finding = Finding(
-        detector="account_takeover.compromise_after_failures",
-        family="account_takeover",
-        severity=Severity.HIGH,
-        title="Login as cust-1003 after 5 failures from 198.51.100.23",
-        key="user=cust-1003",
-        entities={"user": "cust-1003", "ip": "198.51.100.23"},
-        first_seen=T0,
-        last_seen=T0,
-        evidence=(
-            {
-                "id": "audit.json:0",
-                "@timestamp": "2026-03-02T02:00:00Z",
-                "user.name": "cust-1003",
-                "labels.customer_id": "C-1003",
-            },
-        ),
-        affected_customers=frozenset({"C-1003"}),
-    )
-    (change,) = await store.record([finding])
-    return change.incident_id
-
-
 async def test_no_or_a_wrong_token_is_refused(api: tuple[httpx.AsyncClient, Users]) -> None:
     client, _ = api
     assert (await client.get("/api/incidents")).status_code == 401
@@ -81,7 +57,7 @@ async def test_oncall_sees_customers_masked_internal_control_sees_them(
     api: tuple[httpx.AsyncClient, Users], store: IncidentStore
 ) -> None:
     client, users = api
-    incident_id = await taken_over(store)
+    incident_id = await customer_takeover(store)
     oncall = (
         await client.get(f"/api/incidents/{incident_id}", headers=await bearer(users, Role.ONCALL))
     ).json()
@@ -101,7 +77,7 @@ async def test_a_viewer_may_not_acknowledge_oncall_may(
     api: tuple[httpx.AsyncClient, Users], store: IncidentStore, redis: aioredis.Redis, keys: Keys
 ) -> None:
     client, users = api
-    incident_id = await taken_over(store)
+    incident_id = await customer_takeover(store)
     refused = await client.post(
         f"/api/incidents/{incident_id}/ack", headers=await bearer(users, Role.VIEWER)
     )
@@ -122,7 +98,7 @@ async def test_internal_control_declares_and_customer_care_follows_the_notices(
     api: tuple[httpx.AsyncClient, Users], store: IncidentStore
 ) -> None:
     client, users = api
-    incident_id = await taken_over(store)
+    incident_id = await customer_takeover(store)
     oncall = await client.post(
         "/api/breaches",
         json={"incidents": [incident_id], "summary": "takeover"},
@@ -170,7 +146,7 @@ async def test_openapi_and_metrics(
     api: tuple[httpx.AsyncClient, Users], store: IncidentStore
 ) -> None:
     client, _ = api
-    await taken_over(store)
+    await customer_takeover(store)
     schema = (await client.get("/openapi.json")).json()
     assert "/api/incidents/{incident_id}/ack" in schema["paths"]
     metrics = (await client.get("/metrics")).text

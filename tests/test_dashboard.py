@@ -15,11 +15,11 @@ from monitor.breach_commands import build_playbook
 from monitor.dashboard.api import ApiParts
 from monitor.dashboard.app import create_app
 from monitor.dashboard.users import Role, Users
-from monitor.findings import Finding, Severity
 from monitor.incidents import IncidentStore, Status
 from monitor.service import Vigil
 from monitor.settings import Settings
 from monitor.store.keys import Keys
+from tests.factories import customer_takeover
 
 PASSWORD = "correct horse battery staple"
 T0 = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
@@ -52,30 +52,6 @@ async def log_in(client: httpx.AsyncClient, role: Role) -> str:
     return found.group(1)
 
 
-async def takeover(store: IncidentStore) -> str:
-    finding = Finding(
-        detector="account_takeover.compromise_after_failures",
-        family="account_takeover",
-        severity=Severity.HIGH,
-        title="Login as cust-1003 after 5 failures from 198.51.100.23",
-        key="user=cust-1003",
-        entities={"user": "cust-1003", "ip": "198.51.100.23"},
-        first_seen=T0,
-        last_seen=T0,
-        evidence=(
-            {
-                "id": "audit.json:0",
-                "@timestamp": "2026-03-02T02:00:00Z",
-                "user.name": "cust-1003",
-                "labels.customer_id": "C-1003",
-            },
-        ),
-        affected_customers=frozenset({"C-1003"}),
-    )
-    (change,) = await store.record([finding])
-    return change.incident_id
-
-
 async def test_pages_need_a_login_and_set_a_safe_cookie(web: httpx.AsyncClient) -> None:
     assert (await web.get("/")).headers["location"] == "/login"
     answer = await web.post("/login", data={"username": "oncall", "password": PASSWORD})
@@ -98,7 +74,7 @@ async def test_five_wrong_passwords_lock_the_account(web: httpx.AsyncClient) -> 
 async def test_a_change_without_the_csrf_token_is_refused(
     web: httpx.AsyncClient, store: IncidentStore
 ) -> None:
-    incident_id = await takeover(store)
+    incident_id = await customer_takeover(store)
     csrf = await log_in(web, Role.ONCALL)
     forged = await web.post(f"/incidents/{incident_id}/ack", data={})
     assert forged.status_code == 403
@@ -114,7 +90,7 @@ async def test_a_change_without_the_csrf_token_is_refused(
 async def test_roles_without_customer_access_never_see_customer_data(
     web: httpx.AsyncClient, store: IncidentStore, role: Role
 ) -> None:
-    incident_id = await takeover(store)
+    incident_id = await customer_takeover(store)
     await log_in(web, role)
     for path in ("/", f"/incidents/{incident_id}", "/silences"):
         page = await web.get(path)
@@ -124,7 +100,7 @@ async def test_roles_without_customer_access_never_see_customer_data(
 async def test_internal_control_sees_customers_and_the_view_is_audited(
     web: httpx.AsyncClient, store: IncidentStore
 ) -> None:
-    incident_id = await takeover(store)
+    incident_id = await customer_takeover(store)
     await log_in(web, Role.INTERNAL_CONTROL)
     page = await web.get(f"/incidents/{incident_id}")
     assert "C-1003" in page.text and "Declare a breach" in page.text

@@ -16,7 +16,6 @@ from monitor.findings import Severity
 from monitor.incidents import Classification, IncidentStore, Lifecycle, Status, TransitionRefused
 from notifications.silences import Silences
 from playbooks.breach import BreachError
-from playbooks.customers import affected
 from playbooks.playbook import Playbook
 from playbooks.progress import progress
 
@@ -176,8 +175,7 @@ def create_api(parts: ApiParts) -> APIRouter:
             breach = await parts.playbook.store.existing(breach_id)
         except BreachError as error:
             raise HTTPException(404, str(error)) from None
-        incidents = [i for i in [await parts.store.get(x) for x in breach.incidents] if i]
-        found, _ = affected(incidents, parts.playbook.directory(), breach.occurred_at)
+        _, found, _ = await parts.playbook.affected_of(breach)
         if recipients:
             await parts.users.audit(who, "viewed notice recipients", breach_id)
         return await progress(parts.playbook, breach, found, datetime.now(UTC), recipients)
