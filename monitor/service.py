@@ -22,6 +22,7 @@ from monitor.settings import Settings
 from monitor.sources.watch import watch
 from monitor.store.connection import connect
 from monitor.store.keys import Keys
+from monitor.store.streams import keep_going, newest_id
 
 log = logging.getLogger(__name__)
 
@@ -100,8 +101,10 @@ async def run_ingest(vigil: Vigil, stop: asyncio.Event) -> None:
 
 async def follow_incidents(vigil: Vigil, stop: asyncio.Event, on_incident: OnIncident) -> None:
     """Call `on_incident` for each change on the incident change stream from now on."""
-    last = "$"
-    while not stop.is_set():
+    last = await newest_id(vigil.redis, vigil.keys.incident_changes)
+
+    async def poll() -> None:
+        nonlocal last
         reply = await vigil.redis.xread({vigil.keys.incident_changes: last}, block=500, count=100)
         for _, entries in reply or []:
             for entry_id, fields in entries:
@@ -109,6 +112,8 @@ async def follow_incidents(vigil: Vigil, stop: asyncio.Event, on_incident: OnInc
                 incident = await vigil.store.get(fields[b"id"].decode())
                 if incident is not None:
                     await on_incident(incident, fields[b"state"].decode())
+
+    await keep_going(stop, poll, "the incident printer")
 
 
 def stop_on_signals(stop: asyncio.Event) -> None:

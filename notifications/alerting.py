@@ -17,7 +17,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from monitor.findings import Severity
 from monitor.incidents import Incident, Lifecycle, Status
-from monitor.store.streams import ensure_group
+from monitor.store.streams import ensure_group, keep_going
 from notifications import pages, schedule
 from notifications.oncall import Step, plan
 from notifications.pages import AlertParts
@@ -58,17 +58,20 @@ class Alerter:
         self.schedule_digest()
         consumer = f"alerter-{secrets.token_hex(3)}"
         idle_ms = int(self.parts.settings.worker.claim_idle.total_seconds() * 1000)
-        while not stop.is_set():
-            # Changes a dead alerter read but never finished are taken over, then new ones.
-            claimed = await redis.xautoclaim(changes, GROUP, consumer, idle_ms, "0-0", count=100)
-            reply = await redis.xreadgroup(GROUP, consumer, {changes: ">"}, count=100, block=500)
-            for entries in [claimed[1], *(entries for _, entries in reply or [])]:
-                for entry_id, fields in entries:
-                    if fields:
-                        await self.handle(
-                            fields[b"id"].decode(), fields[b"state"].decode(), entry_id.decode()
-                        )
-                    await redis.xack(changes, GROUP, entry_id)
+        await keep_going(stop, lambda: self.poll(consumer, idle_ms), "alerting")
+
+    async def poll(self, consumer: str, idle_ms: int) -> None:
+        """Changes a dead alerter read but never finished are taken over, then new ones."""
+        redis, changes = self.parts.redis, self.parts.keys.incident_changes
+        claimed = await redis.xautoclaim(changes, GROUP, consumer, idle_ms, "0-0", count=100)
+        reply = await redis.xreadgroup(GROUP, consumer, {changes: ">"}, count=100, block=500)
+        for entries in [claimed[1], *(entries for _, entries in reply or [])]:
+            for entry_id, fields in entries:
+                if fields:
+                    await self.handle(
+                        fields[b"id"].decode(), fields[b"state"].decode(), entry_id.decode()
+                    )
+                await redis.xack(changes, GROUP, entry_id)
 
     async def handle(self, incident_id: str, state: str, change_id: str = "") -> str | None:
         """Route one change: silenced, digest, or into an alert group. The alert id, if any."""

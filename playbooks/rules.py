@@ -9,7 +9,7 @@ from apscheduler.schedulers.base import BaseScheduler
 
 from monitor.incidents import Incident
 from monitor.settings import BreachSettings
-from monitor.store.streams import ensure_group
+from monitor.store.streams import ensure_group, keep_going
 from playbooks.playbook import Playbook
 from playbooks.schedule import schedule_reminders
 
@@ -49,10 +49,13 @@ async def watch(playbook: Playbook, scheduler: BaseScheduler, stop: asyncio.Even
     """Apply the rule to every incident change (each once across Vigil processes)."""
     redis, changes = playbook.store.redis, playbook.store.keys.incident_changes
     await ensure_group(redis, changes, GROUP)
-    while not stop.is_set():
+
+    async def poll() -> None:
         reply = await redis.xreadgroup(GROUP, "rules", {changes: ">"}, count=100, block=500)
         for _, entries in reply or []:
             for entry_id, fields in entries:
                 if fields.get(b"state") in (b"created", b"updated", b"escalated"):
                     await consider(playbook, fields[b"id"].decode(), scheduler)
                 await redis.xack(changes, GROUP, entry_id)
+
+    await keep_going(stop, poll, "breach rules")

@@ -67,7 +67,8 @@ async def test_lines_flow_to_incidents(
     worker = vigil.worker()
     await worker.ensure_group()
     changes = await worker.step(block=False)
-    assert [change.state for change in changes] == ["created"]
+    assert changes is not None and [change.state for change in changes] == ["created"]
+    assert await worker.step(block=False) is None  # nothing new
     (incident,) = await store.list()
     assert incident.event_count == 6
     assert (await redis.xpending(keys.events, GROUP))["pending"] == 0

@@ -7,6 +7,7 @@ nothing inline). Every change is a POST carrying the session's CSRF token.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -25,8 +26,10 @@ from monitor.dashboard.users import AccessDenied, Role
 from monitor.dashboard.views import SEES_CUSTOMERS, incident_view
 from monitor.findings import Severity
 from monitor.incidents import Classification, Lifecycle, Status, TransitionRefused
+from monitor.store.streams import newest_id
 
 FAMILIES = ("account_takeover", "impersonation", "bulk_access", "integrity")
+STREAM_ID = re.compile(r"\d{1,20}-\d{1,20}")
 
 
 def mount_pages(app: FastAPI, api: ApiParts, secure_cookies: bool) -> None:
@@ -97,6 +100,8 @@ def mount_pages(app: FastAPI, api: ApiParts, secure_cookies: bool) -> None:
     @app.get("/", response_class=HTMLResponse)
     async def incidents(request: Request) -> HTMLResponse:
         current = await pages.current(request)
+        # Taken before the list: a change after it is both shown and announced, never lost.
+        after = await newest_id(api.store.redis, api.store.keys.incident_changes)
         shown, filters = await listed(current)
         counts = {
             str(s): await api.store.redis.zcard(api.store.keys.incident_index(f"status:{s}"))
@@ -105,6 +110,7 @@ def mount_pages(app: FastAPI, api: ApiParts, secure_cookies: bool) -> None:
         return pages.render(
             current,
             "incidents.html",
+            after=after,
             heading="Incidents",
             incidents=shown,
             filters=filters,
@@ -123,8 +129,17 @@ def mount_pages(app: FastAPI, api: ApiParts, secure_cookies: bool) -> None:
         )
 
     async def changes(request: Request) -> AsyncIterator[str]:
-        """Server-Sent Events: one `change` per incident change, from now on."""
-        last = "$"
+        """Server-Sent Events: one `change` per incident change after the page was rendered.
+
+        The page names the last change it showed (`after`), so a change that lands between
+        rendering the page and opening this stream is not missed.
+        """
+        after = request.query_params.get("after", "")
+        last = (
+            after
+            if STREAM_ID.fullmatch(after)
+            else await newest_id(api.store.redis, api.store.keys.incident_changes)
+        )
         yield ": connected\n\n"
         while not await request.is_disconnected():
             reply = await api.store.redis.xread(

@@ -10,14 +10,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
 from detectors.engine import Detection
 from monitor.events import Event, decode_events
 from monitor.incidents import Change, IncidentStore
 from monitor.settings import WorkerSettings
 from monitor.store.keys import Keys
-from monitor.store.streams import ensure_group
+from monitor.store.streams import ensure_group, keep_going
 
 log = logging.getLogger(__name__)
 
@@ -56,18 +55,17 @@ class Worker:
 
     async def run(self, stop: asyncio.Event) -> None:
         await self.ensure_group()
-        while not stop.is_set():
-            try:
-                await self.reclaim()
-                while await self.step() and not stop.is_set():
-                    pass
-                await self.trim()
-            except (RedisError, OSError) as error:
-                log.warning("worker paused, Redis unavailable: %s", type(error).__name__)
-                await asyncio.sleep(RETRY_SECONDS)
 
-    async def step(self, block: bool = True) -> list[Change]:
-        """Read one batch of new entries and process it; [] when the stream had nothing new."""
+        async def cycle() -> None:
+            await self.reclaim()
+            while await self.step() is not None and not stop.is_set():
+                pass
+            await self.trim()
+
+        await keep_going(stop, cycle, "the detector worker")
+
+    async def step(self, block: bool = True) -> list[Change] | None:
+        """Read one batch of new entries and process it; None when the stream had nothing new."""
         wait_ms = int(self.settings.block.total_seconds() * 1000) if block else None
         reply = await self.redis.xreadgroup(
             GROUP,
@@ -77,9 +75,9 @@ class Worker:
             block=wait_ms,
         )
         if not reply:
-            return []
+            return None
         entries = reply[0][1]
-        return await self.process(entries) if entries else []
+        return await self.process(entries) if entries else None
 
     async def reclaim(self) -> list[Change]:
         """Take over entries another consumer read but never acknowledged (it died)."""

@@ -2,8 +2,9 @@
 (function () {
   // On each incident change, fetch this page again and swap the parts that move.
   const live = ["counts", "chart", "incident-rows"];
-  if (document.getElementById("incident-rows") && window.EventSource) {
-    const source = new EventSource("/live");
+  const rows = document.getElementById("incident-rows");
+  if (rows && window.EventSource) {
+    const source = new EventSource("/live?after=" + encodeURIComponent(rows.dataset.after || ""));
     source.addEventListener("change", async function () {
       const answer = await fetch(window.location.href, {credentials: "same-origin"});
       if (!answer.ok) { return; }
