@@ -66,8 +66,8 @@ def build_sender(vigil: Vigil, outbox: Outbox) -> Sender:
     lifecycle = Lifecycle(vigil.store)
     transports: dict[Channel, Transport] = {Channel.EMAIL: SmtpTransport(settings.smtp)}
     if settings.alerts.webhooks:
-        secret = settings.alerts.webhooks[0].secret.get_secret_value()
-        transports[Channel.WEBHOOK] = WebhookTransport(secret)
+        secrets = {hook.url: hook.secret.get_secret_value() for hook in settings.alerts.webhooks}
+        transports[Channel.WEBHOOK] = WebhookTransport(secrets)
 
     record = Record(vigil.redis, vigil.keys, settings.breach.retention)
 

@@ -10,7 +10,7 @@ import logging
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from email import policy
@@ -110,9 +110,12 @@ class SmtpTransport:
 
 @dataclass(frozen=True, slots=True)
 class WebhookTransport:
-    """POST the message as JSON, signed with HMAC-SHA256 over the body (X-Vigil-Signature)."""
+    """POST the message as JSON, signed with HMAC-SHA256 over the body (X-Vigil-Signature).
 
-    secret: str
+    Each webhook URL has its own secret, so a receiver can check that the body is Vigil's.
+    """
+
+    secrets: Mapping[str, str]
     timeout: timedelta = timedelta(seconds=10)
 
     def body(self, message: Message, message_id: str) -> bytes:
@@ -127,8 +130,11 @@ class WebhookTransport:
             ensure_ascii=False,
         ).encode()
 
-    def signature(self, body: bytes) -> str:
-        return "sha256=" + hmac.new(self.secret.encode(), body, hashlib.sha256).hexdigest()
+    def signature(self, url: str, body: bytes) -> str:
+        secret = self.secrets.get(url, "")
+        if not secret:
+            raise PermanentFailure("no secret is configured for this webhook URL")
+        return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
     async def deliver(self, message: Message, message_id: str) -> None:
         body = self.body(message, message_id)
@@ -139,7 +145,7 @@ class WebhookTransport:
                 method="POST",
                 headers={
                     "Content-Type": "application/json",
-                    "X-Vigil-Signature": self.signature(body),
+                    "X-Vigil-Signature": self.signature(url, body),
                     "Idempotency-Key": message.key,
                 },
             )

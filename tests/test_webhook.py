@@ -61,10 +61,25 @@ async def test_a_webhook_is_posted_once_with_a_valid_signature(
     assert await outbox.enqueue(message)
     assert not await outbox.enqueue(message)
     policy = RetryPolicy(Backoff(timedelta(0), timedelta(0)), 3, timedelta(minutes=1))
-    sender = Sender(outbox, {Channel.WEBHOOK: WebhookTransport(SECRET)}, "vigil@als.com.vn", policy)
+    sender = Sender(
+        outbox, {Channel.WEBHOOK: WebhookTransport({hook: SECRET})}, "vigil@als.com.vn", policy
+    )
     await sender.drain()
     await sender.drain()
     ((body, signature),) = Receiver.calls
     expected = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
     assert hmac.compare_digest(signature, expected)
     assert json.loads(body)["incidents"] == ["a1b2c3d4e5-1"]
+
+
+async def test_a_webhook_without_a_secret_is_refused_not_sent_unsigned(
+    redis: aioredis.Redis, keys: Keys, hook: str
+) -> None:
+    outbox = Outbox(redis, keys)
+    await outbox.enqueue(Message("hook:b:0:0", Channel.WEBHOOK, (hook,), "s", "t"))
+    policy = RetryPolicy(Backoff(timedelta(0), timedelta(0)), 3, timedelta(minutes=1))
+    transport = WebhookTransport({"http://elsewhere.example/": SECRET})
+    await Sender(outbox, {Channel.WEBHOOK: transport}, "vigil@als.com.vn", policy).drain()
+    assert Receiver.calls == []
+    (dead,) = await outbox.dead()
+    assert dead.key == "hook:b:0:0"
