@@ -7,6 +7,7 @@ by the Alerter itself when it starts.
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -26,7 +27,7 @@ def build_scheduler(redis_url: str, prefix: str, timezone: str) -> AsyncIOSchedu
     store = RedisJobStore(
         jobs_key=f"{prefix}:{{jobs}}:jobs",
         run_times_key=f"{prefix}:{{jobs}}:run_times",
-        connection_pool=ConnectionPool.from_url(redis_url),
+        connection_pool=ConnectionPool.from_url(redis_url, client_name=f"vigil-{os.getpid()}"),
     )
     return AsyncIOScheduler(
         jobstores={"default": store},

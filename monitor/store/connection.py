@@ -21,7 +21,9 @@ def redis_url(settings: Settings) -> str:
 async def connect(settings: Settings, release: bool = True) -> AsyncIterator[tuple[Redis, str]]:
     """A client for the whole run, and its URL; the embedded server is let go (if last) on exit."""
     url = redis_url(settings)
-    client: Redis = Redis.from_url(url, health_check_interval=30)
+    client: Redis = Redis.from_url(
+        url, health_check_interval=30, client_name=embedded.client_name()
+    )
     try:
         yield client, url
     finally:

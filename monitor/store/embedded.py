@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import logging
+import os
 import subprocess
 import time
 from pathlib import Path
@@ -95,15 +96,20 @@ def ensure_server(data_dir: Path) -> str:
     raise RuntimeError(f"the embedded Valkey server did not start; see {data_dir / 'valkey.log'}")
 
 
-def release_server(data_dir: Path) -> bool:
-    """Shut the server down if no other client uses it; True when it was shut down."""
+def client_name() -> str:
+    """The name every connection of this process gives itself (CLIENT SETNAME)."""
+    return f"vigil-{os.getpid()}"
+
+
+def release_server(data_dir: Path, force: bool = False) -> bool:
+    """Shut the server down if no other process uses it (or `force`); True when it was."""
     url = url_for(data_dir)
     if not answers(url):
         return False
-    client = redis.Redis.from_url(url, socket_connect_timeout=1)
+    client = redis.Redis.from_url(url, socket_connect_timeout=1, client_name=client_name())
     try:
-        clients = client.client_list(_type="normal")
-        if len(clients) > 1:
+        others = [c for c in client.client_list(_type="normal") if c.get("name") != client_name()]
+        if others and not force:
             return False
         client.shutdown(nosave=True)  # the append-only file is already on disk
     except redis.ConnectionError:
