@@ -26,6 +26,8 @@ from notifications.silences import Silences
 log = logging.getLogger(__name__)
 
 GROUP = "alerts"
+# An alert's record (its group and start) is kept as long as its members' list (groups.lua).
+ALERT_RETENTION_SECONDS = 30 * 86400
 PAGED_STATES = frozenset({"created", "escalated", "reopened"})
 Clock = Callable[[], datetime]
 
@@ -120,6 +122,7 @@ class Alerter:
         record = self.key(f"alert:{alert}")
         if how == 1 or (how == 2 and not await self.parts.redis.hexists(record, "start")):
             await self.parts.redis.hset(record, "group", group)
+            await self.parts.redis.expire(record, ALERT_RETENTION_SECONDS)
             schedule.at(
                 self.scheduler,
                 now + self.alerts.group_wait,
