@@ -25,10 +25,15 @@ def add_parsers(commands: Any) -> None:
     token = moves.add_parser("add")
     token.add_argument("name")
     token.add_argument("--role", type=Role, choices=list(Role), required=True)
+    moves.add_parser("disable", help="disable every token of that name").add_argument("name")
 
 
 async def users_command(vigil: Vigil, args: argparse.Namespace) -> int:
     users = Users(vigil.redis, vigil.keys)
+    if args.command == "tokens" and args.action == "disable":
+        count = await users.disable_token(args.name)
+        print(f"{count} token(s) named {args.name} disabled")
+        return 0 if count else 1
     if args.command == "tokens":
         token = await users.add_token(args.name, args.role)
         print(f"token for {args.name} ({args.role}), shown once:\n{token}")

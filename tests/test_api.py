@@ -152,3 +152,11 @@ async def test_openapi_and_metrics(
     metrics = (await client.get("/metrics")).text
     assert 'vigil_incidents_by_family{family="account_takeover"} 1.0' in metrics
     assert 'vigil_incidents_by_severity{severity="high"} 1.0' in metrics
+
+
+async def test_a_disabled_token_is_refused(api: tuple[httpx.AsyncClient, Users]) -> None:
+    client, users = api
+    headers = await bearer(users, Role.VIEWER)
+    assert (await client.get("/api/incidents", headers=headers)).status_code == 200
+    assert await users.disable_token("viewer-bot") == 1
+    assert (await client.get("/api/incidents", headers=headers)).status_code == 401

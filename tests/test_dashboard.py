@@ -116,3 +116,12 @@ async def test_pages_outside_a_role_are_refused(
 ) -> None:
     await log_in(web, role)
     assert (await web.get(path)).status_code == 403
+
+
+async def test_disabling_a_user_ends_their_session(
+    web: httpx.AsyncClient, redis: aioredis.Redis, keys: Keys
+) -> None:
+    await log_in(web, Role.ONCALL)
+    assert (await web.get("/")).status_code == 200
+    await Users(redis, keys).disable("oncall")
+    assert (await web.get("/")).headers["location"] == "/login"

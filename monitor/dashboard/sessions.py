@@ -66,6 +66,9 @@ class Sessions:
         if raw is None:
             return None
         record = json.loads(raw)
+        if not await self.users.active(record["name"]):  # disabled since: the session ends now
+            await self.redis.delete(self.key(cookie))
+            return None
         return Session(Principal(record["name"], Role(record["role"])), record["csrf"])
 
     async def logout(self, cookie: str) -> None:

@@ -59,6 +59,21 @@ class Users:
         await self.redis.hset(self.keys.users("people"), name, json.dumps(record))
         return True
 
+    async def active(self, name: str) -> bool:
+        raw = await self.redis.hget(self.keys.users("people"), name)
+        return raw is not None and not json.loads(raw)["disabled"]
+
+    async def disable_token(self, name: str) -> int:
+        """Disable every token made under `name`; how many there were."""
+        found = 0
+        for digest_key, raw in (await self.redis.hgetall(self.keys.users("tokens"))).items():
+            record = json.loads(raw)
+            if record["name"] == name and not record["disabled"]:
+                record["disabled"] = True
+                await self.redis.hset(self.keys.users("tokens"), digest_key, json.dumps(record))
+                found += 1
+        return found
+
     async def people(self) -> dict[str, dict[str, Any]]:
         raw = await self.redis.hgetall(self.keys.users("people"))
         return {k.decode(): json.loads(v) for k, v in raw.items()}
