@@ -2,41 +2,14 @@
 
 from __future__ import annotations
 
-import csv
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 
+from monitor.directory import StaffMember, load_staff
 from monitor.settings import EscalationSettings, RotationSettings, Settings, shipped_file
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class StaffMember:
-    username: str
-    full_name: str
-    department: str
-    email: str
-    phone: str
-    on_call: bool
-
-
-def load_staff(path: Path) -> dict[str, StaffMember]:
-    """The staff directory (CSV: username, full_name, department, email, phone, on_call)."""
-    with path.open(newline="", encoding="utf-8") as handle:
-        return {
-            row["username"]: StaffMember(
-                row["username"],
-                row["full_name"],
-                row["department"],
-                row["email"],
-                row.get("phone", ""),
-                row.get("on_call", "").strip().lower() in ("1", "yes", "true"),
-            )
-            for row in csv.DictReader(handle)
-        }
 
 
 def staff_directory(settings: Settings) -> dict[str, StaffMember]:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from pathlib import Path
 
+from monitor.directory import Customer
 from monitor.events import parse_time
 from monitor.incidents import Incident
 
@@ -47,43 +46,12 @@ LABELS = {
 
 
 @dataclass(frozen=True, slots=True)
-class Customer:
-    customer_id: str
-    username: str
-    full_name: str
-    business_name: str
-    email: str
-    phone: str
-    language: str  # vi, en, or mixed (Vietnamese first, then English)
-    previous_email: str = ""
-    email_changed_at: str = ""
-
-
-@dataclass(frozen=True, slots=True)
 class Affected:
     """One affected customer, what of theirs was exposed, and where a notice may go."""
 
     customer: Customer
     categories: frozenset[Category]
     address: str | None  # None: contact by phone or post, and the public notice
-
-
-def load_customers(path: Path) -> dict[str, Customer]:
-    with path.open(newline="", encoding="utf-8") as handle:
-        return {
-            row["customer_id"]: Customer(
-                row["customer_id"],
-                row.get("username", ""),
-                row.get("full_name", ""),
-                row.get("business_name", ""),
-                row.get("email", ""),
-                row.get("phone", ""),
-                (row.get("language") or "vi").strip().lower(),
-                row.get("previous_email", ""),
-                row.get("email_changed_at", ""),
-            )
-            for row in csv.DictReader(handle)
-        }
 
 
 def categories_of(incident: Incident, customer_id: str) -> frozenset[Category]:

@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from monitor.directory import Customer, load_customers
 from monitor.incidents import Incident, IncidentStore
 from monitor.settings import Settings, shipped_file
 from notifications.message import Channel, Message
 from notifications.oncall import Rota
 from notifications.outbox import Outbox
 from playbooks.breach import Breach, BreachStore
-from playbooks.customers import Affected, Customer, affected, load_customers
+from playbooks.customers import Affected, affected
 from playbooks.notices import BreachView, authority_lines, authority_notice, customer_notice
 from playbooks.record import Record
 

@@ -7,12 +7,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import redis.asyncio as aioredis
 
+from monitor.directory import load_staff
 from monitor.findings import Finding, Severity
 from monitor.incidents import IncidentStore, Lifecycle
 from monitor.settings import EscalationLevel, EscalationSettings, Settings
 from monitor.store.keys import Keys
 from notifications.alerting import Alerter
-from notifications.oncall import Rota, load_staff, plan
+from notifications.oncall import Rota, plan
 from notifications.outbox import Outbox
 from notifications.pages import AlertParts
 from notifications.schedule import build_scheduler

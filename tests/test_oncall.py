@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from monitor.directory import load_staff
 from monitor.settings import OverrideSettings, RotationSettings
-from notifications.oncall import Rota, load_staff
+from notifications.oncall import Rota
 
 STAFF = load_staff(Path(__file__).parents[1] / "config" / "staff.csv")
 HANDOVER = datetime(2026, 1, 5, 2, 0, tzinfo=UTC)  # Monday 09:00 in Hanoi
