@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
-from detectors.account_takeover import BruteForce, CompromiseAfterFailures
+from detectors.account_takeover import BruteForce, CompromiseAfterFailures, MfaFatigue
 from detectors.base import Detector, Example, History, Window
-from monitor.settings import DetectorSettings
+from detectors.bulk_access import Scraping, UnauthorizedDepartment
+from detectors.impersonation import CrossAccountAccess, StaffImpersonation
+from detectors.people import people_from
+from monitor.settings import Settings
 
 
-def build_detectors(settings: DetectorSettings) -> tuple[Detector, ...]:
-    """Every detector Vigil runs, configured."""
+def build_detectors(settings: Settings) -> tuple[Detector, ...]:
+    """Every detector Vigil runs, configured, with the directories they consult."""
+    config, people = settings.detectors, people_from(settings)
     return (
-        BruteForce(settings.brute_force),
-        CompromiseAfterFailures(settings.compromise_after_failures),
+        BruteForce(config.brute_force),
+        CompromiseAfterFailures(config.compromise_after_failures),
+        MfaFatigue(config.mfa_fatigue),
+        UnauthorizedDepartment(people, config.allowed_departments),
+        Scraping(config.scraping),
+        CrossAccountAccess(people),
+        StaffImpersonation(config.staff_impersonation, people, config.allowed_departments),
     )
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from detectors.base import Example, History, Window
 from monitor.events import Event, Outcome, parse_time
 from monitor.findings import Finding, Severity
-from monitor.settings import BruteForceSettings, CompromiseSettings
+from monitor.settings import BruteForceSettings, CompromiseSettings, MfaFatigueSettings
 
 FAMILY = "account_takeover"
 LOGIN_ACTIONS = frozenset({"ssh-login", "user-login"})
@@ -221,3 +221,74 @@ def failures(
     step: timedelta = timedelta(seconds=10),
 ) -> tuple[Event, ...]:
     return tuple(login(ip, user, Outcome.FAILURE, start + i * step) for i in range(count))
+
+
+@dataclass(frozen=True, slots=True)
+class MfaFatigue:
+    """Many MFA prompts for one user in minutes: someone with the password pushing for a yes."""
+
+    settings: MfaFatigueSettings
+    id: str = "account_takeover.mfa_fatigue"
+    family: str = FAMILY
+    title: str = "MFA fatigue"
+    severity: Severity = Severity.MEDIUM
+    mitre: str = "T1621"
+    actions: frozenset[str] = frozenset({"mfa-challenge"})
+    windows: tuple[Window, ...] = field(init=False)
+    runbook: str = (
+        "Someone has this user's password and is pushing MFA prompts hoping for a tap. Call the "
+        "user: they must not approve; reset the password and end the sessions."
+    )
+
+    def __post_init__(self) -> None:
+        window = Window(
+            f"mfa_challenges_by_user_{int(self.settings.window.total_seconds())}s",
+            "user",
+            self.settings.window,
+            lambda e: e.action == "mfa-challenge",
+        )
+        object.__setattr__(self, "windows", (window,))
+
+    def evaluate(self, event: Event, history: History) -> Finding | None:
+        if event.user is None:
+            return None
+        count = history.count(self.windows[0], event.user, event)
+        if count < self.settings.challenges:
+            return None
+        return Finding(
+            detector=self.id,
+            family=self.family,
+            severity=self.severity,
+            title=f"{count} MFA prompts for {event.user}",
+            key=f"user={event.user}",
+            entities={"user": event.user},
+            first_seen=event.timestamp,
+            last_seen=event.timestamp,
+            evidence=(event.reference(),),
+            affected_customers=frozenset({event.customer_id}) if event.customer_id else frozenset(),
+        )
+
+    def examples(self) -> tuple[Example, ...]:
+        def prompt(n: int, step: timedelta) -> Event:
+            return Event(
+                timestamp=T0 + n * step,
+                action="mfa-challenge",
+                user="cust-1003",
+                customer_id="C-1003",
+                source_ip="198.51.100.4",
+                file_path="/var/log/als/audit.json",
+                offset=n,
+            )
+
+        return (
+            Example(
+                "five prompts in two minutes",
+                tuple(prompt(n, timedelta(seconds=30)) for n in range(5)),
+                fires=True,
+            ),
+            Example(
+                "five prompts over an afternoon",
+                tuple(prompt(n, timedelta(hours=1)) for n in range(5)),
+                fires=False,
+            ),
+        )

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from redis.asyncio import Redis
 
-from detectors.base import Detector
+from detectors.base import Detector, Window
 from detectors.history import RedisHistory
 from monitor.events import Event
 from monitor.findings import Finding
@@ -24,7 +24,11 @@ class Detection:
         self.redis = redis
         self.keys = keys
         self.detectors = tuple(detectors)
-        self.windows = tuple(w for detector in self.detectors for w in detector.windows)
+        windows: dict[str, dict[str, Window]] = {}
+        for detector in self.detectors:
+            for action in detector.actions:
+                windows.setdefault(action, {}).update((w.name, w) for w in detector.windows)
+        self.windows = {action: tuple(found.values()) for action, found in windows.items()}
         self.by_action: dict[str, tuple[Detector, ...]] = {}
         for detector in self.detectors:
             for action in detector.actions:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import bisect
 import zlib
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from operator import attrgetter
@@ -49,15 +49,19 @@ class RedisHistory:
 
     @classmethod
     async def load(
-        cls, redis: Redis, keys: Keys, windows: Iterable[Window], events: Sequence[Event]
+        cls,
+        redis: Redis,
+        keys: Keys,
+        windows: Mapping[str, Sequence[Window]],
+        events: Sequence[Event],
     ) -> RedisHistory:
         """Add the batch's admitted events to their windows, trim, and read them back.
 
         One script call per shard of window keys, not five commands per group: the
         client's per-command cost would otherwise dominate the whole pipeline.
         """
-        by_name = {window.name: window for window in windows}
-        touched = touch(by_name.values(), events)
+        by_name = {window.name: window for group in windows.values() for window in group}
+        touched = touch(windows, events)
         shards: dict[int, list[tuple[str, str]]] = defaultdict(list)
         for name_group in touched:
             shards[shard_of(name_group[1])].append(name_group)
@@ -136,14 +140,22 @@ def shard_of(group: str) -> int:
     return zlib.crc32(group.encode()) % WINDOW_SHARDS
 
 
-def touch(windows: Iterable[Window], events: Sequence[Event]) -> dict[tuple[str, str], Touch]:
-    """Per (window name, group) the batch touches: its time range and the members to add."""
+def touch(
+    windows: Mapping[str, Sequence[Window]], events: Sequence[Event]
+) -> dict[tuple[str, str], Touch]:
+    """Per (window name, group) the batch touches: its time range and the members to add.
+
+    An event meets only the windows of the detectors that evaluate its action.
+    """
     touched: dict[tuple[str, str], Touch] = {}
-    plan = [(window.name, attrgetter(window.group_by), window.admits) for window in windows]
+    plans = {
+        action: [(w.name, attrgetter(w.group_by), w.admits) for w in group]
+        for action, group in windows.items()
+    }
     for event in events:
         moment = event.epoch_ms
         reference = ""
-        for name, group_of, admits in plan:
+        for name, group_of, admits in plans.get(event.action, ()):
             group = group_of(event)
             if group is None:
                 continue

@@ -120,6 +120,7 @@ class Event:
                     self.source_ip or "",
                     self.session_id or "",
                     self.customer_id or "",
+                    self.target_user or "",
                 )
             )
             object.__setattr__(self, "_key", key)
@@ -150,7 +151,15 @@ class Event:
 
 
 OUTCOMES = {str(outcome): outcome for outcome in Outcome}
-REFERENCE_ATTRIBUTES = ("action", "outcome", "user", "source_ip", "session_id", "customer_id")
+REFERENCE_ATTRIBUTES = (
+    "action",
+    "outcome",
+    "user",
+    "source_ip",
+    "session_id",
+    "customer_id",
+    "target_user",
+)
 SEPARATOR = "\x1f"  # ASCII unit separator: never in a parsed field that matters here
 
 
@@ -158,7 +167,8 @@ def reference_from_key(key: str | bytes) -> dict[str, Any]:
     text = key.decode() if isinstance(key, bytes) else key
     event_id, moment, *values = text.split(SEPARATOR)
     reference: dict[str, Any] = {"id": event_id, "@timestamp": format_time(parse_time(moment))}
-    for attribute, value in zip(REFERENCE_ATTRIBUTES, values, strict=True):
+    # Not strict: a key written before an attribute was added simply lacks it.
+    for attribute, value in zip(REFERENCE_ATTRIBUTES, values, strict=False):
         if value:
             reference[ECS_FIELDS[attribute]] = value
     return reference

@@ -55,7 +55,7 @@ def alert_parts(vigil: Vigil) -> AlertParts:
     settings = vigil.settings
     outbox = Outbox(vigil.redis, vigil.keys, retention=settings.outbox.retention)
     rota = Rota(settings.alerts.rotation, staff_directory(settings))
-    runbooks = {d.id: d.runbook for d in build_detectors(settings.detectors)}
+    runbooks = {d.id: d.runbook for d in build_detectors(settings)}
     return AlertParts(
         settings, vigil.redis, vigil.keys, vigil.store, outbox, rota, runbooks, secret_key(settings)
     )

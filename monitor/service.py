@@ -47,7 +47,7 @@ class Vigil:
     url: str
 
     def detection(self, isolate: bool = True) -> Detection:
-        return Detection(self.redis, self.keys, build_detectors(self.settings.detectors), isolate)
+        return Detection(self.redis, self.keys, build_detectors(self.settings), isolate)
 
     def worker(self) -> Worker:
         return Worker(self.redis, self.keys, self.settings.worker, self.detection(), self.store)

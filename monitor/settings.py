@@ -113,9 +113,37 @@ class CompromiseSettings(Section):
     window: Duration = timedelta(minutes=10)
 
 
+class MfaFatigueSettings(Section):
+    challenges: int = Field(default=5, ge=1)
+    window: Duration = timedelta(minutes=10)
+
+
+class ScrapingSettings(Section):
+    records: int = Field(default=100, ge=1)
+    window: Duration = timedelta(minutes=10)
+
+
+class StaffImpersonationSettings(Section):
+    customers: int = Field(default=5, ge=1)  # more distinct customers than this per window
+    window: Duration = timedelta(hours=1)
+    working_hours: str = Field(default="07:00-19:00", pattern=r"^\d{2}:\d{2}-\d{2}:\d{2}$")
+    working_days: tuple[int, ...] = (0, 1, 2, 3, 4, 5)  # Monday to Saturday
+    timezone: str = "Asia/Ho_Chi_Minh"
+
+
 class DetectorSettings(Section):
     brute_force: BruteForceSettings = BruteForceSettings()
     compromise_after_failures: CompromiseSettings = CompromiseSettings()
+    mfa_fatigue: MfaFatigueSettings = MfaFatigueSettings()
+    scraping: ScrapingSettings = ScrapingSettings()
+    staff_impersonation: StaffImpersonationSettings = StaffImpersonationSettings()
+    # Policy section 6: only these departments may touch customer data.
+    allowed_departments: tuple[str, ...] = (
+        "it",
+        "page_management",
+        "customer_care",
+        "internal_control",
+    )
 
 
 class OverrideSettings(Section):

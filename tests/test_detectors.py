@@ -10,10 +10,10 @@ from detectors.base import Detector, Example, Window
 from detectors.engine import Detection
 from monitor.events import Event
 from monitor.findings import Finding
-from monitor.settings import DetectorSettings
+from monitor.settings import load_settings
 from monitor.store.keys import Keys
 
-DETECTORS = build_detectors(DetectorSettings())
+DETECTORS = build_detectors(load_settings())
 CASES = [(detector, example) for detector in DETECTORS for example in detector.examples()]
 
 

@@ -1,0 +1,161 @@
+"""Abnormal access to customer data: departments policy section 6 does not name, scraping."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from detectors.base import Example, History, Window
+from detectors.people import People
+from monitor.events import Event
+from monitor.findings import Finding, Severity
+from monitor.settings import ScrapingSettings
+
+FAMILY = "bulk_access"
+CUSTOMER_DATA = frozenset({"customer-record-view", "customer-search", "customer-record-export"})
+T0 = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
+
+
+def customers_in(event: Event) -> frozenset[str]:
+    """The customers an event touches: its own customer, and an export's list."""
+    listed = event.extra.get("labels.customer_ids") or []
+    ids = {str(c) for c in listed} if isinstance(listed, list) else set()
+    return frozenset(ids | ({event.customer_id} if event.customer_id else set()))
+
+
+def record(
+    action: str,
+    user: str,
+    customer: str | None,
+    at: datetime,
+    ip: str = "10.0.0.5",
+    offset: int = 0,
+) -> Event:
+    return Event(
+        timestamp=at,
+        action=action,
+        category="database",
+        dataset="ecs",
+        user=user,
+        source_ip=ip,
+        customer_id=customer,
+        file_path="/var/log/als/audit.json",
+        offset=offset,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class UnauthorizedDepartment:
+    """Staff of a department outside the section 6 allow-list touching customer records."""
+
+    people: People
+    allowed: tuple[str, ...]
+    id: str = "bulk_access.unauthorized_department"
+    family: str = FAMILY
+    title: str = "Customer data accessed by an unauthorised department"
+    severity: Severity = Severity.HIGH
+    mitre: str = "T1213"
+    actions: frozenset[str] = CUSTOMER_DATA
+    windows: tuple[Window, ...] = ()
+    runbook: str = (
+        "Policy section 6 allows only IT, page management, customer care and internal control "
+        "to touch customer data. Ask the person's manager why they needed it, remove the access "
+        "that made it possible, and list the customers read or exported (evidence)."
+    )
+
+    def evaluate(self, event: Event, history: History) -> Finding | None:
+        department = self.people.departments.get(event.user or "")
+        if department is None or department in self.allowed:
+            return None
+        return Finding(
+            detector=self.id,
+            family=self.family,
+            severity=self.severity,
+            title=f"{event.user} ({department}) read customer data",
+            key=f"actor={event.user}",
+            entities={"actor": str(event.user), "department": department},
+            first_seen=event.timestamp,
+            last_seen=event.timestamp,
+            evidence=(event.reference(),),
+            affected_customers=customers_in(event),
+        )
+
+    def examples(self) -> tuple[Example, ...]:
+        return (
+            Example(
+                "a warehouse clerk opens a customer record",
+                (record("customer-record-view", "khanh.bui", "C-1001", T0),),
+                fires=True,
+            ),
+            Example(
+                "customer care opens a customer record",
+                (record("customer-record-view", "thu.vo", "C-1001", T0),),
+                fires=False,
+            ),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Scraping:
+    """One IP reading many distinct customer records in a short window."""
+
+    settings: ScrapingSettings
+    id: str = "bulk_access.scraping"
+    family: str = FAMILY
+    title: str = "Scraping of customer records"
+    severity: Severity = Severity.HIGH
+    mitre: str = "T1119"
+    actions: frozenset[str] = frozenset({"customer-record-view"})
+    windows: tuple[Window, ...] = field(init=False)
+    runbook: str = (
+        "Block the IP (or end the session) now, then check which account it used and whether "
+        "that account's password must be reset. The affected customers are listed."
+    )
+
+    def __post_init__(self) -> None:
+        window = Window(
+            f"record_views_by_ip_{int(self.settings.window.total_seconds())}s",
+            "source_ip",
+            self.settings.window,
+            lambda e: e.action == "customer-record-view",
+            cap=5000,
+        )
+        object.__setattr__(self, "windows", (window,))
+
+    def evaluate(self, event: Event, history: History) -> Finding | None:
+        if event.source_ip is None:
+            return None
+        window = self.windows[0]
+        if history.count(window, event.source_ip, event) < self.settings.records:
+            return None  # fewer views than records: cannot be that many distinct customers
+        members = history.members(window, event.source_ip, event, newest=window.cap)
+        distinct = {str(m["labels.customer_id"]) for m in members if m.get("labels.customer_id")}
+        if len(distinct) < self.settings.records:
+            return None
+        return Finding(
+            detector=self.id,
+            family=self.family,
+            severity=self.severity,
+            title=f"{len(distinct)} customer records read from {event.source_ip}",
+            key=f"ip={event.source_ip}",
+            entities={"ip": event.source_ip},
+            first_seen=event.timestamp,
+            last_seen=event.timestamp,
+            evidence=(event.reference(),),
+            affected_customers=frozenset(distinct),
+        )
+
+    def examples(self) -> tuple[Example, ...]:
+        step = timedelta(seconds=2)
+        scraper = tuple(
+            record("customer-record-view", "cust-1003", f"C-{n}", T0 + n * step, "198.51.100.9", n)
+            for n in range(100)
+        )
+        rereads = tuple(
+            record("customer-record-view", "thu.vo", f"C-{n % 20}", T0 + n * step, "10.0.0.7", n)
+            for n in range(150)
+        )
+        return (
+            Example("100 distinct records from one IP in four minutes", scraper, fires=True),
+            Example("150 views of the same 20 records", rereads, fires=False),
+        )
