@@ -130,6 +130,11 @@ class StaffImpersonationSettings(Section):
     working_days: tuple[int, ...] = (0, 1, 2, 3, 4, 5)  # Monday to Saturday
     timezone: str = "Asia/Ho_Chi_Minh"
 
+    @field_validator("timezone")
+    @classmethod
+    def known_zone(cls, value: str) -> str:
+        return check_zone(value)
+
 
 class DetectorSettings(Section):
     brute_force: BruteForceSettings = BruteForceSettings()
