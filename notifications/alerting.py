@@ -174,8 +174,7 @@ class Alerter:
 
     async def members(self, alert_id: str) -> list[Incident]:
         ids = await self.parts.redis.smembers(self.key(f"members:{alert_id}"))
-        found = [await self.parts.store.get(raw.decode()) for raw in sorted(ids)]
-        return [incident for incident in found if incident is not None]
+        return await self.parts.store.get_many(sorted(raw.decode() for raw in ids))
 
     async def page(
         self, alert_id: str, index: int, step: Step, incidents: Sequence[Incident], now: datetime
@@ -240,10 +239,13 @@ class Alerter:
         )
 
     async def digest(self) -> None:
-        """Send the low-severity incidents queued since the last digest, once, then forget them."""
+        """Send the low-severity incidents queued since the last digest, once, then forget them.
+
+        Also the daily moment to drop silences that ended more than a week ago.
+        """
+        await self.silences.prune(self.clock())
         ids = [raw.decode() for raw in await self.parts.redis.zrange(self.key("digest"), 0, -1)]
-        found = [await self.parts.store.get(incident_id) for incident_id in ids]
-        incidents = [incident for incident in found if incident is not None]
+        incidents = await self.parts.store.get_many(ids)
         if not incidents:
             return
         for message in pages.digest_messages(self.parts, incidents, self.clock()):

@@ -81,8 +81,7 @@ class Playbook:
 
     async def affected_of(self, breach: Breach) -> tuple[list[Incident], list[Affected], list[str]]:
         """The breach's incidents, its affected customers, and ids the directory lacks."""
-        found = [await self.incidents.get(incident_id) for incident_id in breach.incidents]
-        incidents = [incident for incident in found if incident is not None]
+        incidents = await self.incidents.get_many(breach.incidents)
         customers, unknown = affected(incidents, self.directory(), breach.occurred_at)
         return incidents, customers, unknown
 

@@ -94,9 +94,10 @@ class Lifecycle:
 
     async def note(self, incident_id: str, entry: Mapping[str, Any]) -> Incident:
         """Append to the timeline (who did what, what was sent or failed)."""
-        await self.existing(incident_id)
-        record = {"at": format_time(self.store.clock()), **entry}
         key = self.store.keys.incident(incident_id)
+        if not await self.store.redis.exists(key):
+            raise TransitionRefused(f"no incident {incident_id}")
+        record = {"at": format_time(self.store.clock()), **entry}
         await self.store.redis.rpush(f"{key}:timeline", json.dumps(record, ensure_ascii=False))
         return await self.existing(incident_id)
 

@@ -133,16 +133,24 @@ class IncidentStore:
         )
 
     async def get(self, incident_id: str) -> Incident | None:
-        key = self.keys.incident(incident_id)
+        found = await self.get_many([incident_id])
+        return found[0] if found else None
+
+    async def get_many(self, incident_ids: Sequence[str]) -> list[Incident]:
+        """Incidents in the order asked, in one round trip; unknown ids are left out."""
         async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.hgetall(key)
-            pipe.lrange(f"{key}:evidence", 0, -1)
-            pipe.lrange(f"{key}:timeline", 0, -1)
-            pipe.smembers(f"{key}:customers")
-            fields, evidence, timeline, customers = await pipe.execute()
-        if not fields:
-            return None
-        return incident_from_redis(fields, evidence, timeline, customers)
+            for incident_id in incident_ids:
+                key = self.keys.incident(incident_id)
+                pipe.hgetall(key)
+                pipe.lrange(f"{key}:evidence", 0, -1)
+                pipe.lrange(f"{key}:timeline", 0, -1)
+                pipe.smembers(f"{key}:customers")
+            replies = await pipe.execute()
+        return [
+            incident_from_redis(*replies[i : i + 4])
+            for i in range(0, len(replies), 4)
+            if replies[i]
+        ]
 
     async def list(
         self, status: Status | None = None, severity: Severity | None = None, limit: int = 50
@@ -150,15 +158,16 @@ class IncidentStore:
         """Newest first, filtered by status and severity."""
         index = self.keys.incident_index
         name = f"status:{status}" if status else f"severity:{severity}" if severity else "all"
-        ids = [raw.decode() for raw in await self.redis.zrevrange(index(name), 0, -1)]
+        # One filter: only the newest `limit` ids are read; two: their intersection is needed.
+        last = -1 if status and severity else limit - 1
+        ids = [raw.decode() for raw in await self.redis.zrevrange(index(name), 0, last)]
         if status and severity:
             wanted = {
                 raw.decode()
                 for raw in await self.redis.zrange(index(f"severity:{severity}"), 0, -1)
             }
             ids = [incident_id for incident_id in ids if incident_id in wanted]
-        found = [await self.get(incident_id) for incident_id in ids[:limit]]
-        return [incident for incident in found if incident is not None]
+        return await self.get_many(ids[:limit])
 
 
 def merge_by_fingerprint(
