@@ -94,9 +94,6 @@ class Event:
         """Nested ECS document, the public JSON shape of an event."""
         return nest(self.flat())
 
-    def to_json(self) -> str:
-        return json.dumps(self.flat(), ensure_ascii=False, separators=(",", ":"))
-
     def reference(self) -> dict[str, Any]:
         """The short form an incident keeps as evidence: where to find the line, and its gist."""
         reference: dict[str, Any] = {"id": self.id, "@timestamp": format_time(self.timestamp)}
@@ -213,10 +210,6 @@ def event_from_flat(flat: Mapping[str, Any]) -> Event:
         extra=extra,
         **fields,
     )
-
-
-def event_from_json(text: str | bytes) -> Event:
-    return event_from_flat(json.loads(text))
 
 
 def format_time(moment: datetime) -> str:

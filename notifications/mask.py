@@ -9,12 +9,6 @@ def mask_email(address: str) -> str:
     return f"{local[:1]}***{at}{domain}" if at else mask_text(address)
 
 
-def mask_phone(number: str) -> str:
-    """Keep the last three digits: 0912345678 -> *******678"""
-    digits = [c for c in number if c.isdigit()]
-    return "*" * max(len(digits) - 3, 0) + "".join(digits[-3:])
-
-
 def mask_text(value: str) -> str:
     """A name or other identifier: first letter, then stars."""
     return value[:1] + "***" if value else value

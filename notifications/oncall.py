@@ -89,8 +89,3 @@ def plan(policy: EscalationSettings, start: datetime) -> list[Step]:
 def loop_length(policy: EscalationSettings) -> timedelta:
     last = max((rule.after for rule in policy.levels), default=timedelta(0))
     return last + policy.loop_interval
-
-
-def next_step(policy: EscalationSettings, start: datetime, after: datetime) -> Step | None:
-    """The first step strictly after `after`; None once the policy is exhausted."""
-    return next((step for step in plan(policy, start) if step.at > after), None)

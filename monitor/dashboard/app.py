@@ -8,22 +8,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from monitor.dashboard.api import ApiParts, create_api
 from monitor.dashboard.metrics import exposition, gather
+from monitor.dashboard.pages import TEMPLATES
 from monitor.dashboard.web import mount_pages
 from monitor.incidents import IncidentStore, Lifecycle, TransitionRefused
 from monitor.store.keys import Keys
 from notifications.render import masked_title
 from notifications.tokens import AckClaim, BadToken, verify
 
-TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
     "form-action 'self'; frame-ancestors 'none'",

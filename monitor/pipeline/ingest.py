@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections import Counter
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -35,7 +34,6 @@ class Ingest:
         self.settings = settings
         self.tailers: list[Tailer] = []
         self.formats: dict[str, Format | None] = {}
-        self.counts: Counter[str] = Counter()
 
     async def start(self) -> None:
         book = Book.from_redis(await self.redis.hgetall(self.keys.checkpoints))
@@ -141,7 +139,6 @@ class Ingest:
         ):
             if value:
                 tx.hincrby(stats, f"{path}|{name}", value)
-                self.counts[name] += value
 
     def parse(self, source: SourceSettings, read: Read) -> Parsed:
         form = self.format_of(source, read.follower)

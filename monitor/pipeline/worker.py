@@ -47,8 +47,6 @@ class Worker:
         self.detection = detection
         self.store = store
         self.name = name or consumer_name()
-        self.processed = 0
-        self.undecodable = 0
 
     async def ensure_group(self) -> None:
         await ensure_group(self.redis, self.keys.events, GROUP)
@@ -106,7 +104,6 @@ class Worker:
         findings = await self.detection.process(events)
         changes = await self.store.record(findings)
         await self.redis.xack(self.keys.events, GROUP, *[entry_id for entry_id, _ in entries])
-        self.processed += len(events)
         return changes
 
     def decode(self, entries: Sequence[Entry]) -> list[Event]:
@@ -115,7 +112,6 @@ class Worker:
             try:
                 events += decode_events(fields[b"events"], self.detection.by_action)
             except (KeyError, ValueError, TypeError):
-                self.undecodable += 1
                 log.error("stream entry %s holds no events; skipped", entry_id.decode())
         return events
 
