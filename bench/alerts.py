@@ -95,7 +95,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="vigil-bench-alerts-") as folder:
         latencies = asyncio.run(measure(args.incidents, Path(folder)))
-    cuts = statistics.quantiles(latencies, n=100)
+    cuts = statistics.quantiles(latencies, n=100, method="inclusive")
     print(
         f"alert latency over {len(latencies)} incidents (incident stored -> SMTP accepted): "
         f"p50 {cuts[49] * 1000:.0f} ms, p99 {cuts[98] * 1000:.0f} ms, "
