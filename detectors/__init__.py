@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from detectors.account_takeover import BruteForce, CompromiseAfterFailures, MfaFatigue
+from detectors.account_takeover import (
+    BruteForce,
+    CompromiseAfterFailures,
+    CredentialStuffing,
+    DistributedGuessing,
+    MfaFatigue,
+    PasswordSpray,
+)
 from detectors.base import Detector, Example, History, Window
 from detectors.bulk_access import Scraping, UnauthorizedDepartment
 from detectors.impersonation import CrossAccountAccess, StaffImpersonation
@@ -16,6 +23,9 @@ def build_detectors(settings: Settings) -> tuple[Detector, ...]:
     return (
         BruteForce(config.brute_force),
         CompromiseAfterFailures(config.compromise_after_failures),
+        PasswordSpray(config.password_spray, config.credential_stuffing),
+        CredentialStuffing(config.credential_stuffing),
+        DistributedGuessing(config.distributed_guessing),
         MfaFatigue(config.mfa_fatigue),
         UnauthorizedDepartment(people, config.allowed_departments),
         Scraping(config.scraping),

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any, Protocol
 
-from monitor.events import Event
+from monitor.events import Event, parse_time
 from monitor.findings import Finding, Severity
 
 
@@ -17,10 +17,16 @@ class Window:
 
     name: str
     group_by: str
+    # Detectors may declare one window name with different spans: Redis keeps the longest,
+    # and each detector's questions are answered over its own span.
     span: timedelta
     admits: Callable[[Event], bool]
     # Newest members kept per group: bounds memory whatever the rate (counts saturate here).
     cap: int = 1000
+
+    def widest(self, other: Window) -> Window:
+        """This window with the longer span and larger cap of the two."""
+        return replace(self, span=max(self.span, other.span), cap=max(self.cap, other.cap))
 
 
 class History(Protocol):
@@ -34,6 +40,10 @@ class History(Protocol):
         self, window: Window, group: str, at: Event, newest: int = ...
     ) -> Sequence[Mapping[str, Any]]:
         """The newest members of the window at `at`, as event references, oldest first."""
+        ...
+
+    def times(self, window: Window, group: str, at: Event, newest: int = ...) -> Sequence[int]:
+        """Epoch milliseconds of the newest members of the window at `at`, oldest first."""
         ...
 
 
@@ -78,3 +88,32 @@ class Detector(Protocol):
     def evaluate(self, event: Event, history: History) -> Finding | None: ...
 
     def examples(self) -> tuple[Example, ...]: ...
+
+
+def finding(
+    detector: Detector,
+    event: Event,
+    *,
+    title: str,
+    key: str,
+    entities: Mapping[str, str],
+    evidence: Sequence[Mapping[str, Any]] = (),
+    severity: Severity | None = None,
+    customers: Iterable[str] = (),
+) -> Finding:
+    """A finding of `detector` at `event`: evidence defaults to the event, first seen to its own."""
+    shown = tuple(evidence) or (event.reference(),)
+    first = min(parse_time(str(r["@timestamp"])) for r in shown)
+    return Finding(
+        detector=detector.id,
+        family=detector.family,
+        severity=severity or detector.severity,
+        title=title,
+        key=key,
+        entities=entities,
+        first_seen=min(first, event.timestamp),
+        last_seen=event.timestamp,
+        evidence=shown,
+        event_count=len(shown),
+        affected_customers=frozenset(customers),
+    )

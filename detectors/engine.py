@@ -24,10 +24,17 @@ class Detection:
         self.redis = redis
         self.keys = keys
         self.detectors = tuple(detectors)
+        widest: dict[str, Window] = {}
+        for detector in self.detectors:
+            for window in detector.windows:
+                known = widest.get(window.name)
+                widest[window.name] = window if known is None else known.widest(window)
         windows: dict[str, dict[str, Window]] = {}
         for detector in self.detectors:
             for action in detector.actions:
-                windows.setdefault(action, {}).update((w.name, w) for w in detector.windows)
+                windows.setdefault(action, {}).update(
+                    (w.name, widest[w.name]) for w in detector.windows
+                )
         self.windows = {action: tuple(found.values()) for action, found in windows.items()}
         self.by_action: dict[str, tuple[Detector, ...]] = {}
         for detector in self.detectors:

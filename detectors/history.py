@@ -91,6 +91,13 @@ class RedisHistory:
             return []
         return [reference_from_key(m) for m in found.members[max(low, high - newest) : high]]
 
+    def times(
+        self, window: Window, group: str, at: Event, newest: int = EVIDENCE_MEMBERS
+    ) -> Sequence[int]:
+        low, high = self.bounds(window, group, at)
+        found = self.series.get((window.name, group))
+        return [] if found is None else found.scores[max(low, high - newest) : high]
+
     def bounds(self, window: Window, group: str, at: Event) -> tuple[int, int]:
         """Index range of the members in (at - span, at].
 

@@ -104,8 +104,37 @@ class IncidentSettings(Section):
 
 
 class BruteForceSettings(Section):
-    failures: int = Field(default=5, ge=1)
+    failures: int = Field(default=5, ge=1)  # low, per source IP and per user
     window: Duration = timedelta(minutes=10)
+    medium_failures: int = Field(default=20, ge=1)
+    medium_window: Duration = timedelta(minutes=60)
+    # Slow: many failures spread out (every gap above slow_gap), under the fast threshold.
+    slow_failures: int = Field(default=10, ge=2)
+    slow_window: Duration = timedelta(hours=2)
+    slow_gap: Duration = timedelta(seconds=30)
+    # Time-based: a few failures far apart (median gap above the floor), reset by a success.
+    timed_failures: int = Field(default=4, ge=2)
+    timed_window: Duration = timedelta(hours=2)
+    timed_median_gap: Duration = timedelta(minutes=10)
+
+
+class PasswordSpraySettings(Section):
+    users: int = Field(default=10, ge=2)  # distinct users from one IP
+    tries_per_user: int = Field(default=3, ge=1)  # at most, each
+    failures: int = Field(default=15, ge=1)
+    window: Duration = timedelta(minutes=30)
+
+
+class CredentialStuffingSettings(Section):
+    users: int = Field(default=15, ge=2)
+    share_tried_at_most_twice: float = Field(default=0.8, gt=0, le=1)
+    window: Duration = timedelta(minutes=15)
+
+
+class DistributedGuessingSettings(Section):
+    failures: int = Field(default=10, ge=1)  # against one user
+    ips: int = Field(default=5, ge=2)  # from at least this many addresses
+    window: Duration = timedelta(minutes=30)
 
 
 class CompromiseSettings(Section):
@@ -139,6 +168,9 @@ class StaffImpersonationSettings(Section):
 class DetectorSettings(Section):
     brute_force: BruteForceSettings = BruteForceSettings()
     compromise_after_failures: CompromiseSettings = CompromiseSettings()
+    password_spray: PasswordSpraySettings = PasswordSpraySettings()
+    credential_stuffing: CredentialStuffingSettings = CredentialStuffingSettings()
+    distributed_guessing: DistributedGuessingSettings = DistributedGuessingSettings()
     mfa_fatigue: MfaFatigueSettings = MfaFatigueSettings()
     scraping: ScrapingSettings = ScrapingSettings()
     staff_impersonation: StaffImpersonationSettings = StaffImpersonationSettings()

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from detectors.account_takeover import failures
+from detectors.account_takeover.logins import failures
 from monitor.events import Outcome
 
 BRUTE_FORCE_THEN_LOGIN = (

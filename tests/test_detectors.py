@@ -60,7 +60,7 @@ class Exploding:
 async def test_a_detector_that_raises_is_isolated_and_counted(redis: aioredis.Redis) -> None:
     brute_force = DETECTORS[0]
     detection = Detection(redis, Keys("vigil"), [Exploding(), brute_force])
-    (firing,) = [e for e in brute_force.examples() if e.fires]
+    firing = next(e for e in brute_force.examples() if e.fires)
     findings = await detection.process(list(firing.events))
     assert [finding.detector for finding in findings] == ["account_takeover.brute_force"]
     assert detection.errors["test.exploding"] == len(firing.events)

@@ -1,108 +1,29 @@
-"""Account takeover: password guessing against one source, and a login that follows it."""
+"""A login that follows failures, and MFA prompts pushed until someone says yes."""
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from functools import cache
+from datetime import timedelta
 from typing import Any
 
+from detectors.account_takeover.logins import (
+    FAMILY,
+    LOGIN_ACTIONS,
+    T0,
+    failures,
+    failures_by,
+    is_login_success,
+    login,
+    parse_ref_time,
+)
 from detectors.base import Example, History, Window
-from monitor.events import Event, Outcome, parse_time
+from monitor.events import Event, Outcome
 from monitor.findings import Finding, Severity
-from monitor.settings import BruteForceSettings, CompromiseSettings, MfaFatigueSettings
+from monitor.settings import CompromiseSettings, MfaFatigueSettings
 
-FAMILY = "account_takeover"
-LOGIN_ACTIONS = frozenset({"ssh-login", "user-login"})
 # The failures a compromise incident shows next to the login (the newest ones).
 EVIDENCE_FAILURES = 10
-
-
-def is_login_failure(event: Event) -> bool:
-    return event.action in LOGIN_ACTIONS and event.outcome is Outcome.FAILURE
-
-
-def is_login_success(event: Event) -> bool:
-    return event.action in LOGIN_ACTIONS and event.outcome is Outcome.SUCCESS
-
-
-@cache
-def failures_by(group_by: str, span: timedelta) -> Window:
-    return Window(
-        f"login_failures_by_{group_by}_{int(span.total_seconds())}s",
-        group_by,
-        span,
-        is_login_failure,
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class BruteForce:
-    """N login failures from one source IP within a window; severity rises with the count."""
-
-    settings: BruteForceSettings
-    id: str = "account_takeover.brute_force"
-    family: str = FAMILY
-    title: str = "Brute force"
-    severity: Severity = Severity.LOW
-    mitre: str = "T1110.001"
-    actions: frozenset[str] = LOGIN_ACTIONS
-    runbook: str = (
-        "Check whether any login from this IP succeeded (a compromise_after_failures incident "
-        "would say so). Block the IP at the firewall if it is not ours; if it is an office or "
-        "VPN address, find the person behind it. Look for the users it tried in the evidence."
-    )
-
-    windows: tuple[Window, ...] = field(init=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "windows", (failures_by("source_ip", self.settings.window),))
-
-    def evaluate(self, event: Event, history: History) -> Finding | None:
-        if not is_login_failure(event) or event.source_ip is None:
-            return None
-        window = self.windows[0]
-        count = history.count(window, event.source_ip, event)
-        if count < self.settings.failures:
-            return None
-        # At the crossing the whole window is evidence; after it, each new failure adds itself
-        # (the incident keeps the earliest first_seen of everything merged into it).
-        evidence: tuple[Mapping[str, Any], ...] = (event.reference(),)
-        first_seen = event.timestamp
-        if count == self.settings.failures:
-            members = history.members(window, event.source_ip, event)
-            evidence, first_seen = tuple(members), parse_ref_time(members[0])
-        return Finding(
-            detector=self.id,
-            family=self.family,
-            severity=severity_for(count, self.settings),
-            title=f"{self.title} from {event.source_ip}",
-            key=f"ip={event.source_ip}",
-            entities={"ip": event.source_ip},
-            first_seen=first_seen,
-            last_seen=event.timestamp,
-            evidence=evidence,
-            event_count=len(evidence),
-        )
-
-    def examples(self) -> tuple[Example, ...]:
-        five = failures("203.0.113.7", 5, step=timedelta(seconds=30))
-        spread = failures("203.0.113.8", 5, step=timedelta(minutes=3))
-        return (
-            Example("five failures from one IP in two minutes", five, fires=True),
-            Example("four failures are not enough", five[:4], fires=False),
-            Example("five failures spread over twelve minutes", spread, fires=False),
-            Example(
-                "five failures from five IPs",
-                tuple(
-                    failures(f"198.51.100.{i}", 1, start=T0 + timedelta(seconds=i))[0]
-                    for i in range(5)
-                ),
-                fires=False,
-            ),
-        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,46 +102,6 @@ class CompromiseAfterFailures:
             Example("success after only three failures", (*guessed[:3], success), fires=False),
             Example("success half an hour later", (*guessed, late), fires=False),
         )
-
-
-def severity_for(count: int, settings: BruteForceSettings) -> Severity:
-    if count >= 20 * settings.failures:
-        return Severity.HIGH
-    if count >= 4 * settings.failures:
-        return Severity.MEDIUM
-    return Severity.LOW
-
-
-def parse_ref_time(reference: Mapping[str, Any]) -> datetime:
-    return parse_time(str(reference["@timestamp"]))
-
-
-T0 = datetime(2026, 3, 1, 2, 0, tzinfo=UTC)
-
-
-def login(ip: str, user: str, outcome: Outcome, at: datetime) -> Event:
-    return Event(
-        timestamp=at,
-        action="ssh-login",
-        outcome=outcome,
-        category="authentication",
-        dataset="sshd",
-        user=user,
-        source_ip=ip,
-        file_path="/var/log/auth.log",
-        offset=int(at.timestamp()) * 1000 + zlib.crc32(f"{ip} {user}".encode()) % 1000,
-    )
-
-
-def failures(
-    ip: str,
-    count: int,
-    *,
-    user: str = "admin",
-    start: datetime = T0,
-    step: timedelta = timedelta(seconds=10),
-) -> tuple[Event, ...]:
-    return tuple(login(ip, user, Outcome.FAILURE, start + i * step) for i in range(count))
 
 
 @dataclass(frozen=True, slots=True)

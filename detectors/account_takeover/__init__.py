@@ -1,0 +1,18 @@
+"""Account takeover (policy section 4): guessing, logins that follow it, and what comes after."""
+
+from detectors.account_takeover.brute_force import BruteForce
+from detectors.account_takeover.compromise import CompromiseAfterFailures, MfaFatigue
+from detectors.account_takeover.guessing import (
+    CredentialStuffing,
+    DistributedGuessing,
+    PasswordSpray,
+)
+
+__all__ = [
+    "BruteForce",
+    "CompromiseAfterFailures",
+    "CredentialStuffing",
+    "DistributedGuessing",
+    "MfaFatigue",
+    "PasswordSpray",
+]

@@ -1,0 +1,224 @@
+"""Guessing across accounts: password spray, credential stuffing, one user from many IPs."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from detectors.account_takeover.logins import (
+    FAMILY,
+    LOGIN_ACTIONS,
+    LOGIN_CAP,
+    T0,
+    failures_by,
+    is_login_failure,
+    login,
+)
+from detectors.base import Example, History, Window, finding
+from monitor.events import Event, Outcome
+from monitor.findings import Finding, Severity
+from monitor.settings import (
+    CredentialStuffingSettings,
+    DistributedGuessingSettings,
+    PasswordSpraySettings,
+)
+
+
+def checkpoint(count: int, threshold: int) -> bool:
+    """Look closer only as a count first reaches the threshold and at each doubling after it.
+
+    The closer look reads every member; doing it on every failure of a scanner that keeps a
+    window full would cost the whole window per line.
+    """
+    if count < threshold or count >= LOGIN_CAP:
+        return False
+    while count > threshold and count % 2 == 0:
+        count //= 2
+    return count == threshold
+
+
+def tries_per(history: History, window: Window, group: str, at: Event, field: str) -> Counter[str]:
+    members = history.members(window, group, at, newest=LOGIN_CAP)
+    return Counter(str(m.get(field, "")) for m in members)
+
+
+def stuffed(tries: Counter[str], settings: CredentialStuffingSettings) -> bool:
+    at_most_twice = sum(1 for n in tries.values() if n <= 2)
+    return len(
+        tries
+    ) >= settings.users and at_most_twice >= settings.share_tried_at_most_twice * len(tries)
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialStuffing:
+    """One IP trying many users once or twice each: a list of stolen credentials being tested."""
+
+    settings: CredentialStuffingSettings
+    id: str = "account_takeover.credential_stuffing"
+    family: str = FAMILY
+    title: str = "Credential stuffing"
+    severity: Severity = Severity.HIGH
+    mitre: str = "T1110.004"
+    actions: frozenset[str] = LOGIN_ACTIONS
+    runbook: str = (
+        "Someone holds a list of real usernames and passwords (leaked elsewhere). Block the IP, "
+        "check every user in the evidence for a successful login, and force a password reset "
+        "for those that share the leaked password."
+    )
+    windows: tuple[Window, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "windows", (failures_by("source_ip", self.settings.window),))
+
+    def evaluate(self, event: Event, history: History) -> Finding | None:
+        if not is_login_failure(event) or event.source_ip is None:
+            return None
+        ip, window = event.source_ip, self.windows[0]
+        if not checkpoint(history.count(window, ip, event), self.settings.users):
+            return None
+        tries = tries_per(history, window, ip, event, "user.name")
+        if not stuffed(tries, self.settings):
+            return None
+        return finding(
+            self,
+            event,
+            title=f"{self.title} from {ip}: {len(tries)} users",
+            key=f"ip={ip}",
+            entities={"ip": ip},
+            evidence=history.members(window, ip, event),
+        )
+
+    def examples(self) -> tuple[Example, ...]:
+        once = tuple(
+            login("203.0.113.20", f"user{n}", Outcome.FAILURE, T0 + n * timedelta(seconds=20))
+            for n in range(15)
+        )
+        return (
+            Example("fifteen users once each in five minutes", once, fires=True),
+            Example("fourteen users", once[:14], fires=False),
+            Example(
+                "the same user fifteen times",
+                tuple(
+                    login("203.0.113.21", "root", Outcome.FAILURE, T0 + n * timedelta(seconds=20))
+                    for n in range(15)
+                ),
+                fires=False,
+            ),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PasswordSpray:
+    """One IP trying a few passwords against many users, staying under each lockout."""
+
+    settings: PasswordSpraySettings
+    stuffing: CredentialStuffingSettings
+    id: str = "account_takeover.password_spray"
+    family: str = FAMILY
+    title: str = "Password spray"
+    severity: Severity = Severity.MEDIUM
+    mitre: str = "T1110.003"
+    actions: frozenset[str] = LOGIN_ACTIONS
+    runbook: str = (
+        "One address is trying common passwords across many accounts. Block it, check the "
+        "users in the evidence for any successful login, and look for the same pattern from "
+        "its neighbours (same /24 or provider)."
+    )
+    windows: tuple[Window, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        windows = (
+            failures_by("source_ip", self.settings.window),
+            failures_by("source_ip", self.stuffing.window),
+        )
+        object.__setattr__(self, "windows", windows)
+
+    def evaluate(self, event: Event, history: History) -> Finding | None:
+        if not is_login_failure(event) or event.source_ip is None:
+            return None
+        ip, window = event.source_ip, self.windows[0]
+        if not checkpoint(history.count(window, ip, event), self.settings.failures):
+            return None
+        tries = tries_per(history, window, ip, event, "user.name")
+        if len(tries) < self.settings.users or max(tries.values()) > self.settings.tries_per_user:
+            return None
+        # Stuffing is a spray of one try each: its own detector reports it.
+        if stuffed(tries_per(history, self.windows[1], ip, event, "user.name"), self.stuffing):
+            return None
+        return finding(
+            self,
+            event,
+            title=f"{self.title} from {ip}: {len(tries)} users",
+            key=f"ip={ip}",
+            entities={"ip": ip},
+            evidence=history.members(window, ip, event),
+        )
+
+    def examples(self) -> tuple[Example, ...]:
+        step = timedelta(seconds=30)
+        spray = tuple(
+            login("203.0.113.30", f"user{n % 10}", Outcome.FAILURE, T0 + n * step)
+            for n in range(30)
+        )
+        hammer = tuple(
+            login("203.0.113.31", f"user{n % 3}", Outcome.FAILURE, T0 + n * step) for n in range(30)
+        )
+        return (
+            Example("ten users three times each in fifteen minutes", spray, fires=True),
+            Example("three users ten times each", hammer, fires=False),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class DistributedGuessing:
+    """One user failing from many IPs: a botnet sharing the guesses to stay under limits."""
+
+    settings: DistributedGuessingSettings
+    id: str = "account_takeover.distributed_guessing"
+    family: str = FAMILY
+    title: str = "Distributed password guessing"
+    severity: Severity = Severity.MEDIUM
+    mitre: str = "T1110.001"
+    actions: frozenset[str] = LOGIN_ACTIONS
+    runbook: str = (
+        "Many addresses are guessing one account's password together. Make sure the account "
+        "has MFA or a strong password, lock it if it is a service account that should not log "
+        "in from outside, and watch for a success (compromise_after_failures)."
+    )
+    windows: tuple[Window, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "windows", (failures_by("user", self.settings.window),))
+
+    def evaluate(self, event: Event, history: History) -> Finding | None:
+        if not is_login_failure(event) or event.user is None:
+            return None
+        user, window = event.user, self.windows[0]
+        if not checkpoint(history.count(window, user, event), self.settings.failures):
+            return None
+        ips = tries_per(history, window, user, event, "source.ip")
+        if len(ips) < self.settings.ips:
+            return None
+        return finding(
+            self,
+            event,
+            title=f"{self.title} against {user} from {len(ips)} addresses",
+            key=f"user={user}",
+            entities={"user": user},
+            evidence=history.members(window, user, event),
+            customers=(event.customer_id,) if event.customer_id else (),
+        )
+
+    def examples(self) -> tuple[Example, ...]:
+        step = timedelta(minutes=2)
+        botnet = tuple(
+            login(f"198.51.100.{n % 5}", "hoa", Outcome.FAILURE, T0 + n * step) for n in range(10)
+        )
+        two = tuple(
+            login(f"198.51.100.{n % 2}", "hoa", Outcome.FAILURE, T0 + n * step) for n in range(10)
+        )
+        return (
+            Example("ten failures against hoa from five IPs", botnet, fires=True),
+            Example("ten failures from two IPs", two, fires=False),
+        )
