@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any, Protocol
 
@@ -23,6 +23,10 @@ class Window:
     admits: Callable[[Event], bool]
     # Newest members kept per group: bounds memory whatever the rate (counts saturate here).
     cap: int = 1000
+    span_ms: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "span_ms", int(self.span.total_seconds() * 1000))
 
     def widest(self, other: Window) -> Window:
         """This window with the longer span and larger cap of the two."""

@@ -46,6 +46,8 @@ class RedisHistory:
 
     def __init__(self, series: dict[tuple[str, str], Series]) -> None:
         self.series = series
+        # Per group, the last event asked about and where it stands in the series.
+        self.last: dict[tuple[str, str], tuple[Event, Series, int]] = {}
 
     @classmethod
     async def load(
@@ -79,64 +81,70 @@ class RedisHistory:
         return cls(series)
 
     def count(self, window: Window, group: str, at: Event) -> int:
-        low, high = self.bounds(window, group, at)
+        _, low, high = self.bounds(window, group, at)
         return high - low
 
     def members(
         self, window: Window, group: str, at: Event, newest: int = EVIDENCE_MEMBERS
     ) -> Sequence[Mapping[str, Any]]:
-        low, high = self.bounds(window, group, at)
-        found = self.series.get((window.name, group))
-        if found is None:
-            return []
+        found, low, high = self.bounds(window, group, at)
         return [reference_from_key(m) for m in found.members[max(low, high - newest) : high]]
 
     def times(
         self, window: Window, group: str, at: Event, newest: int = EVIDENCE_MEMBERS
     ) -> Sequence[int]:
-        low, high = self.bounds(window, group, at)
-        found = self.series.get((window.name, group))
-        return [] if found is None else found.scores[max(low, high - newest) : high]
+        found, low, high = self.bounds(window, group, at)
+        return found.scores[max(low, high - newest) : high]
 
-    def bounds(self, window: Window, group: str, at: Event) -> tuple[int, int]:
-        """Index range of the members in (at - span, at].
+    def bounds(self, window: Window, group: str, at: Event) -> tuple[Series, int, int]:
+        """The group's series and the index range of its members in (at - span, at].
 
         Members of the same millisecond are ordered by their key, as Redis orders them and
         as the engine orders events, so the answer does not depend on batch boundaries.
         """
-        found = self.series.get((window.name, group))
-        if found is None:
-            return 0, 0
-        at_ms = at.epoch_ms
-        span_ms = int(window.span.total_seconds() * 1000)
-        low = bisect.bisect_right(found.scores, at_ms - span_ms)
-        high = bisect.bisect_right(found.scores, at_ms)
-        if high > low and found.scores[high - 1] == at_ms:
-            key = at.reference_key().encode()
-            while high > low and found.scores[high - 1] == at_ms and found.members[high - 1] > key:
-                high -= 1
-        return (
-            low,
-            high,
-        )
+        name_group = (window.name, group)
+        last = self.last.get(name_group)
+        if last is not None and last[0] is at:
+            _, found, high = last  # several detectors ask about one group at one event
+        else:
+            found = self.series.get(name_group, EMPTY)
+            high = bisect.bisect_right(found.scores, at.epoch_ms)
+            at_ms, scores = at.epoch_ms, found.scores
+            if high and scores[high - 1] == at_ms:
+                key = at.reference_key().encode()
+                while high and scores[high - 1] == at_ms and found.members[high - 1] > key:
+                    high -= 1
+            self.last[name_group] = (at, found, high)
+        return found, bisect.bisect_right(found.scores, at.epoch_ms - window.span_ms, 0, high), high
 
 
-def combine(stored: list[bytes], added: dict[str, int]) -> Series:
+EMPTY = Series()
+
+
+def combine(stored: list[Any], added: dict[str, int]) -> Series:
     """What Redis held before this batch, plus the batch's own members, ordered as Redis would.
 
     Redis returns only what it held before (the batch's members are known here already),
-    which keeps the reply small; a member replayed after a crash is counted once.
+    which keeps the reply small; a member replayed after a crash is counted once. The
+    script returns scores as integers, in order: the usual batch only appends to them.
     """
-    members = {member: int(score) for member, score in zip(stored[0::2], stored[1::2], strict=True)}
-    for member, score in added.items():
-        members[member.encode()] = score
-    ordered = sorted(members.items(), key=lambda pair: (pair[1], pair[0]))
+    scores, members = stored[1::2], stored[0::2]
+    if not added:
+        return Series(scores, members)
+    new = sorted((score, member.encode()) for member, score in added.items())
+    if not scores or new[0][0] > scores[-1]:
+        scores.extend(score for score, _ in new)
+        members.extend(member for _, member in new)
+        return Series(scores, members)
+    merged = dict(zip(members, scores, strict=True))
+    merged.update((member, score) for score, member in new)
+    ordered = sorted(merged.items(), key=lambda pair: (pair[1], pair[0]))
     return Series([score for _, score in ordered], [member for member, _ in ordered])
 
 
 def pack(window: Window, seen: Touch) -> str:
     """One script argument for one group: since, keep, cap, ttl, then score/member pairs."""
-    span_ms = int(window.span.total_seconds() * 1000)
+    span_ms = window.span_ms
     since, keep = seen.earliest - span_ms, seen.latest - span_ms
     head = [str(since), str(keep), str(window.cap), str(span_ms + TTL_SLACK_MS)]
     pairs = [f"{score}\x1e{member}" for member, score in seen.added.items()]

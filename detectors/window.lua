@@ -22,7 +22,12 @@ local out = {}
 for i, key in ipairs(KEYS) do
   local parts = split(ARGV[i])
   local since, keep, cap, ttl = parts[1], parts[2], tonumber(parts[3]), parts[4]
-  out[i] = redis.call('ZRANGEBYSCORE', key, '(' .. since, '+inf', 'WITHSCORES')
+  local held = redis.call('ZRANGEBYSCORE', key, '(' .. since, '+inf', 'WITHSCORES')
+  -- Scores as integers (epoch milliseconds): the client then has nothing to parse.
+  for j = 2, #held, 2 do
+    held[j] = tonumber(held[j])
+  end
+  out[i] = held
   -- unpack() has a stack limit: add in chunks of 1,000 pairs.
   for first = 5, #parts, 2000 do
     redis.call('ZADD', key, unpack(parts, first, math.min(first + 1999, #parts)))

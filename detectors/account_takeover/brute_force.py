@@ -6,6 +6,7 @@ import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from detectors.account_takeover.logins import (
@@ -24,6 +25,8 @@ from monitor.settings import BruteForceSettings
 
 # A scanner keeps failing: past this many failures in the medium window the incident is high.
 HIGH_FAILURES = 100
+# Failures shown as evidence at a crossing at most (the newest).
+EVIDENCE = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,14 +49,19 @@ class BruteForce:
 
     def __post_init__(self) -> None:
         s = self.settings
+        by_ip, by_user = partial(failures_by, "source_ip"), partial(failures_by, "user")
+        # One window per grouping in Redis; each rule asks over its own span. A slow or
+        # spread-out run counts only after a quiet span as long before it.
         windows = (
-            failures_by("source_ip", s.window),
-            failures_by("source_ip", s.medium_window),
-            failures_by("source_ip", s.slow_window),
-            failures_by("source_ip", s.timed_window),
+            by_ip(s.window),
+            by_ip(s.medium_window),
+            by_ip(s.slow_window),
+            by_ip(2 * s.slow_window),
+            by_ip(s.timed_window),
+            by_ip(2 * s.timed_window),
             successes_by("source_ip", s.timed_window, cap=1),
-            failures_by("user", s.window),
-            failures_by("user", s.medium_window),
+            by_user(s.window),
+            by_user(s.medium_window),
         )
         object.__setattr__(self, "windows", windows)
 
@@ -64,51 +72,64 @@ class BruteForce:
         return by_ip or (self.by_user(event, history) if event.user else None)
 
     def by_ip(self, event: Event, history: History) -> Finding | None:
-        ip = str(event.source_ip)
-        fast, medium, slow, timed, successes = self.windows[:5]
-        s = self.settings
-        recent = history.count(fast, ip, event)
+        """Reported as a count crosses a threshold, with the window as evidence.
+
+        A scanner that keeps failing does not cost one incident write per line.
+        """
+        ip, s = str(event.source_ip), self.settings
+        fast, medium, slow, before_slow, timed, before_timed, successes = self.windows[:7]
+        hour, recent = history.count(medium, ip, event), history.count(fast, ip, event)
+        crossing = self.crossed(hour, recent)
+        if crossing:
+            shown = history.members(fast, ip, event, crossing)
+            return self.found(event, f"from {ip}", shown, hour)
         if recent >= s.failures:
-            # At the crossing the whole window is evidence; after it each failure adds itself.
-            hour = history.count(medium, ip, event)
-            shown = history.members(fast, ip, event) if recent == s.failures else ()
-            return self.found(event, f"ip={ip}", f"from {ip}", shown, level(hour, s))
-        spread = history.times(slow, ip, event, newest=s.slow_failures)
-        if len(spread) == s.slow_failures and min_gap(spread) > ms(s.slow_gap):
-            shown = history.members(slow, ip, event, newest=s.slow_failures)
-            return self.found(event, f"ip={ip}", f"from {ip} (slow)", shown, Severity.LOW)
-        since_success = history.times(successes, ip, event, newest=1)
-        apart = [
-            t for t in history.times(timed, ip, event) if not since_success or t > since_success[0]
-        ]
-        if len(apart) == s.timed_failures and median_gap(apart) > ms(s.timed_median_gap):
-            shown = history.members(timed, ip, event, newest=s.timed_failures)
-            return self.found(
-                event, f"ip={ip}", f"from {ip} (spread over hours)", shown, Severity.LOW
-            )
-        return None
+            return None  # a fast brute force, not a slow one
+        if fresh(history, (slow, before_slow), ip, event, s.slow_failures):
+            gaps = history.times(slow, ip, event, s.slow_failures)
+            if min_gap(gaps) > ms(s.slow_gap):
+                shown = history.members(slow, ip, event, s.slow_failures)
+                return self.found(event, f"from {ip} (slow)", shown, hour)
+        if not fresh(history, (timed, before_timed), ip, event, s.timed_failures):
+            return None
+        apart = history.times(timed, ip, event, s.timed_failures)
+        success = history.times(successes, ip, event, newest=1)
+        if (success and success[0] > apart[0]) or median_gap(apart) <= ms(s.timed_median_gap):
+            return None
+        shown = history.members(timed, ip, event, s.timed_failures)
+        return self.found(event, f"from {ip} (spread over hours)", shown, hour)
 
     def by_user(self, event: Event, history: History) -> Finding | None:
-        """Against one user from anywhere: reported as the count crosses each threshold."""
-        user, s = str(event.user), self.settings
-        fast, medium = self.windows[5:]
-        hour = history.count(medium, user, event)
+        """Against one user from anywhere, reported the same way."""
+        user, (fast, medium) = str(event.user), self.windows[7:]
+        hour, recent = history.count(medium, user, event), history.count(fast, user, event)
+        crossing = self.crossed(hour, recent)
+        if not crossing:
+            return None
+        shown = history.members(medium, user, event, crossing)
+        return self.found(event, f"against {user}", shown, hour, key=f"user={user}")
+
+    def crossed(self, hour: int, recent: int) -> int:
+        """How many failures to show if a threshold was just crossed, else 0.
+
+        Crossing the low threshold again within the hour adds nothing to the open incident.
+        """
+        s = self.settings
         if hour in (s.medium_failures, HIGH_FAILURES):
-            shown = history.members(medium, user, event)
-            return self.found(event, f"user={user}", f"against {user}", shown, level(hour, s))
-        if history.count(fast, user, event) == s.failures:
-            shown = history.members(fast, user, event)
-            return self.found(event, f"user={user}", f"against {user}", shown, Severity.LOW)
-        return None
+            return min(hour, EVIDENCE)
+        if recent == s.failures and hour - recent < s.failures:
+            return recent
+        return 0
 
     def found(
         self,
         event: Event,
-        key: str,
         what: str,
         shown: Sequence[Mapping[str, Any]],
-        severity: Severity,
+        hour: int,
+        key: str = "",
     ) -> Finding:
+        key = key or f"ip={event.source_ip}"
         kind, value = key.split("=", 1)
         return finding(
             self,
@@ -117,7 +138,7 @@ class BruteForce:
             key=key,
             entities={kind: value},
             evidence=shown,
-            severity=severity,
+            severity=level(hour, self.settings),
         )
 
     def examples(self) -> tuple[Example, ...]:
@@ -160,6 +181,18 @@ def level(failures_in_hour: int, settings: BruteForceSettings) -> Severity:
     if failures_in_hour >= settings.medium_failures:
         return Severity.MEDIUM
     return Severity.LOW
+
+
+def fresh(
+    history: History, spans: tuple[Window, Window], group: str, at: Event, count: int
+) -> bool:
+    """The count in the span just reached `count`, after a quiet span before it.
+
+    A steady scanner's count slides around the threshold; reporting each time it climbs
+    back would write the same incident again every few minutes.
+    """
+    span, doubled = spans
+    return history.count(span, group, at) == count and history.count(doubled, group, at) == count
 
 
 def ms(span: timedelta) -> int:
