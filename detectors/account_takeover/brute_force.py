@@ -85,12 +85,16 @@ class BruteForce:
             return self.found(event, f"from {ip}", shown, hour)
         if recent >= s.failures:
             return None  # a fast brute force, not a slow one
-        if fresh(history, (slow, before_slow), ip, event, s.slow_failures):
+        # Slow and spread-out runs both need a quiet span before them: one count rules out
+        # nearly every line of a steady scanner.
+        quiet = history.count(before_slow, ip, event)
+        if quiet == s.slow_failures and quiet == history.count(slow, ip, event):
             gaps = history.times(slow, ip, event, s.slow_failures)
             if min_gap(gaps) > ms(s.slow_gap):
                 shown = history.members(slow, ip, event, s.slow_failures)
                 return self.found(event, f"from {ip} (slow)", shown, hour)
-        if not fresh(history, (timed, before_timed), ip, event, s.timed_failures):
+        quiet = history.count(before_timed, ip, event)
+        if quiet != s.timed_failures or quiet != history.count(timed, ip, event):
             return None
         apart = history.times(timed, ip, event, s.timed_failures)
         success = history.times(successes, ip, event, newest=1)
@@ -181,18 +185,6 @@ def level(failures_in_hour: int, settings: BruteForceSettings) -> Severity:
     if failures_in_hour >= settings.medium_failures:
         return Severity.MEDIUM
     return Severity.LOW
-
-
-def fresh(
-    history: History, spans: tuple[Window, Window], group: str, at: Event, count: int
-) -> bool:
-    """The count in the span just reached `count`, after a quiet span before it.
-
-    A steady scanner's count slides around the threshold; reporting each time it climbs
-    back would write the same incident again every few minutes.
-    """
-    span, doubled = spans
-    return history.count(span, group, at) == count and history.count(doubled, group, at) == count
 
 
 def ms(span: timedelta) -> int:
