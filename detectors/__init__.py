@@ -10,9 +10,18 @@ from detectors.account_takeover import (
     MfaFatigue,
     PasswordSpray,
 )
+from detectors.account_takeover.devices import NewDeviceSensitiveChange
+from detectors.account_takeover.travel import ImpossibleTravel
 from detectors.base import Detector, Example, History, Window
 from detectors.bulk_access import Scraping, UnauthorizedDepartment
-from detectors.impersonation import CrossAccountAccess, StaffImpersonation
+from detectors.geo import Geo
+from detectors.impersonation import (
+    CrossAccountAccess,
+    LookalikeIdentity,
+    PhishingReferrer,
+    SessionHijack,
+    StaffImpersonation,
+)
 from detectors.people import people_from
 from monitor.settings import Settings
 
@@ -20,6 +29,7 @@ from monitor.settings import Settings
 def build_detectors(settings: Settings) -> tuple[Detector, ...]:
     """Every detector Vigil runs, configured, with the directories they consult."""
     config, people = settings.detectors, people_from(settings)
+    geo = Geo(config.geo.city_database, config.geo.asn_database, config.geo.trusted_networks)
     return (
         BruteForce(config.brute_force),
         CompromiseAfterFailures(config.compromise_after_failures),
@@ -27,10 +37,15 @@ def build_detectors(settings: Settings) -> tuple[Detector, ...]:
         CredentialStuffing(config.credential_stuffing),
         DistributedGuessing(config.distributed_guessing),
         MfaFatigue(config.mfa_fatigue),
+        ImpossibleTravel(config.impossible_travel, geo),
+        NewDeviceSensitiveChange(config.new_device_sensitive_change, geo),
         UnauthorizedDepartment(people, config.allowed_departments),
         Scraping(config.scraping),
         CrossAccountAccess(people),
         StaffImpersonation(config.staff_impersonation, people, config.allowed_departments),
+        SessionHijack(config.session_hijack, geo),
+        LookalikeIdentity(people),
+        PhishingReferrer(config.lookalike.domains),
     )
 
 

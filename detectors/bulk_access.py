@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 from detectors.base import Example, History, Window
 from detectors.people import People
+from monitor.detector_settings import ScrapingSettings
 from monitor.events import Event
 from monitor.findings import Finding, Severity
-from monitor.settings import ScrapingSettings
 
 FAMILY = "bulk_access"
 CUSTOMER_DATA = frozenset({"customer-record-view", "customer-search", "customer-record-export"})

@@ -118,6 +118,7 @@ class Event:
                     self.session_id or "",
                     self.customer_id or "",
                     self.target_user or "",
+                    self.user_agent or "",
                 )
             )
             object.__setattr__(self, "_key", key)
@@ -156,6 +157,7 @@ REFERENCE_ATTRIBUTES = (
     "session_id",
     "customer_id",
     "target_user",
+    "user_agent",
 )
 SEPARATOR = "\x1f"  # ASCII unit separator: never in a parsed field that matters here
 

@@ -8,8 +8,8 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from monitor.config_types import parse_duration
 from monitor.service import Vigil
-from monitor.settings import parse_duration
 from notifications.outbox import Outbox
 from notifications.silences import Silences
 

@@ -2,46 +2,23 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Any
 
 import yaml
 from pydantic import (
     AwareDatetime,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
     Field,
     SecretStr,
     ValidationError,
     field_validator,
 )
 
-DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$")
-UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-def parse_duration(value: Any) -> Any:
-    """'10m', '2h', '30s', '500ms', '7d' or a number of seconds."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return timedelta(seconds=value)
-    if isinstance(value, str) and (match := DURATION.match(value)):
-        return timedelta(seconds=float(match[1]) * UNIT_SECONDS[match[2]])
-    if isinstance(value, str):
-        raise ValueError("a duration is a number and a unit: 500ms, 30s, 10m, 2h or 7d")
-    return value
-
-
-Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
-
-
-class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+from monitor.config_types import Duration, Section, check_zone
+from monitor.detector_settings import DetectorSettings
 
 
 class StartAt(StrEnum):
@@ -101,86 +78,6 @@ class IncidentSettings(Section):
     reopen_window: Duration = timedelta(hours=24)
     evidence_limit: int = Field(default=50, ge=1)
     changes_maxlen: int = Field(default=10_000, ge=100)
-
-
-class BruteForceSettings(Section):
-    failures: int = Field(default=5, ge=1)  # low, per source IP and per user
-    window: Duration = timedelta(minutes=10)
-    medium_failures: int = Field(default=20, ge=1)
-    medium_window: Duration = timedelta(minutes=60)
-    # Slow: many failures spread out (every gap above slow_gap), under the fast threshold.
-    slow_failures: int = Field(default=10, ge=2)
-    slow_window: Duration = timedelta(hours=2)
-    slow_gap: Duration = timedelta(seconds=30)
-    # Time-based: a few failures far apart (median gap above the floor), reset by a success.
-    timed_failures: int = Field(default=4, ge=2)
-    timed_window: Duration = timedelta(hours=2)
-    timed_median_gap: Duration = timedelta(minutes=10)
-
-
-class PasswordSpraySettings(Section):
-    users: int = Field(default=10, ge=2)  # distinct users from one IP
-    tries_per_user: int = Field(default=3, ge=1)  # at most, each
-    failures: int = Field(default=15, ge=1)
-    window: Duration = timedelta(minutes=30)
-
-
-class CredentialStuffingSettings(Section):
-    users: int = Field(default=15, ge=2)
-    share_tried_at_most_twice: float = Field(default=0.8, gt=0, le=1)
-    window: Duration = timedelta(minutes=15)
-
-
-class DistributedGuessingSettings(Section):
-    failures: int = Field(default=10, ge=1)  # against one user
-    ips: int = Field(default=5, ge=2)  # from at least this many addresses
-    window: Duration = timedelta(minutes=30)
-
-
-class CompromiseSettings(Section):
-    failures: int = Field(default=5, ge=1)
-    window: Duration = timedelta(minutes=10)
-
-
-class MfaFatigueSettings(Section):
-    challenges: int = Field(default=5, ge=1)
-    window: Duration = timedelta(minutes=10)
-
-
-class ScrapingSettings(Section):
-    records: int = Field(default=100, ge=1)
-    window: Duration = timedelta(minutes=10)
-
-
-class StaffImpersonationSettings(Section):
-    customers: int = Field(default=5, ge=1)  # more distinct customers than this per window
-    window: Duration = timedelta(hours=1)
-    working_hours: str = Field(default="07:00-19:00", pattern=r"^\d{2}:\d{2}-\d{2}:\d{2}$")
-    working_days: tuple[int, ...] = (0, 1, 2, 3, 4, 5)  # Monday to Saturday
-    timezone: str = "Asia/Ho_Chi_Minh"
-
-    @field_validator("timezone")
-    @classmethod
-    def known_zone(cls, value: str) -> str:
-        return check_zone(value)
-
-
-class DetectorSettings(Section):
-    brute_force: BruteForceSettings = BruteForceSettings()
-    compromise_after_failures: CompromiseSettings = CompromiseSettings()
-    password_spray: PasswordSpraySettings = PasswordSpraySettings()
-    credential_stuffing: CredentialStuffingSettings = CredentialStuffingSettings()
-    distributed_guessing: DistributedGuessingSettings = DistributedGuessingSettings()
-    mfa_fatigue: MfaFatigueSettings = MfaFatigueSettings()
-    scraping: ScrapingSettings = ScrapingSettings()
-    staff_impersonation: StaffImpersonationSettings = StaffImpersonationSettings()
-    # Policy section 6: only these departments may touch customer data.
-    allowed_departments: tuple[str, ...] = (
-        "it",
-        "page_management",
-        "customer_care",
-        "internal_control",
-    )
 
 
 class OverrideSettings(Section):
@@ -408,11 +305,3 @@ def shipped_file(path: Path) -> Path:
     if path.exists() or path.is_absolute():
         return path
     return Path(str(resources.files("config").joinpath(path.name)))
-
-
-def check_zone(name: str) -> str:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone {name!r}") from None
-    return name

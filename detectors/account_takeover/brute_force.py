@@ -19,9 +19,9 @@ from detectors.account_takeover.logins import (
     successes_by,
 )
 from detectors.base import Example, History, Window, finding
+from monitor.detector_settings import BruteForceSettings
 from monitor.events import Event, Outcome
 from monitor.findings import Finding, Severity
-from monitor.settings import BruteForceSettings
 
 # A scanner keeps failing: past this many failures in the medium window the incident is high.
 HIGH_FAILURES = 100

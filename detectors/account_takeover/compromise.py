@@ -18,9 +18,9 @@ from detectors.account_takeover.logins import (
     parse_ref_time,
 )
 from detectors.base import Example, History, Window
+from monitor.detector_settings import CompromiseSettings, MfaFatigueSettings
 from monitor.events import Event, Outcome
 from monitor.findings import Finding, Severity
-from monitor.settings import CompromiseSettings, MfaFatigueSettings
 
 # The failures a compromise incident shows next to the login (the newest ones).
 EVIDENCE_FAILURES = 10

@@ -16,13 +16,13 @@ from detectors.account_takeover.logins import (
     login,
 )
 from detectors.base import Example, History, Window, finding
-from monitor.events import Event, Outcome
-from monitor.findings import Finding, Severity
-from monitor.settings import (
+from monitor.detector_settings import (
     CredentialStuffingSettings,
     DistributedGuessingSettings,
     PasswordSpraySettings,
 )
+from monitor.events import Event, Outcome
+from monitor.findings import Finding, Severity
 
 
 def checkpoint(count: int, threshold: int) -> bool:

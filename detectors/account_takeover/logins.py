@@ -39,6 +39,14 @@ def parse_ref_time(reference: Mapping[str, Any]) -> datetime:
 
 
 T0 = datetime(2026, 3, 1, 2, 0, tzinfo=UTC)
+CHROME_WINDOWS = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/120.0.0.0 Safari/537.36"
+)
+SAFARI_IPHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1"
+)
 
 
 def login(ip: str, user: str, outcome: Outcome, at: datetime) -> Event:
@@ -64,3 +72,27 @@ def failures(
     step: timedelta = timedelta(seconds=10),
 ) -> tuple[Event, ...]:
     return tuple(login(ip, user, Outcome.FAILURE, start + i * step) for i in range(count))
+
+
+def web_login(
+    user: str,
+    ip: str,
+    at: datetime,
+    agent: str = CHROME_WINDOWS,
+    outcome: Outcome = Outcome.SUCCESS,
+    action: str = "user-login",
+) -> Event:
+    """A customer's event in the website's audit log (examples and simulation alike)."""
+    return Event(
+        timestamp=at,
+        action=action,
+        outcome=outcome,
+        category="authentication",
+        dataset="ecs",
+        user=user,
+        source_ip=ip,
+        user_agent=agent,
+        customer_id="C-" + user.removeprefix("cust-"),
+        file_path="/var/log/als/audit.json",
+        offset=int(at.timestamp()),
+    )

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 from detectors.base import Example, History, Window
 from detectors.people import People
+from monitor.detector_settings import StaffImpersonationSettings
 from monitor.events import Event
 from monitor.findings import Finding, Severity
-from monitor.settings import StaffImpersonationSettings
 
 FAMILY = "impersonation"
 T0 = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)  # Monday 10:00 in Hanoi

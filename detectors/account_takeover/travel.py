@@ -1,0 +1,95 @@
+"""Impossible travel: two logins of one user farther apart than anyone could fly."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from detectors.account_takeover.logins import FAMILY, T0, parse_ref_time, successes_by, web_login
+from detectors.base import Example, History, Window, finding
+from detectors.geo import Geo
+from monitor.detector_settings import ImpossibleTravelSettings
+from monitor.events import Event, Outcome
+from monitor.findings import Finding, Severity
+
+HANOI, HCMC, LONDON = "113.160.0.1", "14.161.0.1", "46.101.0.1"
+
+
+@dataclass(frozen=True, slots=True)
+class ImpossibleTravel:
+    """Consecutive successful logins whose distance, less both accuracy radii, needs a jet."""
+
+    settings: ImpossibleTravelSettings
+    geo: Geo
+    id: str = "account_takeover.impossible_travel"
+    family: str = FAMILY
+    title: str = "Impossible travel"
+    severity: Severity = Severity.HIGH
+    mitre: str = "T1078"
+    actions: frozenset[str] = frozenset({"user-login"})
+    runbook: str = (
+        "Two logins of this account came from places too far apart for the time between "
+        "them. Ask the owner which one was theirs; end the other's sessions and reset the "
+        "password. A VPN or office egress that is not in geo.trusted_networks explains it too."
+    )
+    windows: tuple[Window, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "windows", (successes_by("user", self.settings.window),))
+
+    def evaluate(self, event: Event, history: History) -> Finding | None:
+        if event.outcome is not Outcome.SUCCESS or not event.user or not event.source_ip:
+            return None
+        logins = history.members(self.windows[0], event.user, event, newest=2)
+        if len(logins) < 2:
+            return None
+        before = logins[0]
+        speed = self.speed(str(before.get("source.ip", "")), event.source_ip)
+        hours = (event.timestamp - parse_ref_time(before)).total_seconds() / 3600
+        if speed is None or speed[0] / max(hours, 1 / 3600) <= self.settings.speed_kmh:
+            return None
+        km, route = speed
+        return finding(
+            self,
+            event,
+            title=f"{self.title} for {event.user}: {route}, {km:,.0f} km in {hours * 60:,.0f} min",
+            key=f"user={event.user}",
+            entities={"user": event.user, "ip": event.source_ip},
+            evidence=logins,
+            customers=(event.customer_id,) if event.customer_id else (),
+        )
+
+    def speed(self, before: str, now: str) -> tuple[float, str] | None:
+        """The distance that counts between two addresses and the route, or None if none."""
+        if not before or before == now or self.geo.is_trusted(before) or self.geo.is_trusted(now):
+            return None
+        there, here = self.geo.locate(before), self.geo.locate(now)
+        if there is None or here is None:
+            return None
+        km = there.km_to(here)
+        if km is None or km < self.settings.ignore_under_km:
+            return None
+        km -= there.radius_km + here.radius_km
+        if km <= self.settings.distance_km:
+            return None
+        return km, f"{there.country or '?'} to {here.country or '?'}"
+
+    def examples(self) -> tuple[Example, ...]:
+        hanoi = web_login("cust-1003", HANOI, T0)
+        return (
+            Example(
+                "Hanoi then London an hour later",
+                (hanoi, web_login("cust-1003", LONDON, T0 + timedelta(hours=1))),
+                fires=True,
+            ),
+            Example(
+                "Hanoi then London a day later",
+                (hanoi, web_login("cust-1003", LONDON, T0 + timedelta(days=1))),
+                fires=False,
+            ),
+            Example(
+                "Hanoi then Ho Chi Minh City two hours later (a domestic flight)",
+                (hanoi, web_login("cust-1003", HCMC, T0 + timedelta(hours=2))),
+                fires=False,
+            ),
+        )
