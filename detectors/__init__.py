@@ -13,7 +13,7 @@ from detectors.account_takeover import (
 from detectors.account_takeover.devices import NewDeviceSensitiveChange
 from detectors.account_takeover.travel import ImpossibleTravel
 from detectors.base import Detector, Example, History, Window
-from detectors.bulk_access import Scraping, UnauthorizedDepartment
+from detectors.bulk_access import ExportDrop, Scraping, UnauthorizedDepartment
 from detectors.geo import Geo
 from detectors.impersonation import (
     CrossAccountAccess,
@@ -22,6 +22,7 @@ from detectors.impersonation import (
     SessionHijack,
     StaffImpersonation,
 )
+from detectors.integrity import FileIntegrity
 from detectors.people import people_from
 from monitor.settings import Settings
 
@@ -41,6 +42,8 @@ def build_detectors(settings: Settings) -> tuple[Detector, ...]:
         NewDeviceSensitiveChange(config.new_device_sensitive_change, geo),
         UnauthorizedDepartment(people, config.allowed_departments),
         Scraping(config.scraping),
+        ExportDrop(config.export_drop),
+        FileIntegrity(config.file_integrity),
         CrossAccountAccess(people),
         StaffImpersonation(config.staff_impersonation, people, config.allowed_departments),
         SessionHijack(config.session_hijack, geo),

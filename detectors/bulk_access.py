@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from detectors.base import Example, History, Window
+from detectors.base import Example, History, Window, finding
 from detectors.people import People
-from monitor.detector_settings import ScrapingSettings
+from monitor.detector_settings import ExportDropSettings, ScrapingSettings
 from monitor.events import Event
 from monitor.findings import Finding, Severity
 
@@ -158,4 +159,61 @@ class Scraping:
         return (
             Example("100 distinct records from one IP in four minutes", scraper, fires=True),
             Example("150 views of the same 20 records", rereads, fires=False),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ExportDrop:
+    """A new file in a watched export folder holding many email addresses or phone numbers."""
+
+    settings: ExportDropSettings
+    id: str = "bulk_access.export_drop"
+    family: str = FAMILY
+    title: str = "Contact list dropped in an export folder"
+    severity: Severity = Severity.HIGH
+    mitre: str = "T1074.001"
+    actions: frozenset[str] = frozenset({"export-file-created"})
+    windows: tuple[Window, ...] = ()
+    runbook: str = (
+        "A file full of customers' contacts appeared where exports are staged for leaving. "
+        "Find who wrote it (file owner, the export events around its time), stop any transfer "
+        "of it, and keep a copy as evidence before deleting it."
+    )
+
+    def evaluate(self, event: Event, history: History) -> Finding | None:
+        emails = int(event.extra.get("labels.email_count") or 0)
+        phones = int(event.extra.get("labels.phone_count") or 0)
+        if max(emails, phones) < self.settings.contacts:
+            return None
+        path = str(event.extra.get("file.path") or event.file_path)
+        evidence = {
+            **event.reference(),
+            **{k: v for k, v in event.extra.items() if k != "log.offset"},
+        }
+        return finding(
+            self,
+            event,
+            title=f"{os.path.basename(path)}: {emails} emails and {phones} phone numbers",
+            key=f"folder={os.path.dirname(path)}",
+            entities={"path": path},
+            evidence=(evidence,),
+        )
+
+    def examples(self) -> tuple[Example, ...]:
+        def dropped(emails: int) -> Event:
+            return Event(
+                timestamp=T0,
+                action="export-file-created",
+                file_path="/srv/als/exports/customers.csv",
+                offset=1,
+                extra={
+                    "file.path": "/srv/als/exports/customers.csv",
+                    "labels.email_count": emails,
+                    "labels.phone_count": 0,
+                },
+            )
+
+        return (
+            Example("a CSV with 2,400 email addresses", (dropped(2400),), fires=True),
+            Example("a report with 12 addresses", (dropped(12),), fires=False),
         )

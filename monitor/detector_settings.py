@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from datetime import timedelta
 from pathlib import Path
 
 from pydantic import Field, field_validator
 
 from monitor.config_types import Duration, Section, check_zone
+
+MAINTENANCE = re.compile(r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun) (\d{2}:\d{2})-(\d{2}:\d{2})$")
 
 
 class BruteForceSettings(Section):
@@ -117,6 +120,29 @@ class LookalikeSettings(Section):
     domains: tuple[str, ...] = ("als.com.vn",)
 
 
+class FileIntegritySettings(Section):
+    # Weekly windows when the website may change, e.g. "Sun 01:00-03:00", in `timezone`.
+    maintenance: tuple[str, ...] = ("Sun 01:00-04:00",)
+    timezone: str = "Asia/Ho_Chi_Minh"
+
+    @field_validator("maintenance")
+    @classmethod
+    def weekly(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for window in value:
+            if not MAINTENANCE.match(window):
+                raise ValueError(f"{window!r}: a window is a weekday and hours, Sun 01:00-03:00")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def known_zone(cls, value: str) -> str:
+        return check_zone(value)
+
+
+class ExportDropSettings(Section):
+    contacts: int = Field(default=100, ge=1)  # emails or phone numbers in one new file
+
+
 class DetectorSettings(Section):
     brute_force: BruteForceSettings = BruteForceSettings()
     compromise_after_failures: CompromiseSettings = CompromiseSettings()
@@ -128,6 +154,8 @@ class DetectorSettings(Section):
     staff_impersonation: StaffImpersonationSettings = StaffImpersonationSettings()
     geo: GeoSettings = GeoSettings()
     lookalike: LookalikeSettings = LookalikeSettings()
+    file_integrity: FileIntegritySettings = FileIntegritySettings()
+    export_drop: ExportDropSettings = ExportDropSettings()
     impossible_travel: ImpossibleTravelSettings = ImpossibleTravelSettings()
     new_device_sensitive_change: NewDeviceSettings = NewDeviceSettings()
     session_hijack: SessionHijackSettings = SessionHijackSettings()

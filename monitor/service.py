@@ -16,6 +16,7 @@ from redis.asyncio import Redis
 from detectors import build_detectors
 from detectors.engine import Detection
 from monitor.incidents import Incident, IncidentStore
+from monitor.pipeline.folder_watch import watch_folders
 from monitor.pipeline.ingest import Ingest
 from monitor.pipeline.worker import Worker
 from monitor.settings import Settings
@@ -93,7 +94,9 @@ async def run_ingest(vigil: Vigil, stop: asyncio.Event) -> None:
     wake = asyncio.Event()
     observer = watch([source.path for source in vigil.settings.sources], wake)
     try:
-        await Ingest(vigil.redis, vigil.keys, vigil.settings).run(stop, wake)
+        async with asyncio.TaskGroup() as group:
+            group.create_task(watch_folders(vigil.redis, vigil.keys, vigil.settings, stop))
+            group.create_task(Ingest(vigil.redis, vigil.keys, vigil.settings).run(stop, wake))
     finally:
         observer.stop()
         observer.join(timeout=5)

@@ -47,6 +47,15 @@ class SourceSettings(Section):
         return None if value is None else check_zone(value)
 
 
+class FolderSettings(Section):
+    """Folders watched for changes rather than tailed: the website's code, the export drop."""
+
+    integrity: tuple[str, ...] = ()  # files or globs (** for depth) whose changes matter
+    exports: tuple[str, ...] = ()  # folders where a file full of contacts must not appear
+    max_scan_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)  # read of a new export
+    poll_interval: Duration = timedelta(seconds=30)  # besides watchdog's notices
+
+
 class RedisSettings(Section):
     url: SecretStr | None = None
     prefix: str = Field(default="vigil", pattern=r"^[A-Za-z0-9_.-]+$")
@@ -211,6 +220,7 @@ class Settings(Section):
 
     redis: RedisSettings = RedisSettings()
     sources: tuple[SourceSettings, ...] = ()
+    folders: FolderSettings = FolderSettings()
     ingest: IngestSettings = IngestSettings()
     worker: WorkerSettings = WorkerSettings()
     incidents: IncidentSettings = IncidentSettings()

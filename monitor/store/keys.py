@@ -27,6 +27,11 @@ class Keys:
         return f"{self.prefix}:{{events}}:dead"
 
     @property
+    def folder_files(self) -> str:
+        """Watched folders' files: path -> size, mtime, sha256 (same slot as the stream)."""
+        return f"{self.prefix}:{{events}}:files"
+
+    @property
     def source_stats(self) -> str:
         return f"{self.prefix}:{{events}}:stats"
 
