@@ -24,6 +24,8 @@ from detectors.impersonation import (
 )
 from detectors.integrity import FileIntegrity
 from detectors.people import people_from
+from detectors.volume import VolumeModel
+from detectors.volume_anomaly import VolumeAnomaly
 from monitor.settings import Settings
 
 
@@ -43,6 +45,7 @@ def build_detectors(settings: Settings) -> tuple[Detector, ...]:
         UnauthorizedDepartment(people, config.allowed_departments),
         Scraping(config.scraping),
         ExportDrop(config.export_drop),
+        VolumeAnomaly(config.volume_anomaly, VolumeModel()),
         FileIntegrity(config.file_integrity),
         CrossAccountAccess(people),
         StaffImpersonation(config.staff_impersonation, people, config.allowed_departments),

@@ -121,3 +121,16 @@ def finding(
         event_count=len(shown),
         affected_customers=frozenset(customers),
     )
+
+
+def checkpoint(count: int, threshold: int, cap: int) -> bool:
+    """Look closer only as a count first reaches the threshold and at each doubling after it.
+
+    The closer look reads every member; doing it on every event of a group that keeps its
+    window full would cost the whole window per line. A count held at the cap is full.
+    """
+    if count < threshold or count >= cap:
+        return False
+    while count > threshold and count % 2 == 0:
+        count //= 2
+    return count == threshold

@@ -10,6 +10,7 @@ from redis.asyncio import Redis
 
 from detectors.base import Detector, Window
 from detectors.history import RedisHistory
+from detectors.volume import Recorder
 from monitor.events import Event
 from monitor.findings import Finding
 from monitor.store.keys import Keys
@@ -40,6 +41,7 @@ class Detection:
         for detector in self.detectors:
             for action in detector.actions:
                 self.by_action[action] = (*self.by_action.get(action, ()), detector)
+        self.recorders = [d for d in self.detectors if isinstance(d, Recorder)]
         # Tests turn isolation off so that a detector's bug fails the test that meets it.
         self.isolate = isolate
         self.errors: Counter[str] = Counter()
@@ -65,4 +67,6 @@ class Detection:
                     continue
                 if finding is not None:
                     findings.append(finding)
+        for recorder in self.recorders:
+            await recorder.record(self.redis, self.keys, ordered)
         return findings

@@ -143,6 +143,13 @@ class ExportDropSettings(Section):
     contacts: int = Field(default=100, ge=1)  # emails or phone numbers in one new file
 
 
+class VolumeAnomalySettings(Section):
+    distinct_customers: int = Field(default=100, ge=1)  # floor: in one hour, at least ...
+    usual_multiple: float = Field(default=3.0, gt=0)  # ... and this many times the own p95
+    export_records: int = Field(default=500, ge=1)  # or one export of this many records
+    window: Duration = timedelta(hours=1)
+
+
 class DetectorSettings(Section):
     brute_force: BruteForceSettings = BruteForceSettings()
     compromise_after_failures: CompromiseSettings = CompromiseSettings()
@@ -156,6 +163,7 @@ class DetectorSettings(Section):
     lookalike: LookalikeSettings = LookalikeSettings()
     file_integrity: FileIntegritySettings = FileIntegritySettings()
     export_drop: ExportDropSettings = ExportDropSettings()
+    volume_anomaly: VolumeAnomalySettings = VolumeAnomalySettings()
     impossible_travel: ImpossibleTravelSettings = ImpossibleTravelSettings()
     new_device_sensitive_change: NewDeviceSettings = NewDeviceSettings()
     session_hijack: SessionHijackSettings = SessionHijackSettings()

@@ -18,6 +18,7 @@ from detectors.engine import Detection
 from monitor.incidents import Incident, IncidentStore
 from monitor.pipeline.folder_watch import watch_folders
 from monitor.pipeline.ingest import Ingest
+from monitor.pipeline.volume_job import keep_volume_model
 from monitor.pipeline.worker import Worker
 from monitor.settings import Settings
 from monitor.sources.watch import watch
@@ -80,7 +81,9 @@ async def run(
         if role in (Role.ALL, Role.INGEST):
             group.create_task(run_ingest(vigil, stop))
         if role in (Role.ALL, Role.DETECT):
-            group.create_task(vigil.worker().run(stop))
+            worker = vigil.worker()
+            group.create_task(worker.run(stop))
+            group.create_task(keep_volume_model(worker.detection, stop))
         if role in (Role.ALL, Role.RESPOND):
             # Imported here: ingest and detect processes need none of the web and mail stack.
             from monitor.respond import respond

@@ -15,7 +15,7 @@ from detectors.account_takeover.logins import (
     is_login_failure,
     login,
 )
-from detectors.base import Example, History, Window, finding
+from detectors.base import Example, History, Window, checkpoint, finding
 from monitor.detector_settings import (
     CredentialStuffingSettings,
     DistributedGuessingSettings,
@@ -23,19 +23,6 @@ from monitor.detector_settings import (
 )
 from monitor.events import Event, Outcome
 from monitor.findings import Finding, Severity
-
-
-def checkpoint(count: int, threshold: int) -> bool:
-    """Look closer only as a count first reaches the threshold and at each doubling after it.
-
-    The closer look reads every member; doing it on every failure of a scanner that keeps a
-    window full would cost the whole window per line.
-    """
-    if count < threshold or count >= LOGIN_CAP:
-        return False
-    while count > threshold and count % 2 == 0:
-        count //= 2
-    return count == threshold
 
 
 def tries_per(history: History, window: Window, group: str, at: Event, field: str) -> Counter[str]:
@@ -75,7 +62,7 @@ class CredentialStuffing:
         if not is_login_failure(event) or event.source_ip is None:
             return None
         ip, window = event.source_ip, self.windows[0]
-        if not checkpoint(history.count(window, ip, event), self.settings.users):
+        if not checkpoint(history.count(window, ip, event), self.settings.users, LOGIN_CAP):
             return None
         tries = tries_per(history, window, ip, event, "user.name")
         if not stuffed(tries, self.settings):
@@ -138,7 +125,7 @@ class PasswordSpray:
         if not is_login_failure(event) or event.source_ip is None:
             return None
         ip, window = event.source_ip, self.windows[0]
-        if not checkpoint(history.count(window, ip, event), self.settings.failures):
+        if not checkpoint(history.count(window, ip, event), self.settings.failures, LOGIN_CAP):
             return None
         tries = tries_per(history, window, ip, event, "user.name")
         if len(tries) < self.settings.users or max(tries.values()) > self.settings.tries_per_user:
@@ -195,7 +182,7 @@ class DistributedGuessing:
         if not is_login_failure(event) or event.user is None:
             return None
         user, window = event.user, self.windows[0]
-        if not checkpoint(history.count(window, user, event), self.settings.failures):
+        if not checkpoint(history.count(window, user, event), self.settings.failures, LOGIN_CAP):
             return None
         ips = tries_per(history, window, user, event, "source.ip")
         if len(ips) < self.settings.ips:

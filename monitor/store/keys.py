@@ -31,6 +31,10 @@ class Keys:
         """Watched folders' files: path -> size, mtime, sha256 (same slot as the stream)."""
         return f"{self.prefix}:{{events}}:files"
 
+    def volume(self, name: str) -> str:
+        """Per actor-hour tallies and the fitted model (one slot: the refit reads them all)."""
+        return f"{self.prefix}:{{volume}}:{name}"
+
     @property
     def source_stats(self) -> str:
         return f"{self.prefix}:{{events}}:stats"
