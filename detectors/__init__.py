@@ -43,7 +43,7 @@ def build_detectors(settings: Settings) -> tuple[Detector, ...]:
         ImpossibleTravel(config.impossible_travel, geo),
         NewDeviceSensitiveChange(config.new_device_sensitive_change, geo),
         UnauthorizedDepartment(people, config.allowed_departments),
-        Scraping(config.scraping),
+        Scraping(config.scraping, geo),
         ExportDrop(config.export_drop),
         VolumeAnomaly(config.volume_anomaly, VolumeModel()),
         FileIntegrity(config.file_integrity),

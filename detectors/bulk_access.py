@@ -6,7 +6,8 @@ import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from detectors.base import Example, History, Window, finding
+from detectors.base import Example, History, Window, checkpoint, finding
+from detectors.geo import Geo
 from detectors.people import People
 from monitor.detector_settings import ExportDropSettings, ScrapingSettings
 from monitor.events import Event
@@ -98,9 +99,14 @@ class UnauthorizedDepartment:
 
 @dataclass(frozen=True, slots=True)
 class Scraping:
-    """One IP reading many distinct customer records in a short window."""
+    """One IP or one session reading many distinct customer records in a short window.
+
+    The office's own egress addresses (geo.trusted_networks) are many people behind one
+    address: there only sessions count.
+    """
 
     settings: ScrapingSettings
+    geo: Geo
     id: str = "bulk_access.scraping"
     family: str = FAMILY
     title: str = "Scraping of customer records"
@@ -114,36 +120,39 @@ class Scraping:
     )
 
     def __post_init__(self) -> None:
-        window = Window(
-            f"record_views_by_ip_{int(self.settings.window.total_seconds())}s",
-            "source_ip",
-            self.settings.window,
-            lambda e: e.action == "customer-record-view",
-            cap=5000,
+        span, views = self.settings.window, lambda e: e.action == "customer-record-view"
+        windows = tuple(
+            Window(f"record_views_by_{by}_{int(span.total_seconds())}s", by, span, views, cap=5000)
+            for by in ("source_ip", "session_id")
         )
-        object.__setattr__(self, "windows", (window,))
+        object.__setattr__(self, "windows", windows)
 
     def evaluate(self, event: Event, history: History) -> Finding | None:
-        if event.source_ip is None:
-            return None
-        window = self.windows[0]
-        if history.count(window, event.source_ip, event) < self.settings.records:
-            return None  # fewer views than records: cannot be that many distinct customers
-        members = history.members(window, event.source_ip, event, newest=window.cap)
-        distinct = {str(m["labels.customer_id"]) for m in members if m.get("labels.customer_id")}
-        if len(distinct) < self.settings.records:
-            return None
-        return Finding(
-            detector=self.id,
-            family=self.family,
-            severity=self.severity,
-            title=f"{len(distinct)} customer records read from {event.source_ip}",
-            key=f"ip={event.source_ip}",
-            entities={"ip": event.source_ip},
-            first_seen=event.timestamp,
-            last_seen=event.timestamp,
-            evidence=(event.reference(),),
-            affected_customers=frozenset(distinct),
+        for window, group in zip(self.windows, (event.source_ip, event.session_id), strict=True):
+            if group is None or (window is self.windows[0] and self.geo.is_trusted(group)):
+                continue
+            if not checkpoint(
+                history.count(window, group, event), self.settings.records, window.cap
+            ):
+                continue  # fewer views than records: cannot be that many distinct customers
+            members = history.members(window, group, event, newest=window.cap)
+            distinct = {
+                str(m["labels.customer_id"]) for m in members if m.get("labels.customer_id")
+            }
+            if len(distinct) >= self.settings.records:
+                return self.found(event, group, window.group_by, distinct)
+        return None
+
+    def found(self, event: Event, group: str, by: str, distinct: set[str]) -> Finding:
+        kind = "ip" if by == "source_ip" else "session"
+        entities = {kind: group, **({"ip": event.source_ip} if event.source_ip else {})}
+        return finding(
+            self,
+            event,
+            title=f"{len(distinct)} customer records read from {kind} {group}",
+            key=f"{kind}={group}",
+            entities=entities,
+            customers=distinct,
         )
 
     def examples(self) -> tuple[Example, ...]:
@@ -194,7 +203,7 @@ class ExportDrop:
             self,
             event,
             title=f"{os.path.basename(path)}: {emails} emails and {phones} phone numbers",
-            key=f"folder={os.path.dirname(path)}",
+            key=f"path={path}",
             entities={"path": path},
             evidence=(evidence,),
         )

@@ -76,6 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
     breach_commands.add_parsers(commands)
     user_commands.add_parsers(commands)
     commands.add_parser("demo", help="run Vigil on a simulated attack and show the incidents")
+    simulate = commands.add_parser("simulate", help="write labelled ALS traffic with attacks")
+    simulate.add_argument("--out", type=Path, required=True)
+    simulate.add_argument("--customers", type=int, default=1000)
+    simulate.add_argument("--days", type=int, default=7)
+    simulate.add_argument("--seed", type=int, default=1)
     return parser
 
 
@@ -89,6 +94,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         from monitor.parse_command import parse_files
 
         return parse_files(args.files, args.format, args.json)
+    if args.command == "simulate":
+        from monitor.simulation.writer import simulate
+
+        labels = simulate(args.out, args.customers, args.days, args.seed)
+        print(f"vigil: {len(labels)} labelled attacks in {args.out} (truth.json)", file=sys.stderr)
+        return 0
     try:
         settings = load_settings(args.config, dict(os.environ))
     except ConfigError as error:

@@ -15,6 +15,7 @@ from monitor.events import Event
 from monitor.incidents import Incident, IncidentStore
 from monitor.parsers import FORMATS, Format, LineContext, detect_format
 from monitor.parsers.batch import parse_lines
+from monitor.pipeline.volume_job import refit_now
 from monitor.sources.follower import Follower
 
 BATCH = 2000
@@ -90,7 +91,14 @@ async def scan(
     streams = [read_file(path, forced, zone, report, progress) for path in paths]
     touched: dict[str, None] = {}
     batch: list[Event] = []
+    day = None
     for event in heapq.merge(*streams, key=lambda event: event.timestamp):
+        if event.timestamp.date() != day:
+            # A new day in event time: the volume model is refitted, as the service does daily.
+            await run_batch(batch, detection, store, touched, report)
+            if day is not None:
+                await refit_now(detection, event.timestamp)
+            day = event.timestamp.date()
         batch.append(event)
         if len(batch) >= BATCH:
             await run_batch(batch, detection, store, touched, report)

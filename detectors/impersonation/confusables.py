@@ -18,44 +18,40 @@ def fold(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold().strip()
 
 
+# ASCII characters that pass for one another in most fonts, before case folding.
+ASCII_LOOKALIKES = {"I": "l", "1": "l", "|": "l", "0": "O"}
+
+
 @cache
 def prototypes() -> dict[str, str]:
-    """Each confusable character to one representative of its class (ASCII where there is one).
+    """Each confusable character to the ASCII letter or digit it passes for.
 
-    From the Unicode confusables data shipped with confusable_homoglyphs, closed over the
-    pairs it lists so that the map is consistent (a -> a, а -> a, ɑ -> a).
+    From the Unicode confusables data shipped with confusable_homoglyphs: a non-ASCII
+    character maps to its first ASCII homoglyph (Cyrillic а to a, full-width ａ to a); ASCII
+    maps to itself but for the few pairs every font confuses. Direct pairs only: closing
+    over the data's chains would make 3 and 7 the same letter.
     """
     table = json.loads(
         resources.files("confusable_homoglyphs").joinpath("confusables.json").read_text()
     )
-    parent: dict[str, str] = {}
-
-    def root(c: str) -> str:
-        while parent.get(c, c) != c:
-            parent[c] = parent.get(parent[c], parent[c])
-            c = parent[c]
-        return c
-
+    found: dict[str, str] = dict(ASCII_LOOKALIKES)
     for char, homoglyphs in table.items():
-        for glyph in homoglyphs:
-            other = glyph["c"]
-            if len(other) == 1 and len(char) == 1:
-                a, b = root(fold(char)[:1] or char), root(fold(other)[:1] or other)
-                if a != b:
-                    parent[max(a, b, key=rank)] = min(a, b, key=rank)
-    return {c: root(c) for c in parent}
-
-
-def rank(char: str) -> tuple[bool, bool, str]:
-    """Representatives: lowercase ASCII letters first, then ASCII, then anything by code point."""
-    return (not (char.isascii() and char.isalpha()), not char.isascii(), char)
+        if len(char) != 1 or char.isascii():
+            continue
+        ascii_ = [
+            g["c"] for g in homoglyphs if len(g["c"]) == 1 and g["c"].isascii() and g["c"].isalnum()
+        ]
+        if ascii_:
+            found[char] = ascii_[0]
+    return found
 
 
 @lru_cache(maxsize=65_536)
 def skeleton(text: str) -> str:
-    """The folded text with every character replaced by its class representative."""
+    """The text with each character replaced by what it passes for, then folded."""
     table = prototypes()
-    return "".join(table.get(c, c) for c in unicodedata.normalize("NFD", fold(text)))
+    mapped = "".join(table.get(c, c) for c in unicodedata.normalize("NFKC", text))
+    return unicodedata.normalize("NFD", mapped.casefold().strip())
 
 
 def mixed_script(text: str) -> bool:

@@ -102,8 +102,12 @@ class LookalikeIdentity:
 
 
 def candidates(event: Event) -> list[tuple[str, str]]:
-    """The names a registration chooses, an email's domain on its own too."""
-    flat = {"user.name": event.user, **event.extra}
+    """The names a registration chooses (an email change, only the email), and its domain."""
+    flat = (
+        {"user.name": event.user, **event.extra}
+        if event.action == "user-register"
+        else dict(event.extra)
+    )
     found = [
         (label, v) for key, label in FIELDS.items() if isinstance(v := flat.get(key), str) and v
     ]

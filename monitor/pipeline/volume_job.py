@@ -10,17 +10,28 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from redis.exceptions import RedisError
 
 from detectors.engine import Detection
-from detectors.volume import load_model, refit
+from detectors.volume import VolumeModel, load_model, refit
 from detectors.volume_anomaly import VolumeAnomaly
 
 log = logging.getLogger(__name__)
 REFIT_AFTER = timedelta(days=1)
 
 
+def holders(detection: Detection) -> list[VolumeModel]:
+    return [d.model for d in detection.detectors if isinstance(d, VolumeAnomaly)]
+
+
+async def refit_now(detection: Detection, now: datetime) -> None:
+    """Fit on the 14 days before `now` (event time in `vigil scan`) and use it."""
+    if holders(detection):
+        model = await refit(detection.redis, detection.keys, now)
+        for holder in holders(detection):
+            holder.adopt(model)
+
+
 async def keep_volume_model(detection: Detection, stop: asyncio.Event) -> None:
     """Every hour (and at start): use the newest stored model; refit when it is a day old."""
-    holders = [d.model for d in detection.detectors if isinstance(d, VolumeAnomaly)]
-    if not holders:
+    if not holders(detection):
         return
 
     async def refresh() -> None:
@@ -29,7 +40,7 @@ async def keep_volume_model(detection: Detection, stop: asyncio.Event) -> None:
             now = datetime.now(UTC)
             if model is None or model.fitted_at is None or now - model.fitted_at > REFIT_AFTER:
                 model = await refit(detection.redis, detection.keys, now)
-            for holder in holders:
+            for holder in holders(detection):
                 holder.adopt(model)
         except RedisError as error:
             log.warning("volume model not refreshed: %s", type(error).__name__)

@@ -1,0 +1,124 @@
+"""Detection quality on labelled traffic: precision and recall per detector and per family.
+
+    python -m bench.quality [--customers N] [--days D] [--seed S] [--keep DIR]
+
+Writes a fresh `vigil simulate` world, runs `vigil scan` over its logs against a fresh
+embedded Valkey, and matches incidents with the ground truth: an incident is right when it
+names an entity of a labelled attack of its family and overlaps it in time; an attack is
+found when an incident of its detector (recall per detector) or family (per family) is.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+SLACK = timedelta(minutes=30)
+LOGS = ("audit.json", "access.log", "auth.log", "files.json")
+
+
+def run(
+    world: Path, customers: int, days: int, seed: int
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    vigil = [sys.executable, "-m", "monitor.cli"]
+    subprocess.run(
+        [
+            *vigil,
+            "simulate",
+            "--out",
+            str(world),
+            "--customers",
+            str(customers),
+            "--days",
+            str(days),
+            "--seed",
+            str(seed),
+        ],
+        check=True,
+    )
+    with tempfile.TemporaryDirectory() as data:
+        env = os.environ | {"VIGIL_DATA_DIR": data}
+        scanned = subprocess.run(
+            [
+                *vigil,
+                "--config",
+                str(world / "vigil.yaml"),
+                "scan",
+                "--json",
+                *(str(world / f) for f in LOGS),
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+            env=env,
+        )
+    incidents = [json.loads(line) for line in scanned.stdout.splitlines() if line.strip()]
+    truth = json.loads((world / "truth.json").read_text())["attacks"]
+    return incidents, truth
+
+
+def matches(incident: dict[str, Any], attack: dict[str, Any]) -> bool:
+    if incident["family"] != attack["family"]:
+        return False
+    if not set(incident["entities"].values()) & set(attack["entities"].values()):
+        return False
+    first = datetime.fromisoformat(incident["first_seen"].replace("Z", "+00:00"))
+    last = datetime.fromisoformat(incident["last_seen"].replace("Z", "+00:00"))
+    start, end = datetime.fromisoformat(attack["start"]), datetime.fromisoformat(attack["end"])
+    return first <= end + SLACK and last >= start - SLACK
+
+
+def table(
+    incidents: list[dict[str, Any]], truth: list[dict[str, Any]]
+) -> list[tuple[str, int, int, float, float]]:
+    """Rows of (name, attacks, incidents, precision, recall): detectors, then families."""
+    rows = []
+    for level in ("detector", "family"):
+        names = sorted({a[level] for a in truth} | {i[level] for i in incidents})
+        for name in names:
+            mine = [i for i in incidents if i[level] == name]
+            attacks = [a for a in truth if a[level] == name]
+            right = [i for i in mine if any(matches(i, a) for a in truth)]
+            found = [a for a in attacks if any(matches(i, a) for i in mine)]
+            precision = len(right) / len(mine) if mine else 1.0
+            recall = len(found) / len(attacks) if attacks else 1.0
+            rows.append((name, len(attacks), len(mine), precision, recall))
+    return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--customers", type=int, default=2000)
+    parser.add_argument("--days", type=int, default=14)
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--keep", type=Path, help="write the world here and keep it")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as scratch:
+        world = args.keep or Path(scratch) / "world"
+        incidents, truth = run(world, args.customers, args.days, args.seed)
+    print(
+        f"world: {args.customers} customers, {args.days} days, seed {args.seed}: "
+        f"{len(truth)} labelled attacks, {len(incidents)} incidents"
+    )
+    print(
+        f"{'detector / family':45} {'attacks':>7} {'incidents':>9} {'precision':>9} {'recall':>7}"
+    )
+    rows = table(incidents, truth)
+    for name, attacks, raised, precision, recall in rows:
+        print(f"{name:45} {attacks:7} {raised:9} {precision:9.2f} {recall:7.2f}")
+    wrong = [i for i in incidents if not any(matches(i, a) for a in truth)]
+    for incident in wrong:
+        print(f"  false alarm: {incident['detector']}: {incident['title']}", file=sys.stderr)
+    families = [row for row in rows if "." not in row[0]]
+    return 0 if all(p >= 0.95 and r >= 0.95 for _, _, _, p, r in families) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Labelled ALS traffic for measuring the detectors: a world, everyday use, attacks."""
