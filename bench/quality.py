@@ -16,11 +16,11 @@ import os
 import subprocess
 import sys
 import tempfile
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-SLACK = timedelta(minutes=30)
+from monitor.simulation.truth import matches, table
+
 LOGS = ("audit.json", "access.log", "auth.log", "files.json")
 
 
@@ -62,35 +62,6 @@ def run(
     incidents = [json.loads(line) for line in scanned.stdout.splitlines() if line.strip()]
     truth = json.loads((world / "truth.json").read_text())["attacks"]
     return incidents, truth
-
-
-def matches(incident: dict[str, Any], attack: dict[str, Any]) -> bool:
-    if incident["family"] != attack["family"]:
-        return False
-    if not set(incident["entities"].values()) & set(attack["entities"].values()):
-        return False
-    first = datetime.fromisoformat(incident["first_seen"].replace("Z", "+00:00"))
-    last = datetime.fromisoformat(incident["last_seen"].replace("Z", "+00:00"))
-    start, end = datetime.fromisoformat(attack["start"]), datetime.fromisoformat(attack["end"])
-    return first <= end + SLACK and last >= start - SLACK
-
-
-def table(
-    incidents: list[dict[str, Any]], truth: list[dict[str, Any]]
-) -> list[tuple[str, int, int, float, float]]:
-    """Rows of (name, attacks, incidents, precision, recall): detectors, then families."""
-    rows = []
-    for level in ("detector", "family"):
-        names = sorted({a[level] for a in truth} | {i[level] for i in incidents})
-        for name in names:
-            mine = [i for i in incidents if i[level] == name]
-            attacks = [a for a in truth if a[level] == name]
-            right = [i for i in mine if any(matches(i, a) for a in truth)]
-            found = [a for a in attacks if any(matches(i, a) for i in mine)]
-            precision = len(right) / len(mine) if mine else 1.0
-            recall = len(found) / len(attacks) if attacks else 1.0
-            rows.append((name, len(attacks), len(mine), precision, recall))
-    return rows
 
 
 def main() -> int:

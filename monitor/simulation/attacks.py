@@ -133,7 +133,7 @@ def impossible_travel(sim: Sim, at: datetime) -> Label:
 def new_device(sim: Sim, at: datetime) -> Label:
     c = next(
         c
-        for c in sim.rng.sample(sim.world.customers, 300)
+        for c in sim.rng.sample(sim.world.customers, min(300, len(sim.world.customers)))
         if sim.logins_before(c.username, at) >= 6
     )
     thief = sim.rng.choice(sim.world.abroad_ips)
@@ -351,7 +351,9 @@ def volume(sim: Sim, at: datetime) -> Label:
     insider = sim.rng.choice(sim.world.of("customer_care"))
     common = {"user": insider.username, "source_ip": OFFICE_IPS[0], "user_agent": insider.agent}
     if sim.rng.random() < 0.5:
-        for n, c in enumerate(sim.rng.sample(sim.world.customers, 300)):
+        for n, c in enumerate(
+            sim.rng.sample(sim.world.customers, min(300, len(sim.world.customers)))
+        ):
             sim.emit(
                 "audit",
                 timestamp=at + n * timedelta(seconds=10),
@@ -361,12 +363,15 @@ def volume(sim: Sim, at: datetime) -> Label:
             )
         end = at + timedelta(seconds=3000)
     else:
-        chosen = [c.customer_id for c in sim.rng.sample(sim.world.customers, 900)]
+        chosen = [
+            c.customer_id
+            for c in sim.rng.sample(sim.world.customers, min(900, len(sim.world.customers)))
+        ]
         sim.emit(
             "audit",
             timestamp=at,
             action="customer-record-export",
-            extra={"labels.record_count": len(chosen), "labels.customer_ids": chosen},
+            extra={"labels.record_count": 900, "labels.customer_ids": chosen},
             **common,
         )
         end = at

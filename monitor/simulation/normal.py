@@ -31,6 +31,7 @@ class Sim:
     world: World
     out: list[tuple[str, Event]] = field(default_factory=list)
     logins: dict[str, list[datetime]] = field(default_factory=dict)
+    trips: dict[str, tuple[str, datetime, datetime]] = field(default_factory=dict)
 
     def emit(self, log: str, **fields: object) -> None:
         self.out.append((log, Event(**fields)))  # type: ignore[arg-type]
@@ -109,13 +110,31 @@ def customer_day(sim: Sim, c: SimCustomer, day: datetime) -> None:
     rng = sim.rng
     if rng.random() > 0.35:
         return
+    ip = where(sim, c, day)
+    if ip is None:
+        return  # on a plane
     for _ in range(rng.choice((1, 1, 2))):
         at = day + timedelta(hours=rng.uniform(7, 22))
         # Now and then a customer with a history changes a password or phone, from home.
         change = None
         if sim.logins_before(c.username, at) >= 5 and rng.random() < 0.02:
             change = rng.choice(("password-change", "phone-change"))
-        visit(sim, c, at, c.home_ip, c.agent, change)
+        visit(sim, c, at, ip, c.agent, change if ip == c.home_ip else None)
+
+
+def where(sim: Sim, c: SimCustomer, day: datetime) -> str | None:
+    """Home, or abroad on a trip of a few days; None on the travel day back."""
+    trip = sim.trips.get(c.username)
+    if trip is not None and trip[1] <= day < trip[2]:
+        return trip[0]
+    if trip is not None and day == trip[2]:
+        return None
+    last = max(sim.logins.get(c.username, [day - timedelta(days=2)]))
+    if sim.rng.random() < 0.01 and day - last > timedelta(hours=30):
+        end = day + timedelta(days=sim.rng.randint(2, 5))
+        sim.trips[c.username] = (sim.rng.choice(sim.world.abroad_ips), day, end)
+        return sim.trips[c.username][0]
+    return c.home_ip
 
 
 def staff_day(sim: Sim, member: SimStaff, day: datetime) -> None:
@@ -171,7 +190,7 @@ def staff_day(sim: Sim, member: SimStaff, day: datetime) -> None:
                     **common,
                 )
             if hour == 7:
-                chosen = rng.sample(customers, rng.randint(50, 300))
+                chosen = rng.sample(customers, min(len(customers), rng.randint(50, 300)))
                 sim.emit(
                     "audit",
                     timestamp=begin + timedelta(minutes=55),
