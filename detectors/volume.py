@@ -122,10 +122,11 @@ async def actor_hours(redis: Redis, keys: Keys, until: datetime) -> dict[str, li
         for hour in hours:
             pipe.smembers(keys.volume(f"actors:{hour}"))
         members = await pipe.execute()
+    # Sorted: Redis returns set members in any order, and the fit must not depend on it.
     slots = [
         (hour, actor.decode())
         for hour, actors in zip(hours, members, strict=True)
-        for actor in actors
+        for actor in sorted(actors)
     ]
     async with redis.pipeline(transaction=False) as pipe:
         for hour, actor in slots:
