@@ -46,6 +46,10 @@ class History(Protocol):
         """The newest members of the window at `at`, as event references, oldest first."""
         ...
 
+    def counts(self, windows: Sequence[Window], group: str, at: Event) -> list[int]:
+        """count() over several spans of one window name, in one lookup."""
+        ...
+
     def times(self, window: Window, group: str, at: Event, newest: int = ...) -> Sequence[int]:
         """Epoch milliseconds of the newest members of the window at `at`, oldest first."""
         ...

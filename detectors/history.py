@@ -84,6 +84,11 @@ class RedisHistory:
         _, low, high = self.bounds(window, group, at)
         return high - low
 
+    def counts(self, windows: Sequence[Window], group: str, at: Event) -> list[int]:
+        found, low, high = self.bounds(windows[0], group, at)
+        scores, at_ms = found.scores, at.epoch_ms
+        return [high - bisect.bisect_right(scores, at_ms - w.span_ms, 0, high) for w in windows]
+
     def members(
         self, window: Window, group: str, at: Event, newest: int = EVIDENCE_MEMBERS
     ) -> Sequence[Mapping[str, Any]]:

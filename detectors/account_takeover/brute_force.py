@@ -78,23 +78,22 @@ class BruteForce:
         """
         ip, s = str(event.source_ip), self.settings
         fast, medium, slow, before_slow, timed, before_timed, successes = self.windows[:7]
-        hour, recent = history.count(medium, ip, event), history.count(fast, ip, event)
+        spans = (medium, fast, before_slow, before_timed)
+        hour, recent, quiet_slow, quiet_timed = history.counts(spans, ip, event)
         crossing = self.crossed(hour, recent)
         if crossing:
             shown = history.members(fast, ip, event, crossing)
             return self.found(event, f"from {ip}", shown, hour)
         if recent >= s.failures:
             return None  # a fast brute force, not a slow one
-        # Slow and spread-out runs both need a quiet span before them: one count rules out
+        # Slow and spread-out runs both need a quiet span before them: that count rules out
         # nearly every line of a steady scanner.
-        quiet = history.count(before_slow, ip, event)
-        if quiet == s.slow_failures and quiet == history.count(slow, ip, event):
+        if quiet_slow == s.slow_failures and quiet_slow == history.count(slow, ip, event):
             gaps = history.times(slow, ip, event, s.slow_failures)
             if min_gap(gaps) > ms(s.slow_gap):
                 shown = history.members(slow, ip, event, s.slow_failures)
                 return self.found(event, f"from {ip} (slow)", shown, hour)
-        quiet = history.count(before_timed, ip, event)
-        if quiet != s.timed_failures or quiet != history.count(timed, ip, event):
+        if quiet_timed != s.timed_failures or quiet_timed != history.count(timed, ip, event):
             return None
         apart = history.times(timed, ip, event, s.timed_failures)
         success = history.times(successes, ip, event, newest=1)
@@ -106,7 +105,7 @@ class BruteForce:
     def by_user(self, event: Event, history: History) -> Finding | None:
         """Against one user from anywhere, reported the same way."""
         user, (fast, medium) = str(event.user), self.windows[7:]
-        hour, recent = history.count(medium, user, event), history.count(fast, user, event)
+        hour, recent = history.counts((medium, fast), user, event)
         crossing = self.crossed(hour, recent)
         if not crossing:
             return None
