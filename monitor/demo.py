@@ -1,4 +1,5 @@
-"""`vigil demo`: the story on embedded defaults: an SSH brute force, then a login that follows."""
+"""`vigil demo`: the story on embedded defaults: an SSH takeover paged and acknowledged, one
+attack of each other family, then a breach of customer accounts and its notices."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from zoneinfo import ZoneInfo
 from monitor.dashboard.users import Role as UserRole
 from monitor.dashboard.users import Users
 from monitor.demo_breach import breach_act
+from monitor.demo_families import families_act
 from monitor.demo_mail import EmlMailbox, ack_link, free_port, port_free, start_mailbox
 from monitor.incidents import Incident
 from monitor.service import Role, Vigil, open_vigil, run, stop_on_signals
@@ -50,7 +52,10 @@ async def demo(settings: Settings) -> int:
     with tempfile.TemporaryDirectory(prefix="vigil-demo-") as folder:
         log_file = Path(folder) / "auth.log"
         log_file.touch()
-        demo_settings = demo_overrides(settings, log_file, mail_port, web_port)
+        site = Path(folder) / "site"
+        site.mkdir()
+        (site / "index.php").write_text("<?php echo 'ALS cargo tracking'; ?>\n")
+        demo_settings = demo_overrides(settings, log_file, mail_port, web_port, site)
         controller, mailbox = start_mailbox(MAIL_FOLDER, mail_port)
         try:
             async with open_vigil(demo_settings) as vigil:
@@ -60,7 +65,9 @@ async def demo(settings: Settings) -> int:
             controller.stop()
 
 
-def demo_overrides(settings: Settings, log_file: Path, mail_port: int, web_port: int) -> Settings:
+def demo_overrides(
+    settings: Settings, log_file: Path, mail_port: int, web_port: int, site: Path
+) -> Settings:
     alerts = settings.alerts.model_copy(
         update={"group_wait": timedelta(seconds=2), "public_url": f"http://127.0.0.1:{web_port}"}
     )
@@ -78,6 +85,17 @@ def demo_overrides(settings: Settings, log_file: Path, mail_port: int, web_port:
             "smtp": settings.smtp.model_copy(update={"host": "127.0.0.1", "port": mail_port}),
             "web": settings.web.model_copy(update={"host": "127.0.0.1", "port": web_port}),
             "alerts": alerts,
+            # The demo's website folder, watched at all hours (no maintenance window).
+            "folders": settings.folders.model_copy(
+                update={"integrity": (str(site),), "poll_interval": timedelta(seconds=1)}
+            ),
+            "detectors": settings.detectors.model_copy(
+                update={
+                    "file_integrity": settings.detectors.file_integrity.model_copy(
+                        update={"maintenance": ()}
+                    )
+                }
+            ),
         }
     )
 
@@ -117,17 +135,20 @@ async def tell(vigil: Vigil, log_file: Path, mailbox: EmlMailbox, zone: str) -> 
             print("Vigil demo: no alert email arrived")
             return 1
         acknowledged = await acknowledge(vigil, page)
-        notified = await breach_act(vigil, log_file.with_name("audit.json"), mailbox, seen)
+        audit = log_file.with_name("audit.json")
+        families = await families_act(audit, log_file.with_name("site"), seen)
+        notified = await breach_act(vigil, audit, mailbox, seen)
         await show_dashboard(vigil, stop)
     finally:
         stop.set()
         await service
     print(
-        f"Vigil demo: {len(seen)} incidents raised, the SSH takeover paged and acknowledged, "
+        f"Vigil demo: {len(seen)} incidents raised in all four families, the SSH takeover paged "
+        "and acknowledged, "
         "a breach declared and every notice delivered. "
         "See them with `VIGIL_REDIS_PREFIX=vigil-demo .venv/bin/vigil incidents list`."
     )
-    return 0 if acknowledged and notified else 1
+    return 0 if acknowledged and families and notified else 1
 
 
 async def show_dashboard(vigil: Vigil, stop: asyncio.Event) -> None:
