@@ -138,3 +138,13 @@ def checkpoint(count: int, threshold: int, cap: int) -> bool:
     while count > threshold and count % 2 == 0:
         count //= 2
     return count == threshold
+
+
+def export_reference(event: Event) -> dict[str, Any]:
+    """The event's reference; an export's also says how many records and which columns left,
+    so the breach playbook names the categories exposed and counts the records."""
+    reference = event.reference()
+    for name in ("labels.record_count", "labels.columns"):
+        if name in event.extra:
+            reference[name] = event.extra[name]
+    return reference

@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from detectors.base import Example, History, Window, checkpoint, finding
+from detectors.base import Example, History, Window, checkpoint, export_reference, finding
 from detectors.geo import Geo
 from detectors.people import People
 from monitor.detector_settings import ExportDropSettings, ScrapingSettings
@@ -78,7 +78,7 @@ class UnauthorizedDepartment:
             entities={"actor": str(event.user), "department": department},
             first_seen=event.timestamp,
             last_seen=event.timestamp,
-            evidence=(event.reference(),),
+            evidence=(export_reference(event),),
             affected_customers=customers_in(event),
         )
 

@@ -15,14 +15,15 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-import numpy as np
 from redis.asyncio import Redis
-from sklearn.ensemble import IsolationForest
 
 from monitor.events import Event
 from monitor.store.keys import Keys
+
+if TYPE_CHECKING:  # scikit-learn loads in a second: only the detect role needs it, lazily
+    from sklearn.ensemble import IsolationForest
 
 log = logging.getLogger(__name__)
 HOUR_MS = 3_600_000
@@ -111,7 +112,7 @@ class VolumeModel:
         """The forest's verdict, or None before there was enough history to fit one."""
         if self.forest is None:
             return None
-        return bool(self.forest.predict(np.array([features], dtype=float))[0] == -1)
+        return bool(self.forest.predict([list(features)])[0] == -1)
 
 
 async def actor_hours(redis: Redis, keys: Keys, until: datetime) -> dict[str, list[list[float]]]:
@@ -161,6 +162,9 @@ async def refit(redis: Redis, keys: Keys, now: datetime | None = None) -> Volume
     vectors = await actor_hours(redis, keys, moment)
     rows = [row for rows in vectors.values() for row in rows]
     model = VolumeModel(fitted_at=moment)
+    import numpy as np
+    from sklearn.ensemble import IsolationForest
+
     model.usual = {
         actor: float(np.percentile([row[1] for row in rows_], 95))
         for actor, rows_ in vectors.items()

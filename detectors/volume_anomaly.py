@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from redis.asyncio import Redis
 
-from detectors.base import Example, History, Window, checkpoint, finding
+from detectors.base import Example, History, Window, checkpoint, export_reference, finding
 from detectors.volume import EXPORT, SEARCH, VIEW, VolumeModel, hour_of, off_hours, tally
 from monitor.detector_settings import VolumeAnomalySettings
 from monitor.events import Event
@@ -76,6 +76,7 @@ class VolumeAnomaly:
             title=f"{event.user} {what} within an hour (usually {usual:.0f})",
             key=f"actor={event.user}",
             entities={"actor": event.user},
+            evidence=(export_reference(event),),
             customers=customers | {str(c) for c in event.extra.get("labels.customer_ids") or []},
         )
 

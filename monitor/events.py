@@ -111,7 +111,7 @@ class Event:
             key = SEPARATOR.join(
                 (
                     self.id,
-                    self.timestamp.isoformat(),
+                    iso(self.timestamp),
                     self.action,
                     self.outcome,
                     self.user or "",
@@ -124,6 +124,19 @@ class Event:
             )
             object.__setattr__(self, "_key", key)
         return key
+
+
+ISO_CACHE: dict[datetime, str] = {}
+
+
+def iso(moment: datetime) -> str:
+    """isoformat(), remembered: log lines share their second, and references need it often."""
+    text = ISO_CACHE.get(moment)
+    if text is None:
+        if len(ISO_CACHE) > 100_000:
+            ISO_CACHE.clear()
+        text = ISO_CACHE[moment] = moment.isoformat()
+    return text
 
 
 REFERENCE_ATTRIBUTES = (
