@@ -30,6 +30,15 @@ def tries_per(history: History, window: Window, group: str, at: Event, field: st
     return Counter(str(m.get(field, "")) for m in members)
 
 
+def tally(
+    history: History, window: Window, group: str, at: Event, threshold: int, field: str
+) -> Counter[str] | None:
+    """Failures per user (or IP) in the window, only at a checkpoint of its count."""
+    if not checkpoint(history.count(window, group, at), threshold, LOGIN_CAP):
+        return None
+    return tries_per(history, window, group, at, field)
+
+
 def stuffed(tries: Counter[str], settings: CredentialStuffingSettings) -> bool:
     at_most_twice = sum(1 for n in tries.values() if n <= 2)
     return len(
@@ -62,10 +71,8 @@ class CredentialStuffing:
         if not is_login_failure(event) or event.source_ip is None:
             return None
         ip, window = event.source_ip, self.windows[0]
-        if not checkpoint(history.count(window, ip, event), self.settings.users, LOGIN_CAP):
-            return None
-        tries = tries_per(history, window, ip, event, "user.name")
-        if not stuffed(tries, self.settings):
+        tries = tally(history, window, ip, event, self.settings.users, "user.name")
+        if tries is None or not stuffed(tries, self.settings):
             return None
         return finding(
             self,
@@ -125,10 +132,12 @@ class PasswordSpray:
         if not is_login_failure(event) or event.source_ip is None:
             return None
         ip, window = event.source_ip, self.windows[0]
-        if not checkpoint(history.count(window, ip, event), self.settings.failures, LOGIN_CAP):
-            return None
-        tries = tries_per(history, window, ip, event, "user.name")
-        if len(tries) < self.settings.users or max(tries.values()) > self.settings.tries_per_user:
+        tries = tally(history, window, ip, event, self.settings.failures, "user.name")
+        if (
+            tries is None
+            or len(tries) < self.settings.users
+            or max(tries.values()) > self.settings.tries_per_user
+        ):
             return None
         # Stuffing is a spray of one try each: its own detector reports it.
         if stuffed(tries_per(history, self.windows[1], ip, event, "user.name"), self.stuffing):
@@ -182,10 +191,8 @@ class DistributedGuessing:
         if not is_login_failure(event) or event.user is None:
             return None
         user, window = event.user, self.windows[0]
-        if not checkpoint(history.count(window, user, event), self.settings.failures, LOGIN_CAP):
-            return None
-        ips = tries_per(history, window, user, event, "source.ip")
-        if len(ips) < self.settings.ips:
+        ips = tally(history, window, user, event, self.settings.failures, "source.ip")
+        if ips is None or len(ips) < self.settings.ips:
             return None
         return finding(
             self,

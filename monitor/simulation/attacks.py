@@ -249,17 +249,8 @@ def phishing(sim: Sim, at: datetime) -> Label:
     domain = sim.rng.choice(("als-com.vn", "a1s.com.vn", "alss.com.vn", "als.com.co", "asl.com.vn"))
     for n in range(12):
         c = sim.rng.choice(sim.world.customers)
-        sim.emit(
-            "access",
-            timestamp=at + n * timedelta(minutes=5),
-            action="http-request",
-            source_ip=c.home_ip,
-            user_agent=c.agent,
-            http_method="GET",
-            url_path="/login",
-            status_code=200,
-            extra={"http.request.referrer": f"https://{domain}/dang-nhap"},
-        )
+        moment, referrer = at + n * timedelta(minutes=5), f"https://{domain}/dang-nhap"
+        sim.request(moment, c.home_ip, c.agent, "/login", referrer=referrer)
     return Label(
         "impersonation.phishing_referrer",
         "impersonation",

@@ -36,6 +36,29 @@ class Sim:
     def emit(self, log: str, **fields: object) -> None:
         self.out.append((log, Event(**fields)))  # type: ignore[arg-type]
 
+    def request(
+        self,
+        at: datetime,
+        ip: str,
+        agent: str,
+        path: str,
+        method: str = "GET",
+        referrer: str | None = None,
+    ) -> None:
+        """A line of the web server's access log."""
+        extra = {"http.request.referrer": referrer} if referrer else {}
+        self.emit(
+            "access",
+            timestamp=at,
+            action="http-request",
+            source_ip=ip,
+            user_agent=agent,
+            http_method=method,
+            url_path=path,
+            status_code=200,
+            extra=extra,
+        )
+
     def logins_before(self, user: str, moment: datetime) -> int:
         return sum(1 for at in self.logins.get(user, ()) if at < moment)
 
@@ -48,17 +71,7 @@ def visit(
 ) -> datetime:
     """A customer logs in, looks at their shipments and leaves; returns when they left."""
     rng, session = sim.rng, sim.session()
-    sim.emit(
-        "access",
-        timestamp=at,
-        action="http-request",
-        source_ip=ip,
-        user_agent=agent,
-        http_method="GET",
-        url_path="/login",
-        status_code=200,
-        extra={"http.request.referrer": rng.choice(REFERRERS)} if rng.random() < 0.6 else {},
-    )
+    sim.request(at, ip, agent, "/login", referrer=rng.choice(REFERRERS))
     common = {
         "user": c.username,
         "source_ip": ip,
@@ -88,16 +101,7 @@ def visit(
     for _ in range(rng.randint(1, 4)):
         at += timedelta(seconds=rng.randint(20, 120))
         sim.emit("audit", timestamp=at, action="customer-record-view", session_id=session, **common)
-        sim.emit(
-            "access",
-            timestamp=at,
-            action="http-request",
-            source_ip=ip,
-            user_agent=agent,
-            http_method="GET",
-            url_path=f"/tracking/{rng.randrange(10**6)}",
-            status_code=200,
-        )
+        sim.request(at, ip, agent, f"/tracking/{rng.randrange(10**6)}")
     if change:
         at += timedelta(seconds=30)
         sim.emit("audit", timestamp=at, action=change, session_id=session, **common)
@@ -204,28 +208,10 @@ def staff_day(sim: Sim, member: SimStaff, day: datetime) -> None:
         elif member.department == "it" and hour in (0, 4):
             ssh_login(sim, member.username, f"10.20.1.{rng.randint(10, 60)}", begin)
         elif member.department == "page_management":
-            sim.emit(
-                "access",
-                timestamp=begin + timedelta(minutes=5),
-                action="http-request",
-                source_ip=ip,
-                user_agent=member.agent,
-                http_method="POST",
-                url_path="/admin/pages",
-                status_code=200,
-                extra={"http.request.referrer": "https://www.als.com.vn/admin"},
-            )
+            at, admin = begin + timedelta(minutes=5), "https://www.als.com.vn/admin"
+            sim.request(at, ip, member.agent, "/admin/pages", "POST", admin)
         else:
-            sim.emit(
-                "access",
-                timestamp=begin + timedelta(minutes=12),
-                action="http-request",
-                source_ip=ip,
-                user_agent=member.agent,
-                http_method="GET",
-                url_path="/warehouse/manifest",
-                status_code=200,
-            )
+            sim.request(begin + timedelta(minutes=12), ip, member.agent, "/warehouse/manifest")
     sim.emit(
         "audit", timestamp=start + timedelta(hours=9, minutes=5), action="user-logout", **common
     )
