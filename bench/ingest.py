@@ -1,6 +1,6 @@
 """Ingest benchmark: 1,000,000 sshd lines through Vigil's full path, against fail2ban-regex.
 
-    python -m bench.ingest [--lines N] [--keep DIR]
+    python -m bench.ingest [--lines N] [--detectors N]
 
 Builds the log, runs `fail2ban-regex FILE sshd` on it, then Vigil's full path (parse,
 Redis stream, detectors, incidents) as `vigil run --role ingest` and `--role detect` against
@@ -77,8 +77,8 @@ def measure(command: list[str]) -> tuple[float, int]:
     return elapsed, usage.ru_maxrss * 1024
 
 
-def run_vigil(log: Path, lines: int, folder: Path) -> dict[str, float]:
-    """`vigil run --role ingest` and `--role detect` as two processes, as deployed on two cores.
+def run_vigil(log: Path, lines: int, folder: Path, detectors: int = 1) -> dict[str, float]:
+    """`vigil run --role ingest` and `--role detect` as processes, as deployed on two cores.
 
     Timed from their start until every line is read and every event has been processed and
     acknowledged by the detector worker.
@@ -104,7 +104,7 @@ def run_vigil(log: Path, lines: int, folder: Path) -> dict[str, float]:
             env=env,
             stdout=subprocess.DEVNULL,
         )
-        for role in ("ingest", "detect")
+        for role in ("ingest", *["detect"] * detectors)
     ]
     try:
         while not finished(client, keys, str(log), lines):
@@ -132,10 +132,10 @@ def run_vigil(log: Path, lines: int, folder: Path) -> dict[str, float]:
     return {
         "seconds": elapsed,
         "ingest_rss": peaks[0],
-        "detect_rss": peaks[1],
+        "detect_rss": max(peaks[1:]),
         "ingest_cpu": cpu[0],
-        "detect_cpu": cpu[1],
-        "valkey_cpu": cpu[2],
+        "detect_cpu": sum(cpu[1:-1]),
+        "valkey_cpu": cpu[-1],
         "incidents": incidents,
         "redis_peak_bytes": memory,
     }
@@ -153,6 +153,7 @@ def finished(client: redis.Redis, keys: Keys, path: str, lines: int) -> bool:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--lines", type=int, default=1_000_000)
+    parser.add_argument("--detectors", type=int, default=1, help="detect processes")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="vigil-bench-") as folder:
         log = Path(folder) / "auth.log"
@@ -163,7 +164,7 @@ def main() -> None:
         if f2b:
             f2b_seconds, f2b_rss = measure([f2b, str(log), "sshd"])
             report("fail2ban-regex", args.lines, f2b_seconds, f2b_rss)
-        result = run_vigil(log, args.lines, Path(folder))
+        result = run_vigil(log, args.lines, Path(folder), args.detectors)
         peak = max(result["ingest_rss"], result["detect_rss"])
         report("vigil (full path)", args.lines, result["seconds"], int(peak))
         print(

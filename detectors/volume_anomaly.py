@@ -10,7 +10,16 @@ from datetime import UTC, datetime, timedelta
 from redis.asyncio import Redis
 
 from detectors.base import Example, History, Window, checkpoint, export_reference, finding
-from detectors.volume import EXPORT, SEARCH, VIEW, VolumeModel, hour_of, off_hours, tally
+from detectors.volume import (
+    EXPORT,
+    SEARCH,
+    VIEW,
+    VolumeModel,
+    customers_of,
+    hour_of,
+    off_hours,
+    tally,
+)
 from monitor.detector_settings import VolumeAnomalySettings
 from monitor.events import Event
 from monitor.findings import Finding, Severity
@@ -63,7 +72,9 @@ class VolumeAnomaly:
         if not big_export and not checkpoint(count, needed, CAP):
             return None
         members = history.members(window, event.user, event, newest=CAP)
+        # As the tallies the model learnt from count them: an export's list adds its customers.
         customers = {str(m["labels.customer_id"]) for m in members if m.get("labels.customer_id")}
+        customers |= customers_of(event)
         many = len(customers) >= needed
         if not (many or big_export):
             return None
@@ -77,7 +88,7 @@ class VolumeAnomaly:
             key=f"actor={event.user}",
             entities={"actor": event.user},
             evidence=(export_reference(event),),
-            customers=customers | {str(c) for c in event.extra.get("labels.customer_ids") or []},
+            customers=customers,
         )
 
     def features(
