@@ -36,8 +36,8 @@ def build_detectors(settings: Settings) -> tuple[Detector, ...]:
     return (
         BruteForce(config.brute_force),
         CompromiseAfterFailures(config.compromise_after_failures),
-        PasswordSpray(config.password_spray, config.credential_stuffing),
-        CredentialStuffing(config.credential_stuffing),
+        PasswordSpray(config.password_spray, config.credential_stuffing, geo),
+        CredentialStuffing(config.credential_stuffing, geo),
         DistributedGuessing(config.distributed_guessing),
         MfaFatigue(config.mfa_fatigue),
         ImpossibleTravel(config.impossible_travel, geo),

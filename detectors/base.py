@@ -23,6 +23,10 @@ class Window:
     admits: Callable[[Event], bool]
     # Newest members kept per group: bounds memory whatever the rate (counts saturate here).
     cap: int = 1000
+    # How to find an event's group when it is not an attribute (a /24, a network's ASN).
+    key: Callable[[Event], str | None] | None = field(default=None, compare=False)
+    # Only events of these actions meet the window (default: every action of its detector).
+    actions: frozenset[str] | None = None
     span_ms: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

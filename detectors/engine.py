@@ -34,7 +34,9 @@ class Detection:
         for detector in self.detectors:
             for action in detector.actions:
                 windows.setdefault(action, {}).update(
-                    (w.name, widest[w.name]) for w in detector.windows
+                    (w.name, widest[w.name])
+                    for w in detector.windows
+                    if w.actions is None or action in w.actions
                 )
         self.windows = {action: tuple(found.values()) for action, found in windows.items()}
         self.by_action: dict[str, tuple[Detector, ...]] = {}

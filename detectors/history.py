@@ -169,7 +169,7 @@ def touch(
     """
     touched: dict[tuple[str, str], Touch] = {}
     plans = {
-        action: [(w.name, attrgetter(w.group_by), w.admits) for w in group]
+        action: [(w.name, w.key or attrgetter(w.group_by), w.admits) for w in group]
         for action, group in windows.items()
     }
     for event in events:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from typing import Any
 
 from detectors.account_takeover.logins import (
     FAMILY,
@@ -12,10 +14,13 @@ from detectors.account_takeover.logins import (
     LOGIN_CAP,
     T0,
     failures_by,
+    failures_from,
     is_login_failure,
     login,
+    sources,
 )
-from detectors.base import Example, History, Window, checkpoint, finding
+from detectors.base import Detector, Example, History, Window, checkpoint, finding
+from detectors.geo import Geo
 from monitor.detector_settings import (
     CredentialStuffingSettings,
     DistributedGuessingSettings,
@@ -46,11 +51,42 @@ def stuffed(tries: Counter[str], settings: CredentialStuffingSettings) -> bool:
     ) >= settings.users and at_most_twice >= settings.share_tried_at_most_twice * len(tries)
 
 
+Groupings = tuple[tuple[str, Callable[[Event], str | None]], ...]
+
+
+def groupings(event: Event) -> int:
+    """How many of `sources` apply: all three to the website's logins, the address to SSH."""
+    return 3 if event.action == "user-login" else 1
+
+
+WHERE = {"ip": "", "net": "network ", "asn": "provider "}
+
+
+def sprayed(
+    detector: Detector,
+    event: Event,
+    kind: str,
+    group: str,
+    users: int,
+    evidence: Sequence[Mapping[str, Any]],
+) -> Finding:
+    """One source (an address, its /24, its provider) failing across many users."""
+    return finding(
+        detector,
+        event,
+        title=f"{detector.title} from {WHERE[kind]}{group}: {users} users",
+        key=f"{kind}={group}",
+        entities={"ip": str(event.source_ip), **({kind: group} if kind != "ip" else {})},
+        evidence=evidence,
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class CredentialStuffing:
     """One IP trying many users once or twice each: a list of stolen credentials being tested."""
 
     settings: CredentialStuffingSettings
+    geo: Geo
     id: str = "account_takeover.credential_stuffing"
     family: str = FAMILY
     title: str = "Credential stuffing"
@@ -63,25 +99,29 @@ class CredentialStuffing:
         "for those that share the leaked password."
     )
     windows: tuple[Window, ...] = field(init=False)
+    groupings: Groupings = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "windows", (failures_by("source_ip", self.settings.window),))
+        groupings = sources(self.geo)
+        windows = tuple(failures_from(kind, key, self.settings.window) for kind, key in groupings)
+        object.__setattr__(self, "groupings", groupings)
+        object.__setattr__(self, "windows", windows)
 
     def evaluate(self, event: Event, history: History) -> Finding | None:
-        if not is_login_failure(event) or event.source_ip is None:
+        if not is_login_failure(event):
             return None
-        ip, window = event.source_ip, self.windows[0]
-        tries = tally(history, window, ip, event, self.settings.users, "user.name")
-        if tries is None or not stuffed(tries, self.settings):
-            return None
-        return finding(
-            self,
-            event,
-            title=f"{self.title} from {ip}: {len(tries)} users",
-            key=f"ip={ip}",
-            entities={"ip": ip},
-            evidence=history.members(window, ip, event),
-        )
+        for (kind, key), window in zip(
+            self.groupings, self.windows[: groupings(event)], strict=False
+        ):
+            group = key(event)
+            if group is None:
+                continue
+            tries = tally(history, window, group, event, self.settings.users, "user.name")
+            if tries is not None and stuffed(tries, self.settings):
+                return sprayed(
+                    self, event, kind, group, len(tries), history.members(window, group, event)
+                )
+        return None
 
     def examples(self) -> tuple[Example, ...]:
         once = tuple(
@@ -108,6 +148,7 @@ class PasswordSpray:
 
     settings: PasswordSpraySettings
     stuffing: CredentialStuffingSettings
+    geo: Geo
     id: str = "account_takeover.password_spray"
     family: str = FAMILY
     title: str = "Password spray"
@@ -120,36 +161,37 @@ class PasswordSpray:
         "its neighbours (same /24 or provider)."
     )
     windows: tuple[Window, ...] = field(init=False)
+    groupings: Groupings = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        windows = (
-            failures_by("source_ip", self.settings.window),
-            failures_by("source_ip", self.stuffing.window),
+        groupings = sources(self.geo)
+        windows = tuple(
+            failures_from(kind, key, span)
+            for kind, key in groupings
+            for span in (self.settings.window, self.stuffing.window)
         )
+        object.__setattr__(self, "groupings", groupings)
         object.__setattr__(self, "windows", windows)
 
     def evaluate(self, event: Event, history: History) -> Finding | None:
-        if not is_login_failure(event) or event.source_ip is None:
+        if not is_login_failure(event):
             return None
-        ip, window = event.source_ip, self.windows[0]
-        tries = tally(history, window, ip, event, self.settings.failures, "user.name")
-        if (
-            tries is None
-            or len(tries) < self.settings.users
-            or max(tries.values()) > self.settings.tries_per_user
-        ):
-            return None
-        # Stuffing is a spray of one try each: its own detector reports it.
-        if stuffed(tries_per(history, self.windows[1], ip, event, "user.name"), self.stuffing):
-            return None
-        return finding(
-            self,
-            event,
-            title=f"{self.title} from {ip}: {len(tries)} users",
-            key=f"ip={ip}",
-            entities={"ip": ip},
-            evidence=history.members(window, ip, event),
-        )
+        s = self.settings
+        for index, (kind, key) in enumerate(self.groupings[: groupings(event)]):
+            group = key(event)
+            if group is None:
+                continue
+            window, shorter = self.windows[2 * index : 2 * index + 2]
+            tries = tally(history, window, group, event, s.failures, "user.name")
+            if tries is None or len(tries) < s.users or max(tries.values()) > s.tries_per_user:
+                continue
+            # Stuffing is a spray of one try each: its own detector reports it.
+            if stuffed(tries_per(history, shorter, group, event, "user.name"), self.stuffing):
+                continue
+            return sprayed(
+                self, event, kind, group, len(tries), history.members(window, group, event)
+            )
+        return None
 
     def examples(self) -> tuple[Example, ...]:
         step = timedelta(seconds=30)
@@ -162,6 +204,14 @@ class PasswordSpray:
         )
         return (
             Example("ten users three times each in fifteen minutes", spray, fires=True),
+            Example(
+                "the website's logins from ten addresses of one /24",
+                tuple(
+                    replace(e, source_ip=f"203.0.113.{40 + n % 10}", action="user-login")
+                    for n, e in enumerate(spray)
+                ),
+                fires=True,
+            ),
             Example("three users ten times each", hammer, fires=False),
         )
 
