@@ -88,10 +88,19 @@ def compromise(sim: Sim, at: datetime) -> Label:
 
 
 def spray(sim: Sim, at: datetime) -> Label:
+    """From one address, or (every other time) rotating through ten of one /24."""
     ip = sim.rng.choice(sim.world.abroad_ips)
     users = [c.username for c in sim.rng.sample(sim.world.customers, 12)]
-    end = web_failures(sim, ip, users * 2, at, timedelta(seconds=50))
-    return Label("account_takeover.password_spray", "account_takeover", {"ip": ip}, at, end)
+    if sim.rng.random() < 0.5:
+        end = web_failures(sim, ip, users * 2, at, timedelta(seconds=50))
+        return Label("account_takeover.password_spray", "account_takeover", {"ip": ip}, at, end)
+    prefix = ip.rsplit(".", 1)[0]
+    addresses = [f"{prefix}.{10 + n}" for n in range(10)]
+    moment = at
+    for n, user in enumerate(users * 2):
+        moment = web_failures(sim, addresses[n % 10], [user], moment, timedelta(seconds=50))
+    entities = {"net": f"{prefix}.0/24"} | {f"ip{n}": a for n, a in enumerate(addresses)}
+    return Label("account_takeover.password_spray", "account_takeover", entities, at, moment)
 
 
 def stuffing(sim: Sim, at: datetime) -> Label:
@@ -103,18 +112,15 @@ def stuffing(sim: Sim, at: datetime) -> Label:
 
 def distributed(sim: Sim, at: datetime) -> Label:
     victim = sim.rng.choice(sim.world.customers).username
-    for n in range(15):
-        web_failures(
-            sim,
-            sim.rng.choice(sim.world.abroad_ips),
-            [victim],
-            at + n * timedelta(seconds=80),
-            timedelta(0),
-        )
+    bots = [sim.rng.choice(sim.world.abroad_ips) for _ in range(15)]
+    for n, bot in enumerate(bots):
+        web_failures(sim, bot, [victim], at + n * timedelta(seconds=80), timedelta(0))
+    # The bots are part of it: a spray seen from their provider is this attack too.
+    entities = {"user": victim} | {f"bot{n}": bot for n, bot in enumerate(bots)}
     return Label(
         "account_takeover.distributed_guessing",
         "account_takeover",
-        {"user": victim},
+        entities,
         at,
         at + timedelta(seconds=80 * 14),
     )
