@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from monitor.events import decode_events, encode_events
 from monitor.parsers import FORMATS, LineContext, Malformed
 
 CONTEXT = LineContext(
@@ -37,9 +38,16 @@ JSON_VALUES = st.recursive(
 
 
 def parse_or_refuse(form: str, line: str) -> None:
-    """Any exception but Malformed fails the test: it would stop a tailer."""
+    """Any exception but Malformed fails the test: it would stop a tailer.
+
+    What parses must also travel on the stream unchanged (a value the stream cannot carry
+    would stop the ingest loop at its commit).
+    """
     with contextlib.suppress(Malformed):
-        FORMATS[form].parse(line, 0, CONTEXT)
+        event = FORMATS[form].parse(line, 0, CONTEXT)
+        if event is not None:
+            (back,) = decode_events(encode_events([event]))
+            assert encode_events([back]) == encode_events([event])
 
 
 @pytest.mark.parametrize("form", ["sshd", "nginx", "ecs"])
@@ -74,3 +82,5 @@ def test_deep_nesting_and_huge_numbers_are_refused_not_crashing() -> None:
     parse_or_refuse("ecs", deep)
     huge = '{"@timestamp": "2026-01-01T00:00:00Z", "source": {"port": 1' + "0" * 5000 + "}}"
     parse_or_refuse("ecs", huge)
+    beyond_64_bits = '{"@timestamp": "2026-01-01T00:00:00Z", "labels": {"n": 1' + "0" * 30 + "}}"
+    parse_or_refuse("ecs", beyond_64_bits)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from monitor.events import Event, event_from_flat, flatten
 from monitor.parsers.base import Format, LineContext, Malformed
@@ -19,7 +20,7 @@ def parse(line: str, offset: int, context: LineContext) -> Event:
         raise Malformed("not valid JSON") from error
     if not isinstance(document, dict):
         raise Malformed("a JSON line must be an object")
-    flat = flatten(document)
+    flat = {key: portable(value) for key, value in flatten(document).items()}
     if not isinstance(flat.get("@timestamp"), str):
         raise Malformed("no @timestamp")
     flat.setdefault("event.dataset", "ecs")
@@ -29,6 +30,17 @@ def parse(line: str, offset: int, context: LineContext) -> Event:
         return event_from_flat(flat)
     except (ValueError, TypeError) as error:
         raise Malformed(f"bad field value: {error}") from error
+
+
+def portable(value: Any) -> Any:
+    """The value as the event stream can carry it: integers beyond 64 bits become text."""
+    if isinstance(value, int) and not isinstance(value, bool) and not -(2**63) <= value < 2**64:
+        return str(value)
+    if isinstance(value, list):
+        return [portable(item) for item in value]
+    if isinstance(value, dict):
+        return {key: portable(item) for key, item in value.items()}
+    return value
 
 
 FORMAT = Format("ecs", sniff, parse)
