@@ -1,0 +1,198 @@
+"""End-to-end latency under a steady load: a line appended to its incident stored.
+
+    python -m bench.latency [--rate 5000] [--seconds 60] [--ssh-only]
+
+Runs `vigil run --role ingest` and `--role detect` against a fresh embedded Valkey and appends
+lines at a steady rate to three watched files: the web server's access log (70 %), the
+website's audit log (20 %: customers reading their records) and the sshd log (10 %:
+scanners). `--ssh-only` makes every line a scanner's failed password instead, the worst case
+for the login windows. Every half second comes a probe: five failed passwords from a fresh
+address, whose fifth line crosses the brute-force threshold. A probe's latency runs from the
+write of that line to the `created` entry of its incident on the change stream (both on this
+machine's clock).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+import redis
+
+from monitor.store import embedded
+from monitor.store.keys import Keys
+
+TICK = 0.01  # seconds between writes
+PROBE_EVERY = 0.5
+LOGS = {"auth.log": "sshd", "audit.json": "ecs", "access.log": "nginx"}
+AGENT = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/120.0"
+
+
+def ssh_line(moment: datetime, ip: str, user: str, port: int) -> str:
+    stamp = moment.strftime("%b %e %H:%M:%S")
+    return (
+        f"{stamp} web-01 sshd[{port % 30000}]: "
+        f"Failed password for {user} from {ip} port {port} ssh2\n"
+    )
+
+
+def access_line(moment: datetime, ip: str, n: int) -> str:
+    stamp = moment.strftime("%d/%b/%Y:%H:%M:%S %z")
+    return f'{ip} - - [{stamp}] "GET /tracking/{n} HTTP/1.1" 200 5120 "-" "{AGENT}"\n'
+
+
+def audit_line(moment: datetime, customer: int, ip: str) -> str:
+    document = {
+        "@timestamp": moment.isoformat(),
+        "event": {"action": "customer-record-view"},
+        "user": {"name": f"cust-{customer}"},
+        "source": {"ip": ip},
+        "labels": {"customer_id": f"C-{customer}", "session_id": f"s-{customer}"},
+    }
+    return json.dumps(document) + "\n"
+
+
+class Load:
+    """The lines of one tick, by file."""
+
+    def __init__(self, rate: int, ssh_only: bool) -> None:
+        self.rng = random.Random(5)
+        rng = self.rng
+        self.scanners = [
+            f"203.0.{rng.randrange(113, 120)}.{rng.randrange(1, 255)}" for _ in range(2000)
+        ]
+        self.clients = [
+            f"14.{rng.randrange(160, 192)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
+            for _ in range(20_000)
+        ]
+        # A roll below the first bound is an sshd line, below the second an audit line.
+        self.bounds = (1.0, 1.0) if ssh_only else (0.1, 0.3)
+        self.per_tick = max(1, int(rate * TICK))
+        self.n = 0
+
+    def tick(self, moment: datetime) -> dict[str, list[str]]:
+        chunks: dict[str, list[str]] = {name: [] for name in LOGS}
+        rng = self.rng
+        for _ in range(self.per_tick):
+            self.n += 1
+            roll = rng.random()
+            if roll < self.bounds[0]:
+                user = rng.choice(["root", "admin", "oracle"])
+                chunks["auth.log"].append(ssh_line(moment, rng.choice(self.scanners), user, self.n))
+            elif roll < self.bounds[1]:
+                who = rng.randrange(len(self.clients))
+                chunks["audit.json"].append(audit_line(moment, 100_000 + who, self.clients[who]))
+            else:
+                chunks["access.log"].append(access_line(moment, rng.choice(self.clients), self.n))
+        return chunks
+
+
+def drive(folder: Path, load: Load, seconds: float) -> tuple[dict[str, float], float]:
+    """Write every tick's lines and the probes: probe ip -> write time, and the rate reached."""
+    probes: dict[str, float] = {}
+    started = time.perf_counter()
+    next_probe, ticks = started + 1.0, 0
+    handles = {name: (folder / name).open("a") for name in LOGS}
+    try:
+        while (now := time.perf_counter()) - started < seconds:
+            moment = datetime.now().astimezone()
+            chunks = load.tick(moment)
+            probe = None
+            if now >= next_probe:
+                probe = f"198.18.{len(probes) // 250}.{len(probes) % 250 + 1}"
+                chunks["auth.log"] += [ssh_line(moment, probe, "root", 40000 + k) for k in range(5)]
+                next_probe += PROBE_EVERY
+            for name, chunk in chunks.items():
+                if chunk:
+                    handles[name].write("".join(chunk))
+                    handles[name].flush()
+            if probe is not None:
+                probes[probe] = time.time()
+            ticks += 1
+            pause = started + ticks * TICK - time.perf_counter()
+            if pause > 0:
+                time.sleep(pause)
+    finally:
+        for handle in handles.values():
+            handle.close()
+    return probes, ticks * load.per_tick / (time.perf_counter() - started)
+
+
+def latencies(client: redis.Redis, keys: Keys, probes: dict[str, float]) -> list[float]:
+    """Seconds from each probe's write to its incident's `created` change."""
+    found = []
+    for entry_id, fields in client.xrange(keys.incident_changes):
+        if fields[b"state"] != b"created":
+            continue
+        stored = int(entry_id.split(b"-")[0]) / 1000
+        incident = client.hgetall(keys.incident(fields[b"id"].decode()))
+        ip = json.loads(incident.get(b"entities", b"{}")).get("ip")
+        if ip in probes:
+            found.append(stored - probes[ip])
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rate", type=int, default=5000, help="lines a second")
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--ssh-only", action="store_true", help="every line a scanner's")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="vigil-latency-") as scratch:
+        folder = Path(scratch)
+        for name in LOGS:
+            (folder / name).touch()
+        url = embedded.ensure_server(folder / "redis")
+        sources = [
+            {"path": str(folder / name), "format": form, "start_at": "beginning"}
+            for name, form in LOGS.items()
+        ]
+        (folder / "vigil.yaml").write_text(json.dumps({"sources": sources}))
+        env = {**os.environ, "REDIS_URL": url, "VIGIL_REDIS_PREFIX": "latency"}
+        command = [sys.executable, "-m", "monitor.cli", "--config", str(folder / "vigil.yaml")]
+        children = [
+            subprocess.Popen(
+                [*command, "run", "--role", role],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for role in ("ingest", "detect")
+        ]
+        client = redis.Redis.from_url(url)
+        try:
+            time.sleep(3)  # both processes up
+            probes, reached = drive(folder, Load(args.rate, args.ssh_only), args.seconds)
+            time.sleep(3)  # the last probes land
+            found = latencies(client, Keys("latency"), probes)
+        finally:
+            for child in children:
+                child.terminate()
+                child.wait(timeout=30)
+            client.close()
+            embedded.release_server(folder / "redis")
+    ms = sorted(1000 * value for value in found)
+    kind = "sshd only" if args.ssh_only else "access 70 %, audit 20 %, sshd 10 %"
+    print(
+        f"{reached:,.0f} lines/s ({kind}) for {args.seconds:.0f} s: {len(probes)} probes, "
+        f"{len(ms)} incidents"
+    )
+    if len(ms) > 1:
+        p99 = statistics.quantiles(ms, n=100, method="inclusive")[98]
+        print(
+            f"line written -> incident stored: p50 {statistics.median(ms):.0f} ms, "
+            f"p99 {p99:.0f} ms, max {ms[-1]:.0f} ms"
+        )
+
+
+if __name__ == "__main__":
+    main()
