@@ -16,7 +16,7 @@ FAMILY = "account_takeover"
 LOGIN_ACTIONS = frozenset({"ssh-login", "user-login"})
 # Login windows keep this many newest members per group: every threshold below is far
 # smaller, and a scanner hammering `root` costs no more than this per batch.
-LOGIN_CAP = 200
+LOGIN_CAP = 120
 
 
 def is_login_failure(event: Event) -> bool:
