@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Sequence
+from typing import Protocol
 
 from redis.asyncio import Redis
 
@@ -16,6 +17,14 @@ from monitor.findings import Finding
 from monitor.store.keys import Keys
 
 log = logging.getLogger(__name__)
+
+
+class Turn(Protocol):
+    """A batch's place in line for the windows (see monitor.pipeline.turns)."""
+
+    async def wait(self) -> None: ...
+
+    async def done(self) -> None: ...
 
 
 class Detection:
@@ -48,14 +57,25 @@ class Detection:
         self.isolate = isolate
         self.errors: Counter[str] = Counter()
 
-    async def process(self, events: Sequence[Event]) -> list[Finding]:
-        """Findings of every detector for every event, in event order."""
+    async def process(self, events: Sequence[Event], turn: Turn | None = None) -> list[Finding]:
+        """Findings of every detector for every event, in event order.
+
+        With several workers, `turn` puts the window updates in stream order: the windows a
+        batch reads hold every earlier batch and no later one, as with one worker.
+        """
         relevant = [event for event in events if event.action in self.by_action]
         if not relevant:
+            if turn is not None:
+                await turn.wait()
+                await turn.done()
             return []
         # Ties in time are broken as Redis orders window members: by the reference key.
         ordered = sorted(relevant, key=lambda event: (event.epoch_ms, event.reference_key()))
+        if turn is not None:
+            await turn.wait()
         history = await RedisHistory.load(self.redis, self.keys, self.windows, ordered)
+        if turn is not None:
+            await turn.done()
         findings: list[Finding] = []
         for event in ordered:
             for detector in self.by_action[event.action]:

@@ -14,6 +14,7 @@ from redis.asyncio import Redis
 from detectors.engine import Detection
 from monitor.events import Event, decode_events
 from monitor.incidents import Change, IncidentStore
+from monitor.pipeline.turns import StreamTurn
 from monitor.settings import WorkerSettings
 from monitor.store.keys import Keys
 from monitor.store.streams import ensure_group, keep_going
@@ -101,7 +102,9 @@ class Worker:
 
     async def process(self, entries: Sequence[Entry]) -> list[Change]:
         events = self.decode(entries)
-        findings = await self.detection.process(events)
+        patience = self.settings.claim_idle.total_seconds()
+        turn = StreamTurn(self.redis, self.keys, entries[0][0], entries[-1][0], patience)
+        findings = await self.detection.process(events, turn)
         changes = await self.store.record(findings)
         await self.redis.xack(self.keys.events, GROUP, *[entry_id for entry_id, _ in entries])
         return changes

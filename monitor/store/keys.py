@@ -27,6 +27,11 @@ class Keys:
         return f"{self.prefix}:{{events}}:dead"
 
     @property
+    def windows_applied(self) -> str:
+        """The last stream entry whose window updates are written (see pipeline.turns)."""
+        return f"{self.prefix}:{{events}}:windows-applied"
+
+    @property
     def folder_files(self) -> str:
         """Watched folders' files: path -> size, mtime, sha256 (same slot as the stream)."""
         return f"{self.prefix}:{{events}}:files"
