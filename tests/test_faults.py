@@ -1,0 +1,96 @@
+"""Faults while lines flow: each test states what was lost (nothing) and what was doubled."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+from monitor.pipeline.ingest import Ingest
+from monitor.settings import Settings
+from monitor.store import embedded
+from monitor.store.keys import Keys
+from tests.test_pipeline import stream_events, with_source
+
+LINES = 12_000
+
+
+def numbered(first: int, count: int) -> str:
+    """sshd lines whose source port numbers them: each line says which one it is."""
+    return "".join(
+        f"Mar  1 09:00:{n % 60:02d} web-01 sshd[9]: Failed password for root from "
+        f"203.0.113.{n % 250 + 1} port {n} ssh2\n"
+        for n in range(first, first + count)
+    )
+
+
+async def test_rotation_every_100_ms_under_load_loses_and_doubles_nothing(
+    redis: aioredis.Redis, keys: Keys, settings: Settings, tmp_path: Path
+) -> None:
+    log = tmp_path / "auth.log"
+    log.touch()
+    ingest = Ingest(redis, keys, with_source(settings, log, batch_lines=500))
+    await ingest.start()
+    written = asyncio.Event()
+
+    async def write() -> None:
+        """100 lines every 5 ms, the file renamed away (auth.log.1, .2, ...) every 100 ms."""
+        rotated = 0
+        for chunk in range(LINES // 100):
+            with log.open("a") as handle:
+                handle.write(numbered(chunk * 100, 100))
+            if chunk % 20 == 19:
+                rotated += 1
+                log.rename(tmp_path / f"auth.log.{rotated}")
+                log.touch()
+            await asyncio.sleep(0.005)
+        written.set()
+
+    async def read() -> None:
+        idle = 0
+        while idle < 50:  # after the writer stops, until nothing is left to read
+            idle = 0 if await ingest.step() or not written.is_set() else idle + 1
+            await asyncio.sleep(0.002)
+
+    await asyncio.gather(write(), read())
+    ports = [event.source_port for event in await stream_events(redis, keys)]
+    assert len(ports) == LINES  # nothing doubled ...
+    assert set(ports) == set(range(LINES))  # ... and nothing lost
+
+
+async def test_redis_restarted_between_batches_loses_and_doubles_nothing(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """A Valkey of its own, shut down and started again from its append-only file."""
+    data = tmp_path / "redis"
+    url = embedded.ensure_server(data)
+    redis = aioredis.Redis.from_url(url)
+    keys = Keys("restart")
+    log = tmp_path / "auth.log"
+    log.write_text(numbered(0, 3000))
+    ingest = Ingest(redis, keys, with_source(settings, log, batch_lines=1000))
+    await ingest.start()
+    assert await ingest.step() == 1000
+    embedded.release_server(data, force=True)  # SHUTDOWN: the append-only file is complete
+    assert not embedded.answers(url)
+    log.write_text(log.read_text() + numbered(3000, 1000))
+    embedded.ensure_server(data)
+    while await step_as_the_service_does(ingest):
+        pass
+    ports = [event.source_port for event in await stream_events(redis, keys)]
+    await redis.aclose()
+    embedded.release_server(data, force=True)
+    assert sorted(port or -1 for port in ports) == list(range(4000))
+
+
+async def step_as_the_service_does(ingest: Ingest) -> int:
+    """Ingest.run's loop: a Redis error pauses and retries (the client reconnects); the
+    checkpoint, written with the events, says where to go on."""
+    for _ in range(20):
+        try:
+            return await ingest.step()
+        except RedisError:
+            await asyncio.sleep(0.1)
+    raise AssertionError("Redis did not come back")
