@@ -82,7 +82,7 @@ async def test_redis_restarted_between_batches_loses_and_doubles_nothing(
     ports = [event.source_port for event in await stream_events(redis, keys)]
     await redis.aclose()
     embedded.release_server(data, force=True)
-    assert sorted(port or -1 for port in ports) == list(range(4000))
+    assert sorted(-1 if port is None else port for port in ports) == list(range(4000))
 
 
 async def step_as_the_service_does(ingest: Ingest) -> int:
