@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from pathlib import Path
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from detectors import build_detectors
+from detectors.account_takeover.logins import T0, failures
+from detectors.engine import Detection
 from monitor.pipeline.ingest import Ingest
 from monitor.settings import Settings
 from monitor.store import embedded
@@ -94,3 +98,17 @@ async def step_as_the_service_does(ingest: Ingest) -> int:
         except RedisError:
             await asyncio.sleep(0.1)
     raise AssertionError("Redis did not come back")
+
+
+async def test_a_clock_jumping_back_and_forward_still_counts_each_burst(
+    redis: aioredis.Redis, keys: Keys, settings: Settings
+) -> None:
+    """A host's clock reset a day back, then a year ahead: each burst of five is a brute
+    force of its own, whatever came before it in the stream."""
+    (brute_force,) = [d for d in build_detectors(settings) if d.id.endswith("brute_force")]
+    detection = Detection(redis, keys, [brute_force], isolate=False)
+    crossings = 0
+    for start in (T0, T0 - timedelta(days=1), T0 + timedelta(days=365)):
+        for event in failures("203.0.113.77", 5, start=start):
+            crossings += len(await detection.process([event]))
+    assert crossings == 3
