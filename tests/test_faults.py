@@ -112,3 +112,29 @@ async def test_a_clock_jumping_back_and_forward_still_counts_each_burst(
         for event in failures("203.0.113.77", 5, start=start):
             crossings += len(await detection.process([event]))
     assert crossings == 3
+
+
+async def test_a_flood_of_garbage_keeps_the_dead_letters_bounded_and_counted(
+    redis: aioredis.Redis, keys: Keys, settings: Settings, tmp_path: Path
+) -> None:
+    """20,000 malformed lines and a 2 MiB one: every one counted, the dead letters kept to
+    their cap, the long line cut, and the good lines after them still read."""
+    log = tmp_path / "audit.json"
+    garbage = "".join(f'{{"not an event": {n}}}\n' for n in range(20_000))
+    huge = '{"@timestamp": "2026-03-01T02:00:00Z", "x": "' + "A" * (2 << 20) + '"}\n'
+    good = '{"@timestamp": "2026-03-01T02:00:01Z", "event": {"action": "user-logout"}}\n'
+    log.write_text(garbage + huge + good)
+    configured = with_source(settings, log, dead_letter_maxlen=1000)
+    # Garbage first lines would leave the format unrecognised: the source names it.
+    source = configured.sources[0].model_copy(update={"format": "ecs"})
+    ingest = Ingest(redis, keys, configured.model_copy(update={"sources": (source,)}))
+    await ingest.start()
+    while await ingest.step():
+        pass
+    assert [e.action for e in await stream_events(redis, keys)] == ["user-logout"]
+    assert await redis.xlen(keys.dead_letters) <= 1100  # trimmed near its cap
+    stats = await redis.hgetall(keys.source_stats)
+    assert int(stats[f"{log}|malformed".encode()]) == 20_001
+    newest = (await redis.xrevrange(keys.dead_letters, count=1))[0][1]
+    assert newest[b"reason"] == b"line too long, cut"
+    assert len(newest[b"line"]) <= 4096  # what a dead letter keeps of a line
