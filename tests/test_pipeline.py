@@ -101,6 +101,38 @@ async def test_a_dead_workers_entries_are_claimed(
     assert (await redis.xpending(keys.events, GROUP))["pending"] == 0
 
 
+async def test_a_batch_waiting_on_a_dead_workers_entry_takes_it_over_first(
+    redis: aioredis.Redis, keys: Keys, settings: Settings, store: IncidentStore, tmp_path: Path
+) -> None:
+    """Three failures in the entry a dead worker holds, two in the next: the survivor's
+    batch waits, takes the dead worker's entry over and applies it first, so the fifth
+    failure still crosses the threshold as it would with one worker."""
+    log = tmp_path / "auth.log"
+    log.write_text(sshd_lines(5))
+    settings = with_source(settings, log, batch_lines=3)
+    ingest = Ingest(redis, keys, settings)
+    await ingest.start()
+    while await ingest.step():
+        pass
+    assert await redis.xlen(keys.events) == 2
+    vigil = Vigil(settings, redis, keys, store, "")
+    await vigil.worker().ensure_group()
+    await redis.xreadgroup(GROUP, "dead-worker", {keys.events: ">"}, count=1)
+    survivor = Worker(
+        redis,
+        keys,
+        WorkerSettings(claim_idle=timedelta(milliseconds=200)),
+        vigil.detection(),
+        store,
+        name="survivor",
+    )
+    changes = await survivor.step(block=False)
+    assert changes is not None and [change.state for change in changes] == ["created"]
+    assert (await redis.xpending(keys.events, GROUP))["pending"] == 0
+    (incident,) = await store.list()
+    assert incident.detector == "account_takeover.brute_force"
+
+
 def test_kill_9_mid_file_loses_and_duplicates_no_line(tmp_path: Path, redis_url: str) -> None:
     lines = 30_000
     log = tmp_path / "auth.log"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -26,16 +27,24 @@ def world_config(world: Path) -> Path:
     config = yaml.safe_load((world / "vigil.yaml").read_text())
     config["sources"] = [{"path": str(world / name), "start_at": "beginning"} for name in LOGS]
     config["ingest"] = {"batch_lines": 400}
-    config["worker"] = {"batch_entries": 1}
+    config["worker"] = {"batch_entries": 1, "claim_idle": "2s"}
     path = world / "scale-out.yaml"
     path.write_text(yaml.safe_dump(config))
     return path
 
 
 async def incidents_with(
-    workers: int, redis: aioredis.Redis, settings: Settings, config: Path, redis_url: str
+    workers: int,
+    redis: aioredis.Redis,
+    settings: Settings,
+    config: Path,
+    redis_url: str,
+    kill_one: bool = False,
 ) -> tuple[Summary, int]:
-    """Ingest the world, drain the stream with `workers` detect processes, summarize."""
+    """Ingest the world, drain the stream with `workers` detect processes, summarize.
+
+    With `kill_one`, the first process is killed (SIGKILL) while it holds entries.
+    """
     await redis.flushdb()
     keys = Keys("vigil")
     ingest = Ingest(redis, keys, settings)
@@ -53,6 +62,10 @@ async def incidents_with(
         for _ in range(workers)
     ]
     try:
+        if kill_one:
+            while not await holds_entries(redis, keys):
+                await asyncio.sleep(0.01)
+            crew[0].send_signal(signal.SIGKILL)
         while not await drained(redis, keys):
             await asyncio.sleep(0.1)
     finally:
@@ -62,6 +75,12 @@ async def incidents_with(
     found = await IncidentStore(redis, keys, settings.incidents).list(limit=10_000)
     summary = {(i.detector, fingerprint_key(i.entities), i.affected_customers) for i in found}
     return summary, len(found)
+
+
+async def holds_entries(redis: aioredis.Redis, keys: Keys) -> bool:
+    """Some worker has entries read and not yet acknowledged, well into the stream."""
+    groups = await redis.xinfo_groups(keys.events)
+    return bool(groups) and groups[0]["pending"] > 0 and groups[0]["entries-read"] > 20
 
 
 async def drained(redis: aioredis.Redis, keys: Keys) -> bool:
@@ -98,3 +117,33 @@ async def test_three_workers_raise_what_one_raises(
     assert alone, "the world's attacks raise incidents"
     assert together == alone
     assert together_count == alone_count  # no duplicates
+
+
+async def test_a_worker_killed_mid_stream_leaves_its_entries_to_the_others(
+    redis: aioredis.Redis, redis_url: str, tmp_path: Path
+) -> None:
+    """kill -9 of one of two detect processes: its pending entries are taken over (after
+    worker.claim_idle) in stream order, and the incidents are the single worker's."""
+    world = tmp_path / "world"
+    simulate = [
+        "simulate",
+        "--out",
+        str(world),
+        "--customers",
+        "300",
+        "--days",
+        "6",
+        "--seed",
+        "11",
+    ]
+    subprocess.run(
+        [sys.executable, "-m", "monitor.cli", *simulate], check=True, capture_output=True
+    )
+    config = world_config(world)
+    settings = load_settings(config, {"REDIS_URL": redis_url})
+    alone, alone_count = await incidents_with(1, redis, settings, config, redis_url)
+    survived, survived_count = await incidents_with(
+        2, redis, settings, config, redis_url, kill_one=True
+    )
+    assert survived == alone  # nothing lost, nothing raised differently
+    assert survived_count == alone_count  # nothing doubled

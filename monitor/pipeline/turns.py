@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 
 from redis.asyncio import Redis
 
@@ -46,27 +47,39 @@ class StreamTurn:
     """One batch of entries [first, last]: wait for the entry before `first`, then mark `last`."""
 
     def __init__(
-        self, redis: Redis, keys: Keys, first: bytes, last: bytes, patience: float
+        self,
+        redis: Redis,
+        keys: Keys,
+        first: bytes,
+        last: bytes,
+        patience: float,
+        rescue: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
         self.redis = redis
         self.keys = keys
         self.first = first.decode()
         self.last = last.decode()
         self.patience = patience
+        # Takes over a silent worker's entries (they are the ones this batch waits for).
+        self.rescue = rescue
 
     async def wait(self) -> None:
         before = await self.redis.xrevrange(self.keys.events, f"({self.first}", "-", count=1)
         if not before:
             return  # the first entry the stream still holds: nothing to wait for
         needed = order(before[0][0])
-        deadline = asyncio.get_running_loop().time() + self.patience
+        loop = asyncio.get_running_loop()
+        deadline, rescue = loop.time() + self.patience, self.rescue
         while True:
             applied = await self.redis.get(self.keys.windows_applied)
             if applied is not None and order(applied) >= needed:
                 return
-            if asyncio.get_running_loop().time() > deadline:
-                # The worker holding it died; its entries come back by reclaim, out of order.
-                log.warning("entry %s waited too long for the one before it", self.first)
+            if loop.time() > deadline and rescue is not None:
+                # The worker holding it went silent: take its entries over, in order, first.
+                await rescue()
+                deadline, rescue = loop.time() + self.patience, None
+            elif loop.time() > deadline:
+                log.warning("entry %s goes on without the one before it", self.first)
                 return
             await asyncio.sleep(POLL_SECONDS)
 

@@ -14,7 +14,7 @@ from redis.asyncio import Redis
 from detectors.engine import Detection
 from monitor.events import Event, decode_events
 from monitor.incidents import Change, IncidentStore
-from monitor.pipeline.turns import StreamTurn
+from monitor.pipeline.turns import StreamTurn, order
 from monitor.settings import WorkerSettings
 from monitor.store.keys import Keys
 from monitor.store.streams import ensure_group, keep_going
@@ -78,8 +78,13 @@ class Worker:
         entries = reply[0][1]
         return await self.process(entries) if entries else None
 
-    async def reclaim(self) -> list[Change]:
-        """Take over entries another consumer read but never acknowledged (it died)."""
+    async def reclaim(self, before: bytes | None = None) -> list[Change]:
+        """Take over entries another consumer read but never acknowledged (it died).
+
+        With `before`, only entries older than it are processed: a batch waiting for a
+        silent worker's entry rescues those, while its own (claimed back too, being as
+        idle) stay for the batch itself to finish.
+        """
         idle_ms = int(self.settings.claim_idle.total_seconds() * 1000)
         changes: list[Change] = []
         cursor = "0-0"
@@ -93,6 +98,8 @@ class Worker:
                 count=self.settings.batch_entries,
             )
             entries = [entry for entry in entries if entry[1]]  # trimmed entries come back empty
+            if before is not None:
+                entries = [entry for entry in entries if order(entry[0]) < order(before)]
             if entries:
                 log.info("claimed %d pending entries from a silent worker", len(entries))
                 changes += await self.process(entries)
@@ -103,7 +110,10 @@ class Worker:
     async def process(self, entries: Sequence[Entry]) -> list[Change]:
         events = self.decode(entries)
         patience = self.settings.claim_idle.total_seconds()
-        turn = StreamTurn(self.redis, self.keys, entries[0][0], entries[-1][0], patience)
+        first, last = entries[0][0], entries[-1][0]
+        turn = StreamTurn(
+            self.redis, self.keys, first, last, patience, lambda: self.reclaim(before=first)
+        )
         findings = await self.detection.process(events, turn)
         changes = await self.store.record(findings)
         await self.redis.xack(self.keys.events, GROUP, *[entry_id for entry_id, _ in entries])
@@ -126,11 +136,5 @@ class Worker:
             pending = await self.redis.xpending(self.keys.events, group["name"])
             floors.append(pending["min"] if pending["pending"] else group["last-delivered-id"])
         if floors:
-            lowest = min(floors, key=stream_id_order)
+            lowest = min(floors, key=order)
             await self.redis.xtrim(self.keys.events, minid=lowest, approximate=True)
-
-
-def stream_id_order(entry_id: bytes | str) -> tuple[int, int]:
-    text = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
-    millis, _, sequence = text.partition("-")
-    return int(millis), int(sequence or 0)
