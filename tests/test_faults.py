@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 
 import redis.asyncio as aioredis
+from pydantic import SecretStr
 from redis.exceptions import RedisError
 
 from detectors import build_detectors
 from detectors.account_takeover.logins import T0, failures
 from detectors.engine import Detection
 from monitor.pipeline.ingest import Ingest
+from monitor.service import Role, Vigil, open_vigil, run
 from monitor.settings import Settings
 from monitor.store import embedded
 from monitor.store.keys import Keys
@@ -138,3 +141,73 @@ async def test_a_flood_of_garbage_keeps_the_dead_letters_bounded_and_counted(
     newest = (await redis.xrevrange(keys.dead_letters, count=1))[0][1]
     assert newest[b"reason"] == b"line too long, cut"
     assert len(newest[b"line"]) <= 4096  # what a dead letter keeps of a line
+
+
+async def test_redis_away_for_seconds_while_lines_arrive_loses_and_doubles_nothing(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """The service (ingest and detect) runs while its Valkey is shut down for three seconds
+    and lines keep coming: ingest waits and resumes from its checkpoint, the worker
+    reconnects, every line arrives once and the brute force written during the outage is
+    raised."""
+    data = tmp_path / "redis"
+    url = embedded.ensure_server(data)
+    log = tmp_path / "auth.log"
+    log.write_text(numbered(0, 1000))
+    configured = with_source(settings, log, poll_interval=timedelta(milliseconds=100))
+    configured = configured.model_copy(
+        update={"redis": configured.redis.model_copy(update={"url": SecretStr(url)})}
+    )
+    stop = asyncio.Event()
+    async with open_vigil(configured) as vigil:
+        ingest = asyncio.create_task(run(vigil, Role.INGEST, stop))
+        worker = asyncio.create_task(run(vigil, Role.DETECT, stop))
+        await until(lambda: read_lines(vigil), 1000)
+        embedded.release_server(data, force=True)  # Valkey goes away ...
+        with log.open("a") as handle:
+            handle.write(numbered(1000, 1000))
+            handle.write(sshd_burst("198.51.100.99", 6))
+        await asyncio.sleep(3)
+        embedded.ensure_server(data)  # ... and comes back
+        await until(lambda: read_lines(vigil), 2006)
+        await until(lambda: acknowledged(vigil), 0)
+        stop.set()
+        await asyncio.gather(ingest, worker)
+        # Lines are counted in the transaction that streams them: exactly 2,006 means each
+        # line of the file went into the stream once (the worker trims what it acknowledged).
+        lines = await read_lines(vigil)
+        dead = await vigil.redis.xlen(vigil.keys.dead_letters)
+        raised = {i.title for i in await vigil.store.list(limit=1000)}
+    embedded.release_server(data, force=True)
+    assert (lines, dead) == (2006, 0)
+    assert "Brute force from 198.51.100.99" in raised
+
+
+def sshd_burst(ip: str, count: int) -> str:
+    return "".join(
+        f"Mar  1 09:01:{n:02d} web-01 sshd[9]: Failed password for root from {ip} port 5{n} ssh2\n"
+        for n in range(count)
+    )
+
+
+async def read_lines(vigil: Vigil) -> int:
+    stats = await vigil.redis.hgetall(vigil.keys.source_stats)
+    return sum(int(v) for k, v in stats.items() if k.endswith(b"|lines"))
+
+
+async def acknowledged(vigil: Vigil) -> int:
+    """Entries not yet acknowledged by the detect group (0: all done)."""
+    groups = await vigil.redis.xinfo_groups(vigil.keys.events)
+    return int(groups[0]["pending"]) + int(groups[0]["lag"] or 0) if groups else 1
+
+
+async def until(probe: Callable[[], Awaitable[int]], target: int) -> None:
+    """Wait (at most a minute) until the probe, which may meet Redis away, says `target`."""
+    for _ in range(600):
+        try:
+            if await probe() == target:
+                return
+        except RedisError:
+            pass
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"never reached {target}")

@@ -56,12 +56,25 @@ class Worker:
         await self.ensure_group()
 
         async def cycle() -> None:
+            await self.resume()
             await self.reclaim()
             while await self.step() is not None and not stop.is_set():
                 pass
             await self.trim()
 
         await keep_going(stop, cycle, "the detector worker")
+
+    async def resume(self) -> None:
+        """Process again this worker's own entries left unacknowledged (Redis went away in
+        the middle of a batch): at once, not after claim_idle as another worker would."""
+        while True:
+            reply = await self.redis.xreadgroup(
+                GROUP, self.name, {self.keys.events: "0"}, count=self.settings.batch_entries
+            )
+            entries = [entry for entry in (reply[0][1] if reply else []) if entry[1]]
+            if not entries:
+                return
+            await self.process(entries)
 
     async def step(self, block: bool = True) -> list[Change] | None:
         """Read one batch of new entries and process it; None when the stream had nothing new."""
