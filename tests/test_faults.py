@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 
+import httpx
 import redis.asyncio as aioredis
 from pydantic import SecretStr
 from redis.exceptions import RedisError
@@ -14,9 +15,15 @@ from redis.exceptions import RedisError
 from detectors import build_detectors
 from detectors.account_takeover.logins import T0, failures
 from detectors.engine import Detection
+from monitor.breach_commands import build_playbook
+from monitor.dashboard.api import ApiParts
+from monitor.dashboard.app import create_app
+from monitor.dashboard.users import Users
+from monitor.incidents import IncidentStore
 from monitor.pipeline.ingest import Ingest
 from monitor.service import Role, Vigil, open_vigil, run
 from monitor.settings import Settings
+from monitor.status import collect
 from monitor.store import embedded
 from monitor.store.keys import Keys
 from tests.test_pipeline import stream_events, with_source
@@ -211,3 +218,27 @@ async def until(probe: Callable[[], Awaitable[int]], target: int) -> None:
             pass
         await asyncio.sleep(0.1)
     raise AssertionError(f"never reached {target}")
+
+
+async def test_the_dashboard_says_when_redis_is_away(settings: Settings, tmp_path: Path) -> None:
+    """Pages and the API answer 503 with what is wrong, instead of an error page."""
+    data = tmp_path / "redis"
+    url = embedded.ensure_server(data)
+    redis = aioredis.Redis.from_url(url)
+    keys = Keys("away")
+    store = IncidentStore(redis, keys, settings.incidents)
+    vigil = Vigil(settings, redis, keys, store, url)
+    parts = ApiParts(
+        store, Users(redis, keys), build_playbook(vigil), frozenset(), lambda: collect(vigil)
+    )
+    app = create_app(store, keys, b"k" * 32, frozenset(), api=parts)
+    embedded.release_server(data, force=True)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://vigil", cookies={"vigil_session": "x"}
+    ) as client:
+        page = await client.get("/")
+        api = await client.get("/api/incidents", headers={"Authorization": "Bearer x"})
+    await redis.aclose()
+    assert page.status_code == 503 and "cannot reach its Redis" in page.text
+    assert api.status_code == 503 and "Nothing is lost" in api.json()["detail"]

@@ -6,12 +6,14 @@ never changes anything, because mail scanners open links before people do.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
 from fastapi import FastAPI, Request, Response
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST
+from redis.exceptions import RedisError
 
 from monitor.dashboard.api import ApiParts, create_api
 from monitor.dashboard.metrics import exposition, gather
@@ -22,6 +24,7 @@ from monitor.store.keys import Keys
 from notifications.render import masked_title
 from notifications.tokens import AckClaim, BadToken, verify
 
+log = logging.getLogger(__name__)
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
     "form-action 'self'; frame-ancestors 'none'",
@@ -48,6 +51,18 @@ def create_app(
         description="Security monitoring and breach response for ALS",
     )
     lifecycle = Lifecycle(store)
+
+    @app.exception_handler(RedisError)
+    async def redis_away(request: Request, error: RedisError) -> Response:
+        """Say what is wrong rather than fail: nothing is lost while Redis is away."""
+        log.warning("web request failed, Redis unavailable: %s", type(error).__name__)
+        message = (
+            "Vigil cannot reach its Redis right now. Nothing is lost: log lines wait on disk "
+            "and are read from their checkpoint when Redis is back. Try again in a minute."
+        )
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": message}, status_code=503, headers=SECURITY_HEADERS)
+        return page(request, 503, heading="Redis is unreachable", message=message, tone="bad")
 
     def page(request: Request, status: int, **context: object) -> HTMLResponse:
         defaults: dict[str, object] = {
