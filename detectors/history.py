@@ -16,6 +16,7 @@ from redis.asyncio import Redis
 from detectors.base import Window
 from monitor.events import Event, reference_from_key
 from monitor.store.keys import Keys
+from monitor.store.scripts import run_many
 
 WINDOW_SCRIPT = resources.files("detectors").joinpath("window.lua").read_text()
 # Members a detector gets back as evidence at most (the newest ones).
@@ -68,12 +69,14 @@ class RedisHistory:
         for name_group in touched:
             shards[shard_of(name_group[1])].append(name_group)
         script = redis.register_script(WINDOW_SCRIPT)
-        async with redis.pipeline(transaction=False) as pipe:
-            for shard, groups in shards.items():
-                args = [pack(by_name[name], touched[(name, group)]) for name, group in groups]
-                window_keys = [keys.window(shard, name, group) for name, group in groups]
-                await script(keys=window_keys, args=args, client=pipe)
-            replies = await pipe.execute()
+        calls = [
+            (
+                [keys.window(shard, name, group) for name, group in groups],
+                [pack(by_name[name], touched[(name, group)]) for name, group in groups],
+            )
+            for shard, groups in shards.items()
+        ]
+        replies = await run_many(redis, script, calls)
         series: dict[tuple[str, str], Series] = {}
         for groups, reply in zip(shards.values(), replies, strict=True):
             for name_group, pairs in zip(groups, reply, strict=True):

@@ -16,6 +16,7 @@ from monitor.findings import Finding, Severity
 from monitor.incidents.model import Incident, Status, incident_from_redis
 from monitor.settings import IncidentSettings
 from monitor.store.keys import Keys, fingerprint_tag
+from monitor.store.scripts import run_many
 
 Clock = Callable[[], datetime]
 
@@ -52,15 +53,12 @@ class IncidentStore:
         if not merged:
             return []
         now = self.clock()
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for finding in merged:
-                tag = fingerprint_tag(finding.fingerprint)
-                await self._record(
-                    keys=[self.keys.fingerprint(tag)],
-                    args=self.record_args(finding, tag, now),
-                    client=pipe,
-                )
-            replies = await pipe.execute()
+        calls = [
+            ([self.keys.fingerprint(tag)], self.record_args(finding, tag, now))
+            for finding in merged
+            for tag in (fingerprint_tag(finding.fingerprint),)
+        ]
+        replies = await run_many(self.redis, self._record, calls)
         changes = [Change(r[0].decode(), r[1].decode(), Severity(r[2].decode())) for r in replies]
         changes = [change for change in changes if change.state != "duplicate"]
         await self.index(changes, merged)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from redis.asyncio import Redis
+from redis.asyncio import Redis, RedisCluster
+from redis.exceptions import ResponseError
 
 from monitor.settings import Settings
 from monitor.store import embedded
@@ -21,15 +22,31 @@ def redis_url(settings: Settings) -> str:
 async def connect(settings: Settings, release: bool = True) -> AsyncIterator[tuple[Redis, str]]:
     """A client for the whole run, and its URL; the embedded server is let go (if last) on exit."""
     url = redis_url(settings)
-    client: Redis = Redis.from_url(
-        url, health_check_interval=30, client_name=embedded.client_name()
-    )
+    client = await open_client(url)
     try:
         yield client, url
     finally:
         await client.aclose()
         if release and settings.redis.url is None:
             embedded.release_server(settings.redis.data_dir)
+
+
+async def open_client(url: str) -> Redis:
+    """A client for the server at `url`; a cluster node's URL gives a cluster client."""
+    client: Redis = Redis.from_url(
+        url, health_check_interval=30, client_name=embedded.client_name()
+    )
+    if url.startswith("unix://"):
+        return client
+    try:
+        clustered = (await client.info("cluster")).get("cluster_enabled") == 1
+    except ResponseError:
+        clustered = False
+    if not clustered:
+        return client
+    await client.aclose()
+    cluster: Redis = RedisCluster.from_url(url, health_check_interval=30)
+    return cluster
 
 
 def display_url(settings: Settings) -> str:

@@ -1,0 +1,24 @@
+"""Many calls of one Lua script: pipelined in one round trip, or concurrently on a cluster."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+
+from redis.asyncio import Redis, RedisCluster
+from redis.commands.core import AsyncScript
+
+Call = tuple[Sequence[str], Sequence[Any]]
+
+
+async def run_many(redis: Redis, script: AsyncScript, calls: Sequence[Call]) -> list[Any]:
+    """Each call's reply, in order. A cluster client refuses scripts in a pipeline (each may
+    go to another node), so there the calls go out together instead."""
+    if isinstance(redis, RedisCluster):
+        return list(await asyncio.gather(*(script(keys=k, args=a) for k, a in calls)))
+    async with redis.pipeline(transaction=False) as pipe:
+        for keys, args in calls:
+            await script(keys=keys, args=args, client=pipe)
+        replies: list[Any] = await pipe.execute()
+    return replies
