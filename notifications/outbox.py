@@ -17,6 +17,7 @@ from importlib import resources
 from redis.asyncio import Redis
 
 from monitor.store.keys import Keys
+from monitor.store.scripts import run_many
 from notifications.message import Message
 
 Clock = Callable[[], float]
@@ -84,13 +85,8 @@ class Outbox:
         """Queue many in one round trip; the number that were new."""
         keys = [self.keys.outbox("due"), self.keys.outbox("msg:")]
         now = self.now_ms()
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for message in messages:
-                await self._move(
-                    keys=keys, args=["enqueue", message.key, message.to_json(), now], client=pipe
-                )
-            replies = await pipe.execute()
-        return sum(int(reply) for reply in replies)
+        calls = [(keys, ["enqueue", m.key, m.to_json(), now]) for m in messages]
+        return sum(int(reply) for reply in await run_many(self.redis, self._move, calls))
 
     async def states(self, keys: Sequence[str]) -> dict[str, str]:
         """The state of each message key (pending, sending, sent, dead); absent: never queued."""

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import os
 from datetime import datetime
-from typing import TYPE_CHECKING
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
 
 from apscheduler.jobstores.redis import RedisJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from redis import ConnectionPool
+from redis import ConnectionPool, Redis, RedisCluster
+from redis.exceptions import ResponseError
 
 if TYPE_CHECKING:
     from notifications.alerting import Alerter
@@ -29,6 +31,8 @@ def build_scheduler(redis_url: str, prefix: str, timezone: str) -> AsyncIOSchedu
         run_times_key=f"{prefix}:{{jobs}}:run_times",
         connection_pool=ConnectionPool.from_url(redis_url, client_name=f"vigil-{os.getpid()}"),
     )
+    if clustered(store.redis):
+        store.redis = ClusterJobClient(redis_url)
     return AsyncIOScheduler(
         jobstores={"default": store},
         timezone=timezone,
@@ -38,6 +42,48 @@ def build_scheduler(redis_url: str, prefix: str, timezone: str) -> AsyncIOSchedu
             "max_instances": 1,
         },
     )
+
+
+class ClusterJobClient:
+    """What RedisJobStore asks of its client, on a cluster: both job keys share the {jobs}
+    tag, so its MULTI blocks become one-slot cluster transactions."""
+
+    def __init__(self, url: str) -> None:
+        self.cluster = RedisCluster.from_url(url)
+        self.connection_pool = SimpleNamespace(disconnect=self.cluster.close)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.cluster, name)
+
+    def pipeline(self) -> _Transaction:
+        return _Transaction(self.cluster.pipeline(transaction=True))
+
+
+class _Transaction:
+    """A cluster transaction that accepts the store's explicit multi()."""
+
+    def __init__(self, pipe: Any) -> None:
+        self.pipe = pipe
+
+    def __enter__(self) -> _Transaction:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.pipe.reset()
+
+    def multi(self) -> None:
+        """Already a transaction."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.pipe, name)
+
+
+def clustered(client: Redis) -> bool:
+    """A cluster node answers INFO cluster with cluster_enabled:1."""
+    try:
+        return bool(client.info("cluster").get("cluster_enabled") == 1)
+    except ResponseError:
+        return False
 
 
 def at(

@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from monitor.directory import load_staff
 from monitor.pipeline.ingest import Ingest
 from monitor.service import Vigil, open_vigil
 from monitor.settings import load_settings
+from notifications.alerting import Alerter
+from notifications.oncall import Rota
+from notifications.outbox import Outbox
+from notifications.pages import AlertParts
+from notifications.schedule import at, build_scheduler, step_job
 from tests.cluster import start_cluster, stop_cluster
+from tests.test_alerting import Clock
+from tests.test_alerting import (
+    test_escalation_pages_on_call_then_backup_until_acknowledged as escalation_until_acknowledged,
+)
 from tests.test_pipeline import sshd_lines, with_source
 
 
@@ -42,3 +53,42 @@ async def test_lines_become_incidents_on_a_cluster(vigil: Vigil, tmp_path: Path)
     assert changes is not None and [change.state for change in changes] == ["created"]
     (incident,) = await vigil.store.list()
     assert incident.detector == "account_takeover.brute_force"
+
+
+async def test_escalation_jobs_are_stored_on_a_cluster(cluster_url: str) -> None:
+    """The respond role's APScheduler keeps its jobs in the cluster (one slot, {jobs})."""
+    scheduler = build_scheduler(cluster_url, "vigil-cluster", "UTC")
+    scheduler.start()
+    try:
+        when = datetime.now(UTC) + timedelta(hours=1)
+        at(scheduler, when, "step:a1:1", step_job, ("vigil-cluster", "a1", 1))
+        stored = scheduler._jobstores["default"].lookup_job("step:a1:1")
+        assert stored is not None and stored.next_run_time == when
+        assert [job.id for job in scheduler.get_jobs()] == ["step:a1:1"]
+        scheduler.remove_job("step:a1:1")
+        assert scheduler.get_jobs() == []
+    finally:
+        scheduler.shutdown(wait=False)
+
+
+async def test_an_incident_pages_and_escalates_on_a_cluster(vigil: Vigil, cluster_url: str) -> None:
+    """The alerting path (groups, the outbox, escalation jobs, acknowledgement) on the
+    cluster, as the single-Redis test runs it."""
+    clock = Clock()
+    staff = load_staff(vigil.settings.directories.staff)
+    parts = AlertParts(
+        vigil.settings,
+        vigil.redis,
+        vigil.keys,
+        vigil.store,
+        Outbox(vigil.redis, vigil.keys),
+        Rota(vigil.settings.alerts.rotation, staff),
+        {},
+        b"k" * 32,
+    )
+    scheduler = build_scheduler(cluster_url, vigil.keys.prefix, "Asia/Ho_Chi_Minh")
+    alerter = Alerter(parts, scheduler, clock)
+    try:
+        await escalation_until_acknowledged(alerter, clock, vigil.redis, vigil.keys)
+    finally:
+        scheduler.remove_all_jobs()
