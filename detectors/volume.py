@@ -129,12 +129,14 @@ async def actor_hours(redis: Redis, keys: Keys, until: datetime) -> dict[str, li
         for hour, actors in zip(hours, members, strict=True)
         for actor in sorted(actors)
     ]
+    # PFCOUNT as a raw command: a cluster pipeline refuses the method (PFCOUNT may take keys
+    # of several slots; these are one key each).
     async with redis.pipeline(transaction=False) as pipe:
         for hour, actor in slots:
             base = keys.volume(f"{hour}:{actor}")
             pipe.hgetall(base)
-            pipe.pfcount(f"{base}:customers")
-            pipe.pfcount(f"{base}:addresses")
+            pipe.execute_command("PFCOUNT", f"{base}:customers")
+            pipe.execute_command("PFCOUNT", f"{base}:addresses")
         replies = await pipe.execute()
     vectors: dict[str, list[list[float]]] = defaultdict(list)
     for index, (hour, actor) in enumerate(slots):

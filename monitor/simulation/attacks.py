@@ -137,11 +137,10 @@ def impossible_travel(sim: Sim, at: datetime) -> Label:
 
 
 def new_device(sim: Sim, at: datetime) -> Label:
-    c = next(
-        c
-        for c in sim.rng.sample(sim.world.customers, min(300, len(sim.world.customers)))
-        if sim.logins_before(c.username, at) >= 6
-    )
+    # A customer with a history of logins from home (a short world gives one a few more).
+    c = max(sim.world.customers[:300], key=lambda c: sim.logins_before(c.username, at))
+    for days in range(6 - sim.logins_before(c.username, at), 0, -1):
+        visit(sim, c, at - timedelta(days=days, hours=2), c.home_ip, c.agent)
     thief = sim.rng.choice(sim.world.abroad_ips)
     agent = next(a for a in AGENTS if a != c.agent)
     end = visit(sim, c, at, thief, agent, change="email-change")

@@ -45,7 +45,7 @@ async def open_client(url: str) -> Redis:
     if not clustered:
         return client
     await client.aclose()
-    cluster: Redis = RedisCluster.from_url(url, health_check_interval=30)
+    cluster: Redis = RedisCluster.from_url(url)
     return cluster
 
 

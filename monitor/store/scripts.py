@@ -10,13 +10,22 @@ from redis.asyncio import Redis, RedisCluster
 from redis.commands.core import AsyncScript
 
 Call = tuple[Sequence[str], Sequence[Any]]
+# Calls in flight at once on a cluster: redis-py's cluster client loses connections it is
+# still opening when dozens of large script calls start together.
+CLUSTER_CONCURRENCY = 4
 
 
 async def run_many(redis: Redis, script: AsyncScript, calls: Sequence[Call]) -> list[Any]:
     """Each call's reply, in order. A cluster client refuses scripts in a pipeline (each may
     go to another node), so there the calls go out together instead."""
     if isinstance(redis, RedisCluster):
-        return list(await asyncio.gather(*(script(keys=k, args=a) for k, a in calls)))
+        gate = asyncio.Semaphore(CLUSTER_CONCURRENCY)
+
+        async def call(keys: Sequence[str], args: Sequence[Any]) -> Any:
+            async with gate:
+                return await script(keys=keys, args=args)
+
+        return list(await asyncio.gather(*(call(k, a) for k, a in calls)))
     async with redis.pipeline(transaction=False) as pipe:
         for keys, args in calls:
             await script(keys=keys, args=args, client=pipe)
