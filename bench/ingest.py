@@ -1,6 +1,6 @@
 """Ingest benchmark: 1,000,000 sshd lines through Vigil's full path, against fail2ban-regex.
 
-    python -m bench.ingest [--lines N] [--detectors N]
+    python -m bench.ingest [--lines N] [--detectors N] [--cluster]
 
 Builds the log, runs `fail2ban-regex FILE sshd` on it, then Vigil's full path (parse,
 Redis stream, detectors, incidents) as `vigil run --role ingest` and `--role detect` against
@@ -20,10 +20,12 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import redis
 
 from monitor.store.keys import Keys
+from monitor.store.local_cluster import start_cluster, stop_cluster
 
 # Scanners try service and default names; staff log in with keys and now and then mistype.
 GUESSED = ["root", "admin", "oracle", "ubuntu", "test", "deploy", "git", "postgres", "pi", "user"]
@@ -77,7 +79,9 @@ def measure(command: list[str]) -> tuple[float, int]:
     return elapsed, usage.ru_maxrss * 1024
 
 
-def run_vigil(log: Path, lines: int, folder: Path, detectors: int = 1) -> dict[str, float]:
+def run_vigil(
+    log: Path, lines: int, folder: Path, detectors: int = 1, cluster: bool = False
+) -> dict[str, float]:
     """`vigil run --role ingest` and `--role detect` as processes, as deployed on two cores.
 
     Timed from their start until every line is read and every event has been processed and
@@ -85,7 +89,12 @@ def run_vigil(log: Path, lines: int, folder: Path, detectors: int = 1) -> dict[s
     """
     from monitor.store import embedded
 
-    url = embedded.ensure_server(folder / "redis")
+    if cluster:
+        url, nodes = start_cluster(folder / "cluster", 17300)
+        client = redis.RedisCluster.from_url(url)
+    else:
+        url = embedded.ensure_server(folder / "redis")
+        client = redis.Redis.from_url(url)
     config = folder / "vigil.yaml"
     config.write_text(
         json.dumps(
@@ -95,7 +104,6 @@ def run_vigil(log: Path, lines: int, folder: Path, detectors: int = 1) -> dict[s
         )
     )
     env = {**os.environ, "REDIS_URL": url, "VIGIL_REDIS_PREFIX": "bench"}
-    client = redis.Redis.from_url(url)
     keys = Keys("bench")
     started = time.perf_counter()
     children = [
@@ -119,16 +127,18 @@ def run_vigil(log: Path, lines: int, folder: Path, detectors: int = 1) -> dict[s
             child.returncode = 0
             peaks.append(usage.ru_maxrss * 1024)
             cpu.append(usage.ru_utime + usage.ru_stime)
-        stats = client.info("cpu")
-        cpu.append(stats["used_cpu_user"] + stats["used_cpu_sys"])
-        memory = client.info("memory")["used_memory_peak"]
+        cpu.append(server_cpu(client))
+        memory = server_memory(client)
         incidents = client.zcard(keys.incident_index("all"))
     finally:
         for child in children:
             if child.returncode is None:
                 child.kill()
         client.close()
-        embedded.release_server(folder / "redis")
+        if cluster:
+            stop_cluster(nodes)
+        else:
+            embedded.release_server(folder / "redis")
     return {
         "seconds": elapsed,
         "ingest_rss": peaks[0],
@@ -139,6 +149,24 @@ def run_vigil(log: Path, lines: int, folder: Path, detectors: int = 1) -> dict[s
         "incidents": incidents,
         "redis_peak_bytes": memory,
     }
+
+
+def each_node(client: redis.Redis, section: str) -> list[dict[str, Any]]:
+    if isinstance(client, redis.RedisCluster):
+        found = client.info(section, target_nodes=redis.RedisCluster.ALL_NODES)
+        return list(found.values())
+    return [client.info(section)]
+
+
+def server_cpu(client: redis.Redis) -> float:
+    """CPU seconds of the server, or of every node of a cluster."""
+    nodes = each_node(client, "cpu")
+    return float(sum(n["used_cpu_user"] + n["used_cpu_sys"] for n in nodes))
+
+
+def server_memory(client: redis.Redis) -> int:
+    nodes = each_node(client, "memory")
+    return sum(int(n["used_memory_peak"]) for n in nodes)
 
 
 def finished(client: redis.Redis, keys: Keys, path: str, lines: int) -> bool:
@@ -154,6 +182,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument("--detectors", type=int, default=1, help="detect processes")
+    parser.add_argument("--cluster", action="store_true", help="a local 3+3 Redis Cluster")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="vigil-bench-") as folder:
         log = Path(folder) / "auth.log"
@@ -164,7 +193,7 @@ def main() -> None:
         if f2b:
             f2b_seconds, f2b_rss = measure([f2b, str(log), "sshd"])
             report("fail2ban-regex", args.lines, f2b_seconds, f2b_rss)
-        result = run_vigil(log, args.lines, Path(folder), args.detectors)
+        result = run_vigil(log, args.lines, Path(folder), args.detectors, args.cluster)
         peak = max(result["ingest_rss"], result["detect_rss"])
         report("vigil (full path)", args.lines, result["seconds"], int(peak))
         print(

@@ -16,12 +16,12 @@ from monitor.directory import load_staff
 from monitor.pipeline.ingest import Ingest
 from monitor.service import Vigil, open_vigil
 from monitor.settings import load_settings
+from monitor.store.local_cluster import start_cluster, stop_cluster
 from notifications.alerting import Alerter
 from notifications.oncall import Rota
 from notifications.outbox import Outbox
 from notifications.pages import AlertParts
 from notifications.schedule import at, build_scheduler, step_job
-from tests.cluster import start_cluster, stop_cluster
 from tests.test_alerting import Clock
 from tests.test_alerting import (
     test_escalation_pages_on_call_then_backup_until_acknowledged as escalation_until_acknowledged,

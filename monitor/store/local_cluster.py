@@ -1,4 +1,5 @@
-"""A Redis Cluster for tests: three masters and three replicas from the embedded binary."""
+"""A local Redis Cluster for tests and benchmarks: three masters, three replicas, from the
+embedded Valkey binary on loopback ports."""
 
 from __future__ import annotations
 
