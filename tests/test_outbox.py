@@ -97,6 +97,32 @@ async def test_no_server_retries_with_backoff_then_dies(redis: aioredis.Redis, k
     assert dead.attempts == 3 and dead.state == "dead"
 
 
+async def test_smtp_down_for_ten_minutes_then_back_delivers_once(
+    redis: aioredis.Redis, keys: Keys, smtp: tuple[Mailbox, int]
+) -> None:
+    """The mail server unreachable for ten minutes (on the outbox's clock): the page backs
+    off (30 s, 1 min, 2 min, 4 min ...) without dying, then arrives once when it is back."""
+    mailbox, port = smtp
+    clock = Clock()
+    outbox = Outbox(redis, keys, clock=clock)
+    await outbox.enqueue(message("page:9:0:hoa"))
+    defaults = Backoff(timedelta(seconds=30), timedelta(hours=1))
+    down = sender(outbox, port=1, attempts=8, backoff=defaults)
+    tries = 0
+    for _ in range(10):
+        tries += await down.drain()
+        clock.now += 60
+    assert 3 <= tries <= 5  # backing off, not hammering
+    back = sender(outbox, port, attempts=8, backoff=defaults)
+    delivered = 0
+    for _ in range(10):  # until the next try is due
+        delivered += await back.drain()
+        clock.now += 60
+    assert delivered == 1 and mailbox.subjects() == ["[Vigil][HIGH] Account takeover"]
+    delivery = await outbox.delivery("page:9:0:hoa")
+    assert delivery is not None and delivery.state == "sent"
+
+
 async def test_a_connection_dropped_mid_message_is_retried(
     redis: aioredis.Redis, keys: Keys, smtp: tuple[Mailbox, int]
 ) -> None:
