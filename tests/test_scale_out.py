@@ -21,6 +21,19 @@ LOGS = ("audit.json", "access.log", "auth.log", "files.json")
 Summary = set[tuple[str, str, tuple[str, ...]]]
 
 
+def simulated_week(folder: Path, redis_url: str) -> tuple[Path, Settings]:
+    """A small simulated week, and the config and settings that read its logs."""
+    world = folder / "world"
+    simulate = ["simulate", "--out", str(world), "--customers", "300", "--days", "6"]
+    subprocess.run(
+        [sys.executable, "-m", "monitor.cli", *simulate, "--seed", "11"],
+        check=True,
+        capture_output=True,
+    )
+    config = world_config(world)
+    return config, load_settings(config, {"REDIS_URL": redis_url})
+
+
 def world_config(world: Path) -> Path:
     """The world's config with its logs as sources, in many small stream entries read one at
     a time: the workers interleave."""
@@ -95,23 +108,7 @@ def fingerprint_key(entities: object) -> str:
 async def test_three_workers_raise_what_one_raises(
     redis: aioredis.Redis, redis_url: str, tmp_path: Path
 ) -> None:
-    world = tmp_path / "world"
-    simulate = [
-        "simulate",
-        "--out",
-        str(world),
-        "--customers",
-        "300",
-        "--days",
-        "6",
-        "--seed",
-        "11",
-    ]
-    subprocess.run(
-        [sys.executable, "-m", "monitor.cli", *simulate], check=True, capture_output=True
-    )
-    config = world_config(world)
-    settings = load_settings(config, {"REDIS_URL": redis_url})
+    config, settings = simulated_week(tmp_path, redis_url)
     alone, alone_count = await incidents_with(1, redis, settings, config, redis_url)
     together, together_count = await incidents_with(3, redis, settings, config, redis_url)
     assert alone, "the world's attacks raise incidents"
@@ -124,23 +121,7 @@ async def test_a_worker_killed_mid_stream_leaves_its_entries_to_the_others(
 ) -> None:
     """kill -9 of one of two detect processes: its pending entries are taken over (after
     worker.claim_idle) in stream order, and the incidents are the single worker's."""
-    world = tmp_path / "world"
-    simulate = [
-        "simulate",
-        "--out",
-        str(world),
-        "--customers",
-        "300",
-        "--days",
-        "6",
-        "--seed",
-        "11",
-    ]
-    subprocess.run(
-        [sys.executable, "-m", "monitor.cli", *simulate], check=True, capture_output=True
-    )
-    config = world_config(world)
-    settings = load_settings(config, {"REDIS_URL": redis_url})
+    config, settings = simulated_week(tmp_path, redis_url)
     alone, alone_count = await incidents_with(1, redis, settings, config, redis_url)
     survived, survived_count = await incidents_with(
         2, redis, settings, config, redis_url, kill_one=True

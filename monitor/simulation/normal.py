@@ -59,6 +59,19 @@ class Sim:
             extra=extra,
         )
 
+    def ssh(self, at: datetime, outcome: Outcome, user: str, ip: str) -> None:
+        """A line of the servers' sshd log."""
+        port = self.rng.randint(30000, 60000)
+        self.emit(
+            "sshd",
+            timestamp=at,
+            action="ssh-login",
+            outcome=outcome,
+            user=user,
+            source_ip=ip,
+            source_port=port,
+        )
+
     def logins_before(self, user: str, moment: datetime) -> int:
         return sum(1 for at in self.logins.get(user, ()) if at < moment)
 
@@ -219,25 +232,9 @@ def staff_day(sim: Sim, member: SimStaff, day: datetime) -> None:
 
 def ssh_login(sim: Sim, user: str, ip: str, at: datetime) -> None:
     if sim.rng.random() < 0.03:  # a typo, then the key
-        sim.emit(
-            "sshd",
-            timestamp=at,
-            action="ssh-login",
-            outcome=Outcome.FAILURE,
-            user=user,
-            source_ip=ip,
-            source_port=sim.rng.randint(30000, 60000),
-        )
+        sim.ssh(at, Outcome.FAILURE, user, ip)
         at += timedelta(seconds=15)
-    sim.emit(
-        "sshd",
-        timestamp=at,
-        action="ssh-login",
-        outcome=Outcome.SUCCESS,
-        user=user,
-        source_ip=ip,
-        source_port=sim.rng.randint(30000, 60000),
-    )
+    sim.ssh(at, Outcome.SUCCESS, user, ip)
 
 
 def registrations(sim: Sim, day: datetime, names: Names) -> None:
