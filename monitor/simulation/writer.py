@@ -13,7 +13,8 @@ import yaml
 
 from detectors.impersonation.confusables import Names
 from monitor.events import Event, Outcome
-from monitor.simulation.attacks import ATTACKS, Label
+from monitor.simulation.attacks import ATTACKS
+from monitor.simulation.labels import Label
 from monitor.simulation.normal import (
     HANOI,
     Sim,
