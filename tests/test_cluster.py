@@ -18,14 +18,20 @@ from monitor.service import Vigil, open_vigil
 from monitor.settings import load_settings
 from monitor.store.local_cluster import start_cluster, stop_cluster
 from notifications.alerting import Alerter
-from notifications.oncall import Rota
+from notifications.oncall import Rota, staff_directory
 from notifications.outbox import Outbox
 from notifications.pages import AlertParts
 from notifications.schedule import at, build_scheduler, step_job
+from playbooks.breach import BreachStore
+from playbooks.playbook import Playbook
+from playbooks.record import Record, verify
+from tests.mailbox import Mailbox
 from tests.test_alerting import Clock
 from tests.test_alerting import (
     test_escalation_pages_on_call_then_backup_until_acknowledged as escalation_until_acknowledged,
 )
+from tests.test_breach import Clock as BreachClock
+from tests.test_breach import by_recipient, incident, send_all, write_customers
 from tests.test_pipeline import sshd_lines, with_source
 
 
@@ -118,3 +124,34 @@ def test_a_simulated_week_scans_alike_on_a_cluster(
 
     single = scan(redis_url, "scan-single")
     assert single and scan(cluster_url, "scan-cluster") == single
+
+
+async def test_a_breach_notifies_each_customer_once_on_a_cluster(
+    vigil: Vigil, tmp_path: Path, smtp: tuple[Mailbox, int]
+) -> None:
+    """The section 10 playbook on the cluster: declared, queued, sent, its record intact."""
+    mailbox, port = smtp
+    clock = BreachClock()
+    settings = vigil.settings.model_copy(
+        update={
+            "directories": vigil.settings.directories.model_copy(
+                update={"customers": write_customers(tmp_path / "customers.csv", 40)}
+            ),
+            "smtp": vigil.settings.smtp.model_copy(update={"port": port}),
+        }
+    )
+    record = Record(vigil.redis, vigil.keys, settings.breach.retention, clock)
+    breaches = BreachStore(vigil.redis, vigil.keys, vigil.store, record, clock)
+    rota = Rota(settings.alerts.rotation, staff_directory(settings))
+    playbook = Playbook(
+        settings, breaches, vigil.store, Outbox(vigil.redis, vigil.keys), rota, clock
+    )
+    incident_id = await incident(vigil.store, [f"C-{n}" for n in range(40)])
+    breach = await playbook.store.declare([incident_id], "Customer accounts taken over", "quang")
+    outcome = await playbook.run(breach.id)
+    await playbook.run(breach.id)  # again: nothing more
+    await send_all(playbook)
+    received = by_recipient(mailbox)
+    assert (outcome.customers, outcome.queued) == (40, 39)  # C-4 has no safe address
+    assert len(mailbox.messages) == 39 + 2 and all(len(b) == 1 for b in received.values())
+    assert verify(await playbook.record.entries(breach.id)) == []
