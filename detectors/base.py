@@ -111,9 +111,10 @@ def finding(
     entities: Mapping[str, str],
     evidence: Sequence[Mapping[str, Any]] = (),
     severity: Severity | None = None,
-    customers: Iterable[str] = (),
+    customers: Iterable[str | None] = (),
 ) -> Finding:
-    """A finding of `detector` at `event`: evidence defaults to the event, first seen to its own."""
+    """A finding of `detector` at `event`: evidence defaults to the event, first seen to its own;
+    customers that are None (an event without one) are left out."""
     shown = tuple(evidence) or (event.reference(),)
     first = min(parse_time(str(r["@timestamp"])) for r in shown)
     return Finding(
@@ -127,7 +128,7 @@ def finding(
         last_seen=event.timestamp,
         evidence=shown,
         event_count=len(shown),
-        affected_customers=frozenset(customers),
+        affected_customers=frozenset(c for c in customers if c),
     )
 
 

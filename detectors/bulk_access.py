@@ -69,17 +69,14 @@ class UnauthorizedDepartment:
         department = self.people.departments.get(event.user or "")
         if department is None or department in self.allowed:
             return None
-        return Finding(
-            detector=self.id,
-            family=self.family,
-            severity=self.severity,
+        return finding(
+            self,
+            event,
             title=f"{event.user} ({department}) read customer data",
             key=f"actor={event.user}",
             entities={"actor": str(event.user), "department": department},
-            first_seen=event.timestamp,
-            last_seen=event.timestamp,
             evidence=(export_reference(event),),
-            affected_customers=customers_in(event),
+            customers=customers_in(event),
         )
 
     def examples(self) -> tuple[Example, ...]:

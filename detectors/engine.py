@@ -57,6 +57,20 @@ class Detection:
         self.isolate = isolate
         self.errors: Counter[str] = Counter()
 
+    async def load(self, ordered: Sequence[Event], turn: Turn | None) -> RedisHistory:
+        """The batch's windows, written in its turn (a batch with nothing to add still takes
+        its turn, or the next one would wait for it)."""
+        if turn is not None:
+            await turn.wait()
+        history = (
+            await RedisHistory.load(self.redis, self.keys, self.windows, ordered)
+            if ordered
+            else RedisHistory({})
+        )
+        if turn is not None:
+            await turn.done()
+        return history
+
     async def process(self, events: Sequence[Event], turn: Turn | None = None) -> list[Finding]:
         """Findings of every detector for every event, in event order.
 
@@ -64,18 +78,11 @@ class Detection:
         batch reads hold every earlier batch and no later one, as with one worker.
         """
         relevant = [event for event in events if event.action in self.by_action]
-        if not relevant:
-            if turn is not None:
-                await turn.wait()
-                await turn.done()
-            return []
         # Ties in time are broken as Redis orders window members: by the reference key.
         ordered = sorted(relevant, key=lambda event: (event.epoch_ms, event.reference_key()))
-        if turn is not None:
-            await turn.wait()
-        history = await RedisHistory.load(self.redis, self.keys, self.windows, ordered)
-        if turn is not None:
-            await turn.done()
+        history = await self.load(ordered, turn)
+        if not ordered:
+            return []
         findings: list[Finding] = []
         for event in ordered:
             for detector in self.by_action[event.action]:

@@ -15,9 +15,8 @@ from detectors.account_takeover.logins import (
     failures_by,
     is_login_success,
     login,
-    parse_ref_time,
 )
-from detectors.base import Example, History, Window
+from detectors.base import Example, History, Window, finding
 from monitor.detector_settings import CompromiseSettings, MfaFatigueSettings
 from monitor.events import Event, Outcome
 from monitor.findings import Finding, Severity
@@ -63,22 +62,15 @@ class CompromiseAfterFailures:
 
     def finding(self, event: Event, count: int, members: Sequence[Mapping[str, Any]]) -> Finding:
         user = event.user or "unknown user"
-        evidence = (*members, event.reference())
-        entities = {"user": user} | ({"ip": event.source_ip} if event.source_ip else {})
-        customers = frozenset({event.customer_id}) if event.customer_id else frozenset()
-        return Finding(
-            detector=self.id,
-            family=self.family,
-            severity=self.severity,
+        return finding(
+            self,
+            event,
             title=f"Login as {user} after {count} failures"
             + (f" from {event.source_ip}" if event.source_ip else ""),
             key=f"user={user}",
-            entities=entities,
-            first_seen=parse_ref_time(members[0]) if members else event.timestamp,
-            last_seen=event.timestamp,
-            evidence=evidence,
-            event_count=len(evidence),
-            affected_customers=customers,
+            entities={"user": user} | ({"ip": event.source_ip} if event.source_ip else {}),
+            evidence=(*members, event.reference()),
+            customers=(event.customer_id,),
         )
 
     def examples(self) -> tuple[Example, ...]:
@@ -136,17 +128,13 @@ class MfaFatigue:
         count = history.count(self.windows[0], event.user, event)
         if count < self.settings.challenges:
             return None
-        return Finding(
-            detector=self.id,
-            family=self.family,
-            severity=self.severity,
+        return finding(
+            self,
+            event,
             title=f"{count} MFA prompts for {event.user}",
             key=f"user={event.user}",
             entities={"user": event.user},
-            first_seen=event.timestamp,
-            last_seen=event.timestamp,
-            evidence=(event.reference(),),
-            affected_customers=frozenset({event.customer_id}) if event.customer_id else frozenset(),
+            customers=(event.customer_id,),
         )
 
     def examples(self) -> tuple[Example, ...]:

@@ -121,7 +121,7 @@ class NewDeviceSensitiveChange:
             entities={"user": str(event.user), "ip": str(login.get("source.ip", ""))},
             evidence=(login, event.reference()),
             severity=severity,
-            customers=(event.customer_id,) if event.customer_id else (),
+            customers=(event.customer_id,),
         )
 
     def examples(self) -> tuple[Example, ...]:

@@ -251,7 +251,7 @@ class DistributedGuessing:
             key=f"user={user}",
             entities={"user": user},
             evidence=history.members(window, user, event),
-            customers=(event.customer_id,) if event.customer_id else (),
+            customers=(event.customer_id,),
         )
 
     def examples(self) -> tuple[Example, ...]:

@@ -56,7 +56,7 @@ class ImpossibleTravel:
             key=f"user={event.user}",
             entities={"user": event.user, "ip": event.source_ip},
             evidence=logins,
-            customers=(event.customer_id,) if event.customer_id else (),
+            customers=(event.customer_id,),
         )
 
     def speed(self, before: str, now: str) -> tuple[float, str] | None:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from detectors.base import Example, History, Window
+from detectors.base import Example, History, Window, finding
 from detectors.people import People
 from monitor.detector_settings import StaffImpersonationSettings
 from monitor.events import Event
@@ -38,20 +38,16 @@ class CrossAccountAccess:
         own = self.people.customers.get(event.user or "")
         if own is None or event.customer_id in (None, own):
             return None
-        return Finding(
-            detector=self.id,
-            family=self.family,
-            severity=self.severity,
+        return finding(
+            self,
+            event,
             title=f"Customer {event.user} read the record of another customer",
             key=f"user={event.user}",
             entities={
                 "user": str(event.user),
                 **({"ip": event.source_ip} if event.source_ip else {}),
             },
-            first_seen=event.timestamp,
-            last_seen=event.timestamp,
-            evidence=(event.reference(),),
-            affected_customers=frozenset({str(event.customer_id)}),
+            customers=(event.customer_id,),
         )
 
     def examples(self) -> tuple[Example, ...]:
@@ -118,16 +114,13 @@ class StaffImpersonation:
                 why = f"{len(targets)} customers within {self.settings.window}"
         if not why:
             return None
-        return Finding(
-            detector=self.id,
-            family=self.family,
-            severity=severity,
+        return finding(
+            self,
+            event,
             title=f"{event.user} acted as customers: {why}",
             key=f"actor={event.user}",
             entities={"actor": str(event.user)},
-            first_seen=event.timestamp,
-            last_seen=event.timestamp,
-            evidence=(event.reference(),),
+            severity=severity,
         )
 
     def working(self, moment: datetime) -> bool:
