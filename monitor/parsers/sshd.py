@@ -86,7 +86,7 @@ def parse(line: str, offset: int, context: LineContext) -> Event | None:
     timestamp, app, message = frame(line, context)
     if not app.startswith("sshd"):
         return None
-    return message_event(message, timestamp, offset, context.path)
+    return message_event(message, timestamp, path=context.path, offset=offset)
 
 
 def frame(line: str, context: LineContext) -> tuple[datetime, str, str]:
@@ -100,11 +100,24 @@ def frame(line: str, context: LineContext) -> tuple[datetime, str, str]:
     raise Malformed("not a syslog or journal line")
 
 
-def message_event(message: str, timestamp: datetime, offset: int, path: str) -> Event | None:
+def message_event(
+    message: str,
+    timestamp: datetime,
+    *,
+    path: str,
+    offset: int,
+    pid: int | None = None,
+    host: str | None = None,
+) -> Event | None:
+    """The event of one sshd message (the text after `sshd[pid]: `), from any framing."""
     for pattern, action, outcome in MESSAGES:
         if match := pattern.match(message):
             groups = match.groupdict()
-            extra = {"ssh.method": groups["method"]} if groups.get("method") else {}
+            extra: dict[str, object] = {"ssh.method": groups["method"]} if groups.get("method") else {}
+            if pid is not None:
+                extra["process.pid"] = pid
+            if host is not None:
+                extra["host.hostname"] = host
             return Event(
                 timestamp=timestamp,
                 action=action,
