@@ -23,6 +23,10 @@ class Severity(StrEnum):
 
 SEVERITY_RANK = {Severity.LOW: 1, Severity.MEDIUM: 2, Severity.HIGH: 3, Severity.CRITICAL: 4}
 
+# Detector families. Intrusion: probing and exploit attempts against the servers themselves
+# (SSH scanners that never authenticate, web vulnerability scanners, injection in URLs).
+FAMILIES = ("account_takeover", "impersonation", "bulk_access", "integrity", "intrusion")
+
 
 @dataclass(frozen=True, slots=True)
 class Finding:

@@ -22,6 +22,7 @@ FAMILY_NAMES = {
     "impersonation": "Impersonation",
     "bulk_access": "Bulk access",
     "integrity": "File integrity",
+    "intrusion": "Intrusion attempt",
 }
 EVIDENCE_LINES = 10
 

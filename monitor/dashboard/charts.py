@@ -12,6 +12,7 @@ COLOURS = {
     "impersonation": "#8250df",
     "bulk_access": "#bf8700",
     "integrity": "#0969da",
+    "intrusion": "#57606a",
 }
 DAYS, WIDTH, HEIGHT = 14, 620, 100
 

@@ -8,10 +8,9 @@ from typing import Any
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
-from monitor.findings import Severity
+from monitor.findings import FAMILIES, Severity
 from monitor.incidents import IncidentStore, Status
 
-FAMILIES = ("account_takeover", "impersonation", "bulk_access", "integrity")
 
 
 async def gather(store: IncidentStore, status: dict[str, Any]) -> list[Metric]:

@@ -24,11 +24,10 @@ from monitor.dashboard.sessions import COOKIE
 from monitor.dashboard.tables import mount_tables
 from monitor.dashboard.users import AccessDenied, Role
 from monitor.dashboard.views import SEES_CUSTOMERS, incident_view
-from monitor.findings import Severity
+from monitor.findings import FAMILIES, Severity
 from monitor.incidents import Classification, Lifecycle, Status, TransitionRefused
 from monitor.store.streams import newest_id
 
-FAMILIES = ("account_takeover", "impersonation", "bulk_access", "integrity")
 STREAM_ID = re.compile(r"\d{1,20}-\d{1,20}")
 
 
