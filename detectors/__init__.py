@@ -23,6 +23,7 @@ from detectors.impersonation import (
     StaffImpersonation,
 )
 from detectors.integrity import FileIntegrity
+from detectors.intrusion.ssh_probing import SshProbing
 from detectors.people import people_from
 from detectors.volume import VolumeModel
 from detectors.volume_anomaly import VolumeAnomaly
@@ -52,6 +53,7 @@ def build_detectors(settings: Settings) -> tuple[Detector, ...]:
         SessionHijack(config.session_hijack, geo),
         LookalikeIdentity(people),
         PhishingReferrer(config.lookalike.domains),
+        SshProbing(config.ssh_probing),
     )
 
 
