@@ -15,7 +15,8 @@ EVIDENCE = 50
 
 
 def is_probe(event: Event) -> bool:
-    return event.action in PROBE_ACTIONS
+    """A connection's probe line; the close of a connection that tried logins is not one."""
+    return event.action in PROBE_ACTIONS and event.extra.get("ssh.counted", True) is not False
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +46,7 @@ class SshProbing:
         object.__setattr__(self, "windows", (window,))
 
     def evaluate(self, event: Event, history: History) -> Finding | None:
-        if event.source_ip is None:
+        if event.source_ip is None or not is_probe(event):
             return None
         (window,) = self.windows
         count = history.count(window, event.source_ip, event)
