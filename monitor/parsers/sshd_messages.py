@@ -53,14 +53,25 @@ def read_login(rest: str, outcome: Outcome) -> Reading | None:
     match = LOGIN.fullmatch(rest)
     if match is None:
         return None
-    more = match["more"]
-    if more and (" from " in more or " from " in match["user"]):
-        # Hostbased client user/host and certificate ids are client text after sshd's own
-        # ` from H port N`, the user name client text before it: with a second ` from `,
-        # which one is sshd's is undecidable, so the line is refused, not guessed.
-        raise Malformed("ambiguous sshd login line: client text holds ` from `")
+    if is_ambiguous(match):
+        raise Malformed("ambiguous sshd login line: client text holds a second ` from `")
     user, host, port, method = match.group("user", "host", "port", "method")
     return Reading("ssh-login", outcome, user, host, port, (("ssh.method", visible(method)),))
+
+
+# sshd only ever writes `: key info` after its own ` from H port N ssh2`. A user name holding
+# that shape means the line also parses with an earlier ` from ` as sshd's and the rest as
+# key info (hostbased client user/host and certificate ids are client text): which one is
+# sshd's is undecidable, so the line is refused, not guessed. No real account has such a name.
+SECOND_CLAUSE = re.compile(r" from \S+ port \d+(?: ssh[12])?:(?: |$)")
+
+
+def is_ambiguous(match: re.Match[str]) -> bool:
+    more = match["more"]
+    if more and " from " in more:
+        return True
+    user: str = match["user"]
+    return " port " in user and SECOND_CLAUSE.search(user) is not None
 
 
 def read_failed(rest: str) -> Reading | None:
