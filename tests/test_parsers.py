@@ -30,11 +30,17 @@ def annotated(name: str) -> list[tuple[str, Any, str]]:
     return cases
 
 
-CASES = [
-    (fmt, *case)
-    for fmt, name in (("sshd", "sshd.log"), ("nginx", "nginx.log"), ("ecs", "audit.json"))
-    for case in annotated(name)
-]
+SAMPLE_FILES = (
+    ("sshd.log", "sshd"),
+    ("sshd-forms.log", "sshd"),
+    ("sshd-probes.log", "sshd"),
+    ("sshd-framing.log", "sshd"),
+    ("sshd-injection.log", "sshd"),
+    ("sshd-time.log", "sshd"),
+    ("nginx.log", "nginx"),
+    ("audit.json", "ecs"),
+)
+CASES = [(fmt, *case) for name, fmt in SAMPLE_FILES for case in annotated(name)]
 
 
 @pytest.mark.parametrize(
@@ -60,9 +66,7 @@ def test_every_sample_file_has_cases() -> None:
     assert len(CASES) >= 30
 
 
-@pytest.mark.parametrize(
-    ("name", "form"), [("sshd.log", "sshd"), ("nginx.log", "nginx"), ("audit.json", "ecs")]
-)
+@pytest.mark.parametrize(("name", "form"), SAMPLE_FILES)
 def test_format_is_detected_from_the_first_lines(name: str, form: str) -> None:
     lines = [line for line in (SAMPLES / name).read_text().splitlines() if not line.startswith("#")]
     detected = detect_format(lines)
