@@ -37,8 +37,8 @@ def sniff(line: str) -> bool:
 
 def parse(line: str, offset: int, context: LineContext) -> Event | None:
     """Parse one sshd line; None for a well-formed line of another program or message."""
-    framed = frame(line, context)
-    if framed is None or framed.program not in SSHD_PROGRAMS:
+    framed = frame(line, context, SSHD_PROGRAMS)
+    if framed is None:
         return None
     timestamp, program, message, pid, host = framed
     if program == PAM_PROGRAM:
@@ -62,7 +62,7 @@ def message_event(
     action, outcome, user, address, port, extra_items = reading
     if address == "UNKNOWN":  # sshd -i without a socket peer: no source to speak of
         return None
-    extra: dict[str, object] = dict(extra_items)
+    extra: dict[str, object] = dict(extra_items) if extra_items else {}
     if pid is not None:
         extra["process.pid"] = pid
     if host is not None:

@@ -108,9 +108,14 @@ PAM_ERROR = re.compile(
 )
 
 
+# `ssh.pam` tells pam_unix's own line from sshd's `error: PAM:` line about the same attempt.
+PAM_UNIX_KIND = ("ssh.pam", "unix")
+PAM_ERROR_KIND = ("ssh.pam", "error")
+
+
 def read_pam_unix(rest: str) -> Reading | None:
     match = PAM_UNIX.fullmatch(rest)
-    return reading("ssh-pam-failure", FAILURE, match) if match else None
+    return reading("ssh-pam-failure", FAILURE, match, PAM_UNIX_KIND) if match else None
 
 
 def read_pam_more(rest: str) -> Reading | None:
@@ -119,12 +124,12 @@ def read_pam_more(rest: str) -> Reading | None:
     if match is None:
         return None
     count = ("ssh.summary_count", int(match["count"]))
-    return reading("ssh-pam-failure", FAILURE, match, ("ssh.summary", True), count)
+    return reading("ssh-pam-failure", FAILURE, match, PAM_UNIX_KIND, ("ssh.summary", True), count)
 
 
 def read_pam_error(rest: str) -> Reading | None:
     match = PAM_ERROR.fullmatch(rest)
-    return reading("ssh-pam-failure", FAILURE, match) if match else None
+    return reading("ssh-pam-failure", FAILURE, match, PAM_ERROR_KIND) if match else None
 
 
 NOT_ALLOWED = re.compile(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Container
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import NamedTuple
 
@@ -56,46 +57,45 @@ class Frame(NamedTuple):
     host: str | None = None
 
 
-def frame(line: str, context: LineContext) -> Frame | None:
-    """The frame of a syslog or journal text line; None for journalctl's `-- ...` notes."""
+def frame(line: str, context: LineContext, programs: Container[str] | None = None) -> Frame | None:
+    """The frame of a syslog or journal text line; None for journalctl's `-- ...` notes.
+
+    With `programs`, a line of any other program is None before its time is even read.
+    """
     if line.startswith("<"):
         pri = PRI.match(line)
         if pri is None:
             raise Malformed("bad syslog priority")
         line = line[pri.end() :]
         if line.startswith("1 "):
-            return rfc5424_frame(line)
+            return rfc5424_frame(line, programs)
     elif line.startswith("-- "):
         return None  # journalctl: `-- Boot 3f2a... --`, `-- No entries --`
-    if match := BSD.fullmatch(line):
-        return tail_frame(match, bsd_time(match, context))
-    if match := ISO.fullmatch(line):
-        return tail_frame(match, iso_time(match["ts"], context.zone))
-    if match := FULL.fullmatch(line):
-        return tail_frame(match, full_time(match["ts"], match["zone"], context.zone))
-    if match := UNIX.fullmatch(line):
-        return tail_frame(match, datetime.fromtimestamp(float(match["epoch"]), UTC))
+    for pattern, read_time in TIMES:
+        if match := pattern.fullmatch(line):
+            program, message, pid, host = match.group("app", "msg", "pid", "host")
+            if programs is not None and program not in programs:
+                return None
+            if message.startswith(SOLARIS_ID):
+                message = strip_solaris_id(message)
+            return Frame(read_time(match, context), program, message, pid_of(pid), host)
     raise Malformed("not a syslog or journal line")
 
 
-def tail_frame(match: re.Match[str], timestamp: datetime) -> Frame:
-    program, message, pid, host = match.group("app", "msg", "pid", "host")
-    if message.startswith(SOLARIS_ID):
-        message = strip_solaris_id(message)
-    return Frame(timestamp, program, message, int(pid) if pid else None, host)
-
-
-def rfc5424_frame(line: str) -> Frame:
+def rfc5424_frame(line: str, programs: Container[str] | None) -> Frame | None:
     match = RFC5424.fullmatch(line)
     if match is None:
         raise Malformed("bad RFC 5424 header")
+    program = match["app"]
+    if programs is not None and program not in programs:
+        return None
     if match["ts"] == "-":
         raise Malformed("RFC 5424 line without a timestamp")
     message = (match["msg"] or "").removeprefix("\ufeff")
     host = match["host"]
     return Frame(
         iso_time(match["ts"], UTC),
-        match["app"],
+        program,
         strip_solaris_id(message),
         pid_of(match["pid"]),
         None if host == "-" else host,
@@ -103,7 +103,7 @@ def rfc5424_frame(line: str) -> Frame:
 
 
 def pid_of(text: str | None) -> int | None:
-    return int(text) if text and text.isdigit() and len(text) <= 10 else None
+    return int(text) if text and text.isdigit() and len(text) <= 10 else None  # `-`: none
 
 
 def strip_solaris_id(message: str) -> str:
@@ -113,6 +113,18 @@ def strip_solaris_id(message: str) -> str:
         if found and " " in head:
             return rest
     return message
+
+
+def iso_match_time(match: re.Match[str], context: LineContext) -> datetime:
+    return iso_time(match["ts"], context.zone)
+
+
+def full_match_time(match: re.Match[str], context: LineContext) -> datetime:
+    return full_time(match["ts"], match["zone"], context.zone)
+
+
+def unix_time(match: re.Match[str], context: LineContext) -> datetime:
+    return datetime.fromtimestamp(float(match["epoch"]), UTC)
 
 
 def iso_time(text: str, zone: tzinfo) -> datetime:
@@ -207,3 +219,12 @@ def local_hour_without_year(context: LineContext, month: int, day: int, hour: in
         if candidate <= latest:
             return candidate
     raise Malformed("bad syslog date")
+
+
+# The time-first framings, most common first, each with how its time is read.
+TIMES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str], LineContext], datetime]], ...] = (
+    (BSD, bsd_time),
+    (ISO, iso_match_time),
+    (FULL, full_match_time),
+    (UNIX, unix_time),
+)
