@@ -16,7 +16,8 @@ from monitor import breach_commands, respond_commands, user_commands
 from monitor import status as status_view
 from monitor.findings import Severity
 from monitor.incidents import Classification, Incident, Lifecycle, Status, TransitionRefused
-from monitor.scan import scan
+from monitor.parsers import FORMATS
+from monitor.scan import Reading, scan
 from monitor.service import Role, Vigil, open_vigil, run, stop_on_signals
 from monitor.settings import ConfigError, Settings, load_settings
 from notifications.oncall import staff_directory
@@ -33,12 +34,12 @@ def build_parser() -> argparse.ArgumentParser:
     run_cmd.add_argument("--role", type=Role, choices=list(Role), default=Role.ALL)
 
     parse_cmd = commands.add_parser("parse", help="print the events parsed from files")
-    parse_cmd.add_argument("--format", choices=["sshd", "nginx", "apache", "ecs"])
+    parse_cmd.add_argument("--format", choices=sorted(FORMATS))
     parse_cmd.add_argument("files", nargs="+")
     parse_cmd.add_argument("--json", action="store_true", help="one ECS JSON object a line")
 
     scan_cmd = commands.add_parser("scan", help="detect over files from start to end")
-    scan_cmd.add_argument("--format", choices=["sshd", "nginx", "apache", "ecs"])
+    scan_cmd.add_argument("--format", choices=sorted(FORMATS))
     scan_cmd.add_argument("files", nargs="+")
     scan_cmd.add_argument("--json", action="store_true", help="one incident JSON a line")
 
@@ -90,10 +91,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    if args.command == "parse":
-        from monitor.parse_command import parse_files
-
-        return parse_files(args.files, args.format, args.json)
     if args.command == "simulate":
         from monitor.simulation.writer import simulate
 
@@ -105,6 +102,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as error:
         print(f"vigil: configuration error\n{error}", file=sys.stderr)
         return 2
+    if args.command == "parse":
+        from monitor.parse_command import parse_files
+
+        return parse_files(args.files, Reading(settings, args.format), args.json)
     if args.command == "demo":
         from monitor.demo import demo
 
@@ -150,9 +151,8 @@ async def run_command(vigil: Vigil, role: Role) -> int:
 
 async def scan_command(vigil: Vigil, args: argparse.Namespace) -> int:
     try:
-        report = await scan(
-            args.files, args.format, vigil.settings.ingest.timezone, vigil.detection(), vigil.store
-        )
+        reading = Reading(vigil.settings, args.format)
+        report = await scan(args.files, reading, vigil.detection(), vigil.store)
     except (OSError, ValueError) as error:
         print(f"vigil: {error}", file=sys.stderr)
         return 1

@@ -6,18 +6,14 @@ import json
 import sys
 from collections.abc import Sequence
 
-from monitor.scan import ScanReport, read_file
-
-DEFAULT_ZONE = "Asia/Ho_Chi_Minh"
+from monitor.scan import Reading, ScanReport, read_file
 
 
-def parse_files(
-    paths: Sequence[str], forced: str | None, as_json: bool, zone: str = DEFAULT_ZONE
-) -> int:
+def parse_files(paths: Sequence[str], reading: Reading, as_json: bool) -> int:
     report = ScanReport()
     for path in paths:
         try:
-            for event in read_file(path, forced, zone, report, [0]):
+            for event in read_file(path, reading, report, [0]):
                 if as_json:
                     print(json.dumps(event.to_ecs(), ensure_ascii=False))
                 else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import heapq
 import os
 import sys
@@ -13,9 +14,10 @@ from zoneinfo import ZoneInfo
 from detectors.engine import Detection
 from monitor.events import Event
 from monitor.incidents import Incident, IncidentStore
-from monitor.parsers import FORMATS, LineContext, detect_format
+from monitor.parsers import FORMATS, Format, LineContext, detect_format
 from monitor.parsers.batch import FileParser
 from monitor.pipeline.volume_job import refit_now
+from monitor.settings import Settings, SourceSettings
 from monitor.sources.follower import Follower
 
 BATCH = 2000
@@ -48,18 +50,42 @@ class Progress:
             sys.stderr.write("\n")
 
 
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """How files named on the command line are read: as the configured source that names
+    them would be (its format and zone), else in the default zone, the format detected."""
+
+    settings: Settings
+    forced: str | None = None
+
+    def source_of(self, path: str) -> SourceSettings | None:
+        absolute = os.path.abspath(path)
+        for source in self.settings.sources:
+            if fnmatch.fnmatchcase(absolute, os.path.abspath(source.path)):
+                return source
+        return None
+
+    def zone_of(self, path: str) -> ZoneInfo:
+        source = self.source_of(path)
+        return ZoneInfo((source and source.timezone) or self.settings.ingest.timezone)
+
+    def format_of(self, path: str, head: list[str]) -> Format | None:
+        source = self.source_of(path)
+        name = self.forced or (source.format if source else "auto")
+        return FORMATS[name] if name in FORMATS else detect_format(head)
+
+
 def read_file(
-    path: str, forced: str | None, zone: str, report: ScanReport, progress: list[int]
+    path: str, reading: Reading, report: ScanReport, progress: list[int]
 ) -> Iterator[Event]:
     """The events of one file in file order, counting lines and malformed ones."""
     follower = Follower.open(path, 0, 65536)
     if follower is None:
         raise FileNotFoundError(path)
     head = os.pread(follower.fd, 16384, 0).decode("utf-8", "replace").splitlines()
-    parser = FileParser(FORMATS[forced] if forced else detect_format(head))
-    context = LineContext(
-        path, ZoneInfo(zone), datetime.fromtimestamp(os.fstat(follower.fd).st_mtime, UTC)
-    )
+    parser = FileParser(reading.format_of(path, head))
+    mtime = datetime.fromtimestamp(os.fstat(follower.fd).st_mtime, UTC)
+    context = LineContext(path, reading.zone_of(path), mtime)
     try:
         while True:
             lines, end = follower.read(BATCH, final=True)
@@ -78,12 +104,12 @@ def read_file(
 
 
 async def scan(
-    paths: Sequence[str], forced: str | None, zone: str, detection: Detection, store: IncidentStore
+    paths: Sequence[str], reading: Reading, detection: Detection, store: IncidentStore
 ) -> ScanReport:
     report = ScanReport()
     progress = [0]
     bar = Progress(sum(os.path.getsize(path) for path in paths))
-    streams = [read_file(path, forced, zone, report, progress) for path in paths]
+    streams = [read_file(path, reading, report, progress) for path in paths]
     touched: dict[str, None] = {}
     batch: list[Event] = []
     day = None
