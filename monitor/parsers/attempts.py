@@ -32,6 +32,7 @@ PAM_ERROR_RANK = 2  # `error: PAM: Authentication failure for X` follows pam_uni
 CLOSING = frozenset({"ssh-max-auth-attempts", "ssh-preauth-disconnect"})
 FAILURE_ACTIONS = frozenset(RANKS) | CLOSING
 PROBED = -1  # the rank of a connection that has only probed so far
+LOGGED_IN = 99  # and of one that logged in
 PROBE = "ssh-probe"  # a connection that never tried a login (unless its pid did, see mark)
 # A connection not heard of for this long is over (LoginGraceTime is two minutes).
 IDLE_MS = 10 * 60 * 1000
@@ -59,6 +60,8 @@ class Attempts:
         if event.action == PROBE:
             yield with_extra(event, {"ssh.counted": self.probes(event)})
             return
+        if event.action == "ssh-login" and event.outcome is Outcome.SUCCESS:
+            self.logged_in(event)
         if event.action not in FAILURE_ACTIONS or event.outcome is not Outcome.FAILURE:
             yield event
             return
@@ -78,6 +81,12 @@ class Attempts:
             return False
         self.remember(key, Connection(event.source_ip, None, PROBED, event.epoch_ms))
         return True
+
+    def logged_in(self, event: Event) -> None:
+        """A connection that logged in: its later closes are no probes."""
+        key = connection_key(event)
+        if key is not None:
+            self.remember(key, Connection(event.source_ip, event.user, LOGGED_IN, event.epoch_ms))
 
     def counts(self, event: Event) -> bool:
         if event.extra.get("ssh.summary"):
@@ -101,7 +110,8 @@ class Attempts:
         known = self.connections.get(key)
         if known is None:
             return None
-        over = event.epoch_ms - known.last_ms > IDLE_MS
+        # A session that logged in may last for days; one still authenticating cannot.
+        over = known.rank != LOGGED_IN and event.epoch_ms - known.last_ms > IDLE_MS
         if over or (known.source and event.source_ip and known.source != event.source_ip):
             del self.connections[key]  # the pid was reused by a later connection
             return None

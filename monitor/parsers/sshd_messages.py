@@ -176,20 +176,23 @@ def read_disconnecting(rest: str) -> Reading | None:
 
 USER_GONE = re.compile(r"(?:authenticating|invalid) user (?P<user>.*) " + ENDPOINT + PREAUTH, S)
 PEER_GONE = re.compile(ENDPOINT + r" \[preauth\]")
+# OpenSSH 8 and later log the close after `kex_exchange_identification:` without [preauth];
+# a session that logged in closes as `Disconnected from user X`, never as a bare peer.
+PEER_CLOSED = re.compile(ENDPOINT + PREAUTH)
 
 
-def read_gone(rest: str) -> Reading | None:
+def read_gone(rest: str, peer: re.Pattern[str] = PEER_GONE) -> Reading | None:
     """`closed by`/`reset by`/`from` a user or a bare peer before authentication."""
     if match := USER_GONE.fullmatch(rest):
         return reading("ssh-preauth-disconnect", FAILURE, match)
-    if match := PEER_GONE.fullmatch(rest):
+    if match := peer.fullmatch(rest):
         return probe("preauth-closed", match)
     return None
 
 
 def read_connection(rest: str) -> Reading | None:
     word, _, tail = rest.partition(" by ")
-    return read_gone(tail) if word in ("closed", "reset") else None
+    return read_gone(tail, PEER_CLOSED) if word in ("closed", "reset") else None
 
 
 def read_disconnected(rest: str) -> Reading | None:
