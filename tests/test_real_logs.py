@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 SAMPLES = Path(__file__).parent / "samples"
-SCANNED = ["messages-centos.log", "auth-injection.log"]
+SCANNED = ["messages-centos.log", "auth-injection.log", "auth-ubuntu.log"]
 
 
 def expectations(sample: Path) -> tuple[list[dict[str, Any]], str]:
