@@ -14,6 +14,7 @@ from detectors.account_takeover.devices import NewDeviceSensitiveChange
 from detectors.account_takeover.travel import ImpossibleTravel
 from detectors.base import Detector, Example, History, Window
 from detectors.bulk_access import ExportDrop, Scraping, UnauthorizedDepartment
+from detectors.crawling import Crawling
 from detectors.geo import Geo
 from detectors.impersonation import (
     CrossAccountAccess,
@@ -23,6 +24,13 @@ from detectors.impersonation import (
     StaffImpersonation,
 )
 from detectors.integrity import FileIntegrity
+from detectors.intrusion import (
+    HttpProbing,
+    Injection,
+    Networks,
+    ScannerAgent,
+    SensitiveFiles,
+)
 from detectors.people import people_from
 from detectors.volume import VolumeModel
 from detectors.volume_anomaly import VolumeAnomaly
@@ -33,6 +41,7 @@ def build_detectors(settings: Settings) -> tuple[Detector, ...]:
     """Every detector Vigil runs, configured, with the directories they consult."""
     config, people = settings.detectors, people_from(settings)
     geo = Geo(config.geo.city_database, config.geo.asn_database, config.geo.trusted_networks)
+    crawlers = Networks(config.crawling.verified_crawlers)
     return (
         BruteForce(config.brute_force),
         CompromiseAfterFailures(config.compromise_after_failures),
@@ -52,6 +61,11 @@ def build_detectors(settings: Settings) -> tuple[Detector, ...]:
         SessionHijack(config.session_hijack, geo),
         LookalikeIdentity(people),
         PhishingReferrer(config.lookalike.domains),
+        HttpProbing(config.http_probing, crawlers),
+        SensitiveFiles(config.sensitive_files, crawlers),
+        ScannerAgent(config.scanner_agents),
+        Injection(config.injection),
+        Crawling(config.crawling, crawlers),
     )
 
 
