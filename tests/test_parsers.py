@@ -30,11 +30,17 @@ def annotated(name: str) -> list[tuple[str, Any, str]]:
     return cases
 
 
-CASES = [
-    (fmt, *case)
-    for fmt, name in (("sshd", "sshd.log"), ("nginx", "nginx.log"), ("ecs", "audit.json"))
-    for case in annotated(name)
-]
+SAMPLE_FILES = (
+    ("sshd", "sshd.log"),
+    ("nginx", "nginx.log"),
+    ("ecs", "audit.json"),
+    ("nginx", "nginx-access.log"),
+    ("apache", "apache-access.log"),
+    ("nginx", "access-json.log"),
+    ("nginx", "nginx-error.log"),
+    ("apache", "apache-error.log"),
+)
+CASES = [(fmt, *case) for fmt, name in SAMPLE_FILES for case in annotated(name)]
 
 
 @pytest.mark.parametrize(
@@ -61,7 +67,8 @@ def test_every_sample_file_has_cases() -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "form"), [("sshd.log", "sshd"), ("nginx.log", "nginx"), ("audit.json", "ecs")]
+    ("name", "form"),
+    [(name, "nginx" if form == "apache" else form) for form, name in SAMPLE_FILES],
 )
 def test_format_is_detected_from_the_first_lines(name: str, form: str) -> None:
     lines = [line for line in (SAMPLES / name).read_text().splitlines() if not line.startswith("#")]

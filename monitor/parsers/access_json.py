@@ -71,6 +71,7 @@ KEYS: dict[str, tuple[str, ...]] = {
         "date",
     ),
 }
+UNIT_SEPARATOR = "\x1f"
 # A JSON line with one of these is an access log, not the website's ECS audit log.
 MARKERS = (
     '"remote_addr"',
@@ -132,7 +133,7 @@ def pick(flat: Mapping[str, Any], field: str) -> str | None:
             value = value[0] if value else None
         if value is None or isinstance(value, dict | bool) or value in ("", "-"):
             continue
-        return str(value)
+        return str(value).replace(UNIT_SEPARATOR, "\\x1f")  # it packs event references
     return None
 
 
