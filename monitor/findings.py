@@ -43,6 +43,16 @@ class Finding:
     evidence: tuple[Mapping[str, Any], ...]
     event_count: int = 1
     affected_customers: frozenset[str] = field(default_factory=frozenset)
+    # The ids of every event it counts, where more than its evidence shows (a fold of many).
+    event_ids: tuple[str, ...] = ()
+    # An attack going on past its threshold: the finding adds its events to the open
+    # incident, and opens none of its own once that incident has closed.
+    extends_only: bool = False
+
+    @property
+    def counted_ids(self) -> tuple[str, ...]:
+        """The events this finding counts; an incident counts each event once."""
+        return self.event_ids or tuple(str(reference["id"]) for reference in self.evidence)
 
     @property
     def fingerprint(self) -> str:
@@ -53,6 +63,6 @@ class Finding:
     def id(self) -> str:
         """Same evidence, same id: a finding replayed after a crash is applied once."""
         digest = hashlib.blake2b(self.fingerprint.encode(), digest_size=12)
-        for reference in self.evidence:
-            digest.update(str(reference.get("id")).encode())
+        for event_id in self.counted_ids:
+            digest.update(event_id.encode())
         return digest.hexdigest()

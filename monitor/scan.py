@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 from detectors.engine import Detection
 from monitor.events import Event
 from monitor.incidents import Incident, IncidentStore
-from monitor.parsers import FORMATS, Format, LineContext, detect_format
-from monitor.parsers.batch import parse_lines
+from monitor.parsers import FORMATS, LineContext, detect_format
+from monitor.parsers.batch import FileParser
 from monitor.pipeline.volume_job import refit_now
 from monitor.sources.follower import Follower
 
@@ -55,7 +55,8 @@ def read_file(
     follower = Follower.open(path, 0, 65536)
     if follower is None:
         raise FileNotFoundError(path)
-    form = FORMATS[forced] if forced else sniff_file(follower)
+    head = os.pread(follower.fd, 16384, 0).decode("utf-8", "replace").splitlines()
+    parser = FileParser(FORMATS[forced] if forced else detect_format(head))
     context = LineContext(
         path, ZoneInfo(zone), datetime.fromtimestamp(os.fstat(follower.fd).st_mtime, UTC)
     )
@@ -63,23 +64,17 @@ def read_file(
         while True:
             lines, end = follower.read(BATCH, final=True)
             if not lines:
-                return
+                break
             progress[0] += end - follower.offset
             follower.offset = end
-            parsed = parse_lines(form, context, lines)
+            parsed = parser.parse(context, lines)
             report.lines += len(lines)
             report.malformed += len(parsed.dead)
             yield from parsed.events
     finally:
         follower.close()
-
-
-def sniff_file(follower: Follower) -> Format:
-    head = os.pread(follower.fd, 16384, 0).decode("utf-8", "replace").splitlines()
-    form = detect_format(head)
-    if form is None:
-        raise ValueError(f"{follower.path}: format not recognised; give --format")
-    return form
+    if parser.form is None and follower.offset:
+        raise ValueError(f"{path}: no line of a known format; give --format")
 
 
 async def scan(

@@ -70,7 +70,7 @@ async def test_lines_flow_to_incidents(
     assert changes is not None and [change.state for change in changes] == ["created"]
     assert await worker.step(block=False) is None  # nothing new
     (incident,) = await store.list()
-    assert incident.event_count == 5  # the failures that crossed the threshold
+    assert incident.event_count == 6  # every failure: five crossed the threshold, one more
     assert (await redis.xpending(keys.events, GROUP))["pending"] == 0
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from functools import partial
 from typing import Any
@@ -69,7 +69,12 @@ class BruteForce:
         if not is_login_failure(event):
             return None
         by_ip = self.by_ip(event, history) if event.source_ip else None
-        return by_ip or (self.by_user(event, history) if event.user else None)
+        if by_ip is not None and not by_ip.extends_only:
+            return by_ip
+        by_user = self.by_user(event, history) if event.user else None
+        if by_user is not None and not by_user.extends_only:
+            return by_user
+        return by_ip or by_user
 
     def by_ip(self, event: Event, history: History) -> Finding | None:
         """Reported as a count crosses a threshold, with the window as evidence.
@@ -85,7 +90,7 @@ class BruteForce:
             shown = history.members(fast, ip, event, crossing)
             return self.found(event, f"from {ip}", shown, hour)
         if recent >= s.failures:
-            return None  # a fast brute force, not a slow one
+            return self.going_on(event, f"from {ip}", hour)  # a fast one, not a slow one
         # Slow and spread-out runs both need a quiet span before them: that count rules out
         # nearly every line of a steady scanner.
         if quiet_slow == s.slow_failures and quiet_slow == history.count(slow, ip, event):
@@ -94,7 +99,7 @@ class BruteForce:
                 shown = history.members(slow, ip, event, s.slow_failures)
                 return self.found(event, f"from {ip} (slow)", shown, hour)
         if quiet_timed != s.timed_failures or quiet_timed != history.count(timed, ip, event):
-            return None
+            return self.going_on(event, f"from {ip}", hour) if hour >= s.failures else None
         apart = history.times(timed, ip, event, s.timed_failures)
         success = history.times(successes, ip, event, newest=1)
         if (success and success[0] > apart[0]) or median_gap(apart) <= ms(s.timed_median_gap):
@@ -108,7 +113,8 @@ class BruteForce:
         hour, recent = history.counts((medium, fast), user, event)
         crossing = self.crossed(hour, recent)
         if not crossing:
-            return None
+            going = hour >= self.settings.failures
+            return self.going_on(event, f"against {user}", hour, f"user={user}") if going else None
         shown = history.members(medium, user, event, crossing)
         return self.found(event, f"against {user}", shown, hour, key=f"user={user}")
 
@@ -123,6 +129,11 @@ class BruteForce:
         if recent == s.failures and hour - recent < s.failures:
             return recent
         return 0
+
+    def going_on(self, event: Event, what: str, hour: int, key: str = "") -> Finding:
+        """A failure past the threshold: it adds itself to the open incident, if there is one,
+        so that the incident counts every attempt and ends at the last."""
+        return replace(self.found(event, what, (), hour, key), extends_only=True)
 
     def found(
         self,

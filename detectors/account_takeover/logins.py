@@ -11,16 +11,23 @@ from typing import Any
 from detectors.base import Window
 from detectors.geo import Geo
 from monitor.events import Event, Outcome, parse_time
+from monitor.parsers.attempts import FAILURE_ACTIONS as SSH_FAILURES
 
 FAMILY = "account_takeover"
-LOGIN_ACTIONS = frozenset({"ssh-login", "user-login"})
+# Every line that can be a failed login: sshd writes an attempt in many forms (see
+# monitor.parsers.attempts), and only the line that opens an attempt counts.
+LOGIN_ACTIONS = frozenset({"ssh-login", "user-login"}) | SSH_FAILURES
 # Login windows keep this many newest members per group: every threshold below is far
 # smaller, and a scanner hammering `root` costs no more than this per batch.
 LOGIN_CAP = 120
 
 
 def is_login_failure(event: Event) -> bool:
-    return event.action in LOGIN_ACTIONS and event.outcome is Outcome.FAILURE
+    return (
+        event.action in LOGIN_ACTIONS
+        and event.outcome is Outcome.FAILURE
+        and event.extra.get("ssh.counted", True) is not False
+    )
 
 
 def is_login_success(event: Event) -> bool:

@@ -12,7 +12,6 @@ from monitor.findings import FAMILIES, Severity
 from monitor.incidents import IncidentStore, Status
 
 
-
 async def gather(store: IncidentStore, status: dict[str, Any]) -> list[Metric]:
     redis, index = store.redis, store.keys.incident_index
     sources = CounterMetricFamily(

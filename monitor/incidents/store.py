@@ -60,7 +60,7 @@ class IncidentStore:
         ]
         replies = await run_many(self.redis, self._record, calls)
         changes = [Change(r[0].decode(), r[1].decode(), Severity(r[2].decode())) for r in replies]
-        changes = [change for change in changes if change.state != "duplicate"]
+        changes = [c for c in changes if c.state not in ("duplicate", "ignored")]
         await self.index(changes, merged)
         return changes
 
@@ -89,9 +89,12 @@ class IncidentStore:
             self.keys.incident_base(tag),
             now_ms,
             int(self.settings.reopen_window.total_seconds() * 1000),
+            int(finding.extends_only),
+            len(finding.counted_ids),
         ]
         for reference in finding.evidence:
             args += [str(reference["id"]), json.dumps(reference, ensure_ascii=False)]
+        args += finding.counted_ids
         args += sorted(finding.affected_customers)
         return args
 
@@ -196,8 +199,11 @@ def fold(run: list[Finding], evidence_limit: int) -> Finding:
             if len(evidence) >= evidence_limit:
                 break
             evidence.setdefault(str(reference["id"]), reference)
+    counted = dict.fromkeys(event_id for finding in run for event_id in finding.counted_ids)
     return replace(
         max(run, key=lambda finding: finding.severity.rank),
+        event_ids=tuple(counted),
+        extends_only=all(finding.extends_only for finding in run),
         first_seen=min(finding.first_seen for finding in run),
         last_seen=max(finding.last_seen for finding in run),
         evidence=tuple(evidence.values()),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 
 from monitor.parsers import access, ecs, sshd
@@ -21,16 +22,23 @@ SNIFF_LINES = 20
 
 def detect_format(lines: Iterable[str]) -> Format | None:
     """The format most of the first non-empty lines fit, or None when none fits."""
-    votes = dict.fromkeys(DETECTION_ORDER, 0)
+    votes: Counter[str] = Counter()
     for index, line in enumerate(line for line in lines if line.strip()):
         if index >= SNIFF_LINES:
             break
-        for name in DETECTION_ORDER:
-            if FORMATS[name].sniff(line):
-                votes[name] += 1
-                break
-    best = max(DETECTION_ORDER, key=lambda name: votes[name])
+        form = sniff_line(line)
+        if form is not None:
+            votes[form.name] += 1
+    best = max(DETECTION_ORDER, key=lambda name: votes[name])  # ties: the most specific
     return FORMATS[best] if votes[best] else None
 
 
-__all__ = ["FORMATS", "Format", "LineContext", "Malformed", "detect_format"]
+def sniff_line(line: str) -> Format | None:
+    """The format one line fits, the most specific first."""
+    for name in DETECTION_ORDER:
+        if FORMATS[name].sniff(line):
+            return FORMATS[name]
+    return None
+
+
+__all__ = ["FORMATS", "Format", "LineContext", "Malformed", "detect_format", "sniff_line"]

@@ -1,4 +1,4 @@
-"""Parse the lines of one file, sorting them into events, ignored lines and dead letters."""
+"""Parse one file's lines in order, sorting them into events, ignored lines and dead letters."""
 
 from __future__ import annotations
 
@@ -6,8 +6,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from monitor.events import Event
-from monitor.parsers.base import Format, LineContext, Malformed
+from monitor.parsers import FORMATS, Format, LineContext, Malformed, sniff_line
+from monitor.parsers.attempts import Attempts
 from monitor.sources.follower import Line
+
+UNRECOGNISED = "no known format recognised in this file yet; set `format` for this source"
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,24 +30,46 @@ class Parsed:
     ignored: int = 0
 
 
-def parse_lines(form: Format, context: LineContext, lines: Iterable[Line]) -> Parsed:
-    parsed = Parsed()
-    for line in lines:
-        if line.truncated:
-            parsed.dead.append(
-                DeadLetter(context.path, line.offset, "line too long, cut", line.text)
-            )
-            continue
-        if not line.text.strip():
-            parsed.ignored += 1
-            continue
-        try:
-            event = form.parse(line.text, line.offset, context)
-        except Malformed as error:
-            parsed.dead.append(DeadLetter(context.path, line.offset, str(error), line.text))
-            continue
-        if event is None:
-            parsed.ignored += 1
-        else:
-            parsed.events.append(event)
-    return parsed
+class FileParser:
+    """The parser of one file: what spans its lines (its format, once a line shows it, and
+    the sshd connections whose attempts span several lines) lives here between batches."""
+
+    def __init__(self, form: Format | None = None) -> None:
+        self.form = form
+        self.attempts = Attempts()
+
+    def parse(self, context: LineContext, lines: Iterable[Line]) -> Parsed:
+        parsed = Parsed()
+        for line in lines:
+            if line.truncated:
+                parsed.dead.append(
+                    DeadLetter(context.path, line.offset, "line too long, cut", line.text)
+                )
+                continue
+            if not line.text.strip():
+                parsed.ignored += 1
+                continue
+            try:
+                event = self.parse_line(line, context)
+            except Malformed as error:
+                parsed.dead.append(DeadLetter(context.path, line.offset, str(error), line.text))
+                continue
+            if event is None:
+                parsed.ignored += 1
+            else:
+                parsed.events.extend(self.attempts.mark(event))
+        return parsed
+
+    def parse_line(self, line: Line, context: LineContext) -> Event | None:
+        form = self.form or self.recognise(line.text)
+        if form is not None:
+            return form.parse(line.text, line.offset, context)
+        # A syslog line of another program before the first sshd line: not a broken line.
+        if FORMATS["sshd"].parse(line.text, line.offset, context) is None:
+            return None
+        raise Malformed(UNRECOGNISED)
+
+    def recognise(self, text: str) -> Format | None:
+        """The format of a file whose first lines showed none, from the first line that does."""
+        self.form = sniff_line(text)
+        return self.form

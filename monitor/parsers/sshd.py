@@ -113,7 +113,9 @@ def message_event(
     for pattern, action, outcome in MESSAGES:
         if match := pattern.match(message):
             groups = match.groupdict()
-            extra: dict[str, object] = {"ssh.method": groups["method"]} if groups.get("method") else {}
+            extra: dict[str, object] = (
+                {"ssh.method": groups["method"]} if groups.get("method") else {}
+            )
             if pid is not None:
                 extra["process.pid"] = pid
             if host is not None:

@@ -12,8 +12,8 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from monitor.events import Event, encode_events
-from monitor.parsers import FORMATS, Format, LineContext, Malformed, detect_format
-from monitor.parsers.batch import Parsed, parse_lines
+from monitor.parsers import FORMATS, LineContext, detect_format
+from monitor.parsers.batch import FileParser, Parsed
 from monitor.settings import Settings, SourceSettings
 from monitor.sources.follower import Follower
 from monitor.sources.tailer import Book, Read, Tailer, still_on_disk
@@ -33,7 +33,7 @@ class Ingest:
         self.keys = keys
         self.settings = settings
         self.tailers: list[Tailer] = []
-        self.formats: dict[str, Format | None] = {}
+        self.parsers: dict[str, FileParser] = {}
 
     async def start(self) -> None:
         book = Book.from_redis(await self.redis.hgetall(self.keys.checkpoints))
@@ -127,6 +127,8 @@ class Ingest:
         for tailer, read in reads:
             tailer.commit(read)
         for tailer in self.tailers:
+            for gone in tailer.released:
+                self.parsers.pop(gone.identity.key, None)
             tailer.released.clear()
 
     def count(self, tx: Redis, path: str, lines: int, parsed: Parsed) -> None:
@@ -141,26 +143,20 @@ class Ingest:
                 tx.hincrby(stats, f"{path}|{name}", value)
 
     def parse(self, source: SourceSettings, read: Read) -> Parsed:
-        form = self.format_of(source, read.follower)
         context = line_context(source, read.follower, self.settings.ingest.timezone)
-        return parse_lines(form or UNKNOWN, context, read.lines)
+        return self.parser_of(source, read.follower).parse(context, read.lines)
 
-    def format_of(self, source: SourceSettings, follower: Follower) -> Format | None:
-        """The configured format, or the one the file's first lines show (asked once per file)."""
-        if source.format != "auto":
-            return FORMATS[source.format]
+    def parser_of(self, source: SourceSettings, follower: Follower) -> FileParser:
+        """The file's parser: the configured format, or the one its first lines show."""
         key = follower.identity.key
-        if self.formats.get(key) is None:
-            head = os.pread(follower.fd, 16384, 0).decode("utf-8", "replace").splitlines()
-            self.formats[key] = detect_format(head)
-        return self.formats[key]
-
-
-def refuse(line: str, offset: int, context: LineContext) -> None:
-    raise Malformed("the file's format was not recognised; set `format` for this source")
-
-
-UNKNOWN = Format("unknown", lambda line: False, refuse)
+        parser = self.parsers.get(key)
+        if parser is None:
+            form = FORMATS.get(source.format)
+            if form is None:  # auto
+                head = os.pread(follower.fd, 16384, 0).decode("utf-8", "replace").splitlines()
+                form = detect_format(head)
+            parser = self.parsers[key] = FileParser(form)
+        return parser
 
 
 def line_context(source: SourceSettings, follower: Follower, default_zone: str) -> LineContext:

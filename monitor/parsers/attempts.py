@@ -1,0 +1,118 @@
+"""SSH attempts: one password or key tried is one attempt, however many lines sshd logs for it.
+
+sshd and PAM may write three lines for one try (`Invalid user`, the PAM failure, `Failed
+password`), one line for a probe of a user name, and a closing line for the connection.
+Following each sshd process (one connection), every failure line either opens an attempt,
+which counts, or joins the one it belongs to, which it does not: the event keeps its line
+and gets `ssh.counted` true or false. An rsyslog `message repeated N times` line is N
+attempts: its second and later copies carry `event.sequence` 2..N.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+
+from monitor.events import Event, Outcome
+
+# Where a line stands in the lines of one attempt: a line ranked higher than everything the
+# open attempt holds joins it; one ranked the same or lower opens the next attempt.
+RANKS = {
+    "ssh-invalid-user": 0,
+    "ssh-not-allowed": 0,
+    "ssh-root-refused": 0,
+    "ssh-refused-connect": 0,
+    "ssh-pam-failure": 1,
+    "ssh-login": 3,
+}
+PAM_ERROR_RANK = 2  # `error: PAM: Authentication failure for X` follows pam_unix's line
+# Lines that close a connection: they join its attempts, or are its only attempt.
+CLOSING = frozenset({"ssh-max-auth-attempts", "ssh-preauth-disconnect"})
+FAILURE_ACTIONS = frozenset(RANKS) | CLOSING
+# A connection not heard of for this long is over (LoginGraceTime is two minutes).
+IDLE_MS = 10 * 60 * 1000
+CONNECTIONS = 10_000
+
+
+@dataclass(slots=True)
+class Connection:
+    """The attempts of one sshd process so far."""
+
+    source: str | None
+    user: str | None
+    rank: int  # the highest rank the open attempt holds
+    last_ms: int
+
+
+class Attempts:
+    """Marks which sshd failure lines of one file count as attempts."""
+
+    def __init__(self) -> None:
+        self.connections: OrderedDict[tuple[object, ...], Connection] = OrderedDict()
+
+    def mark(self, event: Event) -> Iterator[Event]:
+        """The event marked, and its repeats; events that are no sshd failure pass as they are."""
+        if event.action not in FAILURE_ACTIONS or event.outcome is not Outcome.FAILURE:
+            yield event
+            return
+        repeated = event.extra.get("event.repeated")
+        copies = repeated if isinstance(repeated, int) and 1 < repeated <= 10_000 else 1
+        for sequence in range(1, copies + 1):
+            copy = event if sequence == 1 else with_extra(event, {"event.sequence": sequence})
+            yield with_extra(copy, {"ssh.counted": self.counts(copy)})
+
+    def counts(self, event: Event) -> bool:
+        if event.extra.get("ssh.summary"):
+            return False  # `PAM 2 more authentication failures`: already logged one by one
+        key = connection_key(event)
+        if key is None:
+            return True
+        known = self.live(key, event)
+        rank = rank_of(event)
+        if known is not None and (event.action in CLOSING or joins(known, rank, event.user)):
+            known.rank, known.last_ms = max(known.rank, rank), event.epoch_ms
+            known.user = known.user or event.user
+            return False
+        self.remember(key, Connection(event.source_ip, event.user, rank, event.epoch_ms))
+        return True
+
+    def live(self, key: tuple[object, ...], event: Event) -> Connection | None:
+        """The connection `event` continues, if it is the same one still going."""
+        known = self.connections.get(key)
+        if known is None:
+            return None
+        over = event.epoch_ms - known.last_ms > IDLE_MS
+        if over or (known.source and event.source_ip and known.source != event.source_ip):
+            del self.connections[key]  # the pid was reused by a later connection
+            return None
+        return known
+
+    def remember(self, key: tuple[object, ...], connection: Connection) -> None:
+        self.connections[key] = connection
+        self.connections.move_to_end(key)
+        while len(self.connections) > CONNECTIONS:
+            self.connections.popitem(last=False)
+
+
+def connection_key(event: Event) -> tuple[object, ...] | None:
+    """One sshd process on one host; without a pid the lines of a connection cannot be told."""
+    pid = event.extra.get("process.pid")
+    if pid is None:
+        return None
+    return (event.extra.get("host.hostname"), pid)
+
+
+def rank_of(event: Event) -> int:
+    if event.action == "ssh-pam-failure" and event.extra.get("ssh.pam") == "error":
+        return PAM_ERROR_RANK
+    return RANKS.get(event.action, 9)
+
+
+def joins(known: Connection, rank: int, user: str | None) -> bool:
+    """Whether a line of `rank` for `user` belongs to the connection's open attempt."""
+    return rank > known.rank and (known.user is None or user is None or known.user == user)
+
+
+def with_extra(event: Event, fields: dict[str, object]) -> Event:
+    return replace(event, extra={**event.extra, **fields})
