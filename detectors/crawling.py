@@ -70,18 +70,19 @@ class Crawling:
         count = run if run >= s.pages else burst
         threshold = s.pages if run >= s.pages else s.burst_pages
         reporter = Reporter(self, self.windows[0], threshold)
-        return reporter.report(event, history, count, f"{self.title} from {ip}")
+        title = f"{self.title} from {ip}"
+        return reporter.report(event, history, count, title, count == threshold)
 
     def examples(self) -> tuple[Example, ...]:
         pages = [f"/tracking/{n}" for n in range(600)]
-        burst = spaced("198.51.100.60", pages[:45], 200, timedelta(milliseconds=200))
+        burst = spaced("198.51.100.60", pages[:40], 200, timedelta(milliseconds=200))
         scraper = spaced("198.51.100.61", pages, 200, timedelta(seconds=1.5))
         google = spaced("66.249.66.1", pages, 200, timedelta(milliseconds=200), GOOGLEBOT)
-        fake = spaced("198.51.100.62", pages[:45], 200, timedelta(milliseconds=200), GOOGLEBOT)
+        fake = spaced("198.51.100.62", pages[:40], 200, timedelta(milliseconds=200), GOOGLEBOT)
         person = spaced("203.0.113.61", pages[:60], 200, timedelta(seconds=8))
         return (
-            Example("45 pages in nine seconds", burst, fires=True),
-            Example("600 pages, one every 1.5 seconds", scraper, fires=True),
+            Example("40 pages in eight seconds", burst, fires=True),
+            Example("300 pages, one every 1.5 seconds", scraper[:300], fires=True),
             Example("Googlebot from Google's network", google, fires=False),
             Example("a fake Googlebot", fake, fires=True),
             Example("a person reading 60 pages", person, fires=False),

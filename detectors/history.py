@@ -107,7 +107,7 @@ class RedisHistory:
         newest: int = EVIDENCE_MEMBERS,
     ) -> Sequence[str]:
         found, low, high = self.bounds(window, group, at)
-        index = REFERENCE_ATTRIBUTES.index(attribute) + 2  # after the id and the time
+        index = REFERENCE_ATTRIBUTES.index(attribute) + 3  # after the order, id and time
         picked = []
         for member in found.members[max(low, high - newest) : high]:
             parts = member.split(SEPARATOR_BYTES)

@@ -97,7 +97,8 @@ class Injection:
         if count < self.settings.attempts:
             return None
         title = f"{self.title} ({kind}) from {event.source_ip}"
-        return self.reporter.report(event, history, count, title)
+        fresh = count == self.settings.attempts
+        return self.reporter.report(event, history, count, title, fresh)
 
     def examples(self) -> tuple[Example, ...]:
         ip = "198.51.100.50"

@@ -68,7 +68,10 @@ class HttpProbing:
             return None  # one broken link asked for again and again
         if str(event.source_ip) in self.crawlers:
             return None
-        return self.reporter.report(event, history, count, f"{self.title} from {event.source_ip}")
+        # Distinctness may hold only a few events past the count: fresh until twice it.
+        fresh = count < 2 * self.settings.paths
+        title = f"{self.title} from {event.source_ip}"
+        return self.reporter.report(event, history, count, title, fresh)
 
     def examples(self) -> tuple[Example, ...]:
         second = timedelta(seconds=1)

@@ -73,7 +73,9 @@ class SensitiveFiles:
             return None
         if str(event.source_ip) in self.crawlers:
             return None
-        found = self.reporter.report(event, history, count, f"{self.title} from {event.source_ip}")
+        fresh = count < 2 * self.settings.paths
+        title = f"{self.title} from {event.source_ip}"
+        found = self.reporter.report(event, history, count, title, fresh)
         if event.status_code == 200:
             title = f"Sensitive file {event.url_path} served to {event.source_ip}"
             return replace(found, severity=Severity.HIGH, title=title)

@@ -4,7 +4,7 @@ verified crawlers, the per-IP report, and example requests."""
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from urllib.parse import unquote, unquote_plus
@@ -14,6 +14,8 @@ from monitor.events import Event, Outcome
 from monitor.findings import Finding
 
 FAMILY = "intrusion"
+# Window members shown as evidence when an IP is first reported, at most.
+EVIDENCE = 50
 # Access-log requests, whatever the route map made of them.
 WEB_ACTIONS = frozenset(
     {
@@ -94,8 +96,8 @@ class Networks:
 class Reporter:
     """Reports one IP once its window holds `threshold` events, then each event after it.
 
-    The crossing brings the window as evidence; each later event adds itself, so the
-    incident (findings merge per detector and IP) counts the IP's requests one by one.
+    A fresh report brings the window as evidence and opens (or adds to) the incident; each
+    later event only adds itself to the open incident, which counts every event once.
     """
 
     detector: Detector
@@ -112,21 +114,19 @@ class Reporter:
         )
         return len(set(paths))
 
-    def report(self, event: Event, history: History, count: int, title: str) -> Finding:
+    def report(
+        self, event: Event, history: History, count: int, title: str, fresh: bool
+    ) -> Finding:
         ip = str(event.source_ip)
         shown = (
-            history.members(self.window, ip, event, self.threshold)
-            if count == self.threshold
+            history.members(self.window, ip, event, min(count, EVIDENCE))
+            if fresh
             else (event.reference(),)
         )
-        return finding(
-            self.detector,
-            event,
-            title=title,
-            key=f"ip={ip}",
-            entities={"ip": ip},
-            evidence=shown,
+        found = finding(
+            self.detector, event, title=title, key=f"ip={ip}", entities={"ip": ip}, evidence=shown
         )
+        return found if fresh else replace(found, extends_only=True)
 
 
 def request(
