@@ -31,6 +31,7 @@ from detectors.intrusion import (
     ScannerAgent,
     SensitiveFiles,
 )
+from detectors.intrusion.ssh_probing import SshProbing
 from detectors.people import people_from
 from detectors.volume import VolumeModel
 from detectors.volume_anomaly import VolumeAnomaly
@@ -61,6 +62,7 @@ def build_detectors(settings: Settings) -> tuple[Detector, ...]:
         SessionHijack(config.session_hijack, geo),
         LookalikeIdentity(people),
         PhishingReferrer(config.lookalike.domains),
+        SshProbing(config.ssh_probing),
         HttpProbing(config.http_probing, crawlers),
         SensitiveFiles(config.sensitive_files, crawlers),
         ScannerAgent(config.scanner_agents),

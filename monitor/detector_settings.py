@@ -55,6 +55,11 @@ class DistributedGuessingSettings(Section):
     window: Duration = timedelta(minutes=30)
 
 
+class SshProbingSettings(Section):
+    connections: int = Field(default=10, ge=2)  # that never authenticate, from one IP ...
+    window: Duration = timedelta(minutes=10)  # ... within this window: low
+
+
 class CompromiseSettings(Section):
     failures: int = Field(default=5, ge=1)
     window: Duration = timedelta(minutes=10)
@@ -160,6 +165,7 @@ class VolumeAnomalySettings(Section):
 class DetectorSettings(Section):
     brute_force: BruteForceSettings = BruteForceSettings()
     compromise_after_failures: CompromiseSettings = CompromiseSettings()
+    ssh_probing: SshProbingSettings = SshProbingSettings()
     password_spray: PasswordSpraySettings = PasswordSpraySettings()
     credential_stuffing: CredentialStuffingSettings = CredentialStuffingSettings()
     distributed_guessing: DistributedGuessingSettings = DistributedGuessingSettings()

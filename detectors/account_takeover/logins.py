@@ -76,6 +76,17 @@ def successes_by(group_by: str, span: timedelta, cap: int = 20) -> Window:
     return Window(f"login_successes_by_{group_by}", group_by, span, is_login_success, cap)
 
 
+def account_of(event: Event) -> str | None:
+    """The account a login is for: a server account over SSH is not the website's namesake."""
+    if event.user is None:
+        return None
+    return f"ssh:{event.user}" if event.dataset == "sshd" else event.user
+
+
+def successes_by_account(span: timedelta, cap: int = 20) -> Window:
+    return Window("login_successes_by_account", "account", span, is_login_success, cap, account_of)
+
+
 def parse_ref_time(reference: Mapping[str, Any]) -> datetime:
     return parse_time(str(reference["@timestamp"]))
 

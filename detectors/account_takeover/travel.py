@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
-from detectors.account_takeover.logins import FAMILY, T0, parse_ref_time, successes_by, web_login
+from detectors.account_takeover.logins import (
+    FAMILY,
+    T0,
+    account_of,
+    login,
+    parse_ref_time,
+    successes_by_account,
+    web_login,
+)
 from detectors.base import Example, History, Window, finding
 from detectors.geo import Geo
 from monitor.detector_settings import ImpossibleTravelSettings
@@ -26,7 +34,7 @@ class ImpossibleTravel:
     title: str = "Impossible travel"
     severity: Severity = Severity.HIGH
     mitre: str = "T1078"
-    actions: frozenset[str] = frozenset({"user-login"})
+    actions: frozenset[str] = frozenset({"user-login", "ssh-login"})
     runbook: str = (
         "Two logins of this account came from places too far apart for the time between "
         "them. Ask the owner which one was theirs; end the other's sessions and reset the "
@@ -35,12 +43,13 @@ class ImpossibleTravel:
     windows: tuple[Window, ...] = field(init=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "windows", (successes_by("user", self.settings.window),))
+        object.__setattr__(self, "windows", (successes_by_account(self.settings.window),))
 
     def evaluate(self, event: Event, history: History) -> Finding | None:
-        if event.outcome is not Outcome.SUCCESS or not event.user or not event.source_ip:
+        account = account_of(event)
+        if event.outcome is not Outcome.SUCCESS or not account or not event.source_ip:
             return None
-        logins = history.members(self.windows[0], event.user, event, newest=2)
+        logins = history.members(self.windows[0], account, event, newest=2)
         if len(logins) < 2:
             return None
         before = logins[0]
@@ -53,8 +62,8 @@ class ImpossibleTravel:
             self,
             event,
             title=f"{self.title} for {event.user}: {route}, {km:,.0f} km in {hours * 60:,.0f} min",
-            key=f"user={event.user}",
-            entities={"user": event.user, "ip": event.source_ip},
+            key=f"user={account}",
+            entities={"user": str(event.user), "ip": event.source_ip},
             evidence=logins,
             customers=(event.customer_id,),
         )
@@ -76,7 +85,15 @@ class ImpossibleTravel:
 
     def examples(self) -> tuple[Example, ...]:
         hanoi = web_login("cust-1003", HANOI, T0)
+        staff_hanoi = login(HANOI, "thu.nguyen", Outcome.SUCCESS, T0)
+        staff_london = login(LONDON, "thu.nguyen", Outcome.SUCCESS, T0 + timedelta(minutes=20))
         return (
+            Example("a staff SSH login from Hanoi, then London", (staff_hanoi, staff_london), True),
+            Example(
+                "a customer's website login in Hanoi, a staff SSH login in London",
+                (hanoi, replace(staff_london, user="cust-1003")),
+                fires=False,
+            ),
             Example(
                 "Hanoi then London an hour later",
                 (hanoi, web_login("cust-1003", LONDON, T0 + timedelta(hours=1))),

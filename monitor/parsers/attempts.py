@@ -5,7 +5,8 @@ password`), one line for a probe of a user name, and a closing line for the conn
 Following each sshd process (one connection), every failure line either opens an attempt,
 which counts, or joins the one it belongs to, which it does not: the event keeps its line
 and gets `ssh.counted` true or false. An rsyslog `message repeated N times` line is N
-attempts: its second and later copies carry `event.sequence` 2..N.
+attempts: its second and later copies carry `event.sequence` 2..N. A pre-authentication
+close is a probe only when its connection tried no login (`ssh.counted` false otherwise).
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ PAM_ERROR_RANK = 2  # `error: PAM: Authentication failure for X` follows pam_uni
 # Lines that close a connection: they join its attempts, or are its only attempt.
 CLOSING = frozenset({"ssh-max-auth-attempts", "ssh-preauth-disconnect"})
 FAILURE_ACTIONS = frozenset(RANKS) | CLOSING
+PROBED = -1  # the rank of a connection that has only probed so far
+PROBE = "ssh-probe"  # a connection that never tried a login (unless its pid did, see mark)
 # A connection not heard of for this long is over (LoginGraceTime is two minutes).
 IDLE_MS = 10 * 60 * 1000
 CONNECTIONS = 10_000
@@ -53,6 +56,9 @@ class Attempts:
 
     def mark(self, event: Event) -> Iterator[Event]:
         """The event marked, and its repeats; events that are no sshd failure pass as they are."""
+        if event.action == PROBE:
+            yield with_extra(event, {"ssh.counted": self.probes(event)})
+            return
         if event.action not in FAILURE_ACTIONS or event.outcome is not Outcome.FAILURE:
             yield event
             return
@@ -62,6 +68,17 @@ class Attempts:
             copy = event if sequence == 1 else with_extra(event, {"event.sequence": sequence})
             yield with_extra(copy, {"ssh.counted": self.counts(copy)})
 
+    def probes(self, event: Event) -> bool:
+        """Whether a probe line is the first of a connection that tried no login: a scanner's
+        connection may log two (`Received disconnect`, then `Disconnected`)."""
+        key = connection_key(event)
+        if key is None:
+            return True
+        if self.live(key, event) is not None:
+            return False
+        self.remember(key, Connection(event.source_ip, None, PROBED, event.epoch_ms))
+        return True
+
     def counts(self, event: Event) -> bool:
         if event.extra.get("ssh.summary"):
             return False  # `PAM 2 more authentication failures`: already logged one by one
@@ -69,6 +86,8 @@ class Attempts:
         if key is None:
             return True
         known = self.live(key, event)
+        if known is not None and known.rank == PROBED:
+            known = None  # a probe line came first; the attempts start now
         rank = rank_of(event)
         if known is not None and (event.action in CLOSING or joins(known, rank, event.user)):
             known.rank, known.last_ms = max(known.rank, rank), event.epoch_ms
