@@ -14,6 +14,7 @@ from detectors.account_takeover.devices import NewDeviceSensitiveChange
 from detectors.account_takeover.travel import ImpossibleTravel
 from detectors.base import Detector, Example, History, Window
 from detectors.bulk_access import ExportDrop, Scraping, UnauthorizedDepartment
+from detectors.crawling import Crawling
 from detectors.geo import Geo
 from detectors.impersonation import (
     CrossAccountAccess,
@@ -23,6 +24,13 @@ from detectors.impersonation import (
     StaffImpersonation,
 )
 from detectors.integrity import FileIntegrity
+from detectors.intrusion import (
+    HttpProbing,
+    Injection,
+    Networks,
+    ScannerAgent,
+    SensitiveFiles,
+)
 from detectors.intrusion.ssh_probing import SshProbing
 from detectors.people import people_from
 from detectors.volume import VolumeModel
@@ -34,6 +42,7 @@ def build_detectors(settings: Settings) -> tuple[Detector, ...]:
     """Every detector Vigil runs, configured, with the directories they consult."""
     config, people = settings.detectors, people_from(settings)
     geo = Geo(config.geo.city_database, config.geo.asn_database, config.geo.trusted_networks)
+    crawlers = Networks(config.crawling.verified_crawlers)
     return (
         BruteForce(config.brute_force),
         CompromiseAfterFailures(config.compromise_after_failures),
@@ -54,6 +63,11 @@ def build_detectors(settings: Settings) -> tuple[Detector, ...]:
         LookalikeIdentity(people),
         PhishingReferrer(config.lookalike.domains),
         SshProbing(config.ssh_probing),
+        HttpProbing(config.http_probing, crawlers),
+        SensitiveFiles(config.sensitive_files, crawlers),
+        ScannerAgent(config.scanner_agents),
+        Injection(config.injection),
+        Crawling(config.crawling, crawlers),
     )
 
 

@@ -54,6 +54,13 @@ class History(Protocol):
         """count() over several spans of one window name, in one lookup."""
         ...
 
+    def values(
+        self, window: Window, group: str, at: Event, attribute: str, newest: int = ...
+    ) -> Sequence[str]:
+        """One reference attribute (url_path, user) of the newest members, without parsing
+        whole references: distinct counts over a busy window stay cheap."""
+        ...
+
     def times(self, window: Window, group: str, at: Event, newest: int = ...) -> Sequence[int]:
         """Epoch milliseconds of the newest members of the window at `at`, oldest first."""
         ...

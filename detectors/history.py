@@ -14,7 +14,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from detectors.base import Window
-from monitor.events import Event, reference_from_key
+from monitor.events import REFERENCE_ATTRIBUTES, SEPARATOR, Event, reference_from_key
 from monitor.store.keys import Keys
 from monitor.store.scripts import run_many
 
@@ -98,6 +98,22 @@ class RedisHistory:
         found, low, high = self.bounds(window, group, at)
         return [reference_from_key(m) for m in found.members[max(low, high - newest) : high]]
 
+    def values(
+        self,
+        window: Window,
+        group: str,
+        at: Event,
+        attribute: str,
+        newest: int = EVIDENCE_MEMBERS,
+    ) -> Sequence[str]:
+        found, low, high = self.bounds(window, group, at)
+        index = REFERENCE_ATTRIBUTES.index(attribute) + 3  # after the order, id and time
+        picked = []
+        for member in found.members[max(low, high - newest) : high]:
+            parts = member.split(SEPARATOR_BYTES)
+            picked.append(parts[index].decode() if len(parts) > index else "")
+        return picked
+
     def times(
         self, window: Window, group: str, at: Event, newest: int = EVIDENCE_MEMBERS
     ) -> Sequence[int]:
@@ -127,6 +143,7 @@ class RedisHistory:
 
 
 EMPTY = Series()
+SEPARATOR_BYTES = SEPARATOR.encode()
 
 
 def combine(stored: list[Any], added: dict[str, int]) -> Series:

@@ -10,6 +10,13 @@ from pathlib import Path
 from pydantic import Field, field_validator
 
 from monitor.config_types import Duration, Section, check_zone
+from monitor.intrusion_settings import (
+    CrawlingSettings,
+    HttpProbingSettings,
+    InjectionSettings,
+    ScannerAgentSettings,
+    SensitiveFilesSettings,
+)
 
 MAINTENANCE = re.compile(r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun) (\d{2}:\d{2})-(\d{2}:\d{2})$")
 
@@ -173,6 +180,11 @@ class DetectorSettings(Section):
     impossible_travel: ImpossibleTravelSettings = ImpossibleTravelSettings()
     new_device_sensitive_change: NewDeviceSettings = NewDeviceSettings()
     session_hijack: SessionHijackSettings = SessionHijackSettings()
+    http_probing: HttpProbingSettings = HttpProbingSettings()
+    sensitive_files: SensitiveFilesSettings = SensitiveFilesSettings()
+    scanner_agents: ScannerAgentSettings = ScannerAgentSettings()
+    injection: InjectionSettings = InjectionSettings()
+    crawling: CrawlingSettings = CrawlingSettings()
     # Policy section 6: only these departments may touch customer data.
     allowed_departments: tuple[str, ...] = (
         "it",

@@ -136,6 +136,7 @@ class Event:
                     self.customer_id or "",
                     self.target_user or "",
                     self.user_agent or "",
+                    self.url_path or "",
                 )
             )
             object.__setattr__(self, "_key", key)
@@ -164,6 +165,7 @@ REFERENCE_ATTRIBUTES = (
     "customer_id",
     "target_user",
     "user_agent",
+    "url_path",
 )
 SEPARATOR = "\x1f"  # ASCII unit separator: never in a parsed field that matters here
 

@@ -19,6 +19,7 @@ from pydantic import (
 
 from monitor.config_types import Duration, Section, check_zone
 from monitor.detector_settings import DetectorSettings
+from monitor.route_settings import RouteSettings
 
 
 class StartAt(StrEnum):
@@ -225,6 +226,7 @@ class Settings(Section):
     worker: WorkerSettings = WorkerSettings()
     incidents: IncidentSettings = IncidentSettings()
     detectors: DetectorSettings = DetectorSettings()
+    routes: RouteSettings = RouteSettings()
     smtp: SmtpSettings = SmtpSettings()
     alerts: AlertSettings = AlertSettings()
     outbox: OutboxSettings = OutboxSettings()

@@ -11,10 +11,11 @@ from monitor.parsers.base import Format, LineContext, Malformed
 FORMATS: dict[str, Format] = {
     "sshd": sshd.FORMAT,
     "nginx": access.FORMAT,
-    "apache": access.FORMAT,
+    "apache": access.APACHE,
     "ecs": ecs.FORMAT,
 }
 # Most specific first: a JSON line could never pass the others, an access line never sshd's.
+# The ECS sniff leaves JSON access logs (nginx, Traefik, Caddy, Envoy) to the nginx format.
 DETECTION_ORDER = ("ecs", "nginx", "sshd")
 SNIFF_LINES = 20
 

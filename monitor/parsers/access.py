@@ -1,96 +1,102 @@
-"""Combined access log lines, as nginx and Apache write them."""
+"""nginx and Apache logs: combined, common and vhost_combined lines, plain or wrapped in
+syslog, JSON access logs, and the error-log lines that say something about security."""
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta, timezone
 
-from monitor.events import Event, Outcome
+from monitor.events import Event
+from monitor.parsers import access_json, web_errors
 from monitor.parsers.base import Format, LineContext, Malformed
-from monitor.parsers.sshd import MONTHS, normalize_ip
+from monitor.parsers.web_fields import Request, clf_time, http_event, unescape
 
+QUOTED = r'"(?P<{}>[^"\\]*(?:\\.[^"\\]*)*)"'
 COMBINED = re.compile(
-    r"(?P<ip>[0-9A-Fa-f:.]+) \S+ (?P<user>\S+) \[(?P<day>\d{2})/(?P<mon>[A-Z][a-z]{2})/"
-    r"(?P<year>\d{4}):(?P<h>\d{2}):(?P<m>\d{2}):(?P<s>\d{2}) (?P<zone>[+-]\d{4})\] "
-    r'"(?P<request>(?:[^"\\]|\\.)*)" (?P<status>\d{3}) (?P<bytes>\d+|-)'
-    r'(?: "(?P<referrer>(?:[^"\\]|\\.)*)" "(?P<agent>(?:[^"\\]|\\.)*)")?'
+    r"(?:(?P<vhost>[^\s:]+(?::\d+)?) )?(?P<ip>\S+) \S+ (?P<user>.*?) "
+    r"\[(?P<time>\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d{2}(?:\.\d+)? [+-]\d{4})\] "
+    + QUOTED.format("request")
+    + r" (?P<status>\d{3}|-) (?P<bytes>\d+|-)"
+    + f"(?: {QUOTED.format('referrer')} {QUOTED.format('agent')})?"
+    + f"(?: {QUOTED.format('forwarded')})?"
+)
+# nginx `access_log syslog:server=...` and rsyslog files: `<190>Jan  5 10:00:01 web nginx: `,
+# ISO-stamped, or RFC 5424; the access line after the tag carries its own time.
+SYSLOG = re.compile(
+    r"(?:<\d{1,3}>)?(?:1 \S+ \S+ \S+ \S+ \S+ (?:-|\[.*?\]) |"
+    r"(?:[A-Z][a-z]{2} {1,2}\d{1,2} \d{2}:\d{2}:\d{2}|\d{4}-\d{2}-\d{2}T\S+) \S+ "
+    r"[^\s:\[]+(?:\[\d+\])?: )"
 )
 
 
 def sniff(line: str) -> bool:
-    return COMBINED.match(line) is not None
-
-
-def parse(line: str, offset: int, context: LineContext) -> Event:
-    match = COMBINED.match(line)
-    if match is None:
-        raise Malformed("not a combined access log line")
-    method, path, query, version = split_request(match["request"])
-    extra: dict[str, object] = {"http.response.body.bytes": to_int(match["bytes"])}
-    if query:
-        extra["url.query"] = query
-    if version:
-        extra["http.version"] = version
-    if match["referrer"] not in (None, "-"):
-        extra["http.request.referrer"] = match["referrer"]
-    status = int(match["status"])
-    return Event(
-        timestamp=access_time(match),
-        action="http-request",
-        outcome=Outcome.FAILURE if status >= 400 else Outcome.SUCCESS,
-        category="web",
-        dataset=context_dataset(context),
-        user=None if match["user"] == "-" else match["user"],
-        source_ip=normalize_ip(match["ip"]),
-        user_agent=none_if_dash(match["agent"]),
-        url_path=path,
-        http_method=method,
-        status_code=status,
-        file_path=context.path,
-        offset=offset,
-        extra={k: v for k, v in extra.items() if v is not None},
+    if line.startswith("{"):
+        return access_json.sniff(line)
+    return (
+        COMBINED.match(unwrap(line)) is not None
+        or web_errors.sniff(line)
+        or access_json.sniff(unwrap(line))
     )
 
 
-def split_request(request: str) -> tuple[str | None, str | None, str | None, str | None]:
-    """'GET /a?b=1 HTTP/1.1' -> (GET, /a, b=1, 1.1); a garbled request keeps what it can."""
-    parts = request.split(" ")
-    if len(parts) != 3:
-        return None, None, None, None
-    method, target, protocol = parts
-    path, _, query = target.partition("?")
-    return method, path, query or None, protocol.removeprefix("HTTP/")
+def unwrap(line: str) -> str:
+    """The line without a syslog header, when it has one."""
+    if line[:1].isdigit() and (line[1:2] in ".:" or line[2:3] in ".:" or line[3:4] in ".:"):
+        return line  # an address first: the common case, checked without a regex
+    match = SYSLOG.match(line)
+    return line[match.end() :] if match else line
 
 
-def access_time(match: re.Match[str]) -> datetime:
-    zone = match["zone"]
-    minutes = int(zone[1:3]) * 60 + int(zone[3:5])
-    offset = timedelta(minutes=-minutes if zone[0] == "-" else minutes)
-    try:
-        local = datetime(
-            int(match["year"]),
-            MONTHS[match["mon"]],
-            int(match["day"]),
-            int(match["h"]),
-            int(match["m"]),
-            int(match["s"]),
-            tzinfo=timezone(offset),
-        )
-    except (KeyError, ValueError) as error:
-        raise Malformed("bad access log date") from error
-    return local.astimezone(UTC)
+def web_format(name: str) -> Format:
+    """The `nginx` or `apache` format: the same lines, the name as the default dataset."""
+
+    def parse(line: str, offset: int, context: LineContext) -> Event | None:
+        dataset = dataset_of(name, context)
+        if web_errors.sniff(line):
+            return web_errors.parse(line, offset, context)
+        inner = unwrap(line)
+        if inner.startswith("{"):
+            return access_json.parse(inner, offset, context, dataset)
+        return access_event(inner, offset, context, dataset)
+
+    return Format(name, sniff, parse)
 
 
-def context_dataset(context: LineContext) -> str:
-    return "apache" if "apache" in context.path or "httpd" in context.path else "nginx"
+def access_event(line: str, offset: int, context: LineContext, dataset: str) -> Event:
+    match = COMBINED.match(line)
+    if match is None:
+        raise Malformed("not an access log line")
+    request, agent, referrer = match.group("request", "agent", "referrer")
+    extra: dict[str, object] = {"http.response.body.bytes": to_int(match["bytes"])}
+    if match["vhost"]:
+        extra["url.domain"] = match["vhost"].partition(":")[0]
+    status = match["status"]
+    return http_event(
+        Request(
+            timestamp=clf_time(match["time"]),
+            peer=match["ip"],
+            status=None if status == "-" else int(status),
+            request=unescape(request),
+            agent=agent and unescape(agent),
+            referrer=referrer and unescape(referrer),
+            user=unescape(match["user"]),
+            forwarded=match["forwarded"],
+            extra=extra,
+        ),
+        dataset,
+        context,
+        offset,
+    )
 
 
-def none_if_dash(value: str | None) -> str | None:
-    return None if value in (None, "-", "") else value
+def dataset_of(name: str, context: LineContext) -> str:
+    """`apache` when forced or when the path says so (apache2/, httpd/), else `nginx`."""
+    path = context.path
+    return "apache" if name == "apache" or "apache" in path or "httpd" in path else "nginx"
 
 
 def to_int(value: str) -> int | None:
     return None if value == "-" else int(value)
 
 
-FORMAT = Format("nginx", sniff, parse)
+FORMAT = web_format("nginx")
+APACHE = web_format("apache")

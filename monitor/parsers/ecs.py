@@ -6,11 +6,12 @@ import json
 from typing import Any
 
 from monitor.events import Event, event_from_flat, flatten
+from monitor.parsers import access_json
 from monitor.parsers.base import Format, LineContext, Malformed
 
 
 def sniff(line: str) -> bool:
-    return line.lstrip().startswith("{") and '"@timestamp"' in line
+    return line.lstrip().startswith("{") and '"@timestamp"' in line and not access_json.sniff(line)
 
 
 def parse(line: str, offset: int, context: LineContext) -> Event:

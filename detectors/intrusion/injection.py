@@ -1,0 +1,126 @@
+"""Path traversal, SQL injection and cross-site scripting written into the URL."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import timedelta
+from functools import lru_cache
+
+from detectors.base import Example, History, Window
+from detectors.intrusion.web import (
+    FAMILY,
+    WEB_ACTIONS,
+    Reporter,
+    decoded,
+    is_access,
+    request,
+    spaced,
+    target,
+)
+from monitor.events import Event
+from monitor.findings import Finding, Severity
+from monitor.intrusion_settings import InjectionSettings
+
+# Searched in the lower-cased URL after two rounds of percent-decoding. Each is specific
+# enough that a visitor's URL does not carry it (CrowdSec's lists need several distinct
+# payloads because they match single words such as `select`).
+KINDS = (
+    (
+        "path traversal",
+        r"\.\.[/\\]|[/\\]\.\.(?:$|[?;])|%c0%a[ef]|%u002e|/etc/(?:passwd|shadow|hosts)|"
+        r"win\.ini|boot\.ini|/proc/self/|(?:php|file|expect|zip|phar)://",
+    ),
+    (
+        "SQL injection",
+        r"\bunion(?:\s|/\*.*?\*/)+(?:all(?:\s|/\*.*?\*/)+)?select\b|"
+        r"['\"`)]\s*(?:or|and)\s+['\"`]?\w+['\"`]?\s*(?:=|like)|\b(?:or|and)\s+\d+\s*=\s*\d+|"
+        r"\b(?:sleep|benchmark|pg_sleep|extractvalue|updatexml)\s*\(|waitfor\s+delay|"
+        r"information_schema|@@version|concat\s*\(\s*0x|['\"]\s*(?:--|#|/\*)|"
+        r";\s*(?:drop|insert|update|delete|exec)\s",
+    ),
+    (
+        "cross-site scripting",
+        r"<\s*(?:script|svg|iframe|img|body|object|embed)\b|javascript:|vbscript:|"
+        r"\bon(?:error|load|mouseover|focus|click)\s*=|\balert\s*\(|\bprompt\s*\(|"
+        r"document\.(?:cookie|domain)|string\.fromcharcode",
+    ),
+    ("code injection", r"\$\{jndi:|\(\)\s*\{\s*:?\s*;\s*\}|\bcmd=|;\s*(?:wget|curl)\s|\|\s*id\b"),
+)
+PATTERNS = tuple((kind, re.compile(pattern)) for kind, pattern in KINDS)
+
+
+@lru_cache(maxsize=8192)
+def attack_in(url: str) -> str | None:
+    """The kind of attack written into `url`, or None."""
+    text = decoded(url)
+    for kind, pattern in PATTERNS:
+        if pattern.search(text):
+            return kind
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Injection:
+    """Exploit payloads in the URL from one IP (CrowdSec http-sqli/xss/path-traversal)."""
+
+    settings: InjectionSettings
+    id: str = "intrusion.injection"
+    family: str = FAMILY
+    title: str = "Injection attempts"
+    severity: Severity = Severity.MEDIUM
+    mitre: str = "T1190"
+    actions: frozenset[str] = WEB_ACTIONS
+    runbook: str = (
+        "Someone is trying to break the website through its URLs. Look at the answers in "
+        "the evidence: a 500 or an unusually large 200 may mean a payload worked; hand those "
+        "URLs to the developers. Block the IP and check the database and web logs after it."
+    )
+    windows: tuple[Window, ...] = field(init=False)
+    reporter: Reporter = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        window = Window("injections_by_ip", "source_ip", self.settings.window, self.admits, cap=100)
+        object.__setattr__(self, "windows", (window,))
+        object.__setattr__(self, "reporter", Reporter(self, window, self.settings.attempts))
+
+    def admits(self, event: Event) -> bool:
+        return is_access(event) and attack_in(target(event)) is not None
+
+    def evaluate(self, event: Event, history: History) -> Finding | None:
+        if not is_access(event):
+            return None
+        kind = attack_in(target(event))
+        if kind is None:
+            return None
+        count = self.reporter.count(event, history)
+        if count < self.settings.attempts:
+            return None
+        title = f"{self.title} ({kind}) from {event.source_ip}"
+        fresh = count == self.settings.attempts
+        return self.reporter.report(event, history, count, title, fresh)
+
+    def examples(self) -> tuple[Example, ...]:
+        ip = "198.51.100.50"
+        payloads = {
+            "traversal": "/download?file=..%2F..%2F..%2Fetc%2Fpasswd",
+            "double-encoded traversal": "/static/%252e%252e%252f%252e%252e%252fetc/passwd",
+            "SQL injection": "/customers/search?q=1%27%20OR%20%271%27%3D%271",
+            "UNION SELECT": "/tracking?awb=1+UNION+ALL+SELECT+NULL,version()--",
+            "XSS": "/customers/search?q=%3Cscript%3Ealert(1)%3C/script%3E",
+            "time-based SQLi": "/tracking?awb=1)%20AND%20SLEEP(5)--",
+        }
+        firing = tuple(
+            Example(name, (request(ip, url, 200, offset=i),), fires=True)
+            for i, (name, url) in enumerate(payloads.items())
+        )
+        benign = [
+            "/customers/search?q=O%27Brien",
+            "/tracking?awb=738-12345675",
+            "/news/select-the-right-cargo-service",
+            "/customers/search?q=nguyen+van+a&page=2",
+        ]
+        return (
+            *firing,
+            Example("a visitor's searches and pages", spaced(ip, benign, 200, timedelta(1)), False),
+        )

@@ -1,0 +1,100 @@
+"""Sensitive-file and admin-interface probing: .env, .git/, backups, phpMyAdmin, wp-login."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+
+from detectors.base import Example, History, Window
+from detectors.intrusion.web import (
+    FAMILY,
+    WEB_ACTIONS,
+    Networks,
+    Reporter,
+    decoded,
+    is_access,
+    request,
+    spaced,
+)
+from monitor.events import Event
+from monitor.findings import Finding, Severity
+from monitor.intrusion_settings import SensitiveFilesSettings
+
+
+@dataclass(frozen=True, slots=True)
+class SensitiveFiles:
+    """Requests for files and admin tools no visitor of ALS's site asks for (CrowdSec
+    http-sensitive-files); served with 200, the file may have leaked."""
+
+    settings: SensitiveFilesSettings
+    crawlers: Networks
+    id: str = "intrusion.sensitive_files"
+    family: str = FAMILY
+    title: str = "Sensitive file probing"
+    severity: Severity = Severity.MEDIUM
+    mitre: str = "T1595.003"
+    actions: frozenset[str] = WEB_ACTIONS
+    runbook: str = (
+        "Someone is looking for secrets (.env, .git, backups) or admin tools. Check the "
+        "evidence for any answer 200: that file was served and its secrets must be rotated "
+        "now. Block the IP and make sure such files are not under the web root."
+    )
+    windows: tuple[Window, ...] = field(init=False)
+    pattern: re.Pattern[str] = field(init=False, repr=False)
+    reporter: Reporter = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        pattern = re.compile("|".join(f"(?:{p})" for p in self.settings.patterns))
+        object.__setattr__(self, "pattern", pattern)
+        window = Window(
+            "sensitive_requests_by_ip",
+            "source_ip",
+            self.settings.window,
+            self.admits,
+            cap=4 * self.settings.paths + 20,
+        )
+        object.__setattr__(self, "windows", (window,))
+        object.__setattr__(self, "reporter", Reporter(self, window, self.settings.paths))
+
+    def admits(self, event: Event) -> bool:
+        path = event.url_path
+        return (
+            path is not None and is_access(event) and self.pattern.search(decoded(path)) is not None
+        )
+
+    def evaluate(self, event: Event, history: History) -> Finding | None:
+        if not self.admits(event):
+            return None
+        count = self.reporter.count(event, history)
+        if count < self.settings.paths:
+            return None
+        if self.reporter.distinct_paths(event, history) < self.settings.paths:
+            return None
+        if str(event.source_ip) in self.crawlers:
+            return None
+        fresh = count < 2 * self.settings.paths
+        title = f"{self.title} from {event.source_ip}"
+        found = self.reporter.report(event, history, count, title, fresh)
+        if event.status_code == 200:
+            title = f"Sensitive file {event.url_path} served to {event.source_ip}"
+            return replace(found, severity=Severity.HIGH, title=title)
+        return found
+
+    def examples(self) -> tuple[Example, ...]:
+        step = timedelta(seconds=2)
+        probe = spaced("198.51.100.30", ["/.env", "/.git/config", "/wp-login.php"], 404, step)
+        admin = spaced("198.51.100.31", ["/phpmyadmin/", "/server-status"], 403, step)
+        leak = (
+            request("198.51.100.32", "/backup.sql", 404),
+            request("198.51.100.32", "/.DS_Store", 200, at=probe[1].timestamp, offset=1),
+        )
+        pages = ["/", "/tracking", "/customers/C-1001", "/static/app.js"]
+        visitor = spaced("203.0.113.60", pages, 200, step)
+        return (
+            Example(".env, then .git/config", probe[:2], fires=True),
+            Example("phpMyAdmin and server-status", admin, fires=True),
+            Example("a backup and .DS_Store, served", leak, fires=True),
+            Example("a single .env request", probe[:1], fires=False),
+            Example("a visitor's pages", visitor, fires=False),
+        )
