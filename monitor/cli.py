@@ -16,6 +16,7 @@ from monitor import breach_commands, respond_commands, user_commands
 from monitor import status as status_view
 from monitor.findings import Severity
 from monitor.incidents import Classification, Incident, Lifecycle, Status, TransitionRefused
+from monitor.parsers import FORMATS
 from monitor.scan import scan
 from monitor.service import Role, Vigil, open_vigil, run, stop_on_signals
 from monitor.settings import ConfigError, Settings, load_settings
@@ -33,12 +34,12 @@ def build_parser() -> argparse.ArgumentParser:
     run_cmd.add_argument("--role", type=Role, choices=list(Role), default=Role.ALL)
 
     parse_cmd = commands.add_parser("parse", help="print the events parsed from files")
-    parse_cmd.add_argument("--format", choices=["sshd", "nginx", "apache", "ecs"])
+    parse_cmd.add_argument("--format", choices=sorted(FORMATS))
     parse_cmd.add_argument("files", nargs="+")
     parse_cmd.add_argument("--json", action="store_true", help="one ECS JSON object a line")
 
     scan_cmd = commands.add_parser("scan", help="detect over files from start to end")
-    scan_cmd.add_argument("--format", choices=["sshd", "nginx", "apache", "ecs"])
+    scan_cmd.add_argument("--format", choices=sorted(FORMATS))
     scan_cmd.add_argument("files", nargs="+")
     scan_cmd.add_argument("--json", action="store_true", help="one incident JSON a line")
 
