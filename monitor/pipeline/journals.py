@@ -104,10 +104,11 @@ class Journals:
     async def report(self, redis: Redis, keys: Keys) -> None:
         """Write each reader's health to Redis when it changed (for `vigil status`)."""
         for reader in self.readers:
-            if self.reported.get(reader.name) != reader.health:
-                health = {"state": reader.health.state, "detail": reader.health.detail}
-                await redis.hset(keys.source_health, reader.name, json.dumps(health))
-                self.reported[reader.name] = reader.health
+            health = reader.health  # as it is now: it may change while Redis answers
+            if self.reported.get(reader.name) != health:
+                state = {"state": health.state, "detail": health.detail}
+                await redis.hset(keys.source_health, reader.name, json.dumps(state))
+                self.reported[reader.name] = health
 
 
 async def relay(reader: JournalReader, wake: asyncio.Event) -> None:
