@@ -29,6 +29,7 @@ from monitor.status import collect
 from monitor.store.keys import Keys
 from tests.journal import MACHINE, journal_json, needs_journal_remote, sshd_entry, write_journal
 from tests.processes import start_vigil, wait_for, write_config
+from tests.test_cli import vigil
 
 pytestmark = needs_journal_remote
 
@@ -273,3 +274,24 @@ def test_kill_9_while_following_loses_and_doubles_no_entry(tmp_path: Path, redis
         second.wait(timeout=30)
     assert offsets() == list(range(1, 501))
     client.close()
+
+
+def test_saved_journal_json_is_parsed_and_scanned(tmp_path: Path, redis_url: str) -> None:
+    """`journalctl -o json > FILE`, then `vigil parse` and `vigil scan` (format auto-detected)."""
+    journal = tmp_path / "system.journal"
+    write_journal(journal, failures(0, 6))
+    saved = tmp_path / "sshd.json"
+    saved.write_text("\n".join(journal_json(journal)) + "\n")
+
+    parsed = vigil("parse", "--format", "journald", str(saved), "--json")
+    assert parsed.returncode == 0, parsed.stderr
+    first = json.loads(parsed.stdout.splitlines()[0])
+    assert first["source"]["ip"] == "203.0.113.7" and first["process"]["pid"] == 3000
+    assert first["log"] == {"file": {"path": f"journald:{MACHINE}"}, "offset": 1}
+
+    env = {"REDIS_URL": redis_url, "VIGIL_REDIS_PREFIX": "journald-scan"}
+    scanned = vigil("scan", str(saved), "--json", env=env)
+    assert scanned.returncode == 0, scanned.stderr
+    (incident,) = map(json.loads, scanned.stdout.splitlines())
+    assert incident["detector"] == "account_takeover.brute_force"
+    assert incident["first_seen"] == "2026-01-05T03:00:00.000Z"
