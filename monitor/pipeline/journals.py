@@ -58,7 +58,7 @@ class Journals:
         reads = []
         for reader in self.readers:
             read = reader.take(budget)
-            if read is not None and budget > 0:
+            if read is not None:
                 reads.append(read)
                 budget -= len(read.records)
         return reads
@@ -125,12 +125,12 @@ def parse_records(records: Sequence[Record], path: str) -> Parsed:
     for record in records:
         offset = (sequence_number(record.entry) if record.entry else None) or 0
         if record.entry is None:
-            parsed.dead.append(DeadLetter(path, offset, "not a JSON object", record.line))
+            parsed.dead.append(DeadLetter(path, offset, "not a JSON object", record.text))
             continue
         try:
             event = entry_event(record.entry, Place(path))
         except Malformed as error:
-            parsed.dead.append(DeadLetter(path, offset, str(error), record.line))
+            parsed.dead.append(DeadLetter(path, offset, str(error), record.text))
             continue
         if event is None:
             parsed.ignored += 1

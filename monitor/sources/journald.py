@@ -28,10 +28,14 @@ class JournalError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Record:
-    """One line journalctl wrote: the entry (None when it was no JSON object) and the text."""
+    """One line journalctl wrote: the entry, or the text when it was no JSON object."""
 
     entry: dict[str, Any] | None
-    line: str
+    line: str = ""  # kept only without an entry: thousands of these wait for Redis
+
+    @property
+    def text(self) -> str:
+        return self.line if self.entry is None else json.dumps(self.entry, ensure_ascii=False)
 
     @property
     def cursor(self) -> str | None:
@@ -62,7 +66,7 @@ def record_of(raw: bytes) -> Record:
         entry = json.loads(line)
     except (ValueError, RecursionError):
         return Record(None, line)
-    return Record(entry if isinstance(entry, dict) else None, line)
+    return Record(entry) if isinstance(entry, dict) else Record(None, line)
 
 
 class JournalReader:
