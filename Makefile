@@ -20,6 +20,9 @@ demo: $(STAMP)
 test: $(STAMP)
 	@command -v chromium >/dev/null || { echo "installing Debian's chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+	@test -x /lib/systemd/systemd-journal-remote -a -x /usr/bin/journalctl || { \
+	  echo "installing systemd-journal-remote (and journalctl) to write journals for the journald tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq systemd-journal-remote; }
 	$(BIN)/pytest -q
 
 check: $(STAMP)

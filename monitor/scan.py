@@ -16,6 +16,7 @@ from monitor.events import Event
 from monitor.incidents import Incident, IncidentStore
 from monitor.parsers import FORMATS, Format, LineContext, detect_format
 from monitor.parsers.batch import FileParser
+from monitor.parsers.routes import RouteMap
 from monitor.pipeline.volume_job import refit_now
 from monitor.settings import Settings, SourceSettings
 from monitor.sources.follower import Follower
@@ -83,7 +84,9 @@ def read_file(
     if follower is None:
         raise FileNotFoundError(path)
     head = os.pread(follower.fd, 16384, 0).decode("utf-8", "replace").splitlines()
-    parser = FileParser(reading.format_of(path, head))
+    parser = FileParser(
+        reading.format_of(path, head), RouteMap.from_settings(reading.settings.routes)
+    )
     mtime = datetime.fromtimestamp(os.fstat(follower.fd).st_mtime, UTC)
     context = LineContext(path, reading.zone_of(path), mtime)
     try:
@@ -94,6 +97,7 @@ def read_file(
             progress[0] += end - follower.offset
             follower.offset = end
             parsed = parser.parse(context, lines)
+            parser.commit()
             report.lines += len(lines)
             report.malformed += len(parsed.dead)
             yield from parsed.events

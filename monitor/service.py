@@ -20,7 +20,7 @@ from monitor.pipeline.folder_watch import watch_folders
 from monitor.pipeline.ingest import Ingest
 from monitor.pipeline.volume_job import keep_volume_model
 from monitor.pipeline.worker import Worker
-from monitor.settings import Settings
+from monitor.settings import Settings, SourceType
 from monitor.sources.watch import watch
 from monitor.store.connection import connect
 from monitor.store.keys import Keys
@@ -95,7 +95,8 @@ async def run(
 
 async def run_ingest(vigil: Vigil, stop: asyncio.Event) -> None:
     wake = asyncio.Event()
-    observer = watch([source.path for source in vigil.settings.sources], wake)
+    files = [source.path for source in vigil.settings.sources if source.type is SourceType.FILE]
+    observer = watch(files, wake)
     try:
         async with asyncio.TaskGroup() as group:
             group.create_task(watch_folders(vigil.redis, vigil.keys, vigil.settings, stop))

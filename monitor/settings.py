@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from importlib import resources
@@ -15,6 +16,7 @@ from pydantic import (
     SecretStr,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
 from monitor.config_types import Duration, Section, check_zone
@@ -27,25 +29,73 @@ class StartAt(StrEnum):
     END = "end"
 
 
-class SourceSettings(Section):
-    """One watched path or glob."""
+class SourceType(StrEnum):
+    FILE = "file"
+    JOURNALD = "journald"
 
-    path: str
+
+# sshd's own process, and the per-connection one OpenSSH 9.8 split off (Debian 13, Ubuntu 24.10).
+DEFAULT_MATCHES = ("_COMM=sshd", "_COMM=sshd-session")
+JOURNAL_MATCH = re.compile(r"^(\+|[A-Z0-9_]+=.*)$")
+FILE_KEYS = ("path", "format", "timezone")
+JOURNALD_KEYS = ("name", "matches", "unit", "directory", "file")
+
+
+class SourceSettings(Section):
+    """One watched path or glob, or one journal read through journalctl."""
+
+    type: SourceType = SourceType.FILE
+    path: str = ""  # file sources: a path or glob
     format: str = "auto"
     start_at: StartAt = StartAt.BEGINNING
     timezone: str | None = None
+    # journald sources: which entries (journalctl matches, or a unit) from which journal
+    name: str | None = None  # the checkpoint's name; default: directory, file or "system"
+    matches: tuple[str, ...] = DEFAULT_MATCHES
+    unit: str | None = None
+    directory: str | None = None  # journalctl --directory (a copied or remote journal)
+    file: str | None = None  # journalctl --file (one journal file; globs allowed)
 
     @field_validator("format")
     @classmethod
     def known_format(cls, value: str) -> str:
-        if value not in ("auto", "sshd", "nginx", "apache", "ecs"):
-            raise ValueError("format is one of auto, sshd, nginx, apache, ecs")
+        if value not in ("auto", "sshd", "nginx", "apache", "ecs", "journald"):
+            raise ValueError("format is one of auto, sshd, nginx, apache, ecs, journald")
         return value
 
     @field_validator("timezone")
     @classmethod
     def known_zone(cls, value: str | None) -> str | None:
         return None if value is None else check_zone(value)
+
+    @field_validator("matches")
+    @classmethod
+    def journal_matches(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for match in value:
+            if not JOURNAL_MATCH.match(match):
+                raise ValueError(f"{match!r} is not a journal match: FIELD=value or +")
+        return value
+
+    @model_validator(mode="after")
+    def keys_fit_type(self) -> SourceSettings:
+        """Each type has its own keys; a key of the other type is a mistake worth naming."""
+        given = self.model_fields_set
+        own = JOURNALD_KEYS if self.type is SourceType.JOURNALD else FILE_KEYS
+        foreign = [key for key in (*FILE_KEYS, *JOURNALD_KEYS) if key in given and key not in own]
+        if foreign:
+            raise ValueError(f"{foreign[0]}: not a key of a {self.type} source")
+        if self.type is SourceType.FILE and not self.path:
+            raise ValueError("path: a file source needs a path or glob")
+        if self.directory and self.file:
+            raise ValueError("file: give directory or file, not both")
+        if self.unit is not None and "matches" in given:
+            raise ValueError("unit: give matches or unit, not both")
+        return self
+
+    @property
+    def journal(self) -> str:
+        """The name a journald source's cursor is checkpointed under."""
+        return self.name or self.directory or self.file or "system"
 
 
 class FolderSettings(Section):
@@ -233,6 +283,16 @@ class Settings(Section):
     directories: DirectorySettings = DirectorySettings()
     web: WebSettings = WebSettings()
     breach: BreachSettings = BreachSettings()
+
+    @field_validator("sources")
+    @classmethod
+    def journals_distinct(cls, value: tuple[SourceSettings, ...]) -> tuple[SourceSettings, ...]:
+        """Each journald source has a cursor of its own, checkpointed under its name."""
+        names = [s.journal for s in value if s.type is SourceType.JOURNALD]
+        for name in names:
+            if names.count(name) > 1:
+                raise ValueError(f"two journald sources named {name!r}: give each a `name`")
+        return value
 
 
 class ConfigError(Exception):

@@ -9,8 +9,10 @@ from typing import Any
 from redis.exceptions import ResponseError
 
 from monitor.incidents import Status
+from monitor.pipeline.journals import checkpoint_key
 from monitor.pipeline.worker import GROUP
 from monitor.service import Vigil
+from monitor.settings import SourceType
 from monitor.sources.tailer import Book
 from monitor.store.connection import display_url
 from notifications.outbox import Outbox
@@ -45,6 +47,7 @@ async def collect(vigil: Vigil) -> dict[str, Any]:
             "used_memory": info.get("used_memory_human"),
         },
         "sources": sources,
+        "journals": await journal_status(vigil, stats),
         "dead_letters": await redis.xlen(keys.dead_letters),
         "stream": await stream_status(vigil),
         "outbox": await Outbox(redis, keys).counts(),
@@ -52,6 +55,32 @@ async def collect(vigil: Vigil) -> dict[str, Any]:
             str(s): await redis.zcard(keys.incident_index(f"status:{s}")) for s in Status
         },
     }
+
+
+async def journal_status(vigil: Vigil, stats: dict[str, int]) -> list[dict[str, Any]]:
+    """Each journald source: its committed cursor, what journalctl is doing, its counts."""
+    redis, keys = vigil.redis, vigil.keys
+    health = {
+        k.decode(): json.loads(v) for k, v in (await redis.hgetall(keys.source_health)).items()
+    }
+    journals = []
+    for source in vigil.settings.sources:
+        if source.type is not SourceType.JOURNALD:
+            continue
+        key = checkpoint_key(source.journal)
+        cursor = await redis.hget(keys.checkpoints, key)
+        journals.append(
+            {
+                "name": source.journal,
+                "cursor": cursor.decode() if cursor else None,
+                **health.get(source.journal, {"state": "not started", "detail": ""}),
+                **{
+                    name: stats.get(f"{key}|{name}", 0)
+                    for name in ("lines", "events", "ignored", "malformed")
+                },
+            }
+        )
+    return journals
 
 
 async def stream_status(vigil: Vigil) -> dict[str, Any]:
@@ -103,6 +132,13 @@ async def show(vigil: Vigil, as_json: bool) -> int:
             f"lag {source['lag_bytes']} B  lines {source['lines']}  events {source['events']}  "
             f"malformed {source['malformed']}"
         )
+    for journal in report["journals"]:
+        print(
+            f"  journald:{journal['name']}  {journal['state']}  entries {journal['lines']}  "
+            f"events {journal['events']}  malformed {journal['malformed']}"
+        )
+        if journal["detail"]:
+            print(f"    {journal['detail']}")
     counts = report["incidents"]
     print("Incidents  " + "  ".join(f"{name} {count}" for name, count in counts.items()))
     return 0

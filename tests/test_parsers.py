@@ -44,6 +44,7 @@ SAMPLE_FILES = (
     ("access-json.log", "nginx"),
     ("nginx-error.log", "nginx"),
     ("apache-error.log", "apache"),
+    ("journald.json", "journald"),
 )
 CASES = [(fmt, *case) for name, fmt in SAMPLE_FILES for case in annotated(name)]
 
@@ -81,3 +82,17 @@ def test_format_is_detected_from_the_first_lines(name: str, form: str) -> None:
 
 def test_unknown_text_has_no_format() -> None:
     assert detect_format(["hello", "world"]) is None
+
+
+def test_journal_json_and_ecs_json_are_told_apart() -> None:
+    """Both are JSON lines; a journal entry carrying an ECS document in MESSAGE is still journal."""
+    lines = (SAMPLES / "journald.json").read_text().splitlines()[:-1]  # the last is broken
+    journal = [line for line in lines if not line.startswith("#")]
+    audit = [line for line in (SAMPLES / "audit.json").read_text().splitlines() if line[:1] == "{"]
+    ecs_in_journal = json.dumps(
+        {"__CURSOR": "s=1;i=2", "MESSAGE": json.dumps({"@timestamp": "2026-01-05T03:00:00Z"})}
+    )
+    assert not any(FORMATS["ecs"].sniff(line) for line in [*journal, ecs_in_journal])
+    assert not any(FORMATS["journald"].sniff(line) for line in audit)
+    detected = detect_format([ecs_in_journal])
+    assert detected is not None and detected.name == "journald"

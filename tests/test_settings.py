@@ -46,6 +46,28 @@ def test_a_file_and_the_environment_override_the_defaults(tmp_path: Path) -> Non
         ),
         ("sources:\n  - path: /x\n    format: syslog\n", "sources.0.format: format is one of"),
         ("ingest:\n  timezone: Mars/Olympus\n", "ingest.timezone: unknown time zone"),
+        (
+            "sources:\n  - type: journald\n    path: /var/log/auth.log\n",
+            "sources.0: path: not a key of a journald source",
+        ),
+        ("sources:\n  - directory: /srv/journal\n", "sources.0: directory: not a key of a file"),
+        ("sources:\n  - format: sshd\n", "sources.0: path: a file source needs a path"),
+        (
+            "sources:\n  - type: journald\n    unit: ssh.service\n    matches: [_COMM=sshd]\n",
+            "sources.0: unit: give matches or unit, not both",
+        ),
+        (
+            "sources:\n  - type: journald\n    directory: /a\n    file: /b.journal\n",
+            "sources.0: file: give directory or file, not both",
+        ),
+        (
+            "sources:\n  - type: journald\n    matches: [comm=sshd]\n",
+            "sources.0.matches: 'comm=sshd' is not a journal match",
+        ),
+        (
+            "sources:\n  - type: journald\n  - type: journald\n    unit: sshd.service\n",
+            "sources: two journald sources named 'system'",
+        ),
         ("redis: [1, 2\n", "not valid YAML"),
         ("- just a list\n", "the top level must be a mapping"),
     ],
@@ -74,3 +96,11 @@ def test_the_cli_exits_2_without_a_traceback(tmp_path: Path) -> None:
 def test_a_missing_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="nope.yaml: cannot read"):
         load_settings(tmp_path / "nope.yaml")
+
+
+def test_a_journald_source_reads_sshd_by_default(tmp_path: Path) -> None:
+    path = write(tmp_path, "sources:\n  - type: journald\n  - path: /var/log/auth.log\n")
+    journal, auth_log = load_settings(path).sources
+    assert journal.matches == ("_COMM=sshd", "_COMM=sshd-session")
+    assert journal.journal == "system"
+    assert auth_log.type == "file"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
-from monitor.parsers import access, ecs, sshd
+from monitor.parsers import access, ecs, journald, sshd
 from monitor.parsers.base import Format, LineContext, Malformed
 
 FORMATS: dict[str, Format] = {
@@ -13,10 +13,13 @@ FORMATS: dict[str, Format] = {
     "nginx": access.FORMAT,
     "apache": access.APACHE,
     "ecs": ecs.FORMAT,
+    "journald": journald.FORMAT,
 }
 # Most specific first: a JSON line could never pass the others, an access line never sshd's.
+# Journal JSON before ECS: an ECS line has no "__CURSOR" key, and a journal line can only
+# carry "@timestamp" escaped inside a string value, which ECS's sniff does not take.
 # The ECS sniff leaves JSON access logs (nginx, Traefik, Caddy, Envoy) to the nginx format.
-DETECTION_ORDER = ("ecs", "nginx", "sshd")
+DETECTION_ORDER = ("journald", "ecs", "nginx", "sshd")
 SNIFF_LINES = 20
 
 

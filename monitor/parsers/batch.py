@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from monitor.events import Event
 from monitor.parsers import FORMATS, Format, LineContext, Malformed, sniff_line
 from monitor.parsers.attempts import Attempts
+from monitor.parsers.routes import RouteMap
 from monitor.sources.follower import Line
 
 UNRECOGNISED = "no known format recognised in this file yet; set `format` for this source"
@@ -32,14 +33,20 @@ class Parsed:
 
 class FileParser:
     """The parser of one file: what spans its lines (its format, once a line shows it, and
-    the sshd connections whose attempts span several lines) lives here between batches."""
+    the sshd connections whose attempts span several lines) lives here between batches.
+    With a route map, requests to the website's known URLs become the audit events they are."""
 
-    def __init__(self, form: Format | None = None) -> None:
+    def __init__(self, form: Format | None = None, routes: RouteMap | None = None) -> None:
         self.form = form
+        self.routes = routes
         self.attempts = Attempts()
+        self.staged = self.attempts
 
     def parse(self, context: LineContext, lines: Iterable[Line]) -> Parsed:
+        """Parse a batch; what it learnt of the connections counts once `commit()` says so."""
         parsed = Parsed()
+        attempts = self.staged = self.attempts.fork()
+        events = parsed.events
         for line in lines:
             if line.truncated:
                 parsed.dead.append(
@@ -56,9 +63,15 @@ class FileParser:
                 continue
             if event is None:
                 parsed.ignored += 1
+            elif event.action == "http-request" and self.routes is not None:
+                events.append(self.routes.apply(event))
             else:
-                parsed.events.extend(self.attempts.mark(event))
+                attempts.mark(event, events)
         return parsed
+
+    def commit(self) -> None:
+        """The last batch parsed is stored: the next one follows on from it."""
+        self.attempts = self.staged
 
     def parse_line(self, line: Line, context: LineContext) -> Event | None:
         form = self.form or self.recognise(line.text)

@@ -14,8 +14,11 @@ from redis.exceptions import RedisError
 from monitor.events import Event, encode_events
 from monitor.parsers import FORMATS, LineContext, detect_format
 from monitor.parsers.batch import FileParser, Parsed
-from monitor.settings import Settings, SourceSettings
+from monitor.parsers.routes import RouteMap
+from monitor.pipeline.journals import Journals
+from monitor.settings import Settings, SourceSettings, SourceType
 from monitor.sources.follower import Follower
+from monitor.sources.journald import JournalRead
 from monitor.sources.tailer import Book, Read, Tailer, still_on_disk
 from monitor.store.keys import Keys
 
@@ -34,9 +37,13 @@ class Ingest:
         self.settings = settings
         self.tailers: list[Tailer] = []
         self.parsers: dict[str, FileParser] = {}
+        self.routes = RouteMap.from_settings(settings.routes)
+        self.journals = Journals([])
 
     async def start(self) -> None:
-        book = Book.from_redis(await self.redis.hgetall(self.keys.checkpoints))
+        checkpoints = await self.redis.hgetall(self.keys.checkpoints)
+        self.journals = Journals.from_checkpoints(self.settings.sources, checkpoints)
+        book = Book.from_redis(checkpoints)
         current = set(book.paths.values())
         stale = [
             key
@@ -48,11 +55,19 @@ class Ingest:
             for key in stale:
                 del book.files[key]
         limit = self.settings.ingest.max_line_bytes
-        self.tailers = [Tailer(source, book, limit) for source in self.settings.sources]
+        self.tailers = [
+            Tailer(source, book, limit)
+            for source in self.settings.sources
+            if source.type is SourceType.FILE
+        ]
 
     async def run(self, stop: asyncio.Event, wake: asyncio.Event) -> None:
         """Until `stop`: read all that is there, then wait for a watchdog notice or the poll."""
         await self.start()
+        async with self.journals.reading(wake):
+            await self.loop(stop, wake)
+
+    async def loop(self, stop: asyncio.Event, wake: asyncio.Event) -> None:
         poll = self.settings.ingest.poll_interval.total_seconds()
         while not stop.is_set():
             try:
@@ -78,12 +93,17 @@ class Ingest:
                 reads.append((tailer, read))
                 budget -= len(read.lines)
         released = [(t, c) for t in self.tailers for c in t.released]
-        if not reads and not released:
+        await self.journals.report(self.redis, self.keys)
+        journal_reads = self.journals.take(budget)
+        if not reads and not released and not journal_reads:
             return 0
-        await self.commit(reads)
-        return sum(len(read.lines) for _, read in reads)
+        await self.commit(reads, journal_reads)
+        lines = sum(len(read.lines) for _, read in reads)
+        return lines + sum(len(read.records) for read in journal_reads)
 
-    async def commit(self, reads: list[tuple[Tailer, Read]]) -> None:
+    async def commit(
+        self, reads: list[tuple[Tailer, Read]], journal_reads: list[JournalRead] | None = None
+    ) -> None:
         """Events, dead letters, counters and checkpoints: all of them or none (MULTI/EXEC)."""
         keys, ingest = self.keys, self.settings.ingest
         async with self.redis.pipeline(transaction=True) as tx:
@@ -112,6 +132,7 @@ class Ingest:
                         f"path:{checkpoint.path}": checkpoint.identity.key,
                     },
                 )
+            batch += self.journals.stage(tx, keys, ingest, journal_reads or [])
             if batch:
                 # One entry per batch, not per event: the client's per-command cost dominates.
                 tx.xadd(
@@ -124,8 +145,10 @@ class Ingest:
                 for gone in tailer.released:
                     tx.hdel(keys.checkpoints, f"file:{gone.identity.key}")
             await tx.execute()
+        self.journals.commit(journal_reads or [])
         for tailer, read in reads:
             tailer.commit(read)
+            self.parsers[read.follower.identity.key].commit()
         for tailer in self.tailers:
             for gone in tailer.released:
                 self.parsers.pop(gone.identity.key, None)
@@ -155,7 +178,7 @@ class Ingest:
             if form is None:  # auto
                 head = os.pread(follower.fd, 16384, 0).decode("utf-8", "replace").splitlines()
                 form = detect_format(head)
-            parser = self.parsers[key] = FileParser(form)
+            parser = self.parsers[key] = FileParser(form, self.routes)
         return parser
 
 

@@ -44,6 +44,11 @@ class Keys:
     def source_stats(self) -> str:
         return f"{self.prefix}:{{events}}:stats"
 
+    @property
+    def source_health(self) -> str:
+        """journald sources: name -> what their journalctl is doing, or why it failed."""
+        return f"{self.prefix}:{{events}}:health"
+
     def window(self, shard: int, name: str, group: str) -> str:
         """A window group; groups of one shard share a slot so one script serves them all."""
         return f"{self.prefix}:win:{{w{shard}}}:{name}:{group}"
