@@ -57,8 +57,8 @@ class History(Protocol):
     def values(
         self, window: Window, group: str, at: Event, attribute: str, newest: int = ...
     ) -> Sequence[str]:
-        """One reference attribute (url_path, user) of the newest members, without parsing
-        whole references: distinct counts over a busy window stay cheap."""
+        """One reference attribute (url_path, user, or the event's "id") of the newest
+        members, without parsing whole references: distinct counts stay cheap."""
         ...
 
     def times(self, window: Window, group: str, at: Event, newest: int = ...) -> Sequence[int]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from detectors.base import Example, History, Window, checkpoint, export_reference, finding
@@ -128,16 +128,19 @@ class Scraping:
         for window, group in zip(self.windows, (event.source_ip, event.session_id), strict=True):
             if group is None or (window is self.windows[0] and self.geo.is_trusted(group)):
                 continue
-            if not checkpoint(
-                history.count(window, group, event), self.settings.records, window.cap
-            ):
+            views = history.count(window, group, event)
+            if views < self.settings.records:
                 continue  # fewer views than records: cannot be that many distinct customers
-            members = history.members(window, group, event, newest=window.cap)
-            distinct = {
-                str(m["labels.customer_id"]) for m in members if m.get("labels.customer_id")
-            }
+            if not checkpoint(views, self.settings.records, window.cap):
+                # Past the threshold each view adds its customer to the open incident.
+                going = self.found(event, group, window.group_by, {event.customer_id or ""})
+                return replace(going, extends_only=True)
+            ids = history.values(window, group, event, "customer_id", window.cap)
+            distinct = set(filter(None, ids))
             if len(distinct) >= self.settings.records:
-                return self.found(event, group, window.group_by, distinct)
+                found = self.found(event, group, window.group_by, distinct)
+                views_read = history.values(window, group, event, "id", views)
+                return replace(found, event_ids=tuple(views_read))
         return None
 
     def found(self, event: Event, group: str, by: str, distinct: set[str]) -> Finding:
@@ -146,7 +149,7 @@ class Scraping:
         return finding(
             self,
             event,
-            title=f"{len(distinct)} customer records read from {kind} {group}",
+            title=f"Customer records read by {kind} {group}",
             key=f"{kind}={group}",
             entities=entities,
             customers=distinct,

@@ -107,7 +107,8 @@ class RedisHistory:
         newest: int = EVIDENCE_MEMBERS,
     ) -> Sequence[str]:
         found, low, high = self.bounds(window, group, at)
-        index = REFERENCE_ATTRIBUTES.index(attribute) + 3  # after the order, id and time
+        # After the order, the id and the time; "id" is the event's id itself.
+        index = 1 if attribute == "id" else REFERENCE_ATTRIBUTES.index(attribute) + 3
         picked = []
         for member in found.members[max(low, high - newest) : high]:
             parts = member.split(SEPARATOR_BYTES)

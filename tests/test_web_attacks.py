@@ -22,7 +22,7 @@ BROWSER = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/1
 GOOGLEBOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
 VISITOR, GOOGLE = "203.0.113.50", "66.249.66.1"
 PROBER, SECRETS, SQLMAP, XSS, CRAWLER = (f"198.51.100.{n}" for n in (20, 30, 40, 50, 60))
-GUESSER, BASIC_AUTH = "198.51.100.70", "198.51.100.80"
+GUESSER, BASIC_AUTH, SCRAPER = "198.51.100.70", "198.51.100.80", "198.51.100.90"
 
 
 def line(ip: str, at: float, request: str, status: int, agent: str = BROWSER) -> tuple[float, str]:
@@ -44,6 +44,7 @@ def access_log() -> str:
         line(XSS, 60, r"GET /customers/search?q=\x22><script>alert(1)</script>", 200),
         *(line(CRAWLER, 70 + i, f"GET /tracking/{i}", 200) for i in range(600)),
         *(line(GUESSER, 80 + i * 3, "POST /login", 200, "python-requests/2.31") for i in range(8)),
+        *(line(SCRAPER, 90 + i * 2, f"GET /customers/C-{2000 + i}", 200) for i in range(150)),
     ]
     return "\n".join(text for _, text in sorted(lines)) + "\n"
 
@@ -79,6 +80,16 @@ def test_scan_names_the_attackers_and_not_the_visitor_or_googlebot(
     assert "intrusion.injection" in by_ip[XSS]
     assert "bulk_access.crawling" in by_ip[CRAWLER]
     assert "account_takeover.brute_force" in by_ip[BASIC_AUTH]
+    # Through the route map: the login form answered 200 again eight times, and a script
+    # reading 150 customer records one after another.
+    assert "account_takeover.brute_force" in by_ip[GUESSER]
+    assert "bulk_access.scraping" in by_ip[SCRAPER]
+    scraping = next(i for i in incidents if i["detector"] == "bulk_access.scraping")
+    assert (
+        scraping["event_count"] == len(scraping["affected_customers"]) == 150
+    )  # not the first 100
+    crawling = next(i for i in incidents if i["detector"] == "bulk_access.crawling")
+    assert crawling["event_count"] == 600  # every page, not the 50 shown
     assert VISITOR not in by_ip and GOOGLE not in by_ip
     probing = next(i for i in incidents if i["detector"] == "intrusion.http_probing")
     assert probing["event_count"] == len(WORDLIST)  # one incident, every request counted

@@ -126,7 +126,11 @@ class Reporter:
         found = finding(
             self.detector, event, title=title, key=f"ip={ip}", entities={"ip": ip}, evidence=shown
         )
-        return found if fresh else replace(found, extends_only=True)
+        if not fresh:
+            return replace(found, extends_only=True)
+        # The incident counts every event of the window, not only those shown.
+        counted = history.values(self.window, ip, event, "id", count)
+        return replace(found, event_ids=tuple(counted)) if count > len(shown) else found
 
 
 def request(
