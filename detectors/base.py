@@ -139,6 +139,33 @@ def finding(
     )
 
 
+def extension(
+    detector: Detector,
+    event: Event,
+    *,
+    key: str,
+    entities: Mapping[str, str],
+    customers: Iterable[str | None] = (),
+) -> Finding:
+    """An event of an attack past its threshold: it adds itself (its count, its time, its
+    customers) to the open incident of `key`, and opens none. Cheap, as a scanner makes one
+    per line: no evidence of its own, the incident shows the events that crossed."""
+    return Finding(
+        detector=detector.id,
+        family=detector.family,
+        severity=detector.severity,  # severity rises with the crossings, not here
+        title=detector.title,
+        key=key,
+        entities=entities,
+        first_seen=event.timestamp,
+        last_seen=event.timestamp,
+        evidence=(),
+        affected_customers=frozenset(c for c in customers if c),
+        event_ids=(event.id,),
+        extends_only=True,
+    )
+
+
 def checkpoint(count: int, threshold: int, cap: int) -> bool:
     """Look closer only as a count first reaches the threshold and at each doubling after it.
 

@@ -6,7 +6,15 @@ import os
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from detectors.base import Example, History, Window, checkpoint, export_reference, finding
+from detectors.base import (
+    Example,
+    History,
+    Window,
+    checkpoint,
+    export_reference,
+    extension,
+    finding,
+)
 from detectors.geo import Geo
 from detectors.people import People
 from monitor.detector_settings import ExportDropSettings, ScrapingSettings
@@ -133,8 +141,9 @@ class Scraping:
                 continue  # fewer views than records: cannot be that many distinct customers
             if not checkpoint(views, self.settings.records, window.cap):
                 # Past the threshold each view adds its customer to the open incident.
-                going = self.found(event, group, window.group_by, {event.customer_id or ""})
-                return replace(going, extends_only=True)
+                kind = "ip" if window.group_by == "source_ip" else "session"
+                key, customers = f"{kind}={group}", (event.customer_id,)
+                return extension(self, event, key=key, entities={}, customers=customers)
             ids = history.values(window, group, event, "customer_id", window.cap)
             distinct = set(filter(None, ids))
             if len(distinct) >= self.settings.records:

@@ -7,7 +7,6 @@ import zlib
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from importlib import resources
 from operator import attrgetter
 from typing import Any
 
@@ -16,9 +15,9 @@ from redis.asyncio import Redis
 from detectors.base import Window
 from monitor.events import REFERENCE_ATTRIBUTES, SEPARATOR, Event, reference_from_key
 from monitor.store.keys import Keys
-from monitor.store.scripts import run_many
+from monitor.store.scripts import lua_script, run_many
 
-WINDOW_SCRIPT = resources.files("detectors").joinpath("window.lua").read_text()
+WINDOW_SCRIPT = lua_script("detectors", "window.lua")
 # Members a detector gets back as evidence at most (the newest ones).
 EVIDENCE_MEMBERS = 50
 # Window keys are spread over this many hash tags; one script call serves a whole shard.

@@ -5,19 +5,6 @@
 -- KEYS: window keys sharing one hash tag. ARGV[i] belongs to KEYS[i] and packs, separated
 -- by \30: since and keep (exclusive, ms), cap, ttl (ms), then pairs of score and member.
 -- One packed argument per key keeps the client from encoding a million arguments.
-local function split(text)
-  local parts, start = {}, 1
-  while true do
-    local stop = string.find(text, '\30', start, true)
-    if not stop then
-      parts[#parts + 1] = string.sub(text, start)
-      return parts
-    end
-    parts[#parts + 1] = string.sub(text, start, stop - 1)
-    start = stop + 1
-  end
-end
-
 local out = {}
 for i, key in ipairs(KEYS) do
   local parts = split(ARGV[i])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -48,6 +49,40 @@ async def test_findings_of_one_fingerprint_merge(store: IncidentStore) -> None:
     assert incident.last_seen.startswith("2026-03-01T02:05:00")
     assert [item["id"] for item in incident.evidence] == ["auth.log:0", "auth.log:90"]
     assert [entry["action"] for entry in incident.timeline] == ["created", "severity-raised"]
+
+
+def extension(at: datetime, event_id: str, ip: str = "203.0.113.7") -> Finding:
+    """An attempt past the threshold, as detectors report it (see detectors.base.extension)."""
+    return Finding(
+        detector="account_takeover.brute_force",
+        family="account_takeover",
+        severity=Severity.LOW,
+        title="Brute force",
+        key=f"ip={ip}",
+        entities={},
+        first_seen=at,
+        last_seen=at,
+        evidence=(),
+        event_ids=(event_id,),
+        extends_only=True,
+    )
+
+
+async def test_attempts_past_the_threshold_count_but_open_nothing(store: IncidentStore) -> None:
+    assert await store.record([extension(T0, "auth.log:0")]) == []  # no incident to extend
+    # The crossing and the attempts after it in one batch: one incident, every event
+    # counted once (the crossing's evidence shows auth.log:90 again), named by the crossing
+    # although an extension came first.
+    crossing = replace(finding(T0, "auth.log:90"), event_ids=("auth.log:0", "auth.log:90"))
+    later = [extension(T0 + timedelta(seconds=s), f"auth.log:{s}00") for s in (1, 2)]
+    changes = await store.record([extension(T0, "auth.log:90"), crossing, *later])
+    assert [c.state for c in changes] == ["created"]
+    await store.record([extension(T0 + timedelta(seconds=3), "auth.log:300")])
+    (incident,) = await store.list()
+    assert incident.entities == {"ip": "203.0.113.7"}
+    assert incident.title == "Brute force from 203.0.113.7"
+    assert incident.event_count == 5
+    assert incident.last_seen.startswith("2026-03-01T02:00:03")
 
 
 async def test_a_replayed_finding_is_applied_once(store: IncidentStore) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
 from typing import Any
@@ -18,7 +18,7 @@ from detectors.account_takeover.logins import (
     login,
     successes_by,
 )
-from detectors.base import Example, History, Window, finding
+from detectors.base import Example, History, Window, extension, finding
 from monitor.detector_settings import BruteForceSettings
 from monitor.events import Event, Outcome
 from monitor.findings import Finding, Severity
@@ -90,7 +90,7 @@ class BruteForce:
             shown = history.members(fast, ip, event, crossing)
             return self.found(event, f"from {ip}", shown, hour)
         if recent >= s.failures:
-            return self.going_on(event, f"from {ip}", hour)  # a fast one, not a slow one
+            return self.going_on(event, f"ip={ip}")  # a fast one, not a slow one
         # Slow and spread-out runs both need a quiet span before them: that count rules out
         # nearly every line of a steady scanner.
         if quiet_slow == s.slow_failures and quiet_slow == history.count(slow, ip, event):
@@ -99,7 +99,7 @@ class BruteForce:
                 shown = history.members(slow, ip, event, s.slow_failures)
                 return self.found(event, f"from {ip} (slow)", shown, hour)
         if quiet_timed != s.timed_failures or quiet_timed != history.count(timed, ip, event):
-            return self.going_on(event, f"from {ip}", hour) if hour >= s.failures else None
+            return self.going_on(event, f"ip={ip}") if hour >= s.failures else None
         apart = history.times(timed, ip, event, s.timed_failures)
         success = history.times(successes, ip, event, newest=1)
         if (success and success[0] > apart[0]) or median_gap(apart) <= ms(s.timed_median_gap):
@@ -114,7 +114,7 @@ class BruteForce:
         crossing = self.crossed(hour, recent)
         if not crossing:
             going = hour >= self.settings.failures
-            return self.going_on(event, f"against {user}", hour, f"user={user}") if going else None
+            return self.going_on(event, f"user={user}") if going else None
         shown = history.members(medium, user, event, crossing)
         return self.found(event, f"against {user}", shown, hour, key=f"user={user}")
 
@@ -130,10 +130,10 @@ class BruteForce:
             return recent
         return 0
 
-    def going_on(self, event: Event, what: str, hour: int, key: str = "") -> Finding:
+    def going_on(self, event: Event, key: str) -> Finding:
         """A failure past the threshold: it adds itself to the open incident, if there is one,
         so that the incident counts every attempt and ends at the last."""
-        return replace(self.found(event, what, (), hour, key), extends_only=True)
+        return extension(self, event, key=key, entities={})
 
     def found(
         self,

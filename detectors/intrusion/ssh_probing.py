@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from detectors.base import Example, History, Window, finding
+from detectors.base import Example, History, Window, extension, finding
 from monitor.detector_settings import SshProbingSettings
 from monitor.events import Event
 from monitor.findings import Finding, Severity
@@ -58,8 +58,7 @@ class SshProbing:
             shown = history.members(window, ip, event, EVIDENCE)
             return finding(self, event, title=title, key=key, entities={"ip": ip}, evidence=shown)
         # Past the threshold each probe adds itself to the open incident.
-        found = finding(self, event, title=title, key=key, entities={"ip": ip})
-        return replace(found, extends_only=True)
+        return extension(self, event, key=key, entities={"ip": ip})
 
     def examples(self) -> tuple[Example, ...]:
         return (

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from urllib.parse import unquote, unquote_plus
 
-from detectors.base import Detector, History, Window, finding
+from detectors.base import Detector, History, Window, extension, finding
 from monitor.events import Event, Outcome
 from monitor.findings import Finding
 
@@ -123,11 +123,11 @@ class Reporter:
             if fresh
             else (event.reference(),)
         )
+        if not fresh:
+            return extension(self.detector, event, key=f"ip={ip}", entities={"ip": ip})
         found = finding(
             self.detector, event, title=title, key=f"ip={ip}", entities={"ip": ip}, evidence=shown
         )
-        if not fresh:
-            return replace(found, extends_only=True)
         # The incident counts every event of the window, not only those shown.
         counted = history.values(self.window, ip, event, "id", count)
         return replace(found, event_ids=tuple(counted)) if count > len(shown) else found

@@ -12,8 +12,8 @@ local now_iso, applied_ttl = ARGV[16], tonumber(ARGV[17])
 local evidence_n = tonumber(ARGV[18])
 local base = ARGV[19]
 local now_ms, reopen_ms = tonumber(ARGV[20]), tonumber(ARGV[21])
-local extends_only, ids_n = ARGV[22] == '1', tonumber(ARGV[23])
-local FIRST_EVIDENCE = 24
+local ids_n = tonumber(ARGV[22])
+local FIRST_EVIDENCE = 23
 local FIRST_ID = FIRST_EVIDENCE + 2 * evidence_n
 -- Events counted one by one up to this many per incident; past it, each finding adds all
 -- of its events (a scanner's millionth attempt costs no memory).
@@ -55,10 +55,6 @@ if n > 0 then
   else
     merge = status ~= false and first_ms - seen <= suppression_ms
   end
-end
-
-if extends_only and not merge then
-  return {tag .. '-' .. n, 'ignored', severity}
 end
 
 local state

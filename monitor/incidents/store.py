@@ -9,14 +9,14 @@ from datetime import UTC, datetime, timedelta
 from importlib import resources
 from typing import Any
 
-from redis.asyncio import Redis
+from redis.asyncio import Redis, RedisCluster
 
 from monitor.events import format_time
 from monitor.findings import Finding, Severity
 from monitor.incidents.model import Incident, Status, incident_from_redis
 from monitor.settings import IncidentSettings
 from monitor.store.keys import Keys, fingerprint_tag
-from monitor.store.scripts import run_many
+from monitor.store.scripts import lua_script, run_many
 
 Clock = Callable[[], datetime]
 
@@ -44,6 +44,7 @@ class IncidentStore:
         self.clock = clock
         lua = resources.files("monitor.incidents")
         self._record = redis.register_script(lua.joinpath("record.lua").read_text())
+        self._extend = redis.register_script(lua_script("monitor.incidents", "extend.lua"))
 
     async def record(self, findings: Iterable[Finding]) -> list[Change]:
         """Store findings (merged per fingerprint) in one round trip, then index them in another."""
@@ -53,16 +54,52 @@ class IncidentStore:
         if not merged:
             return []
         now = self.clock()
+        opening = [finding for finding in merged if not finding.extends_only]
         calls = [
             ([self.keys.fingerprint(tag)], self.record_args(finding, tag, now))
-            for finding in merged
+            for finding in opening
             for tag in (fingerprint_tag(finding.fingerprint),)
         ]
-        replies = await run_many(self.redis, self._record, calls)
+        replies = await run_many(self.redis, self._record, calls) if calls else []
         changes = [Change(r[0].decode(), r[1].decode(), Severity(r[2].decode())) for r in replies]
-        changes = [c for c in changes if c.state not in ("duplicate", "ignored")]
-        await self.index(changes, merged)
-        return changes
+        changes = [c for c in changes if c.state != "duplicate"]
+        await self.index(changes, opening)
+        return changes + await self.extend([f for f in merged if f.extends_only])
+
+    async def extend(self, findings: Sequence[Finding]) -> list[Change]:
+        """Add the events of attacks past their thresholds to their open incidents: one
+        script call for all of them (one per fingerprint on a cluster, where each key may
+        live on another node). Not announced: the incident's count moves, nothing else."""
+        if not findings:
+            return []
+        keys = [self.keys.fingerprint(fingerprint_tag(f.fingerprint)) for f in findings]
+        packed = [self.extend_arg(finding) for finding in findings]
+        if isinstance(self.redis, RedisCluster):
+            calls = [([key], [arg]) for key, arg in zip(keys, packed, strict=True)]
+            replies = [reply[0] for reply in await run_many(self.redis, self._extend, calls)]
+        else:
+            replies = await self._extend(keys=keys, args=packed)
+        return [
+            Change(reply[0].decode(), "extended", finding.severity)
+            for finding, reply in zip(findings, replies, strict=True)
+            if reply[1] == b"extended"
+        ]
+
+    def extend_arg(self, finding: Finding) -> str:
+        tag, ids = fingerprint_tag(finding.fingerprint), finding.counted_ids
+        suppression_ms = int(self.settings.suppression_window.total_seconds() * 1000)
+        head = (
+            tag,
+            self.keys.incident_base(tag),
+            finding.id,
+            str(epoch_ms(finding.first_seen)),
+            str(epoch_ms(finding.last_seen)),
+            format_time(finding.last_seen),
+            str(suppression_ms),
+            str(2 * suppression_ms + 86_400_000),
+            str(len(ids)),
+        )
+        return "\x1e".join((*head, *ids, *sorted(finding.affected_customers)))
 
     def record_args(self, finding: Finding, tag: str, now: datetime) -> list[str | int]:
         now_ms, now_text = epoch_ms(now), format_time(now)
@@ -89,7 +126,6 @@ class IncidentStore:
             self.keys.incident_base(tag),
             now_ms,
             int(self.settings.reopen_window.total_seconds() * 1000),
-            int(finding.extends_only),
             len(finding.counted_ids),
         ]
         for reference in finding.evidence:
@@ -200,8 +236,11 @@ def fold(run: list[Finding], evidence_limit: int) -> Finding:
                 break
             evidence.setdefault(str(reference["id"]), reference)
     counted = dict.fromkeys(event_id for finding in run for event_id in finding.counted_ids)
+    # The loudest finding that can open the incident gives its title and entities: an
+    # extension carries neither.
+    opening = [finding for finding in run if not finding.extends_only] or run
     return replace(
-        max(run, key=lambda finding: finding.severity.rank),
+        max(opening, key=lambda finding: finding.severity.rank),
         event_ids=tuple(counted),
         extends_only=all(finding.extends_only for finding in run),
         first_seen=min(finding.first_seen for finding in run),

@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from importlib import resources
 from typing import Any
 
 from redis.asyncio import Redis, RedisCluster
 from redis.commands.core import AsyncScript
 
 Call = tuple[Sequence[str], Sequence[Any]]
+SPLIT = resources.files("monitor.store").joinpath("split.lua").read_text()
 # Calls in flight at once on a cluster: redis-py's cluster client loses connections it is
 # still opening when dozens of large script calls start together.
 CLUSTER_CONCURRENCY = 4
+
+
+def lua_script(package: str, name: str) -> str:
+    """A Lua script of `package`, with split() for packed arguments before it."""
+    return SPLIT + resources.files(package).joinpath(name).read_text()
 
 
 async def run_many(redis: Redis, script: AsyncScript, calls: Sequence[Call]) -> list[Any]:
