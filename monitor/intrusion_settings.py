@@ -32,7 +32,9 @@ class SensitiveFilesSettings(Section):
     window: Duration = timedelta(minutes=10)  # ... within this window
     # Regexes searched in the lower-cased, percent-decoded path: files no visitor asks for.
     patterns: tuple[str, ...] = (
-        r"/\.(?:env|git|svn|hg|bzr|ds_store|htaccess|htpasswd|aws|ssh|docker|vscode|idea)\b",
+        r"/\.(?:env|git|svn|hg|bzr|cvs|ds_store|htaccess|htpasswd|aws|ssh|docker|vscode|idea)\b",
+        r"/\.(?:bash_history|bashrc|profile|zsh_history|history|forward|netrc|config|npmrc)\b",
+        r"/(?:my|php|db|sql|web)?(?:sql)?admin/|/mysql/|/setup\.php",
         r"/wp-(?:login|admin|config|content|includes)|/xmlrpc\.php",
         r"php-?my-?admin|/pma/|/myadmin|/adminer|/phpinfo|/server-(?:status|info)\b",
         r"/(?:backup|dump|db|database)[^/]*\.(?:sql|zip|tar|gz|tgz|rar|7z)$",

@@ -12,7 +12,13 @@ from typing import Any
 import pytest
 
 SAMPLES = Path(__file__).parent / "samples"
-SCANNED = ["messages-centos.log", "auth-injection.log", "auth-ubuntu.log"]
+SCANNED = [
+    "messages-centos.log",
+    "auth-injection.log",
+    "auth-ubuntu.log",
+    "secure-rhel-sssd.log",
+    "nginx-wordpress.log",
+]
 
 
 def expectations(sample: Path) -> tuple[list[dict[str, Any]], str]:

@@ -54,6 +54,8 @@ def web_format(name: str) -> Format:
         if web_errors.sniff(line):
             return web_errors.parse(line, offset, context)
         inner = unwrap(line)
+        if inner is not line and inner.startswith("["):
+            return web_errors.apache_syslog_event(line, offset, context)
         if inner.startswith("{"):
             return access_json.parse(inner, offset, context, dataset)
         return access_event(inner, offset, context, dataset)

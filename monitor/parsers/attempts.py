@@ -2,11 +2,17 @@
 
 sshd and PAM may write three lines for one try (`Invalid user`, the PAM failure, `Failed
 password`), one line for a probe of a user name, and a closing line for the connection.
-Following each sshd process (one connection), every failure line either opens an attempt,
-which counts, or joins the one it belongs to, which it does not: the event keeps its line
-and gets `ssh.counted` true or false. An rsyslog `message repeated N times` line is N
-attempts: its second and later copies carry `event.sequence` 2..N. A pre-authentication
-close is a probe only when its connection tried no login (`ssh.counted` false otherwise).
+Following each sshd process (one connection), every failure line either opens an attempt
+or joins the one it belongs to, and the attempt counts once, at the line that proves it:
+the event keeps its line and gets `ssh.counted` true or false.
+
+Some lines prove nothing alone: pam_unix fails before an LDAP or SSSD module accepts the
+same password, and a client offers several keys before the right one (`Failed publickey`
+for a valid user). They count only if the connection then fails: through the `Failed`
+line that follows, or the connection's close when nothing else was counted. An rsyslog
+`message repeated N times` line is N attempts (copies 2..N carry `event.sequence`). A
+pre-authentication close is a probe only when its connection tried no login and logged
+none in.
 """
 
 from __future__ import annotations
@@ -47,6 +53,8 @@ class Connection:
     user: str | None
     rank: int  # the highest rank the open attempt holds
     last_ms: int
+    counted: bool = False  # the open attempt has counted
+    failed: bool = False  # some attempt of the connection has counted
 
 
 class Attempts:
@@ -98,17 +106,36 @@ class Attempts:
             return False  # `PAM 2 more authentication failures`: already logged one by one
         key = connection_key(event)
         if key is None:
-            return True
+            return proves(event) or event.action in CLOSING
         known = self.live(key, event)
-        if known is not None and known.rank == PROBED:
-            known = None  # a probe line came first; the attempts start now
-        rank = rank_of(event)
-        if known is not None and (event.action in CLOSING or joins(known, rank, event.user)):
-            user = known.user or event.user
-            rank = max(known.rank, rank)
-            self.connections[key] = Connection(known.source, user, rank, event.epoch_ms)
+        if known is not None and known.rank in (PROBED, LOGGED_IN):
+            known = None  # a probe line came first, or the pid's session is over
+        if event.action in CLOSING:
+            return self.closes(key, event, known)
+        rank, counts = rank_of(event), proves(event)
+        if known is None or not joins(known, rank, event.user):
+            failed = counts or (known is not None and known.failed)
+            ms = event.epoch_ms
+            self.remember(key, Connection(event.source_ip, event.user, rank, ms, counts, failed))
+            return counts
+        counts = counts and not known.counted
+        self.connections[key] = replace(
+            known,
+            user=known.user or event.user,
+            rank=rank,
+            last_ms=event.epoch_ms,
+            counted=known.counted or counts,
+            failed=known.failed or counts,
+        )
+        return counts
+
+    def closes(self, key: tuple[object, ...], event: Event, known: Connection | None) -> bool:
+        """A closing line is the connection's attempt when nothing else counted one."""
+        if known is not None and known.failed:
+            self.connections[key] = replace(known, last_ms=event.epoch_ms)
             return False
-        self.remember(key, Connection(event.source_ip, event.user, rank, event.epoch_ms))
+        user = event.user or (known.user if known else None)
+        self.remember(key, Connection(event.source_ip, user, 9, event.epoch_ms, True, True))
         return True
 
     def live(self, key: tuple[object, ...], event: Event) -> Connection | None:
@@ -128,6 +155,14 @@ class Attempts:
         self.connections.move_to_end(key)
         while len(self.connections) > CONNECTIONS:
             self.connections.popitem(last=False)
+
+
+def proves(event: Event) -> bool:
+    """Whether the line alone shows a failed attempt (see the module's docstring)."""
+    if event.action == "ssh-pam-failure":
+        return False
+    # A refused key proves nothing: another may follow and work; a valid user's key is no guess.
+    return event.action != "ssh-login" or event.extra.get("ssh.method") != "publickey"
 
 
 def connection_key(event: Event) -> tuple[object, ...] | None:

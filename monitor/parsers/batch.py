@@ -74,11 +74,13 @@ class FileParser:
         self.attempts = self.staged
 
     def parse_line(self, line: Line, context: LineContext) -> Event | None:
-        form = self.form or self.recognise(line.text)
+        # Trailing blanks (an editor's, a relay's) must not fail patterns anchored at the end.
+        text = line.text.rstrip()
+        form = self.form or self.recognise(text)
         if form is not None:
-            return form.parse(line.text, line.offset, context)
+            return form.parse(text, line.offset, context)
         # A syslog line of another program before the first sshd line: not a broken line.
-        if FORMATS["sshd"].parse(line.text, line.offset, context) is None:
+        if FORMATS["sshd"].parse(text, line.offset, context) is None:
             return None
         raise Malformed(UNRECOGNISED)
 

@@ -43,7 +43,7 @@ def reading(
 
 # `Failed password for [invalid user ]X from H port N ssh2[: KEY FP[, client user ...]]`
 LOGIN = re.compile(
-    r"(?P<method>\S+) for (?:invalid user )?(?P<user>.*) from " + ENDPOINT + r"(?: ssh[12])?"
+    r"(?P<method>\S+) for (?:invalid user )?(?P<user>.*) from " + HOST_PORT + r"(?: ssh[12])?"
     r"(?:: (?P<key>[A-Z][A-Za-z0-9@.-]* [^\s,]+)(?P<more>, client user .*| ID .*)?)?" + PREAUTH,
     S,
 )
@@ -175,10 +175,10 @@ def read_disconnecting(rest: str) -> Reading | None:
 
 
 USER_GONE = re.compile(r"(?:authenticating|invalid) user (?P<user>.*) " + ENDPOINT + PREAUTH, S)
-PEER_GONE = re.compile(ENDPOINT + r" \[preauth\]")
+PEER_GONE = re.compile(HOST_PORT + r" \[preauth\]")  # OpenSSH before 7.3 wrote no port
 # OpenSSH 8 and later log the close after `kex_exchange_identification:` without [preauth];
 # a session that logged in closes as `Disconnected from user X`, never as a bare peer.
-PEER_CLOSED = re.compile(ENDPOINT + PREAUTH)
+PEER_CLOSED = re.compile(HOST_PORT + PREAUTH)
 
 
 def read_gone(rest: str, peer: re.Pattern[str] = PEER_GONE) -> Reading | None:

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from monitor.events import Event, Outcome
 from monitor.parsers.base import LineContext, Malformed
 from monitor.parsers.sshd import MONTHS
+from monitor.parsers.syslog import frame
 from monitor.parsers.web_fields import split_request, split_target, unescape, valid_ip
 
 NGINX = re.compile(
@@ -38,7 +39,20 @@ APACHE_MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = (
         ),
         "authentication failure",
     ),
-    (re.compile(r"(?:AH01618: )?user (?P<user>.*?) not found: (?P<path>\S*)"), "user not found"),
+    (
+        re.compile(r"(?:AH01618: )?user (?P<user>.*?) not found(?:: (?P<path>[^\s,]*))?"),
+        "user not found",
+    ),
+    # Digest authentication (mod_auth_digest)
+    (re.compile(r"AH01792: user (?P<user>.*?): password mismatch: (?P<path>[^\s,]*)"), "digest"),
+    (
+        re.compile(r"AH01790: user `(?P<user>.*?)' in realm `[^']*' not found: (?P<path>[^\s,]*)"),
+        "digest",
+    ),
+)
+# Apache's ErrorLog to syslog: the header gives the time, the line has no date of its own.
+APACHE_SYSLOG = re.compile(
+    r"\[(?P<module>[^\]]*)\](?: \[pid [^\]]*\])? \[client (?P<ip>[^\]]+)\] (?P<msg>.*)"
 )
 
 
@@ -121,13 +135,27 @@ def apache_event(line: str, offset: int, context: LineContext) -> Event | None:
     match = APACHE.match(line)
     if match is None:
         raise Malformed("not an Apache error log line")
+    parts = (int(match[k]) for k in ("day", "h", "m", "s"))
+    moment = local_time(context, int(match["year"]), month(match["mon"]), *parts)
+    return apache_complaint(match, moment, offset, context)
+
+
+def apache_syslog_event(line: str, offset: int, context: LineContext) -> Event | None:
+    """`Feb 15 16:23:00 web httpd[22034]: [auth_basic:error] [pid 22034] [client ...] ...`"""
+    framed = frame(line, context)
+    match = framed and APACHE_SYSLOG.fullmatch(framed.message)
+    return apache_complaint(match, framed.timestamp, offset, context) if framed and match else None
+
+
+def apache_complaint(
+    match: re.Match[str], moment: datetime, offset: int, context: LineContext
+) -> Event | None:
     for pattern, reason in APACHE_MESSAGES:
         if found := pattern.match(match["msg"]):
-            parts = (int(match[k]) for k in ("day", "h", "m", "s"))
             return Complaint(
                 action="user-login",
                 dataset="apache",
-                timestamp=local_time(context, int(match["year"]), month(match["mon"]), *parts),
+                timestamp=moment,
                 peer=apache_client(match["ip"], match["module"]),
                 user=unescape(found["user"]),
                 method=None,
