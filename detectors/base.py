@@ -57,8 +57,13 @@ class History(Protocol):
     def values(
         self, window: Window, group: str, at: Event, attribute: str, newest: int = ...
     ) -> Sequence[str]:
-        """One reference attribute (url_path, user, or the event's "id") of the newest
-        members, without parsing whole references: distinct counts stay cheap."""
+        """One reference attribute (url_path, user) of the newest members, without parsing
+        whole references: distinct counts stay cheap."""
+        ...
+
+    def marks(self, window: Window, group: str, at: Event, newest: int = ...) -> Sequence[str]:
+        """The count marks (monitor.events.count_mark) of the newest members: what an
+        incident counts when a crossing brings more events than its evidence shows."""
         ...
 
     def times(self, window: Window, group: str, at: Event, newest: int = ...) -> Sequence[int]:
@@ -161,7 +166,7 @@ def extension(
         last_seen=event.timestamp,
         evidence=(),
         affected_customers=frozenset(c for c in customers if c),
-        event_ids=(event.id,),
+        marks=(event.mark,),
         extends_only=True,
     )
 

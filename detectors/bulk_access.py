@@ -148,8 +148,8 @@ class Scraping:
             distinct = set(filter(None, ids))
             if len(distinct) >= self.settings.records:
                 found = self.found(event, group, window.group_by, distinct)
-                views_read = history.values(window, group, event, "id", views)
-                return replace(found, event_ids=tuple(views_read))
+                views_read = history.marks(window, group, event, views)
+                return replace(found, marks=tuple(views_read))
         return None
 
     def found(self, event: Event, group: str, by: str, distinct: set[str]) -> Finding:

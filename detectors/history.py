@@ -13,7 +13,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from detectors.base import Window
-from monitor.events import REFERENCE_ATTRIBUTES, SEPARATOR, Event, reference_from_key
+from monitor.events import REFERENCE_ATTRIBUTES, SEPARATOR, Event, count_mark, reference_from_key
 from monitor.store.keys import Keys
 from monitor.store.scripts import lua_script, run_many
 
@@ -106,13 +106,23 @@ class RedisHistory:
         newest: int = EVIDENCE_MEMBERS,
     ) -> Sequence[str]:
         found, low, high = self.bounds(window, group, at)
-        # After the order, the id and the time; "id" is the event's id itself.
-        index = 1 if attribute == "id" else REFERENCE_ATTRIBUTES.index(attribute) + 3
+        index = REFERENCE_ATTRIBUTES.index(attribute) + 3  # after the order, id and time
         picked = []
         for member in found.members[max(low, high - newest) : high]:
             parts = member.split(SEPARATOR_BYTES)
             picked.append(parts[index].decode() if len(parts) > index else "")
         return picked
+
+    def marks(
+        self, window: Window, group: str, at: Event, newest: int = EVIDENCE_MEMBERS
+    ) -> Sequence[str]:
+        found, low, high = self.bounds(window, group, at)
+        start = max(low, high - newest)
+        marks = []
+        for score, member in zip(found.scores[start:high], found.members[start:high], strict=True):
+            order, event_id, _ = member.split(SEPARATOR_BYTES, 2)
+            marks.append(count_mark(score, order.decode(), event_id.decode()))
+        return marks
 
     def times(
         self, window: Window, group: str, at: Event, newest: int = EVIDENCE_MEMBERS

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -87,9 +87,14 @@ class Event:
     def epoch_ms(self) -> int:
         millis = self._epoch_ms
         if millis is None:
-            millis = int(self.timestamp.timestamp() * 1000)
+            millis = epoch_ms(self.timestamp)
             object.__setattr__(self, "_epoch_ms", millis)
         return millis
+
+    @property
+    def mark(self) -> str:
+        """Where the event stands in the order incidents count events in (see count_mark)."""
+        return count_mark(self.epoch_ms, self.order, self.id)
 
     def flat(self) -> dict[str, Any]:
         """Dotted ECS names to values, empty fields left out."""
@@ -141,6 +146,34 @@ class Event:
             )
             object.__setattr__(self, "_key", key)
         return key
+
+
+def count_mark(epoch_ms: int, order: str, event_id: str) -> str:
+    """Events sorted as text by time, then file order, then id: an incident keeps the newest
+    mark it counted and counts only events past it, so an event is counted once however
+    many findings show it, in constant memory."""
+    return f"{epoch_ms:013d}{order}{event_id}"
+
+
+def reference_mark(reference: Mapping[str, Any]) -> str:
+    """The count mark of an event known by its reference (an incident's evidence)."""
+    event_id = str(reference["id"])
+    moment = parse_time(str(reference["@timestamp"]))
+    _, _, place = event_id.rpartition(":")
+    offset, _, sequence = place.partition("#")
+    if not offset.isdigit() or (sequence and not sequence.isdigit()):
+        return count_mark(epoch_ms(moment), "", event_id)
+    order = f"{int(offset):016d}{int(sequence or 0):06d}"
+    return count_mark(epoch_ms(moment), order, event_id)
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+ONE_MS = timedelta(milliseconds=1)
+
+
+def epoch_ms(moment: datetime) -> int:
+    """Milliseconds since the epoch, in integers (a float product can land 1 ms short)."""
+    return (moment - EPOCH) // ONE_MS
 
 
 ISO_CACHE: dict[datetime, str] = {}

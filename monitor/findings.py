@@ -9,6 +9,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from monitor.events import reference_mark
+
 
 class Severity(StrEnum):
     LOW = "low"
@@ -43,16 +45,17 @@ class Finding:
     evidence: tuple[Mapping[str, Any], ...]
     event_count: int = 1
     affected_customers: frozenset[str] = field(default_factory=frozenset)
-    # The ids of every event it counts, where more than its evidence shows (a fold of many).
-    event_ids: tuple[str, ...] = ()
+    # The count marks (monitor.events.count_mark) of every event it counts, where more than
+    # its evidence shows (a crossing of a large window, a fold of many findings).
+    marks: tuple[str, ...] = ()
     # An attack going on past its threshold: the finding adds its events to the open
     # incident, and opens none of its own once that incident has closed.
     extends_only: bool = False
 
     @property
-    def counted_ids(self) -> tuple[str, ...]:
-        """The events this finding counts; an incident counts each event once."""
-        return self.event_ids or tuple(str(reference["id"]) for reference in self.evidence)
+    def counted(self) -> tuple[str, ...]:
+        """The count marks of the events this finding counts."""
+        return self.marks or tuple(reference_mark(reference) for reference in self.evidence)
 
     @property
     def fingerprint(self) -> str:
@@ -63,6 +66,6 @@ class Finding:
     def id(self) -> str:
         """Same evidence, same id: a finding replayed after a crash is applied once."""
         digest = hashlib.blake2b(self.fingerprint.encode(), digest_size=12)
-        for event_id in self.counted_ids:
-            digest.update(event_id.encode())
+        for mark in self.counted:
+            digest.update(mark.encode())
         return digest.hexdigest()

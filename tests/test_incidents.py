@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import redis.asyncio as aioredis
 
+from monitor.events import reference_mark
 from monitor.findings import Finding, Severity
 from monitor.incidents import Classification, IncidentStore, Lifecycle, Status, TransitionRefused
 from monitor.settings import Settings
@@ -63,7 +64,7 @@ def extension(at: datetime, event_id: str, ip: str = "203.0.113.7") -> Finding:
         first_seen=at,
         last_seen=at,
         evidence=(),
-        event_ids=(event_id,),
+        marks=(reference_mark({"id": event_id, "@timestamp": at.isoformat()}),),
         extends_only=True,
     )
 
@@ -73,7 +74,11 @@ async def test_attempts_past_the_threshold_count_but_open_nothing(store: Inciden
     # The crossing and the attempts after it in one batch: one incident, every event
     # counted once (the crossing's evidence shows auth.log:90 again), named by the crossing
     # although an extension came first.
-    crossing = replace(finding(T0, "auth.log:90"), event_ids=("auth.log:0", "auth.log:90"))
+    marks = tuple(
+        reference_mark({"id": i, "@timestamp": T0.isoformat()})
+        for i in ("auth.log:0", "auth.log:90")
+    )
+    crossing = replace(finding(T0, "auth.log:90"), marks=marks)
     later = [extension(T0 + timedelta(seconds=s), f"auth.log:{s}00") for s in (1, 2)]
     changes = await store.record([extension(T0, "auth.log:90"), crossing, *later])
     assert [c.state for c in changes] == ["created"]

@@ -129,8 +129,8 @@ class Reporter:
             self.detector, event, title=title, key=f"ip={ip}", entities={"ip": ip}, evidence=shown
         )
         # The incident counts every event of the window, not only those shown.
-        counted = history.values(self.window, ip, event, "id", count)
-        return replace(found, event_ids=tuple(counted)) if count > len(shown) else found
+        counted = history.marks(self.window, ip, event, count)
+        return replace(found, marks=tuple(counted)) if count > len(shown) else found
 
 
 def request(

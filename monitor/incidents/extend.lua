@@ -4,14 +4,12 @@
 -- alone: only a threshold crossing opens or reopens one.
 -- KEYS: fingerprint keys. ARGV[i] belongs to KEYS[i] and packs, separated by \30: tag,
 -- incident key base, finding id, first ms, last ms, last iso, suppression ms, applied ttl,
--- the number of event ids, the event ids, then customer ids.
+-- the number of count marks, the marks (monitor.events.count_mark), then customer ids.
 -- Replies, per key: {incident id, 'extended' | 'ignored' | 'duplicate'}.
-local COUNTED_IDS_CAP = 100000  -- as in record.lua
-
 local function extend(fp, p)
   local tag, base, finding_id = p[1], p[2], p[3]
   local first_ms, last_ms, last_iso = tonumber(p[4]), tonumber(p[5]), p[6]
-  local suppression_ms, applied_ttl, ids_n = tonumber(p[7]), tonumber(p[8]), tonumber(p[9])
+  local suppression_ms, applied_ttl, marks_n = tonumber(p[7]), tonumber(p[8]), tonumber(p[9])
   local n = tonumber(redis.call('HGET', fp, 'n') or '0')
   local key = base .. n
   if n == 0 then return {tag .. '-0', 'ignored'} end
@@ -23,14 +21,10 @@ local function extend(fp, p)
   local applied = fp .. ':applied'
   if redis.call('SADD', applied, finding_id) == 0 then return {tag .. '-' .. n, 'duplicate'} end
   redis.call('PEXPIRE', applied, applied_ttl)
-  local ids, added = key .. ':event_ids', ids_n
-  if redis.call('SCARD', ids) < COUNTED_IDS_CAP then
-    added = 0
-    for i = 10, 9 + ids_n do added = added + redis.call('SADD', ids, p[i]) end
-  end
+  local added = count_new(key, p, 10, 9 + marks_n)
   redis.call('HINCRBY', key, 'event_count', added)
   if last_ms > seen then redis.call('HSET', key, 'last_seen_ms', last_ms, 'last_seen', last_iso) end
-  for i = 10 + ids_n, #p do redis.call('SADD', key .. ':customers', p[i]) end
+  for i = 10 + marks_n, #p do redis.call('SADD', key .. ':customers', p[i]) end
   return {tag .. '-' .. n, 'extended'}
 end
 

@@ -12,26 +12,9 @@ local now_iso, applied_ttl = ARGV[16], tonumber(ARGV[17])
 local evidence_n = tonumber(ARGV[18])
 local base = ARGV[19]
 local now_ms, reopen_ms = tonumber(ARGV[20]), tonumber(ARGV[21])
-local ids_n = tonumber(ARGV[22])
+local marks_n = tonumber(ARGV[22])
 local FIRST_EVIDENCE = 23
-local FIRST_ID = FIRST_EVIDENCE + 2 * evidence_n
--- Events counted one by one up to this many per incident; past it, each finding adds all
--- of its events (a scanner's millionth attempt costs no memory).
-local COUNTED_IDS_CAP = 100000
-
--- The events of a finding not yet counted by the incident: an event is counted once,
--- however many findings show it (a threshold crossing and the attempts after it).
-local function count_new(incident)
-  local ids = incident .. ':event_ids'
-  if redis.call('SCARD', ids) >= COUNTED_IDS_CAP then
-    return ids_n
-  end
-  local added = 0
-  for i = FIRST_ID, FIRST_ID + ids_n - 1 do
-    added = added + redis.call('SADD', ids, ARGV[i])
-  end
-  return added
-end
+local FIRST_MARK = FIRST_EVIDENCE + 2 * evidence_n
 
 local applied = fp .. ':applied'
 local n = tonumber(redis.call('HGET', fp, 'n') or '0')
@@ -66,7 +49,7 @@ if merge then
     redis.call('RPUSH', key .. ':timeline', cjson.encode({
       at = now_iso, by = 'vigil', action = 'reopened', note = 'new evidence after resolve'}))
   end
-  redis.call('HINCRBY', key, 'event_count', count_new(key))
+  redis.call('HINCRBY', key, 'event_count', count_new(key, ARGV, FIRST_MARK, FIRST_MARK + marks_n - 1))
   if first_ms < tonumber(redis.call('HGET', key, 'first_seen_ms')) then
     redis.call('HSET', key, 'first_seen_ms', first_ms, 'first_seen', first_iso)
   end
@@ -87,7 +70,7 @@ else
   redis.call('HSET', key, 'id', tag .. '-' .. n, 'detector', ARGV[11], 'family', ARGV[12],
     'title', ARGV[13], 'entities', ARGV[14], 'severity', severity, 'severity_rank', rank,
     'status', 'open', 'first_seen', first_iso, 'first_seen_ms', first_ms,
-    'last_seen', last_iso, 'last_seen_ms', last_ms, 'event_count', count_new(key),
+    'last_seen', last_iso, 'last_seen_ms', last_ms, 'event_count', count_new(key, ARGV, FIRST_MARK, FIRST_MARK + marks_n - 1),
     'created_at', now_iso,
     'status_ms', now_ms)
   redis.call('RPUSH', key .. ':timeline', cjson.encode({
@@ -104,7 +87,7 @@ for i = 0, evidence_n - 1 do
     kept = kept + 1
   end
 end
-for i = FIRST_ID + ids_n, #ARGV do
+for i = FIRST_MARK + marks_n, #ARGV do
   redis.call('SADD', key .. ':customers', ARGV[i])
 end
 return {tag .. '-' .. n, state, redis.call('HGET', key, 'severity')}

@@ -6,7 +6,6 @@ import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from importlib import resources
 from typing import Any
 
 from redis.asyncio import Redis, RedisCluster
@@ -34,6 +33,9 @@ class Change:
     severity: Severity
 
 
+PACKAGE = "monitor.incidents"
+
+
 class IncidentStore:
     def __init__(
         self, redis: Redis, keys: Keys, settings: IncidentSettings, clock: Clock = wall_clock
@@ -42,9 +44,8 @@ class IncidentStore:
         self.keys = keys
         self.settings = settings
         self.clock = clock
-        lua = resources.files("monitor.incidents")
-        self._record = redis.register_script(lua.joinpath("record.lua").read_text())
-        self._extend = redis.register_script(lua_script("monitor.incidents", "extend.lua"))
+        self._record = redis.register_script(lua_script(PACKAGE, "record.lua", "count.lua"))
+        self._extend = redis.register_script(lua_script(PACKAGE, "extend.lua", "count.lua"))
 
     async def record(self, findings: Iterable[Finding]) -> list[Change]:
         """Store findings (merged per fingerprint) in one round trip, then index them in another."""
@@ -86,7 +87,7 @@ class IncidentStore:
         ]
 
     def extend_arg(self, finding: Finding) -> str:
-        tag, ids = fingerprint_tag(finding.fingerprint), finding.counted_ids
+        tag, marks = fingerprint_tag(finding.fingerprint), finding.counted
         suppression_ms = int(self.settings.suppression_window.total_seconds() * 1000)
         head = (
             tag,
@@ -97,9 +98,9 @@ class IncidentStore:
             format_time(finding.last_seen),
             str(suppression_ms),
             str(2 * suppression_ms + 86_400_000),
-            str(len(ids)),
+            str(len(marks)),
         )
-        return "\x1e".join((*head, *ids, *sorted(finding.affected_customers)))
+        return "\x1e".join((*head, *marks, *sorted(finding.affected_customers)))
 
     def record_args(self, finding: Finding, tag: str, now: datetime) -> list[str | int]:
         now_ms, now_text = epoch_ms(now), format_time(now)
@@ -126,11 +127,11 @@ class IncidentStore:
             self.keys.incident_base(tag),
             now_ms,
             int(self.settings.reopen_window.total_seconds() * 1000),
-            len(finding.counted_ids),
+            len(finding.counted),
         ]
         for reference in finding.evidence:
             args += [str(reference["id"]), json.dumps(reference, ensure_ascii=False)]
-        args += finding.counted_ids
+        args += finding.counted
         args += sorted(finding.affected_customers)
         return args
 
@@ -235,13 +236,13 @@ def fold(run: list[Finding], evidence_limit: int) -> Finding:
             if len(evidence) >= evidence_limit:
                 break
             evidence.setdefault(str(reference["id"]), reference)
-    counted = dict.fromkeys(event_id for finding in run for event_id in finding.counted_ids)
+    counted = dict.fromkeys(event_id for finding in run for event_id in finding.counted)
     # The loudest finding that can open the incident gives its title and entities: an
     # extension carries neither.
     opening = [finding for finding in run if not finding.extends_only] or run
     return replace(
         max(opening, key=lambda finding: finding.severity.rank),
-        event_ids=tuple(counted),
+        marks=tuple(counted),
         extends_only=all(finding.extends_only for finding in run),
         first_seen=min(finding.first_seen for finding in run),
         last_seen=max(finding.last_seen for finding in run),

@@ -17,9 +17,12 @@ SPLIT = resources.files("monitor.store").joinpath("split.lua").read_text()
 CLUSTER_CONCURRENCY = 4
 
 
-def lua_script(package: str, name: str) -> str:
-    """A Lua script of `package`, with split() for packed arguments before it."""
-    return SPLIT + resources.files(package).joinpath(name).read_text()
+def lua_script(package: str, name: str, *preludes: str) -> str:
+    """A Lua script of `package`, after split() for packed arguments and the package's
+    `preludes` (files of functions several of its scripts share)."""
+    files = resources.files(package)
+    shared = "".join(files.joinpath(prelude).read_text() for prelude in preludes)
+    return SPLIT + shared + files.joinpath(name).read_text()
 
 
 async def run_many(redis: Redis, script: AsyncScript, calls: Sequence[Call]) -> list[Any]:
