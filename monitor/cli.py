@@ -53,6 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     show = actions.add_parser("show")
     show.add_argument("id")
     show.add_argument("--json", action="store_true")
+    every = actions.add_parser("customers", help="every customer id an incident names")
+    every.add_argument("id")
     for name in ("ack", "resolve", "assign", "comment", "merge"):
         move = actions.add_parser(name)
         move.add_argument("id")
@@ -171,6 +173,14 @@ async def incidents_command(vigil: Vigil, args: argparse.Namespace) -> int:
     if args.action == "list":
         for listed in await store.list(args.status, args.severity, args.limit):
             print(listed.to_json() if args.json else incident_line(listed, staff_of(vigil)))
+        return 0
+    if args.action == "customers":
+        customers = await store.customers(args.id)
+        if customers is None:
+            print(f"vigil: no incident {args.id}", file=sys.stderr)
+            return 1
+        for customer in customers:
+            print(customer)
         return 0
     if args.action == "show":
         incident = await store.get(args.id)

@@ -138,6 +138,9 @@ class IncidentSettings(Section):
     reopen_window: Duration = timedelta(hours=24)
     evidence_limit: int = Field(default=50, ge=1)
     changes_maxlen: int = Field(default=10_000, ge=100)
+    # Customer ids an incident's JSON lists (sorted) beside their count; all of them through
+    # `vigil incidents customers`, the API's /customers and the breach playbook.
+    customers_shown: int = Field(default=100, ge=1)
 
 
 class OverrideSettings(Section):

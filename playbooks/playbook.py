@@ -81,7 +81,7 @@ class Playbook:
 
     async def affected_of(self, breach: Breach) -> tuple[list[Incident], list[Affected], list[str]]:
         """The breach's incidents, its affected customers, and ids the directory lacks."""
-        incidents = await self.incidents.get_many(breach.incidents)
+        incidents = await self.incidents.get_many(breach.incidents, every_customer=True)
         customers, unknown = affected(incidents, self.directory(), breach.occurred_at)
         return incidents, customers, unknown
 

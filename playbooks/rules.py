@@ -21,7 +21,7 @@ GROUP = "breach-rules"
 def declares(incident: Incident, settings: BreachSettings) -> bool:
     return (
         incident.family in settings.auto_declare_families
-        and len(incident.affected_customers) >= settings.auto_declare_min_customers
+        and incident.affected_count >= settings.auto_declare_min_customers
     )
 
 

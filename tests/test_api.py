@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -14,6 +14,8 @@ from monitor.breach_commands import build_playbook
 from monitor.dashboard.api import ApiParts
 from monitor.dashboard.app import create_app
 from monitor.dashboard.users import Role, Users
+from monitor.events import reference_mark
+from monitor.findings import Finding, Severity
 from monitor.incidents import IncidentStore
 from monitor.service import Vigil
 from monitor.settings import Settings
@@ -160,3 +162,58 @@ async def test_a_disabled_token_is_refused(api: tuple[httpx.AsyncClient, Users])
     assert (await client.get("/api/incidents", headers=headers)).status_code == 200
     assert await users.disable_token("viewer-bot") == 1
     assert (await client.get("/api/incidents", headers=headers)).status_code == 401
+
+
+async def test_an_incident_lists_its_first_customers_and_the_api_gives_them_all(
+    api: tuple[httpx.AsyncClient, Users], store: IncidentStore
+) -> None:
+    client, users = api
+    reads = [
+        extension_of_scrape(f"C-{2000 + n}", n) for n in range(150)
+    ]  # an export or a scrape of 150 records, gathered past the threshold
+    (change,) = await store.record([scrape_crossing(), *reads])
+    incident = await store.get(change.incident_id)
+    assert incident is not None and incident.affected_count == 151
+    assert list(incident.affected_customers) == sorted(incident.affected_customers)
+    assert len(incident.affected_customers) == store.settings.customers_shown == 100
+    assert incident.to_dict()["affected_customers_count"] == 151
+    path = f"/api/incidents/{change.incident_id}/customers"
+    everyone = await client.get(path, headers=await bearer(users, Role.INTERNAL_CONTROL))
+    assert everyone.status_code == 200 and len(everyone.json()) == 151
+    assert "C-2149" in everyone.json()
+    refused = await client.get(path, headers=await bearer(users, Role.ONCALL))
+    assert refused.status_code == 403
+
+
+def scrape_crossing() -> Finding:
+    return Finding(
+        detector="bulk_access.scraping",
+        family="bulk_access",
+        severity=Severity.HIGH,
+        title="Customer records read by ip 198.51.100.90",
+        key="ip=198.51.100.90",
+        entities={"ip": "198.51.100.90"},
+        first_seen=T0,
+        last_seen=T0,
+        evidence=({"id": "access.log:0", "@timestamp": "2026-03-02T02:00:00.000Z"},),
+        affected_customers=frozenset({"C-1999"}),
+    )
+
+
+def extension_of_scrape(customer: str, n: int) -> Finding:
+    at = T0 + timedelta(seconds=n + 1)
+    reference = {"id": f"access.log:{n + 1}", "@timestamp": at.isoformat()}
+    return Finding(
+        detector="bulk_access.scraping",
+        family="bulk_access",
+        severity=Severity.HIGH,
+        title="Customer records read",
+        key="ip=198.51.100.90",
+        entities={},
+        first_seen=at,
+        last_seen=at,
+        evidence=(),
+        affected_customers=frozenset({customer}),
+        marks=(reference_mark(reference),),
+        extends_only=True,
+    )

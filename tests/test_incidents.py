@@ -161,6 +161,7 @@ async def test_the_incident_json_has_the_public_fields(store: IncidentStore) -> 
         "last_seen",
         "event_count",
         "affected_customers",
+        "affected_customers_count",
         "evidence",
         "timeline",
         "owner",

@@ -85,9 +85,9 @@ def test_scan_names_the_attackers_and_not_the_visitor_or_googlebot(
     assert "account_takeover.brute_force" in by_ip[GUESSER]
     assert "bulk_access.scraping" in by_ip[SCRAPER]
     scraping = next(i for i in incidents if i["detector"] == "bulk_access.scraping")
-    assert (
-        scraping["event_count"] == len(scraping["affected_customers"]) == 150
-    )  # not the first 100
+    # Every record and customer counted, not the first 100; the JSON lists the first 100.
+    assert scraping["event_count"] == scraping["affected_customers_count"] == 150
+    assert len(scraping["affected_customers"]) == 100
     crawling = next(i for i in incidents if i["detector"] == "bulk_access.crawling")
     assert crawling["event_count"] == 600  # every page, not the 50 shown
     assert VISITOR not in by_ip and GOOGLE not in by_ip

@@ -105,6 +105,17 @@ def create_api(parts: ApiParts) -> APIRouter:
     async def show_incident(who: Who, incident_id: str) -> dict[str, Any]:
         return await seen(who, incident_id)
 
+    @api.get("/incidents/{incident_id}/customers")
+    async def incident_customers(who: Who, incident_id: str) -> list[str]:
+        """Every customer the incident names (its JSON lists the first ones): internal
+        control only, and audited, as customer data is (policy section 6)."""
+        allow(who, SEES_CUSTOMERS)
+        customers = await parts.store.customers(incident_id)
+        if customers is None:
+            raise HTTPException(404, f"no incident {incident_id}")
+        await parts.users.audit(who, "viewed customer data", incident_id)
+        return customers
+
     async def act(
         who: Principal, incident_id: str, what: str, move: Callable[[], Awaitable[object]]
     ) -> dict[str, Any]:

@@ -24,7 +24,7 @@ def incident_view(incident: Incident, role: Role, staff: frozenset[str]) -> dict
         for name, value in incident.entities.items()
     }
     document["affected_customers"] = (
-        [] if role is Role.IT else [f"{len(incident.affected_customers)} customers (hidden)"]
+        [] if role is Role.IT else [f"{incident.affected_count} customers (hidden)"]
     )
     document["evidence"] = [
         {

@@ -132,8 +132,9 @@ class Lifecycle:
             for reference in fresh:
                 tx.rpush(f"{key}:evidence", json.dumps(reference, ensure_ascii=False))
                 tx.sadd(f"{key}:evidence_ids", str(reference.get("id")))
-            if source.affected_customers:
-                tx.sadd(f"{key}:customers", *source.affected_customers)
+            customers = await self.store.customers(source.id) or []
+            if customers:
+                tx.sadd(f"{key}:customers", *customers)
             await tx.execute()
 
     async def existing(self, incident_id: str) -> Incident:

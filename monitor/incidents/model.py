@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -34,6 +34,8 @@ class Incident:
     timeline: tuple[Mapping[str, Any], ...]
     owner: str | None = None
     classification: str | None = None
+    # How many customers the incident names; `affected_customers` may list only the first.
+    affected_count: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """The public incident JSON (DESIGN.md)."""
@@ -49,6 +51,7 @@ class Incident:
             "last_seen": self.last_seen,
             "event_count": self.event_count,
             "affected_customers": list(self.affected_customers),
+            "affected_customers_count": self.affected_count,
             "evidence": [dict(item) for item in self.evidence],
             "timeline": [dict(item) for item in self.timeline],
             "owner": self.owner,
@@ -63,8 +66,10 @@ def incident_from_redis(
     fields: Mapping[bytes, bytes],
     evidence: list[bytes],
     timeline: list[bytes],
-    customers: set[bytes],
+    customers: Collection[bytes],
+    shown: int | None = None,
 ) -> Incident:
+    """The incident as stored; it lists its first `shown` customers (all with None)."""
     text = {key.decode(): value.decode() for key, value in fields.items()}
     return Incident(
         id=text["id"],
@@ -77,9 +82,10 @@ def incident_from_redis(
         first_seen=text["first_seen"],
         last_seen=text["last_seen"],
         event_count=int(text["event_count"]),
-        affected_customers=tuple(sorted(item.decode() for item in customers)),
+        affected_customers=tuple(sorted(item.decode() for item in customers)[:shown]),
         evidence=tuple(json.loads(item) for item in evidence),
         timeline=tuple(json.loads(item) for item in timeline),
         owner=text.get("owner"),
         classification=text.get("classification"),
+        affected_count=len(customers),
     )
