@@ -19,7 +19,7 @@ from pathlib import Path
 
 from bench.vietnamese import directory
 from detectors.impersonation.lookalikes import LookalikeIdentity
-from detectors.people import people_of
+from detectors.people import DOMAIN_NEAR_SHORTEST, people_of
 from monitor.detector_settings import LookalikeSettings
 from monitor.directory import Customer, load_staff
 from monitor.events import Event
@@ -79,9 +79,19 @@ def ordinary(rng: random.Random, new: list[Customer], known: list[Customer]) -> 
     return events
 
 
+def label(email: str) -> str:
+    """The name an address's domain starts with: anphat for info@anphat.com.vn."""
+    return email.rpartition("@")[2].partition(".")[0]
+
+
 def planted(rng: random.Random, known: list[Customer]) -> list[tuple[str, Event]]:
-    """Imitations of ALS, its staff, a business customer and a private one."""
-    firm = rng.choice([c for c in known if c.business_name])
+    """Imitations of ALS, its staff, a business customer and a private one.
+
+    The imitated business has a domain of its name, not initials: a near miss of an acronym
+    domain (apl.com.vn) is another firm's acronym as often as an imitation, and goes unseen.
+    """
+    firms = [c for c in known if c.business_name and len(label(c.email)) >= DOMAIN_NEAR_SHORTEST]
+    firm = rng.choice(firms)
     person = rng.choice([c for c in known if not c.business_name and "a" in c.username])
     ell = rng.choice([c for c in known if c.username.startswith("l")])
     name, domain = firm.business_name, firm.email.rpartition("@")[2]

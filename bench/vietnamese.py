@@ -90,12 +90,16 @@ def username(rng: random.Random, who: Person) -> str:
 
 
 def firm(rng: random.Random) -> tuple[str, str]:
-    """A business name and its own domain: Công ty TNHH Logistics An Phát, anphatlogistics.vn."""
+    """A business name and its own domain: Công ty TNHH Logistics An Phát at anphatlogistics.vn,
+    or (one in five) at its initials, apl.com.vn."""
     first, second = rng.sample(FIRM_WORDS, 2)
     trade = rng.choice(TRADES)
     name = f"{rng.choice(FORMS)} {trade} {first} {second}"
-    stem = ascii_(f"{first}{second}").lower()
-    suffix = rng.choice(("", "", ascii_(trade).lower().replace(" ", ""), "group", "jsc"))
+    if rng.random() < 0.2:
+        stem, suffix = ascii_(f"{first[0]}{second[0]}{trade[0]}").lower(), ""
+    else:
+        stem = ascii_(f"{first}{second}").lower()
+        suffix = rng.choice(("", "", ascii_(trade).lower().replace(" ", ""), "group", "jsc"))
     return name, f"{stem}{suffix}.{rng.choice(('vn', 'com.vn', 'com'))}"
 
 

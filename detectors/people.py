@@ -27,6 +27,10 @@ FREE_MAIL = frozenset(
 # tuan.vo, tuan.ho).
 STAFF_NEAR_SHORTEST = 12
 
+# A business domain named by fewer letters than this is an acronym (apl.com.vn, for An Phát
+# Logistics): one letter from hundreds of other firms' own, it alerts only on a copy.
+DOMAIN_NEAR_SHORTEST = 5
+
 
 @dataclass(frozen=True, slots=True)
 class Identity:
@@ -97,7 +101,8 @@ def customer_identities(customer: Customer) -> tuple[Identity, ...]:
         domain = email_domain(customer.email)
         found.append(Identity(customer.business_name, owner, id_, protected=True, domain=domain))
         if domain and domain not in FREE_MAIL:
-            found.append(Identity(domain, owner, id_, protected=True))
+            protected = len(domain.partition(".")[0]) >= DOMAIN_NEAR_SHORTEST
+            found.append(Identity(domain, owner, id_, protected=protected))
     return tuple(found)
 
 
