@@ -28,6 +28,7 @@ from monitor.settings import shipped_file
 STAFF = Path("config/staff.csv")
 T0 = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
 ALS_SWAPPED = "Aviation Logistics Corporatoin"
+ALS_NAME = "Công ty Cổ phần Logistics Hàng không"
 CYRILLIC = {"a": "а", "o": "о", "e": "е", "c": "с", "C": "С", "p": "р"}
 
 
@@ -102,6 +103,7 @@ def planted(rng: random.Random, known: list[Customer]) -> list[tuple[str, Event]
         ("ALS domain hyphenated: als-com.vn", register("cskh", "cskh@als-com.vn")),
         ("ALS domain in full-width letters", register("ho.tro", "support@ａｌｓ.com.vn")),
         ("ALS name, two letters swapped", register("avl", "a@gmail.com", ALS_SWAPPED)),
+        ("ALS's own name at a gmail address", register("als.hn", "als.hn@gmail.com", ALS_NAME)),
         ("staff username, Cyrillic о", register(swap("hoa.nguyen", CYRILLIC), "h@gmail.com")),
         ("staff username, 0 for o: tuan.d0", register("tuan.d0", "tuan.d0@gmail.com")),
         ("staff email, rn for m", register("minh.p", "minh.pharn@als.com.vn")),
@@ -121,9 +123,8 @@ def run(customers: int, registrations: int, seed: int) -> Result:
     everyone = directory(rng, customers + registrations)
     known, new = everyone[:customers], everyone[customers:]
     staff = load_staff(shipped_file(STAFF))
-    settings = LookalikeSettings()
     detector = LookalikeIdentity(
-        people_of(staff, {c.customer_id: c for c in known}, (*settings.names, *settings.domains))
+        people_of(staff, {c.customer_id: c for c in known}, LookalikeSettings())
     )
     false_alerts = tuple(
         finding.title

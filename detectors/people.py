@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from monitor.detector_settings import LookalikeSettings
 from monitor.directory import Customer, StaffMember, load_customers, load_staff
 from monitor.settings import Settings, shipped_file
 
@@ -62,21 +63,30 @@ def people_from(settings: Settings) -> People:
     staff = load_staff(staff_path) if staff_path.exists() else {}
     customers = load_customers(customer_path) if customer_path.exists() else {}
     lookalike = settings.detectors.lookalike
-    return people_of(staff, customers, (*lookalike.names, *lookalike.domains))
+    return people_of(staff, customers, lookalike)
 
 
 def people_of(
-    staff: Mapping[str, StaffMember], customers: Mapping[str, Customer], company: Iterable[str]
+    staff: Mapping[str, StaffMember], customers: Mapping[str, Customer], company: LookalikeSettings
 ) -> People:
     """From directories already read, and the company's own names and domains."""
     return People(
         departments={name: member.department for name, member in staff.items()},
         customers={c.username: c.customer_id for c in customers.values()},
         identities=(
-            *(Identity(n, "the company", protected=True) for n in company),
+            *company_identities(company),
             *(i for member in staff.values() for i in staff_identities(member)),
             *(i for customer in customers.values() for i in customer_identities(customer)),
         ),
+    )
+
+
+def company_identities(company: LookalikeSettings) -> tuple[Identity, ...]:
+    """The company's names, which carry its first domain as a business's do, and its domains."""
+    domain = company.domains[0] if company.domains else ""
+    return (
+        *(Identity(n, "the company", protected=True, domain=domain) for n in company.names),
+        *(Identity(d, "the company", protected=True) for d in company.domains),
     )
 
 

@@ -7,6 +7,7 @@ import pytest
 from bench.lookalikes import register, run
 from detectors.impersonation.lookalikes import LookalikeIdentity
 from detectors.people import people_of
+from monitor.detector_settings import LookalikeSettings
 from monitor.directory import Customer
 
 CUSTOMERS = {
@@ -21,7 +22,7 @@ CUSTOMERS = {
         Customer("C-5", "ducan", "Võ Đức An", "Công ty CP Đức An", "info@ducan.vn", "", "vi"),
     )
 }
-DETECTOR = LookalikeIdentity(people_of({}, CUSTOMERS, ("ALS", "als.com.vn")))
+DETECTOR = LookalikeIdentity(people_of({}, CUSTOMERS, LookalikeSettings()))
 
 
 @pytest.mark.parametrize(
@@ -37,6 +38,8 @@ DETECTOR = LookalikeIdentity(people_of({}, CUSTOMERS, ("ALS", "als.com.vn")))
         ("hung", "info@ductan.vn", "Công ty TNHH Đức Tân", False),  # its own name, spelled
         ("hung2", "info@ductan.vn", "", True),  # one letter from ducan.vn, no name of its own
         ("cskh", "cskh@als-com.vn", "", True),
+        ("cskh2", "cskh@gmail.com", "Aviation Logistics Corporation", True),  # ALS's own name
+        ("it.test", "it.test@als.com.vn", "Aviation Logistics Corporation", False),  # at its domain
     ],
 )
 def test_registration(user: str, email: str, business: str, fires: bool) -> None:

@@ -16,14 +16,15 @@ from monitor.findings import Finding, Severity
 
 FAMILY = "impersonation"
 T0 = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
-# Where a registration's fields travel in the audit log.
 WORDS = re.compile(r"\w+")
+# Where a registration's fields travel in the audit log.
 FIELDS = {"user.name": "username", "user.email": "email", "organization.name": "business name"}
 
 
 @dataclass(frozen=True, slots=True)
 class LookalikeIdentity:
-    """A new account whose name, email or business name imitates someone known, or mixes scripts."""
+    """A new account passing for someone known: a confusable copy of any known name, a near
+    miss of a protected one, mixed scripts, or a business's very name at another domain."""
 
     people: People
     id: str = "impersonation.lookalike_identity"
@@ -62,10 +63,12 @@ class LookalikeIdentity:
         own = business if isinstance(business, str) else ""
         for label, value in candidates(event):
             if mixed_script(value):
-                return self.found(event, f"a {label} mixing alphabets", ())
+                return self.found(event, f"{article(label)} {label} mixing alphabets", ())
             owner = self.imitated(value, near=not (label == "email domain" and spells(value, own)))
             if owner is not None and not owns(owner, event):
-                return self.found(event, f"a {label} imitating {owner.owner}", (owner.customer_id,))
+                return self.found(
+                    event, f"{article(label)} {label} imitating {owner.owner}", (owner.customer_id,)
+                )
         copied = self.copied_business(event)
         if copied is not None:
             what = f"the business name of {copied.owner} at another e-mail domain"
@@ -156,6 +159,11 @@ class LookalikeIdentity:
                 fires=False,
             ),
         )
+
+
+def article(label: str) -> str:
+    """'an' before an email, 'a' before a username."""
+    return "an" if label[0] in "aeiou" else "a"
 
 
 def owns(identity: Identity, event: Event) -> bool:
