@@ -5,17 +5,48 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from monitor.detector_settings import LookalikeSettings
 from monitor.directory import Customer, StaffMember, load_customers, load_staff
 from monitor.settings import Settings, shipped_file
+
+# Mailbox providers anyone may use: a business's address there is not its own domain.
+FREE_MAIL = frozenset(
+    {
+        "gmail.com",
+        "yahoo.com",
+        "yahoo.com.vn",
+        "hotmail.com",
+        "outlook.com",
+        "outlook.com.vn",
+        "live.com",
+        "icloud.com",
+        "ymail.com",
+    }
+)
+# Staff usernames shorter than this alert only on confusable copies: made of a Vietnamese
+# name, they are one edit from customers' own (minh.pham: binh.pham, minh_pham; tuan.do:
+# tuan.vo, tuan.ho).
+STAFF_NEAR_SHORTEST = 12
+
+# A business domain named by fewer letters than this is an acronym (apl.com.vn, for An Phát
+# Logistics): one letter from hundreds of other firms' own, it alerts only on a copy.
+DOMAIN_NEAR_SHORTEST = 5
 
 
 @dataclass(frozen=True, slots=True)
 class Identity:
-    """A name someone may imitate, whose it is, and the customer it belongs to (if one)."""
+    """A name someone may imitate, whose it is, and the customer it belongs to (if one).
+
+    A protected name (the company's, staff's, a business's name or own domain) alerts on near
+    misses too; any other name only on a confusable copy. A business name carries its
+    e-mail domain: the same name at another domain is a copy.
+    """
 
     name: str
     owner: str  # "customer C-1001", "staff", "the company": safe to show
     customer_id: str | None = None
+    protected: bool = False
+    domain: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,24 +63,59 @@ def people_from(settings: Settings) -> People:
     staff = load_staff(staff_path) if staff_path.exists() else {}
     customers = load_customers(customer_path) if customer_path.exists() else {}
     lookalike = settings.detectors.lookalike
-    company = [Identity(n, "the company") for n in (*lookalike.names, *lookalike.domains)]
+    return people_of(staff, customers, lookalike)
+
+
+def people_of(
+    staff: Mapping[str, StaffMember], customers: Mapping[str, Customer], company: LookalikeSettings
+) -> People:
+    """From directories already read, and the company's own names and domains."""
     return People(
         departments={name: member.department for name, member in staff.items()},
         customers={c.username: c.customer_id for c in customers.values()},
         identities=(
-            *company,
+            *company_identities(company),
             *(i for member in staff.values() for i in staff_identities(member)),
             *(i for customer in customers.values() for i in customer_identities(customer)),
         ),
     )
 
 
+def company_identities(company: LookalikeSettings) -> tuple[Identity, ...]:
+    """The company's names, which carry its first domain as a business's do, and its domains."""
+    domain = company.domains[0] if company.domains else ""
+    return (
+        *(Identity(n, "the company", protected=True, domain=domain) for n in company.names),
+        *(Identity(d, "the company", protected=True) for d in company.domains),
+    )
+
+
 def staff_identities(member: StaffMember) -> tuple[Identity, ...]:
-    names = (member.username, member.full_name, member.email)
-    return tuple(Identity(n, "staff") for n in names if n)
+    """A staff address is protected, and a username long enough not to be a common name's."""
+    return tuple(
+        Identity(name, "staff", protected=protected)
+        for name, protected in (
+            (member.username, len(member.username) >= STAFF_NEAR_SHORTEST),
+            (member.email, True),
+            (member.full_name, False),  # many customers share it
+        )
+        if name
+    )
 
 
 def customer_identities(customer: Customer) -> tuple[Identity, ...]:
-    owner = f"customer {customer.customer_id}"
-    names = (customer.username, customer.business_name, customer.email)
-    return tuple(Identity(n, owner, customer.customer_id) for n in names if n)
+    """A person's username and e-mail; a business's name and own domain are protected too."""
+    owner, id_ = f"customer {customer.customer_id}", customer.customer_id
+    found = [Identity(n, owner, id_) for n in (customer.username, customer.email) if n]
+    if customer.business_name:
+        domain = email_domain(customer.email)
+        found.append(Identity(customer.business_name, owner, id_, protected=True, domain=domain))
+        if domain and domain not in FREE_MAIL:
+            protected = len(domain.partition(".")[0]) >= DOMAIN_NEAR_SHORTEST
+            found.append(Identity(domain, owner, id_, protected=protected))
+    return tuple(found)
+
+
+def email_domain(email: str) -> str:
+    """The folded part after the last @, or nothing."""
+    return email.rpartition("@")[2].strip().casefold() if "@" in email else ""

@@ -18,6 +18,12 @@ def fold(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold().strip()
 
 
+def plain(text: str) -> str:
+    """Without diacritics, as domains and most usernames are typed: Đặng to Dang."""
+    text = text.replace("Đ", "D").replace("đ", "d")
+    return "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
+
+
 # ASCII characters that pass for one another in most fonts, before case folding.
 ASCII_LOOKALIKES = {"I": "l", "1": "l", "|": "l", "0": "O"}
 
@@ -50,8 +56,15 @@ def prototypes() -> dict[str, str]:
 def skeleton(text: str) -> str:
     """The text with each character replaced by what it passes for, then folded."""
     table = prototypes()
-    mapped = "".join(table.get(c, c) for c in unicodedata.normalize("NFKC", text))
-    return unicodedata.normalize("NFD", mapped.casefold().strip())
+    mapped = "".join(table.get(c, c) for c in unicodedata.normalize("NFKC", text)).casefold()
+    for letters, letter in SEQUENCES.items():
+        mapped = mapped.replace(letters, letter)
+    return unicodedata.normalize("NFD", mapped.strip())
+
+
+# Letter pairs that pass for one letter (UTS #39): no Vietnamese syllable ends in r or v,
+# so ordinary names never hold them.
+SEQUENCES = {"rn": "m", "vv": "w"}
 
 
 def mixed_script(text: str) -> bool:
@@ -60,17 +73,18 @@ def mixed_script(text: str) -> bool:
 
 
 def close(first: str, second: str) -> bool:
-    """Within Damerau-Levenshtein 1 after folding (2 from 12 characters), not the same text.
+    """Within Damerau-Levenshtein 1 after folding, not the same text.
 
     Names under five characters only match by skeleton: every short name is one edit away
     from some other. Names differing only in digits are numbered siblings (cust-1003 and
-    cust-1004), not imitations; digits that imitate letters share a skeleton instead.
+    cust-1004), not imitations; digits that imitate letters share a skeleton instead. Two
+    edits, even in long names, turn one Vietnamese syllable into another (An Quang, Mai
+    Quang): a different firm, not a typo.
     """
     a, b = fold(first), fold(second)
     if first == second or min(len(a), len(b)) < SHORTEST or DIGITS.sub("", a) == DIGITS.sub("", b):
         return False
-    limit = 2 if max(len(a), len(b)) >= 12 else 1
-    return DamerauLevenshtein.distance(a, b, score_cutoff=limit) <= limit
+    return DamerauLevenshtein.distance(a, b, score_cutoff=1) <= 1
 
 
 SHORTEST = 5
@@ -89,9 +103,15 @@ class Names:
 
     def imitated(self, candidate: str) -> str | None:
         """The known name the candidate imitates (same skeleton or near), if any."""
+        return self.copied(candidate) or self.near(candidate)
+
+    def copied(self, candidate: str) -> str | None:
+        """The known name the candidate passes for: the same skeleton, another text."""
         same = self.by_skeleton.get(skeleton(candidate))
-        if same is not None and same != candidate:
-            return same
+        return same if same is not None and same != candidate else None
+
+    def near(self, candidate: str) -> str | None:
+        """A known name within a small edit distance of the candidate, if any."""
         size = len(fold(candidate))
         for length in range(size - 2, size + 3):
             for name in self.by_length.get(length, ()):

@@ -2,26 +2,29 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 from urllib.parse import urlsplit
 
 from detectors.base import Example, History, Window, finding
-from detectors.impersonation.confusables import Names, mixed_script, skeleton
-from detectors.people import Identity, People
+from detectors.impersonation.confusables import Names, fold, mixed_script, plain, skeleton
+from detectors.people import Identity, People, email_domain
 from monitor.events import Event
 from monitor.findings import Finding, Severity
 
 FAMILY = "impersonation"
 T0 = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
+WORDS = re.compile(r"\w+")
 # Where a registration's fields travel in the audit log.
 FIELDS = {"user.name": "username", "user.email": "email", "organization.name": "business name"}
 
 
 @dataclass(frozen=True, slots=True)
 class LookalikeIdentity:
-    """A new account whose name, email or business name imitates someone known, or mixes scripts."""
+    """A new account passing for someone known: a confusable copy of any known name, a near
+    miss of a protected one, mixed scripts, or a business's very name at another domain."""
 
     people: People
     id: str = "impersonation.lookalike_identity"
@@ -36,26 +39,63 @@ class LookalikeIdentity:
         "step of fraud against that customer's shipments or of phishing. Hold the account, "
         "call the imitated customer on the number on file, and do not release cargo to it."
     )
-    names: Names = field(init=False)
+    names: Names = field(init=False)  # every known name: confusable copies alert
+    protected: Names = field(init=False)  # protected names: near misses alert too
     owners: dict[str, Identity] = field(init=False)
+    businesses: dict[str, Identity] = field(init=False)  # by business_key
 
     def __post_init__(self) -> None:
-        owners = {identity.name: identity for identity in self.people.identities}
+        identities = self.people.identities
+        owners = {identity.name: identity for identity in identities}
+        near = [i.name for i in identities if i.protected]
+        businesses = {business_key(i.name): i for i in identities if i.domain}
         object.__setattr__(self, "owners", owners)
         object.__setattr__(self, "names", Names(owners))
+        object.__setattr__(self, "protected", Names(near))
+        object.__setattr__(self, "businesses", businesses)
 
     def evaluate(self, event: Event, history: History) -> Finding | None:
+        return self.check(event)
+
+    def check(self, event: Event) -> Finding | None:
+        """The finding for one event: look-alikes keep no history."""
+        business = event.extra.get("organization.name")
+        own = business if isinstance(business, str) else ""
         for label, value in candidates(event):
             if mixed_script(value):
-                return self.found(event, f"a {label} mixing alphabets", ())
-            imitated = self.names.imitated(value)
-            if imitated is not None:
-                owner = self.owners[imitated]
-                if owner.customer_id is None or owner.customer_id != event.customer_id:
-                    return self.found(
-                        event, f"a {label} imitating {owner.owner}", (owner.customer_id,)
-                    )
+                return self.found(event, f"{article(label)} {label} mixing alphabets", ())
+            owner = self.imitated(value, near=not (label == "email domain" and spells(value, own)))
+            if owner is not None and not owns(owner, event):
+                return self.found(
+                    event, f"{article(label)} {label} imitating {owner.owner}", (owner.customer_id,)
+                )
+        copied = self.copied_business(event)
+        if copied is not None:
+            what = f"the business name of {copied.owner} at another e-mail domain"
+            return self.found(event, what, (copied.customer_id,))
         return None
+
+    def imitated(self, value: str, near: bool = True) -> Identity | None:
+        """Whose name `value` passes for: any known name's skeleton, or near a protected one.
+
+        A known name itself imitates nobody: a colleague signing up at ductan.com, whose
+        domain is one letter from ducan.com's, is a customer of ductan.com.
+        """
+        if value in self.owners:
+            return None
+        name = self.names.copied(value) or (self.protected.near(value) if near else None)
+        return None if name is None else self.owners[name]
+
+    def copied_business(self, event: Event) -> Identity | None:
+        """The business whose very name a registration takes with another e-mail domain."""
+        business, email = event.extra.get("organization.name"), event.extra.get("user.email")
+        if event.action != "user-register" or not isinstance(business, str) or not business:
+            return None
+        known = self.businesses.get(business_key(business))
+        domain = email_domain(email) if isinstance(email, str) else ""
+        if known is None or owns(known, event) or not domain or domain == known.domain:
+            return None
+        return known
 
     def found(self, event: Event, what: str, customers: tuple[str | None, ...]) -> Finding:
         return finding(
@@ -94,11 +134,56 @@ class LookalikeIdentity:
                 fires=True,
             ),
             Example(
+                "C-1002's business name at another e-mail domain",
+                (register("cust-9004", "ketoan.vt2@gmail.com", "Công ty TNHH Vận tải Phương 2"),),
+                fires=True,
+            ),
+            Example(
+                "a staff username with a Cyrillic 'о'",
+                (register("hоa.nguyen", "hoa.ng@gmail.com", ""),),
+                fires=True,
+            ),
+            Example(
                 "a new customer with a name of its own",
                 (register("cust-9003", "info@saomai-trading.vn", "Sao Mai Trading"),),
                 fires=False,
             ),
+            Example(
+                "a customer whose name is one letter from a staff member's (thu.vo, thu.do)",
+                (register("thu.do", "thu.do@gmail.com", ""),),
+                fires=False,
+            ),
+            Example(
+                "a colleague at C-1002 signing up at its own domain",
+                (register("cust-9005", "ketoan@example.com", "Công ty TNHH Vận tải Phương 2"),),
+                fires=False,
+            ),
         )
+
+
+def article(label: str) -> str:
+    """'an' before an email, 'a' before a username."""
+    return "an" if label[0] in "aeiou" else "a"
+
+
+def owns(identity: Identity, event: Event) -> bool:
+    """The event's own customer registering again, or changing its own address."""
+    return identity.customer_id is not None and identity.customer_id == event.customer_id
+
+
+def spells(domain: str, business: str) -> bool:
+    """The domain spells the sign-up's own business name (binhtan.vn, Công ty CP Bình Tân).
+
+    Such a domain one letter from another business's (binhvan.vn) is a firm of another
+    name, not a copy: an imitator copies the name as well, and that name alerts.
+    """
+    words = WORDS.findall(plain(fold(business)))
+    return len(words) >= 2 and "".join(words[-2:]) in domain.partition(".")[0]
+
+
+def business_key(name: str) -> str:
+    """A business name without case, punctuation or spacing: what a reader compares."""
+    return " ".join(WORDS.findall(fold(name)))
 
 
 def candidates(event: Event) -> list[tuple[str, str]]:
