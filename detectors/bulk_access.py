@@ -10,7 +10,7 @@ from detectors.base import (
     Example,
     History,
     Window,
-    checkpoint,
+    crossed,
     export_reference,
     extension,
     finding,
@@ -133,24 +133,27 @@ class Scraping:
         object.__setattr__(self, "windows", windows)
 
     def evaluate(self, event: Event, history: History) -> Finding | None:
+        extended = None
         for window, group in zip(self.windows, (event.source_ip, event.session_id), strict=True):
             if group is None or (window is self.windows[0] and self.geo.is_trusted(group)):
                 continue
             views = history.count(window, group, event)
             if views < self.settings.records:
                 continue  # fewer views than records: cannot be that many distinct customers
-            if not checkpoint(views, self.settings.records, window.cap):
-                # Past the threshold each view adds its customer to the open incident.
-                kind = "ip" if window.group_by == "source_ip" else "session"
-                key, customers = f"{kind}={group}", (event.customer_id,)
-                return extension(self, event, key=key, entities={}, customers=customers)
-            ids = history.values(window, group, event, "customer_id", window.cap)
-            distinct = set(filter(None, ids))
-            if len(distinct) >= self.settings.records:
-                found = self.found(event, group, window.group_by, distinct)
+            # At every view past that: the distinct count may cross on any of them, whatever
+            # share of the views are rereads. The tally slides, so this stays cheap.
+            customers = history.distinct(window, group, event, "customer_id")
+            now = len(customers)
+            before = now - (1 if customers.get(event.customer_id or "") == 1 else 0)
+            if crossed(before, now, self.settings.records, window.cap):
+                found = self.found(event, group, window.group_by, set(customers))
                 views_read = history.marks(window, group, event, views)
                 return replace(found, marks=tuple(views_read))
-        return None
+            # Past the threshold each view adds its customer to the open incident.
+            kind = "ip" if window.group_by == "source_ip" else "session"
+            key, ids = f"{kind}={group}", (event.customer_id,)
+            extended = extended or extension(self, event, key=key, entities={}, customers=ids)
+        return extended
 
     def found(self, event: Event, group: str, by: str, distinct: set[str]) -> Finding:
         kind = "ip" if by == "source_ip" else "session"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import bisect
 import zlib
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
@@ -35,6 +35,39 @@ class Series:
 
 
 @dataclass(slots=True)
+class Tally:
+    """One attribute's values over a run of a series' members, kept as the run slides on."""
+
+    series: Series
+    index: int  # of the attribute in a member
+    low: int = 0
+    high: int = 0
+    counts: Counter[str] = field(default_factory=Counter)
+
+    def slide(self, low: int, high: int) -> None:
+        """Count the members in [low, high): only those that entered or left since last time."""
+        if low < self.low or high < self.high or low >= self.high:
+            self.counts.clear()  # moved back, or past all it held: start again from `low`
+            self.low = self.high = low
+        members, counts = self.series.members, self.counts
+        for member in members[self.high : high]:
+            value = self.value(member)
+            if value:
+                counts[value] += 1
+        for member in members[self.low : low]:
+            value = self.value(member)
+            if value:
+                counts[value] -= 1
+                if not counts[value]:
+                    del counts[value]
+        self.low, self.high = low, high
+
+    def value(self, member: bytes) -> str:
+        parts = member.split(SEPARATOR_BYTES, self.index + 1)
+        return parts[self.index].decode() if len(parts) > self.index else ""
+
+
+@dataclass(slots=True)
 class Touch:
     earliest: int
     latest: int
@@ -48,6 +81,8 @@ class RedisHistory:
         self.series = series
         # Per group, the last event asked about and where it stands in the series.
         self.last: dict[tuple[str, str], tuple[Event, Series, int]] = {}
+        # Per window span, group and attribute, the tally distinct() keeps sliding.
+        self.tallies: dict[tuple[str, int, str, str], Tally] = {}
 
     @classmethod
     async def load(
@@ -112,6 +147,16 @@ class RedisHistory:
             parts = member.split(SEPARATOR_BYTES)
             picked.append(parts[index].decode() if len(parts) > index else "")
         return picked
+
+    def distinct(self, window: Window, group: str, at: Event, attribute: str) -> Mapping[str, int]:
+        found, low, high = self.bounds(window, group, at)
+        place = (window.name, window.span_ms, group, attribute)
+        tally = self.tallies.get(place)
+        if tally is None or tally.series is not found:
+            index = REFERENCE_ATTRIBUTES.index(attribute) + 3  # after the order, id and time
+            tally = self.tallies[place] = Tally(found, index)
+        tally.slide(low, high)
+        return tally.counts
 
     def marks(
         self, window: Window, group: str, at: Event, newest: int = EVIDENCE_MEMBERS
