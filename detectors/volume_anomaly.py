@@ -68,17 +68,17 @@ class VolumeAnomaly:
         usual = self.model.usual.get(event.user, 0.0)
         # Distinct customers never outnumber events: nothing to look at before this many.
         needed = math.ceil(max(s.distinct_customers, s.usual_multiple * usual))
-        listed = customers_of(event)  # as the model's tallies count: an export adds its list
-        if not big_export and history.count(window, event.user, event) + len(listed) < needed:
+        if not big_export and history.count(window, event.user, event) < needed:
             return None
-        # At every event past that: distinct customers may cross on any of them.
+        # At every event past that: the distinct customers read may cross on any of them.
+        # An export's list does not count here (export_records judges exports), only below.
         seen = history.distinct(window, event.user, event, "customer_id")
         before = len(seen) - (1 if seen.get(event.customer_id or "") == 1 else 0)
-        now = len(seen) + sum(1 for customer in listed if customer not in seen)
-        if not big_export and not crossed(before, now, needed, CAP):
+        if not big_export and not crossed(before, len(seen), needed, CAP):
             return None
         members = history.members(window, event.user, event, newest=CAP)
-        customers = set(seen) | listed
+        # As the tallies the model learnt from count them: an export's list adds its customers.
+        customers = set(seen) | customers_of(event)
         many = len(customers) >= needed
         if not (many or big_export):
             return None
