@@ -18,6 +18,7 @@ from detectors.base import (
 from detectors.geo import Geo
 from detectors.people import People
 from monitor.detector_settings import ExportDropSettings, ScrapingSettings
+from monitor.directory import department_key
 from monitor.events import Event
 from monitor.findings import Finding, Severity
 
@@ -59,7 +60,7 @@ class UnauthorizedDepartment:
     """Staff of a department outside the section 6 allow-list touching customer records."""
 
     people: People
-    allowed: tuple[str, ...]
+    allowed: tuple[str, ...]  # as department_key() spells them (the settings do)
     id: str = "bulk_access.unauthorized_department"
     family: str = FAMILY
     title: str = "Customer data accessed by an unauthorised department"
@@ -75,7 +76,7 @@ class UnauthorizedDepartment:
 
     def evaluate(self, event: Event, history: History) -> Finding | None:
         department = self.people.departments.get(event.user or "")
-        if department is None or department in self.allowed:
+        if department is None or department_key(department) in self.allowed:
             return None
         return finding(
             self,
