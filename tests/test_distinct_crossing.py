@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import random
+from collections import Counter
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import redis.asyncio as aioredis
 
 from detectors import build_detectors
-from detectors.base import Detector, crossed
+from detectors.base import Detector, Example, History, Window, crossed
 from detectors.engine import Detection
 from monitor.events import Event
-from monitor.findings import Finding
+from monitor.findings import Finding, Severity
 from monitor.settings import load_settings
 from monitor.store.keys import Keys
 
@@ -29,7 +32,7 @@ def views(customers: list[str], start: datetime = T0, first: int = 0) -> list[Ev
             user="ngoc.pham",
             source_ip="198.51.100.9",
             session_id="s-77",
-            customer_id=customer,
+            customer_id=customer or None,
             file_path="/var/log/als/audit.json",
             offset=first + n,
         )
@@ -118,3 +121,52 @@ async def test_a_window_sliding_past_old_views_counts_only_what_is_inside(
 )
 def test_crossed_names_the_threshold_and_its_doublings(before: int, now: int, fires: bool) -> None:
     assert crossed(before, now, 100, 5000) is fires
+
+
+@dataclass(frozen=True, slots=True)
+class Probe:
+    """Asserts, at every view, that the sliding tally is what a count of the members gives."""
+
+    checked: list[int]
+    id: str = "test.probe"
+    family: str = "bulk_access"
+    title: str = "Probe"
+    severity: Severity = Severity.LOW
+    mitre: str = "T0000"
+    runbook: str = "none"
+    actions: frozenset[str] = frozenset({"customer-record-view"})
+    windows: tuple[Window, ...] = (
+        Window("probe_views", "source_ip", timedelta(minutes=1), lambda e: True, cap=5000),
+    )
+
+    def evaluate(self, event: Event, history: History) -> Finding | None:
+        window, group = self.windows[0], str(event.source_ip)
+        tally = dict(history.distinct(window, group, event, "customer_id"))
+        values = history.values(window, group, event, "customer_id", window.cap)
+        assert tally == Counter(filter(None, values)), event.offset
+        self.checked.append(event.offset)
+        return None
+
+    def examples(self) -> tuple[Example, ...]:
+        return ()
+
+
+async def test_the_tally_carried_from_batch_to_batch_is_a_true_count(
+    redis: aioredis.Redis,
+) -> None:
+    rng = random.Random(13)
+    moment, events = T0, []
+    for n in range(3000):
+        # Bursts and pauses, some longer than the window; late lines now and then.
+        moment += timedelta(milliseconds=rng.choice([5, 50, 400, 2000, 70_000]))
+        at = moment - timedelta(seconds=rng.choice([0] * 9 + [30]))
+        customer = rng.choice([f"C-{rng.randrange(60)}", None])
+        events.append(views([customer or ""], at, n)[0])
+    probe = Probe([])
+    detection = Detection(redis, Keys("vigil"), [probe], isolate=False)
+    start = 0
+    while start < len(events):
+        size = rng.choice([1, 3, 40, 300])
+        await detection.process(events[start : start + size])
+        start += size
+    assert len(probe.checked) == len(events)
