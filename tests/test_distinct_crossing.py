@@ -127,7 +127,7 @@ def test_crossed_names_the_threshold_and_its_doublings(before: int, now: int, fi
 class Probe:
     """Asserts, at every view, that the sliding tally is what a count of the members gives."""
 
-    checked: list[int]
+    checked: list[str]
     id: str = "test.probe"
     family: str = "bulk_access"
     title: str = "Probe"
@@ -144,7 +144,7 @@ class Probe:
         tally = dict(history.distinct(window, group, event, "customer_id"))
         values = history.values(window, group, event, "customer_id", window.cap)
         assert tally == Counter(filter(None, values)), event.offset
-        self.checked.append(event.offset)
+        self.checked.append(event.id)
         return None
 
     def examples(self) -> tuple[Example, ...]:
