@@ -61,6 +61,12 @@ class History(Protocol):
         whole references: distinct counts stay cheap."""
         ...
 
+    def distinct(self, window: Window, group: str, at: Event, attribute: str) -> Mapping[str, int]:
+        """Each value of one reference attribute among the window's members at `at`, with
+        how many members carry it (its length is the distinct count). Cheap at every event:
+        the tally slides with the events of a group; read it before the next question."""
+        ...
+
     def marks(self, window: Window, group: str, at: Event, newest: int = ...) -> Sequence[str]:
         """The count marks (monitor.events.count_mark) of the newest members: what an
         incident counts when a crossing brings more events than its evidence shows."""
@@ -182,6 +188,15 @@ def checkpoint(count: int, threshold: int, cap: int) -> bool:
     while count > threshold and count % 2 == 0:
         count //= 2
     return count == threshold
+
+
+def crossed(before: int, now: int, threshold: int, cap: int) -> bool:
+    """Whether a count rising from `before` to `now` reached the threshold or one of its
+    doublings (the checkpoints), below the cap."""
+    mark = threshold
+    while mark <= before:
+        mark *= 2
+    return now >= mark and mark < cap
 
 
 def export_reference(event: Event) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from detectors.base import (
     Example,
     History,
     Window,
-    checkpoint,
+    crossed,
     export_reference,
     extension,
     finding,
@@ -18,6 +18,7 @@ from detectors.base import (
 from detectors.geo import Geo
 from detectors.people import People
 from monitor.detector_settings import ExportDropSettings, ScrapingSettings
+from monitor.directory import department_key
 from monitor.events import Event
 from monitor.findings import Finding, Severity
 
@@ -59,7 +60,7 @@ class UnauthorizedDepartment:
     """Staff of a department outside the section 6 allow-list touching customer records."""
 
     people: People
-    allowed: tuple[str, ...]
+    allowed: tuple[str, ...]  # as department_key() spells them (the settings do)
     id: str = "bulk_access.unauthorized_department"
     family: str = FAMILY
     title: str = "Customer data accessed by an unauthorised department"
@@ -75,7 +76,7 @@ class UnauthorizedDepartment:
 
     def evaluate(self, event: Event, history: History) -> Finding | None:
         department = self.people.departments.get(event.user or "")
-        if department is None or department in self.allowed:
+        if department is None or department_key(department) in self.allowed:
             return None
         return finding(
             self,
@@ -133,24 +134,27 @@ class Scraping:
         object.__setattr__(self, "windows", windows)
 
     def evaluate(self, event: Event, history: History) -> Finding | None:
+        extended = None
         for window, group in zip(self.windows, (event.source_ip, event.session_id), strict=True):
             if group is None or (window is self.windows[0] and self.geo.is_trusted(group)):
                 continue
             views = history.count(window, group, event)
             if views < self.settings.records:
                 continue  # fewer views than records: cannot be that many distinct customers
-            if not checkpoint(views, self.settings.records, window.cap):
-                # Past the threshold each view adds its customer to the open incident.
-                kind = "ip" if window.group_by == "source_ip" else "session"
-                key, customers = f"{kind}={group}", (event.customer_id,)
-                return extension(self, event, key=key, entities={}, customers=customers)
-            ids = history.values(window, group, event, "customer_id", window.cap)
-            distinct = set(filter(None, ids))
-            if len(distinct) >= self.settings.records:
-                found = self.found(event, group, window.group_by, distinct)
+            # At every view past that: the distinct count may cross on any of them, whatever
+            # share of the views are rereads. The tally slides, so this stays cheap.
+            customers = history.distinct(window, group, event, "customer_id")
+            now = len(customers)
+            before = now - (1 if customers.get(event.customer_id or "") == 1 else 0)
+            if crossed(before, now, self.settings.records, window.cap):
+                found = self.found(event, group, window.group_by, set(customers))
                 views_read = history.marks(window, group, event, views)
                 return replace(found, marks=tuple(views_read))
-        return None
+            # Past the threshold each view adds its customer to the open incident.
+            kind = "ip" if window.group_by == "source_ip" else "session"
+            key, ids = f"{kind}={group}", (event.customer_id,)
+            extended = extended or extension(self, event, key=key, entities={}, customers=ids)
+        return extended
 
     def found(self, event: Event, group: str, by: str, distinct: set[str]) -> Finding:
         kind = "ip" if by == "source_ip" else "session"

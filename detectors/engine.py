@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from redis.asyncio import Redis
 
 from detectors.base import Detector, Window
-from detectors.history import RedisHistory
+from detectors.history import RedisHistory, Tally
 from detectors.volume import Recorder
 from monitor.events import Event
 from monitor.findings import Finding
@@ -56,6 +56,8 @@ class Detection:
         # Tests turn isolation off so that a detector's bug fails the test that meets it.
         self.isolate = isolate
         self.errors: Counter[str] = Counter()
+        # The distinct tallies of the last batch: the next one slides them on, not rebuilds.
+        self.tallies: Mapping[tuple[str, int, str, str], Tally] = {}
 
     async def load(self, ordered: Sequence[Event], turn: Turn | None) -> RedisHistory:
         """The batch's windows, written in its turn (a batch with nothing to add still takes
@@ -63,7 +65,7 @@ class Detection:
         if turn is not None:
             await turn.wait()
         history = (
-            await RedisHistory.load(self.redis, self.keys, self.windows, ordered)
+            await RedisHistory.load(self.redis, self.keys, self.windows, ordered, self.tallies)
             if ordered
             else RedisHistory({})
         )
@@ -96,6 +98,7 @@ class Detection:
                     continue
                 if finding is not None:
                     findings.append(finding)
+        self.tallies = history.tallies
         for recorder in self.recorders:
             await recorder.record(self.redis, self.keys, ordered)
         return findings

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import bisect
 import zlib
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
@@ -35,6 +35,69 @@ class Series:
 
 
 @dataclass(slots=True)
+class Tally:
+    """One attribute's values over a run of a series' members, kept as the run slides on."""
+
+    series: Series
+    index: int  # of the attribute in a member
+    low: int = 0
+    high: int = 0
+    counts: Counter[str] = field(default_factory=Counter)
+
+    def slide(self, low: int, high: int) -> None:
+        """Count the members in [low, high): only those that entered or left since last time."""
+        if low < self.low or high < self.high or low >= self.high:
+            self.counts.clear()  # moved back, or past all it held: start again from `low`
+            self.low = self.high = low
+        members, counts = self.series.members, self.counts
+        for member in members[self.high : high]:
+            value = self.value(member)
+            if value:
+                counts[value] += 1
+        for member in members[self.low : low]:
+            self.drop(member)
+        self.low, self.high = low, high
+
+    def drop(self, member: bytes) -> None:
+        value, counts = self.value(member), self.counts
+        if value:
+            counts[value] -= 1
+            if not counts[value]:
+                del counts[value]
+
+    def rebase(self, series: Series) -> bool:
+        """Carry the tally over to the next batch's copy of its series, if that holds the
+        same run (older members may be gone, newer ones added); else False: start again.
+
+        Members are only trimmed from the old end, so the run is the same when its newest
+        member and its oldest one still read sit the same distance apart.
+        """
+        old = self.series
+        if self.high <= self.low:
+            return False
+        last, score = old.members[self.high - 1], old.scores[self.high - 1]
+        high = bisect.bisect_left(series.scores, score)
+        while high < len(series.members) and series.members[high] != last:
+            if series.scores[high] != score:
+                return False
+            high += 1
+        if high == len(series.members):
+            return False
+        shift = self.high - 1 - high  # a member's index in the old series, less its new one
+        low = max(self.low - shift, 0)
+        if series.members[low] != old.members[low + shift]:
+            return False
+        for member in old.members[self.low : low + shift]:
+            self.drop(member)  # older than the new copy reads
+        self.series, self.low, self.high = series, low, high + 1
+        return True
+
+    def value(self, member: bytes) -> str:
+        parts = member.split(SEPARATOR_BYTES, self.index + 1)
+        return parts[self.index].decode() if len(parts) > self.index else ""
+
+
+@dataclass(slots=True)
 class Touch:
     earliest: int
     latest: int
@@ -44,10 +107,18 @@ class Touch:
 class RedisHistory:
     """Answers History queries from what `load` fetched; events of the batch included."""
 
-    def __init__(self, series: dict[tuple[str, str], Series]) -> None:
+    def __init__(
+        self,
+        series: dict[tuple[str, str], Series],
+        carried: Mapping[tuple[str, int, str, str], Tally] | None = None,
+    ) -> None:
         self.series = series
         # Per group, the last event asked about and where it stands in the series.
         self.last: dict[tuple[str, str], tuple[Event, Series, int]] = {}
+        # Per window span, group and attribute, the tally distinct() keeps sliding; those of
+        # the batch before are carried over when their run is still there.
+        self.tallies: dict[tuple[str, int, str, str], Tally] = {}
+        self.carried = carried or {}
 
     @classmethod
     async def load(
@@ -56,6 +127,7 @@ class RedisHistory:
         keys: Keys,
         windows: Mapping[str, Sequence[Window]],
         events: Sequence[Event],
+        carried: Mapping[tuple[str, int, str, str], Tally] | None = None,
     ) -> RedisHistory:
         """Add the batch's admitted events to their windows, trim, and read them back.
 
@@ -80,7 +152,7 @@ class RedisHistory:
         for groups, reply in zip(shards.values(), replies, strict=True):
             for name_group, pairs in zip(groups, reply, strict=True):
                 series[name_group] = combine(pairs, touched[name_group].added)
-        return cls(series)
+        return cls(series, carried)
 
     def count(self, window: Window, group: str, at: Event) -> int:
         _, low, high = self.bounds(window, group, at)
@@ -112,6 +184,17 @@ class RedisHistory:
             parts = member.split(SEPARATOR_BYTES)
             picked.append(parts[index].decode() if len(parts) > index else "")
         return picked
+
+    def distinct(self, window: Window, group: str, at: Event, attribute: str) -> Mapping[str, int]:
+        found, low, high = self.bounds(window, group, at)
+        place = (window.name, window.span_ms, group, attribute)
+        tally = self.tallies.get(place) or self.carried.get(place)
+        if tally is None or not (tally.series is found or tally.rebase(found)):
+            index = REFERENCE_ATTRIBUTES.index(attribute) + 3  # after the order, id and time
+            tally = Tally(found, index)
+        self.tallies[place] = tally
+        tally.slide(low, high)
+        return tally.counts
 
     def marks(
         self, window: Window, group: str, at: Event, newest: int = EVIDENCE_MEMBERS

@@ -6,8 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from monitor.detector_settings import LookalikeSettings
-from monitor.directory import Customer, StaffMember, load_customers, load_staff
-from monitor.settings import Settings, shipped_file
+from monitor.directory import Customer, StaffMember
+from monitor.directory_files import open_customers, open_staff
+from monitor.settings import Settings
 
 # Mailbox providers anyone may use: a business's address there is not its own domain.
 FREE_MAIL = frozenset(
@@ -57,11 +58,10 @@ class People:
 
 
 def people_from(settings: Settings) -> People:
-    """From the configured directories; a missing file leaves that side empty."""
-    staff_path = shipped_file(settings.directories.staff)
-    customer_path = shipped_file(settings.directories.customers)
-    staff = load_staff(staff_path) if staff_path.exists() else {}
-    customers = load_customers(customer_path) if customer_path.exists() else {}
+    """From the configured directories: one that cannot be read raises ConfigError (naming
+    its key and file), never leaves detection short without a word; bad rows are skipped."""
+    staff = open_staff(settings).members
+    customers = open_customers(settings).customers
     lookalike = settings.detectors.lookalike
     return people_of(staff, customers, lookalike)
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from redis.asyncio import Redis
 
-from detectors.base import Example, History, Window, checkpoint, export_reference, finding
+from detectors.base import Example, History, Window, crossed, export_reference, finding
 from detectors.volume import (
     EXPORT,
     SEARCH,
@@ -68,13 +68,17 @@ class VolumeAnomaly:
         usual = self.model.usual.get(event.user, 0.0)
         # Distinct customers never outnumber events: nothing to look at before this many.
         needed = math.ceil(max(s.distinct_customers, s.usual_multiple * usual))
-        count = history.count(window, event.user, event)
-        if not big_export and not checkpoint(count, needed, CAP):
+        if not big_export and history.count(window, event.user, event) < needed:
+            return None
+        # At every event past that: the distinct customers read may cross on any of them.
+        # An export's list does not count here (export_records judges exports), only below.
+        seen = history.distinct(window, event.user, event, "customer_id")
+        before = len(seen) - (1 if seen.get(event.customer_id or "") == 1 else 0)
+        if not big_export and not crossed(before, len(seen), needed, CAP):
             return None
         members = history.members(window, event.user, event, newest=CAP)
         # As the tallies the model learnt from count them: an export's list adds its customers.
-        customers = {str(m["labels.customer_id"]) for m in members if m.get("labels.customer_id")}
-        customers |= customers_of(event)
+        customers = set(seen) | customers_of(event)
         many = len(customers) >= needed
         if not (many or big_export):
             return None

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from monitor import breach_commands, respond_commands, user_commands
 from monitor import status as status_view
+from monitor.directory_files import check_directories
 from monitor.findings import Severity
 from monitor.incidents import Classification, Incident, Lifecycle, Status, TransitionRefused
 from monitor.parsers import FORMATS
@@ -22,6 +23,10 @@ from monitor.service import Role, Vigil, open_vigil, run, stop_on_signals
 from monitor.settings import ConfigError, Settings, load_settings
 from notifications.oncall import staff_directory
 from notifications.render import masked_title
+
+# Commands that cannot do their work without the directories: they refuse to start without
+# them (`vigil status` reports a directory's problems instead).
+READS_DIRECTORIES = frozenset({"run", "scan", "breach"})
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -101,6 +106,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     try:
         settings = load_settings(args.config, dict(os.environ))
+        if args.command in READS_DIRECTORIES:
+            check_directories(settings)
     except ConfigError as error:
         print(f"vigil: configuration error\n{error}", file=sys.stderr)
         return 2

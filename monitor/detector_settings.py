@@ -10,6 +10,7 @@ from pathlib import Path
 from pydantic import Field, field_validator
 
 from monitor.config_types import Duration, Section, check_zone
+from monitor.directory import department_key
 from monitor.intrusion_settings import (
     CrawlingSettings,
     HttpProbingSettings,
@@ -192,3 +193,9 @@ class DetectorSettings(Section):
         "customer_care",
         "internal_control",
     )
+
+    @field_validator("allowed_departments")
+    @classmethod
+    def compared_names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        """As departments are compared: `Customer Care`, `customer-care` are customer_care."""
+        return tuple(department_key(name) for name in value)

@@ -1,4 +1,5 @@
-"""`vigil status`: sources and their lag, dead letters, the stream, workers and Redis."""
+"""`vigil status`: sources and their lag, dead letters, the stream, workers, Redis, and the
+directories (rows skipped, departments the allow-list does not know)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 from redis.exceptions import ResponseError
 
+from monitor.directory_files import directory_status
 from monitor.incidents import Status
 from monitor.pipeline.journals import checkpoint_key
 from monitor.pipeline.worker import GROUP
@@ -54,6 +56,7 @@ async def collect(vigil: Vigil) -> dict[str, Any]:
         "incidents": {
             str(s): await redis.zcard(keys.incident_index(f"status:{s}")) for s in Status
         },
+        "directories": directory_status(vigil.settings),
     }
 
 
@@ -141,4 +144,32 @@ async def show(vigil: Vigil, as_json: bool) -> int:
             print(f"    {journal['detail']}")
     counts = report["incidents"]
     print("Incidents  " + "  ".join(f"{name} {count}" for name, count in counts.items()))
+    print("Directories")
+    for directory in report["directories"]:
+        for line in directory_lines(directory):
+            print(line)
     return 0
+
+
+def directory_lines(directory: dict[str, Any]) -> list[str]:
+    """One directory for a screen: what it holds, what it skipped, what that costs."""
+    head = f"  {directory['key']}  {directory['path']}"
+    if "error" in directory:
+        return [
+            f"{head}  UNUSABLE: {directory['error']}",
+            "    lost until it is readable (`vigil run`, `scan` and `breach` refuse to start): "
+            + ", ".join(directory["disabled"]),
+        ]
+    bad = directory["bad_rows"]
+    lines = [f"{head}  {directory['entries']} entries, {len(bad)} bad rows skipped"]
+    lines += [f"    line {row['line']}: {row['reason']}" for row in bad]
+    unknown = directory.get("unknown_departments") or {}
+    if unknown:
+        named = ", ".join(f"{name} ({count} staff)" for name, count in unknown.items())
+        lines += [
+            f"    departments not in detectors.allowed_departments: {named}",
+            "    their staff are treated as not allowed to touch customer data: each record "
+            "they read raises bulk_access.unauthorized_department (check the spelling, or "
+            "add the department to the allow-list if policy section 6 allows it)",
+        ]
+    return lines

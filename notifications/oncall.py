@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from monitor.directory import StaffMember, load_staff
+from monitor.directory import DirectoryError, StaffMember, load_staff
 from monitor.settings import EscalationSettings, RotationSettings, Settings, shipped_file
 
 log = logging.getLogger(__name__)
@@ -16,8 +16,8 @@ def staff_directory(settings: Settings) -> dict[str, StaffMember]:
     path = shipped_file(settings.directories.staff)
     try:
         return load_staff(path)
-    except FileNotFoundError:
-        log.warning("no staff directory at %s: nobody can be paged", path)
+    except DirectoryError as error:
+        log.warning("%s: nobody can be paged", error)
         return {}
 
 

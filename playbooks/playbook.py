@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from monitor.directory import Customer, load_customers
+from monitor.directory import Customer, read_customers
+from monitor.directory_files import LastGood
 from monitor.incidents import Incident, IncidentStore
 from monitor.settings import Settings, shipped_file
 from notifications.message import Channel, Message
@@ -64,9 +65,12 @@ class Playbook:
         self.rota = rota
         self.record: Record = store.record
         self.clock = clock
+        path = shipped_file(settings.directories.customers)
+        # Read again when it changes; a copy that turns unreadable keeps the last good one.
+        self.customers = LastGood(path, read_customers)
 
     def directory(self) -> dict[str, Customer]:
-        return load_customers(shipped_file(self.settings.directories.customers))
+        return dict(self.customers.read().customers)
 
     async def run(self, breach_id: str) -> Outcome:
         breach = await self.store.existing(breach_id)

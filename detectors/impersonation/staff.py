@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from detectors.base import Example, History, Window, finding
 from detectors.people import People
 from monitor.detector_settings import StaffImpersonationSettings
+from monitor.directory import department_key
 from monitor.events import Event
 from monitor.findings import Finding, Severity
 
@@ -100,7 +101,7 @@ class StaffImpersonation:
     def evaluate(self, event: Event, history: History) -> Finding | None:
         department = self.people.departments.get(event.user or "")
         why, severity = "", self.severity
-        if department is not None and department not in self.allowed:
+        if department is not None and department_key(department) not in self.allowed:
             why, severity = (
                 f"from {department}, a department policy section 6 does not name",
                 Severity.HIGH,
