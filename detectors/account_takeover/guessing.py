@@ -20,6 +20,7 @@ from detectors.account_takeover.logins import (
     sources,
 )
 from detectors.base import Detector, Example, History, Window, checkpoint, finding
+from detectors.customers import NO_CUSTOMERS, Customers
 from detectors.geo import Geo
 from monitor.detector_settings import (
     CredentialStuffingSettings,
@@ -221,6 +222,7 @@ class DistributedGuessing:
     """One user failing from many IPs: a botnet sharing the guesses to stay under limits."""
 
     settings: DistributedGuessingSettings
+    customers: Customers = NO_CUSTOMERS
     id: str = "account_takeover.distributed_guessing"
     family: str = FAMILY
     title: str = "Distributed password guessing"
@@ -251,7 +253,7 @@ class DistributedGuessing:
             key=f"user={user}",
             entities={"user": user},
             evidence=history.members(window, user, event),
-            customers=(event.customer_id,),
+            customers=(self.customers.of_event(event),),
         )
 
     def examples(self) -> tuple[Example, ...]:

@@ -1,0 +1,131 @@
+"""The customers each incident names in `affected_customers`, on crafted cases (issue 13)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import timedelta
+
+import redis.asyncio as aioredis
+
+from detectors import build_detectors
+from detectors.account_takeover.logins import (
+    SAFARI_IPHONE,
+    T0,
+    failures,
+    login,
+    web_login,
+)
+from detectors.engine import Detection
+from monitor.events import Event, Outcome
+from monitor.incidents import IncidentStore
+from monitor.settings import load_settings
+from monitor.store.keys import Keys
+
+DETECTORS = {d.id: d for d in build_detectors(load_settings())}
+HANOI, LONDON = "113.160.0.1", "46.101.0.1"
+
+
+async def affected(
+    redis: aioredis.Redis, store: IncidentStore, detector: str, events: Sequence[Event]
+) -> list[set[str]]:
+    """Run one detector over `events` one at a time into real incidents; each one's customers."""
+    detection = Detection(redis, Keys("vigil"), [DETECTORS[detector]], isolate=False)
+    for event in events:
+        await store.record(await detection.process([event]))
+    incidents = [i for i in await store.list() if i.detector == detector]
+    return sorted((set(i.affected_customers) for i in incidents), key=sorted)
+
+
+def web_failures(
+    ip: str, users: Sequence[str], step: timedelta = timedelta(seconds=10)
+) -> tuple[Event, ...]:
+    """The website's failed logins that carry only a user name (no customer id)."""
+    return tuple(
+        replace(
+            web_login(user, ip, T0 + n * step, outcome=Outcome.FAILURE),
+            customer_id=None,
+            offset=n,
+        )
+        for n, user in enumerate(users)
+    )
+
+
+def success(user: str, ip: str, at_seconds: int, by_name_only: bool = True) -> Event:
+    event = web_login(user, ip, T0 + timedelta(seconds=at_seconds))
+    return replace(event, customer_id=None, offset=10_000 + at_seconds) if by_name_only else event
+
+
+async def test_login_after_failures_names_the_account_resolved_from_its_user_name(
+    redis: aioredis.Redis, store: IncidentStore
+) -> None:
+    guesses = web_failures("203.0.113.9", ["cust-1003"] * 5)
+    found = await affected(
+        redis,
+        store,
+        "account_takeover.compromise_after_failures",
+        (*guesses, success("cust-1003", "203.0.113.9", 60)),
+    )
+    assert found == [{"C-1003"}]
+
+
+async def test_an_ssh_login_after_failures_names_no_customer(
+    redis: aioredis.Redis, store: IncidentStore
+) -> None:
+    guessed = failures("203.0.113.9", 5, user="cust-1003")
+    win = login("203.0.113.9", "cust-1003", Outcome.SUCCESS, T0 + timedelta(minutes=2))
+    found = await affected(
+        redis, store, "account_takeover.compromise_after_failures", (*guessed, win)
+    )
+    assert found == [set()]
+
+
+async def test_mfa_fatigue_names_the_account_from_its_e_mail(
+    redis: aioredis.Redis, store: IncidentStore
+) -> None:
+    prompts = tuple(
+        replace(
+            web_login("cust-1004", LONDON, T0 + n * timedelta(seconds=20), action="mfa-challenge"),
+            user="Cust1004@example.com",
+            customer_id=None,
+            offset=n,
+        )
+        for n in range(6)
+    )
+    assert await affected(redis, store, "account_takeover.mfa_fatigue", prompts) == [{"C-1004"}]
+
+
+async def test_distributed_guessing_names_the_guessed_account(
+    redis: aioredis.Redis, store: IncidentStore
+) -> None:
+    bots = tuple(
+        replace(e, source_ip=f"198.51.100.{n % 5}", offset=n)
+        for n, e in enumerate(web_failures("0.0.0.0", ["cust-1005"] * 10, timedelta(minutes=2)))
+    )
+    found = await affected(redis, store, "account_takeover.distributed_guessing", bots)
+    assert found == [{"C-1005"}]
+
+
+async def test_impossible_travel_names_the_account(
+    redis: aioredis.Redis, store: IncidentStore
+) -> None:
+    trip = (success("cust-1006", HANOI, 0), success("cust-1006", LONDON, 3600))
+    assert await affected(redis, store, "account_takeover.impossible_travel", trip) == [{"C-1006"}]
+
+
+async def test_a_sensitive_change_from_a_new_device_names_the_account(
+    redis: aioredis.Redis, store: IncidentStore
+) -> None:
+    day = 86_400
+    usual = tuple(success("cust-1007", HANOI, d * day) for d in range(6))
+    stranger = replace(success("cust-1007", LONDON, 7 * day), user_agent=SAFARI_IPHONE)
+    change = replace(
+        stranger,
+        action="password-change",
+        offset=1,
+        timestamp=stranger.timestamp + timedelta(minutes=5),
+    )
+    found = await affected(
+        redis, store, "account_takeover.new_device_sensitive_change", (*usual, stranger, change)
+    )
+    assert found == [{"C-1007"}]
