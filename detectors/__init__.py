@@ -46,7 +46,7 @@ def build_detectors(settings: Settings) -> tuple[Detector, ...]:
     crawlers = Networks(config.crawling.verified_crawlers)
     customers = Customers(people)  # resolved only as a finding is built
     return (
-        BruteForce(config.brute_force),
+        BruteForce(config.brute_force, customers),
         CompromiseAfterFailures(config.compromise_after_failures, customers),
         PasswordSpray(config.password_spray, config.credential_stuffing, geo),
         CredentialStuffing(config.credential_stuffing, geo),

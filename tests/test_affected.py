@@ -129,3 +129,32 @@ async def test_a_sensitive_change_from_a_new_device_names_the_account(
         redis, store, "account_takeover.new_device_sensitive_change", (*usual, stranger, change)
     )
     assert found == [{"C-1007"}]
+
+
+async def test_one_failure_crossing_both_brute_force_thresholds_keeps_the_targeted_account(
+    redis: aioredis.Redis, store: IncidentStore
+) -> None:
+    guesses = web_failures("203.0.113.50", ["cust-1008"] * 5)
+    found = await affected(redis, store, "account_takeover.brute_force", guesses)
+    assert found == [{"C-1008"}]
+    (incident,) = await store.list()
+    assert incident.entities == {"ip": "203.0.113.50", "user": "cust-1008"}
+
+
+async def test_brute_force_against_one_account_from_many_addresses_names_it(
+    redis: aioredis.Redis, store: IncidentStore
+) -> None:
+    guesses = tuple(
+        replace(e, source_ip=f"198.51.100.{n}")
+        for n, e in enumerate(web_failures("0.0.0.0", ["cust-1009"] * 5))
+    )
+    assert await affected(redis, store, "account_takeover.brute_force", guesses) == [{"C-1009"}]
+
+
+async def test_ssh_brute_force_names_no_customer(
+    redis: aioredis.Redis, store: IncidentStore
+) -> None:
+    found = await affected(
+        redis, store, "account_takeover.brute_force", failures("203.0.113.7", 5, user="cust-1003")
+    )
+    assert found == [set()]
