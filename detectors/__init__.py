@@ -60,7 +60,9 @@ def build_detectors(settings: Settings) -> tuple[Detector, ...]:
         VolumeAnomaly(config.volume_anomaly, VolumeModel()),
         FileIntegrity(config.file_integrity),
         CrossAccountAccess(people),
-        StaffImpersonation(config.staff_impersonation, people, config.allowed_departments),
+        StaffImpersonation(
+            config.staff_impersonation, people, config.allowed_departments, customers
+        ),
         SessionHijack(config.session_hijack, geo),
         LookalikeIdentity(people),
         PhishingReferrer(config.lookalike.domains),

@@ -158,3 +158,30 @@ async def test_ssh_brute_force_names_no_customer(
         redis, store, "account_takeover.brute_force", failures("203.0.113.7", 5, user="cust-1003")
     )
     assert found == [set()]
+
+
+def impersonation(staff: str, customer: str, minutes: int, day: int = 1) -> Event:
+    return Event(
+        timestamp=T0 + timedelta(days=day, hours=1, minutes=minutes),  # 10:00 in Hanoi, Monday
+        action="impersonation-start",
+        user=staff,
+        target_user=customer,
+        file_path="/var/log/als/audit.json",
+        offset=minutes,
+    )
+
+
+async def test_staff_impersonation_names_every_customer_impersonated(
+    redis: aioredis.Redis, store: IncidentStore
+) -> None:
+    acts = tuple(impersonation("thu.vo", f"cust-10{10 + n}", 4 * n) for n in range(7))
+    found = await affected(redis, store, "impersonation.staff_impersonation", acts)
+    assert found == [{f"C-10{10 + n}" for n in range(7)}]
+
+
+async def test_staff_impersonation_on_a_sunday_names_each_customer_acted_as(
+    redis: aioredis.Redis, store: IncidentStore
+) -> None:
+    acts = tuple(impersonation("thu.vo", f"cust-10{20 + n}", 4 * n, day=0) for n in range(2))
+    found = await affected(redis, store, "impersonation.staff_impersonation", acts)
+    assert found == [{"C-1020", "C-1021"}]
