@@ -63,7 +63,7 @@ def build_detectors(settings: Settings) -> tuple[Detector, ...]:
         StaffImpersonation(
             config.staff_impersonation, people, config.allowed_departments, customers
         ),
-        SessionHijack(config.session_hijack, geo),
+        SessionHijack(config.session_hijack, geo, customers),
         LookalikeIdentity(people),
         PhishingReferrer(config.lookalike.domains),
         SshProbing(config.ssh_probing),

@@ -185,3 +185,22 @@ async def test_staff_impersonation_on_a_sunday_names_each_customer_acted_as(
     acts = tuple(impersonation("thu.vo", f"cust-10{20 + n}", 4 * n, day=0) for n in range(2))
     found = await affected(redis, store, "impersonation.staff_impersonation", acts)
     assert found == [{"C-1020", "C-1021"}]
+
+
+async def test_session_hijack_names_the_sessions_owner_from_its_login(
+    redis: aioredis.Redis, store: IncidentStore
+) -> None:
+    own = replace(success("cust-1030", HANOI, 0), session_id="s-1030")
+    view = replace(own, action="customer-record-view", outcome=Outcome.UNKNOWN, offset=1)
+    stolen = Event(
+        timestamp=T0 + timedelta(minutes=20),
+        action="customer-record-view",
+        source_ip=LONDON,
+        user_agent=SAFARI_IPHONE,
+        session_id="s-1030",
+        customer_id="C-1099",  # whose record the thief read, not whose session it is
+        file_path="/var/log/als/audit.json",
+        offset=2,
+    )
+    found = await affected(redis, store, "impersonation.session_hijack", (own, view, stolen))
+    assert found == [{"C-1030"}]
