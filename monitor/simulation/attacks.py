@@ -53,7 +53,8 @@ def brute_force(sim: Sim, at: datetime) -> Label:
     else:  # slow: one guess every six minutes
         end = ssh_failures(sim, ip, ["root"] * 12, at, timedelta(minutes=6))
     entities = {"ip": ip, "user": "root", "also": "admin"}  # the accounts it tried count too
-    return Label("account_takeover.brute_force", "account_takeover", entities, at, end)
+    # SSH accounts are the servers', never a customer's.
+    return Label("account_takeover.brute_force", "account_takeover", entities, at, end, ())
 
 
 def compromise(sim: Sim, at: datetime) -> Label:
@@ -66,6 +67,7 @@ def compromise(sim: Sim, at: datetime) -> Label:
         {"ip": ip, "user": "deploy"},
         at,
         end,
+        (),
     )
 
 
@@ -93,18 +95,19 @@ def stuffing(sim: Sim, at: datetime) -> Label:
 
 
 def distributed(sim: Sim, at: datetime) -> Label:
-    victim = sim.rng.choice(sim.world.customers).username
+    victim = sim.rng.choice(sim.world.customers)
     bots = [sim.rng.choice(sim.world.abroad_ips) for _ in range(15)]
     for n, bot in enumerate(bots):
-        web_failures(sim, bot, [victim], at + n * timedelta(seconds=80), timedelta(0))
+        web_failures(sim, bot, [victim.username], at + n * timedelta(seconds=80), timedelta(0))
     # The bots are part of it: a spray seen from their provider is this attack too.
-    entities = {"user": victim} | {f"bot{n}": bot for n, bot in enumerate(bots)}
+    entities = {"user": victim.username} | {f"bot{n}": bot for n, bot in enumerate(bots)}
     return Label(
         "account_takeover.distributed_guessing",
         "account_takeover",
         entities,
         at,
         at + timedelta(seconds=80 * 14),
+        (victim.customer_id,),
     )
 
 
@@ -114,7 +117,12 @@ def impossible_travel(sim: Sim, at: datetime) -> Label:
     thief = sim.rng.choice(sim.world.abroad_ips)
     end = visit(sim, c, left + timedelta(minutes=sim.rng.randint(20, 60)), thief, c.agent)
     return Label(
-        "account_takeover.impossible_travel", "account_takeover", {"user": c.username}, at, end
+        "account_takeover.impossible_travel",
+        "account_takeover",
+        {"user": c.username},
+        at,
+        end,
+        (c.customer_id,),
     )
 
 
@@ -142,6 +150,7 @@ def new_device(sim: Sim, at: datetime) -> Label:
         {"user": c.username},
         at,
         end + timedelta(minutes=3),
+        (c.customer_id,),
     )
 
 
@@ -164,6 +173,7 @@ def mfa_fatigue(sim: Sim, at: datetime) -> Label:
         {"user": c.username},
         at,
         at + timedelta(minutes=4),
+        (c.customer_id,),
     )
 
 

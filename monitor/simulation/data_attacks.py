@@ -32,14 +32,14 @@ def session_hijack(sim: Sim, at: datetime) -> Label:
         **common,
     )
     thief = sim.rng.choice(sim.world.abroad_ips)
-    for n in range(3):
+    for n in range(3):  # the stolen cookie: the log knows only the session
         sim.emit(
             "audit",
             timestamp=at + timedelta(minutes=20 + n),
             action="customer-record-view",
             source_ip=thief,
             user_agent=ATTACKER_AGENT,
-            **common,
+            session_id=session,
         )
     return Label(
         "impersonation.session_hijack",
@@ -47,6 +47,7 @@ def session_hijack(sim: Sim, at: datetime) -> Label:
         {"session": session},
         at,
         at + timedelta(minutes=23),
+        (c.customer_id,),
     )
 
 
@@ -94,7 +95,8 @@ def phishing(sim: Sim, at: datetime) -> Label:
 def staff_impersonation(sim: Sim, at: datetime) -> Label:
     agent = sim.rng.choice(sim.world.of("customer_care"))
     late = at.replace(hour=23, minute=10)
-    for n, c in enumerate(sim.rng.sample(sim.world.customers, 8)):
+    victims = sim.rng.sample(sim.world.customers, 8)
+    for n, c in enumerate(victims):
         sim.emit(
             "audit",
             timestamp=late + n * timedelta(minutes=3),
@@ -111,6 +113,7 @@ def staff_impersonation(sim: Sim, at: datetime) -> Label:
         {"actor": agent.username},
         late,
         late + timedelta(minutes=21),
+        tuple(c.customer_id for c in victims),
     )
 
 
@@ -126,7 +129,12 @@ def cross_account(sim: Sim, at: datetime) -> Label:
         customer_id=other.customer_id,
     )
     return Label(
-        "impersonation.cross_account_access", "impersonation", {"user": c.username}, at, at
+        "impersonation.cross_account_access",
+        "impersonation",
+        {"user": c.username},
+        at,
+        at,
+        (other.customer_id,),
     )
 
 
