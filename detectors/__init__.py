@@ -49,7 +49,7 @@ def build_detectors(settings: Settings) -> tuple[Detector, ...]:
         BruteForce(config.brute_force, customers),
         CompromiseAfterFailures(config.compromise_after_failures, customers),
         PasswordSpray(config.password_spray, config.credential_stuffing, geo),
-        CredentialStuffing(config.credential_stuffing, geo),
+        CredentialStuffing(config.credential_stuffing, geo, customers),
         DistributedGuessing(config.distributed_guessing, customers),
         MfaFatigue(config.mfa_fatigue, customers),
         ImpossibleTravel(config.impossible_travel, geo, customers),

@@ -204,3 +204,24 @@ async def test_session_hijack_names_the_sessions_owner_from_its_login(
     )
     found = await affected(redis, store, "impersonation.session_hijack", (own, view, stolen))
     assert found == [{"C-1030"}]
+
+
+async def test_credential_stuffing_names_every_account_that_got_in_from_the_source(
+    redis: aioredis.Redis, store: IncidentStore
+) -> None:
+    attacker = "203.0.113.60"
+    before = success("cust-1031", attacker, -120)
+    stuffed = web_failures(attacker, [f"cust-11{n:02d}" for n in range(20)])
+    after = success("cust-1032", attacker, 240)
+    elsewhere = success("cust-1033", "203.0.113.61", 250)
+    events = (before, *stuffed, after, elsewhere)
+    found = await affected(redis, store, "account_takeover.credential_stuffing", events)
+    assert found == [{"C-1031", "C-1032"}]
+
+
+async def test_credential_stuffing_without_a_success_names_no_customer(
+    redis: aioredis.Redis, store: IncidentStore
+) -> None:
+    stuffed = web_failures("203.0.113.62", [f"cust-11{n:02d}" for n in range(20)])
+    found = await affected(redis, store, "account_takeover.credential_stuffing", stuffed)
+    assert found == [set()]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
@@ -16,10 +16,12 @@ from detectors.account_takeover.logins import (
     failures_by,
     failures_from,
     is_login_failure,
+    is_login_success,
     login,
     sources,
+    successes_from,
 )
-from detectors.base import Detector, Example, History, Window, checkpoint, finding
+from detectors.base import Detector, Example, History, Window, checkpoint, extension, finding
 from detectors.customers import NO_CUSTOMERS, Customers
 from detectors.geo import Geo
 from monitor.detector_settings import (
@@ -53,6 +55,8 @@ def stuffed(tries: Counter[str], settings: CredentialStuffingSettings) -> bool:
 
 
 Groupings = tuple[tuple[str, Callable[[Event], str | None]], ...]
+# Accounts that logged in from one attacking source, named at most (the newest).
+LOGGED_IN = 50
 
 
 def groupings(event: Event) -> int:
@@ -70,6 +74,7 @@ def sprayed(
     group: str,
     users: int,
     evidence: Sequence[Mapping[str, Any]],
+    customers: Iterable[str | None] = (),
 ) -> Finding:
     """One source (an address, its /24, its provider) failing across many users."""
     return finding(
@@ -79,6 +84,7 @@ def sprayed(
         key=f"{kind}={group}",
         entities={"ip": str(event.source_ip), **({kind: group} if kind != "ip" else {})},
         evidence=evidence,
+        customers=customers,
     )
 
 
@@ -88,6 +94,7 @@ class CredentialStuffing:
 
     settings: CredentialStuffingSettings
     geo: Geo
+    customers: Customers = NO_CUSTOMERS
     id: str = "account_takeover.credential_stuffing"
     family: str = FAMILY
     title: str = "Credential stuffing"
@@ -103,25 +110,44 @@ class CredentialStuffing:
     groupings: Groupings = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        groupings = sources(self.geo)
-        windows = tuple(failures_from(kind, key, self.settings.window) for kind, key in groupings)
+        groupings, span = sources(self.geo), self.settings.window
+        # Failures per source, then successes per source: who got in from the attacker.
+        windows = (
+            *(failures_from(kind, key, span) for kind, key in groupings),
+            *(successes_from(kind, key, span, LOGGED_IN) for kind, key in groupings),
+        )
         object.__setattr__(self, "groupings", groupings)
         object.__setattr__(self, "windows", windows)
 
     def evaluate(self, event: Event, history: History) -> Finding | None:
+        if is_login_success(event):
+            return self.logged_in(event, history)
         if not is_login_failure(event):
             return None
-        for (kind, key), window in zip(
-            self.groupings, self.windows[: groupings(event)], strict=False
-        ):
-            group = key(event)
+        for index, (kind, key) in enumerate(self.groupings[: groupings(event)]):
+            group, window = key(event), self.windows[index]
             if group is None:
                 continue
             tries = tally(history, window, group, event, self.settings.users, "user.name")
             if tries is not None and stuffed(tries, self.settings):
-                return sprayed(
-                    self, event, kind, group, len(tries), history.members(window, group, event)
-                )
+                shown = history.members(window, group, event)
+                got_in = history.members(self.windows[3 + index], group, event, LOGGED_IN)
+                customers = map(self.customers.of_reference, got_in)
+                return sprayed(self, event, kind, group, len(tries), shown, customers)
+        return None
+
+    def logged_in(self, event: Event, history: History) -> Finding | None:
+        """A customer's login from a source stuffing now: it joins that source's incident."""
+        customer = self.customers.of_event(event)
+        if customer is None:
+            return None
+        for index, (kind, key) in enumerate(self.groupings[: groupings(event)]):
+            group, window = key(event), self.windows[index]
+            if group is None or history.count(window, group, event) < self.settings.users:
+                continue
+            if stuffed(tries_per(history, window, group, event, "user.name"), self.settings):
+                incident = f"{kind}={group}"
+                return extension(self, event, key=incident, entities={}, customers=(customer,))
         return None
 
     def examples(self) -> tuple[Example, ...]:
