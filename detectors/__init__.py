@@ -65,7 +65,7 @@ def build_detectors(settings: Settings) -> tuple[Detector, ...]:
         ),
         SessionHijack(config.session_hijack, geo, customers),
         LookalikeIdentity(people),
-        PhishingReferrer(config.lookalike.domains),
+        PhishingReferrer(config.lookalike.domains, customers),
         SshProbing(config.ssh_probing),
         HttpProbing(config.http_probing, crawlers),
         SensitiveFiles(config.sensitive_files, crawlers),

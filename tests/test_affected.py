@@ -225,3 +225,31 @@ async def test_credential_stuffing_without_a_success_names_no_customer(
     stuffed = web_failures("203.0.113.62", [f"cust-11{n:02d}" for n in range(20)])
     found = await affected(redis, store, "account_takeover.credential_stuffing", stuffed)
     assert found == [set()]
+
+
+def arrival(ip: str, at_seconds: int) -> Event:
+    return Event(
+        timestamp=T0 + timedelta(seconds=at_seconds),
+        action="http-request",
+        source_ip=ip,
+        url_path="/login",
+        file_path="/var/log/nginx/access.log",
+        offset=at_seconds,
+        extra={"http.request.referrer": "https://als-com.vn/dang-nhap"},
+    )
+
+
+async def test_phishing_referrer_names_the_accounts_that_logged_in_after_arriving(
+    redis: aioredis.Redis, store: IncidentStore
+) -> None:
+    phished, other = "198.51.100.70", "198.51.100.71"
+    events = (
+        success("cust-1035", phished, -60),  # before the arrival: not from the copy
+        arrival(phished, 0),
+        success("cust-1034", phished, 90),  # arrived from the look-alike, then logged in
+        success("cust-1036", other, 100),  # never came from it
+        arrival(other, 200),
+        success("cust-1037", phished, 2 * 3600),  # hours later: its own visit
+    )
+    found = await affected(redis, store, "impersonation.phishing_referrer", events)
+    assert found == [{"C-1034"}]
