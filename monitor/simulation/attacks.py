@@ -46,6 +46,20 @@ def web_failures(sim: Sim, ip: str, users: list[str], at: datetime, step: timede
     return at
 
 
+def web_logins(sim: Sim, ip: str, users: list[str], at: datetime) -> None:
+    for user in users:
+        sim.emit(
+            "audit",
+            timestamp=at,
+            action="user-login",
+            outcome=Outcome.SUCCESS,
+            user=user,
+            source_ip=ip,
+            user_agent=ATTACKER_AGENT,
+            session_id=sim.session(),
+        )
+
+
 def brute_force(sim: Sim, at: datetime) -> Label:
     ip = sim.rng.choice(sim.world.abroad_ips)
     if sim.rng.random() < 0.5:
@@ -88,10 +102,22 @@ def spray(sim: Sim, at: datetime) -> Label:
 
 
 def stuffing(sim: Sim, at: datetime) -> Label:
+    """Forty leaked credentials tried from one address; two of them work, one tested before
+    the run and one after it: those two accounts are the incident's customers."""
     ip = sim.rng.choice(sim.world.abroad_ips)
-    users = [c.username for c in sim.rng.sample(sim.world.customers, 40)]
-    end = web_failures(sim, ip, users, at, timedelta(seconds=12))
-    return Label("account_takeover.credential_stuffing", "account_takeover", {"ip": ip}, at, end)
+    victims = sim.rng.sample(sim.world.customers, 40)
+    web_logins(sim, ip, [victims[0].username], at - timedelta(minutes=3))
+    end = web_failures(sim, ip, [c.username for c in victims[2:]], at, timedelta(seconds=12))
+    web_logins(sim, ip, [victims[1].username], end + timedelta(minutes=1))
+    return Label(
+        "account_takeover.credential_stuffing",
+        "account_takeover",
+        # The accounts it got into are part of it (a later login from home is "travel").
+        {"ip": ip, "got_in": victims[0].username, "got_in_too": victims[1].username},
+        at - timedelta(minutes=3),
+        end + timedelta(minutes=1),
+        (victims[0].customer_id, victims[1].customer_id),
+    )
 
 
 def distributed(sim: Sim, at: datetime) -> Label:

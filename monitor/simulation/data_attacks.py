@@ -79,16 +79,34 @@ def lookalike(sim: Sim, at: datetime) -> Label:
 
 def phishing(sim: Sim, at: datetime) -> Label:
     domain = sim.rng.choice(("als-com.vn", "a1s.com.vn", "alss.com.vn", "als.com.co", "asl.com.vn"))
+    phished = []
     for n in range(12):
         c = sim.rng.choice(sim.world.customers)
         moment, referrer = at + n * timedelta(minutes=5), f"https://{domain}/dang-nhap"
+        if n % 4:  # most who follow the link are not customers and never log in
+            stranger = sim.rng.choice(sim.world.abroad_ips)
+            sim.request(moment, stranger, c.agent, "/login", referrer=referrer)
+            continue
         sim.request(moment, c.home_ip, c.agent, "/login", referrer=referrer)
+        # A customer follows it and logs in right after (the audit log names only the user).
+        phished.append(c.customer_id)
+        sim.emit(
+            "audit",
+            timestamp=moment + timedelta(seconds=40),
+            action="user-login",
+            outcome=Outcome.SUCCESS,
+            user=c.username,
+            source_ip=c.home_ip,
+            user_agent=c.agent,
+            session_id=sim.session(),
+        )
     return Label(
         "impersonation.phishing_referrer",
         "impersonation",
         {"domain": domain},
         at,
         at + timedelta(minutes=55),
+        tuple(phished),
     )
 
 
