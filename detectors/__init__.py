@@ -48,7 +48,7 @@ def build_detectors(settings: Settings) -> tuple[Detector, ...]:
     return (
         BruteForce(config.brute_force, customers),
         CompromiseAfterFailures(config.compromise_after_failures, customers),
-        PasswordSpray(config.password_spray, config.credential_stuffing, geo),
+        PasswordSpray(config.password_spray, config.credential_stuffing, geo, customers),
         CredentialStuffing(config.credential_stuffing, geo, customers),
         DistributedGuessing(config.distributed_guessing, customers),
         MfaFatigue(config.mfa_fatigue, customers),

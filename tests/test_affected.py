@@ -253,3 +253,16 @@ async def test_phishing_referrer_names_the_accounts_that_logged_in_after_arrivin
     )
     found = await affected(redis, store, "impersonation.phishing_referrer", events)
     assert found == [{"C-1034"}]
+
+
+async def test_password_spray_names_the_accounts_that_got_in_from_the_source(
+    redis: aioredis.Redis, store: IncidentStore
+) -> None:
+    sprayer = "203.0.113.80"
+    before = success("cust-1038", sprayer, -300)
+    spray = web_failures(
+        sprayer, [f"cust-12{n % 10:02d}" for n in range(30)], timedelta(seconds=30)
+    )
+    after = success("cust-1039", sprayer, 30 * 30 + 60)
+    found = await affected(redis, store, "account_takeover.password_spray", (before, *spray, after))
+    assert found == [{"C-1038", "C-1039"}]

@@ -91,14 +91,15 @@ def spray(sim: Sim, at: datetime) -> Label:
     users = [c.username for c in sim.rng.sample(sim.world.customers, 12)]
     if sim.rng.random() < 0.5:
         end = web_failures(sim, ip, users * 2, at, timedelta(seconds=50))
-        return Label("account_takeover.password_spray", "account_takeover", {"ip": ip}, at, end)
+        # No guess works: no account got in, none to name.
+        return Label("account_takeover.password_spray", "account_takeover", {"ip": ip}, at, end, ())
     prefix = ip.rsplit(".", 1)[0]
     addresses = [f"{prefix}.{10 + n}" for n in range(10)]
     moment = at
     for n, user in enumerate(users * 2):
         moment = web_failures(sim, addresses[n % 10], [user], moment, timedelta(seconds=50))
     entities = {"net": f"{prefix}.0/24"} | {f"ip{n}": a for n, a in enumerate(addresses)}
-    return Label("account_takeover.password_spray", "account_takeover", entities, at, moment)
+    return Label("account_takeover.password_spray", "account_takeover", entities, at, moment, ())
 
 
 def stuffing(sim: Sim, at: datetime) -> Label:
