@@ -6,6 +6,8 @@ Writes a fresh `vigil simulate` world, runs `vigil scan` over its logs against a
 embedded Valkey, and matches incidents with the ground truth: an incident is right when it
 names an entity of a labelled attack of its family and overlaps it in time; an attack is
 found when an incident of its detector (recall per detector) or family (per family) is.
+The customers column is the share of incidents matching an attack of their own detector whose
+affected customers equal the attack's (the accounts it concerns); "-" where none is scored.
 """
 
 from __future__ import annotations
@@ -80,15 +82,17 @@ def main() -> int:
     )
     print(
         f"{'detector / family':45} {'attacks':>7} {'incidents':>9} {'precision':>9} {'recall':>7}"
+        f" {'customers':>9}"
     )
     rows = table(incidents, truth)
-    for name, attacks, raised, precision, recall in rows:
-        print(f"{name:45} {attacks:7} {raised:9} {precision:9.2f} {recall:7.2f}")
+    for name, attacks, raised, precision, recall, agreed in rows:
+        shown = "-" if agreed is None else f"{agreed:.2f}"
+        print(f"{name:45} {attacks:7} {raised:9} {precision:9.2f} {recall:7.2f} {shown:>9}")
     wrong = [i for i in incidents if not any(matches(i, a) for a in truth)]
     for incident in wrong:
         print(f"  false alarm: {incident['detector']}: {incident['title']}", file=sys.stderr)
     families = [row for row in rows if "." not in row[0]]
-    return 0 if all(p >= 0.95 and r >= 0.95 for _, _, _, p, r in families) else 1
+    return 0 if all(p >= 0.95 and r >= 0.95 for _, _, _, p, r, _ in families) else 1
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from detectors.account_takeover.travel import ImpossibleTravel
 from detectors.base import Detector, Example, History, Window
 from detectors.bulk_access import ExportDrop, Scraping, UnauthorizedDepartment
 from detectors.crawling import Crawling
+from detectors.customers import Customers
 from detectors.geo import Geo
 from detectors.impersonation import (
     CrossAccountAccess,
@@ -43,25 +44,28 @@ def build_detectors(settings: Settings) -> tuple[Detector, ...]:
     config, people = settings.detectors, people_from(settings)
     geo = Geo(config.geo.city_database, config.geo.asn_database, config.geo.trusted_networks)
     crawlers = Networks(config.crawling.verified_crawlers)
+    customers = Customers(people)  # resolved only as a finding is built
     return (
-        BruteForce(config.brute_force),
-        CompromiseAfterFailures(config.compromise_after_failures),
-        PasswordSpray(config.password_spray, config.credential_stuffing, geo),
-        CredentialStuffing(config.credential_stuffing, geo),
-        DistributedGuessing(config.distributed_guessing),
-        MfaFatigue(config.mfa_fatigue),
-        ImpossibleTravel(config.impossible_travel, geo),
-        NewDeviceSensitiveChange(config.new_device_sensitive_change, geo),
+        BruteForce(config.brute_force, customers),
+        CompromiseAfterFailures(config.compromise_after_failures, customers),
+        PasswordSpray(config.password_spray, config.credential_stuffing, geo, customers),
+        CredentialStuffing(config.credential_stuffing, geo, customers),
+        DistributedGuessing(config.distributed_guessing, customers),
+        MfaFatigue(config.mfa_fatigue, customers),
+        ImpossibleTravel(config.impossible_travel, geo, customers),
+        NewDeviceSensitiveChange(config.new_device_sensitive_change, geo, customers),
         UnauthorizedDepartment(people, config.allowed_departments),
         Scraping(config.scraping, geo),
         ExportDrop(config.export_drop),
         VolumeAnomaly(config.volume_anomaly, VolumeModel()),
         FileIntegrity(config.file_integrity),
         CrossAccountAccess(people),
-        StaffImpersonation(config.staff_impersonation, people, config.allowed_departments),
-        SessionHijack(config.session_hijack, geo),
+        StaffImpersonation(
+            config.staff_impersonation, people, config.allowed_departments, customers
+        ),
+        SessionHijack(config.session_hijack, geo, customers),
         LookalikeIdentity(people),
-        PhishingReferrer(config.lookalike.domains),
+        PhishingReferrer(config.lookalike.domains, customers),
         SshProbing(config.ssh_probing),
         HttpProbing(config.http_probing, crawlers),
         SensitiveFiles(config.sensitive_files, crawlers),

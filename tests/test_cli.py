@@ -80,7 +80,7 @@ def test_scan_raises_and_stores_the_incidents(tmp_path: Path, redis_url: str) ->
         "account_takeover.compromise_after_failures",
     }
     brute = incidents["account_takeover.brute_force"]
-    assert brute["entities"] == {"ip": "203.0.113.7"}
+    assert brute["entities"] == {"ip": "203.0.113.7", "user": "root"}  # both crossed at once
     assert brute["event_count"] == 7  # every attempt, not only the five that crossed
     assert brute["first_seen"] == "2026-03-01T02:00:00.000Z"
     assert brute["last_seen"] == "2026-03-01T02:00:36.000Z"  # the last attempt

@@ -2,11 +2,8 @@
 
 from detectors.account_takeover.brute_force import BruteForce
 from detectors.account_takeover.compromise import CompromiseAfterFailures, MfaFatigue
-from detectors.account_takeover.guessing import (
-    CredentialStuffing,
-    DistributedGuessing,
-    PasswordSpray,
-)
+from detectors.account_takeover.distributed import DistributedGuessing
+from detectors.account_takeover.guessing import CredentialStuffing, PasswordSpray
 
 __all__ = [
     "BruteForce",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from functools import partial
 from typing import Any
@@ -19,6 +19,7 @@ from detectors.account_takeover.logins import (
     successes_by,
 )
 from detectors.base import Example, History, Window, extension, finding
+from detectors.customers import NO_CUSTOMERS, Customers
 from monitor.detector_settings import BruteForceSettings
 from monitor.events import Event, Outcome
 from monitor.findings import Finding, Severity
@@ -34,6 +35,7 @@ class BruteForce:
     """Login failures from one IP or against one user: fast, slow, or spread over hours."""
 
     settings: BruteForceSettings
+    customers: Customers = NO_CUSTOMERS
     id: str = "account_takeover.brute_force"
     family: str = FAMILY
     title: str = "Brute force"
@@ -69,9 +71,9 @@ class BruteForce:
         if not is_login_failure(event):
             return None
         by_ip = self.by_ip(event, history) if event.source_ip else None
-        if by_ip is not None and not by_ip.extends_only:
-            return by_ip
         by_user = self.by_user(event, history) if event.user else None
+        if by_ip is not None and not by_ip.extends_only:
+            return both(by_ip, by_user) if by_user and not by_user.extends_only else by_ip
         if by_user is not None and not by_user.extends_only:
             return by_user
         return by_ip or by_user
@@ -116,7 +118,8 @@ class BruteForce:
             going = hour >= self.settings.failures
             return self.going_on(event, f"user={user}") if going else None
         shown = history.members(medium, user, event, crossing)
-        return self.found(event, f"against {user}", shown, hour, key=f"user={user}")
+        customer = self.customers.of_event(event)
+        return self.found(event, f"against {user}", shown, hour, f"user={user}", customer)
 
     def crossed(self, hour: int, recent: int) -> int:
         """How many failures to show if a threshold was just crossed, else 0.
@@ -142,6 +145,7 @@ class BruteForce:
         shown: Sequence[Mapping[str, Any]],
         hour: int,
         key: str = "",
+        customer: str | None = None,
     ) -> Finding:
         key = key or f"ip={event.source_ip}"
         kind, value = key.split("=", 1)
@@ -153,6 +157,7 @@ class BruteForce:
             entities={kind: value},
             evidence=shown,
             severity=level(hour, self.settings),
+            customers=(customer,),
         )
 
     def examples(self) -> tuple[Example, ...]:
@@ -187,6 +192,18 @@ class BruteForce:
             Example("five failures against one user from five IPs", many_ips, fires=True),
             Example("four failures against one user", many_ips[:4], fires=False),
         )
+
+
+def both(by_ip: Finding, by_user: Finding) -> Finding:
+    """One failure crossed both thresholds: the address's incident names the targeted user
+    (and its customer) too, so the account is never lost behind the address."""
+    user = by_user.entities["user"]
+    return replace(
+        by_ip,
+        title=f"{by_ip.title}, against {user}",
+        entities={**by_ip.entities, "user": user},
+        affected_customers=by_ip.affected_customers | by_user.affected_customers,
+    )
 
 
 def level(failures_in_hour: int, settings: BruteForceSettings) -> Severity:

@@ -17,6 +17,7 @@ from detectors.account_takeover.logins import (
     login,
 )
 from detectors.base import Example, History, Window, finding
+from detectors.customers import NO_CUSTOMERS, Customers
 from monitor.detector_settings import CompromiseSettings, MfaFatigueSettings
 from monitor.events import Event, Outcome
 from monitor.findings import Finding, Severity
@@ -30,6 +31,7 @@ class CompromiseAfterFailures:
     """A successful login for a user or from an IP that just failed N times: likely guessed."""
 
     settings: CompromiseSettings
+    customers: Customers = NO_CUSTOMERS
     id: str = "account_takeover.compromise_after_failures"
     family: str = FAMILY
     title: str = "Login after failures"
@@ -70,7 +72,7 @@ class CompromiseAfterFailures:
             key=f"user={user}",
             entities={"user": user} | ({"ip": event.source_ip} if event.source_ip else {}),
             evidence=(*members, event.reference()),
-            customers=(event.customer_id,),
+            customers=(self.customers.of_event(event),),
         )
 
     def examples(self) -> tuple[Example, ...]:
@@ -101,6 +103,7 @@ class MfaFatigue:
     """Many MFA prompts for one user in minutes: someone with the password pushing for a yes."""
 
     settings: MfaFatigueSettings
+    customers: Customers = NO_CUSTOMERS
     id: str = "account_takeover.mfa_fatigue"
     family: str = FAMILY
     title: str = "MFA fatigue"
@@ -134,7 +137,7 @@ class MfaFatigue:
             title=f"{count} MFA prompts for {event.user}",
             key=f"user={event.user}",
             entities={"user": event.user},
-            customers=(event.customer_id,),
+            customers=(self.customers.of_event(event),),
         )
 
     def examples(self) -> tuple[Example, ...]:

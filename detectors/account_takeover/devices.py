@@ -16,6 +16,7 @@ from detectors.account_takeover.logins import (
     web_login,
 )
 from detectors.base import Example, History, Window, finding
+from detectors.customers import NO_CUSTOMERS, Customers
 from detectors.geo import Geo, agent_family
 from monitor.detector_settings import NewDeviceSettings
 from monitor.events import Event
@@ -32,6 +33,7 @@ class NewDeviceSensitiveChange:
 
     settings: NewDeviceSettings
     geo: Geo
+    customers: Customers = NO_CUSTOMERS
     id: str = "account_takeover.new_device_sensitive_change"
     family: str = FAMILY
     title: str = "Sensitive change after a login from a new device or place"
@@ -121,7 +123,7 @@ class NewDeviceSensitiveChange:
             entities={"user": str(event.user), "ip": str(login.get("source.ip", ""))},
             evidence=(login, event.reference()),
             severity=severity,
-            customers=(event.customer_id,),
+            customers=(self.customers.of_event(event),),
         )
 
     def examples(self) -> tuple[Example, ...]:

@@ -1,9 +1,9 @@
-"""Guessing across accounts: password spray, credential stuffing, one user from many IPs."""
+"""Guessing across accounts: password spray and credential stuffing from one source."""
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
@@ -13,17 +13,18 @@ from detectors.account_takeover.logins import (
     LOGIN_ACTIONS,
     LOGIN_CAP,
     T0,
-    failures_by,
     failures_from,
     is_login_failure,
+    is_login_success,
     login,
     sources,
+    successes_from,
 )
-from detectors.base import Detector, Example, History, Window, checkpoint, finding
+from detectors.base import Detector, Example, History, Window, checkpoint, extension, finding
+from detectors.customers import NO_CUSTOMERS, Customers
 from detectors.geo import Geo
 from monitor.detector_settings import (
     CredentialStuffingSettings,
-    DistributedGuessingSettings,
     PasswordSpraySettings,
 )
 from monitor.events import Event, Outcome
@@ -52,6 +53,8 @@ def stuffed(tries: Counter[str], settings: CredentialStuffingSettings) -> bool:
 
 
 Groupings = tuple[tuple[str, Callable[[Event], str | None]], ...]
+# Accounts that logged in from one attacking source, named at most (the newest).
+LOGGED_IN = 50
 
 
 def groupings(event: Event) -> int:
@@ -69,6 +72,7 @@ def sprayed(
     group: str,
     users: int,
     evidence: Sequence[Mapping[str, Any]],
+    customers: Iterable[str | None] = (),
 ) -> Finding:
     """One source (an address, its /24, its provider) failing across many users."""
     return finding(
@@ -78,6 +82,7 @@ def sprayed(
         key=f"{kind}={group}",
         entities={"ip": str(event.source_ip), **({kind: group} if kind != "ip" else {})},
         evidence=evidence,
+        customers=customers,
     )
 
 
@@ -87,6 +92,7 @@ class CredentialStuffing:
 
     settings: CredentialStuffingSettings
     geo: Geo
+    customers: Customers = NO_CUSTOMERS
     id: str = "account_takeover.credential_stuffing"
     family: str = FAMILY
     title: str = "Credential stuffing"
@@ -102,25 +108,44 @@ class CredentialStuffing:
     groupings: Groupings = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        groupings = sources(self.geo)
-        windows = tuple(failures_from(kind, key, self.settings.window) for kind, key in groupings)
+        groupings, span = sources(self.geo), self.settings.window
+        # Failures per source, then successes per source: who got in from the attacker.
+        windows = (
+            *(failures_from(kind, key, span) for kind, key in groupings),
+            *(successes_from(kind, key, span, LOGGED_IN) for kind, key in groupings),
+        )
         object.__setattr__(self, "groupings", groupings)
         object.__setattr__(self, "windows", windows)
 
     def evaluate(self, event: Event, history: History) -> Finding | None:
+        if is_login_success(event):
+            return self.logged_in(event, history)
         if not is_login_failure(event):
             return None
-        for (kind, key), window in zip(
-            self.groupings, self.windows[: groupings(event)], strict=False
-        ):
-            group = key(event)
+        for index, (kind, key) in enumerate(self.groupings[: groupings(event)]):
+            group, window = key(event), self.windows[index]
             if group is None:
                 continue
             tries = tally(history, window, group, event, self.settings.users, "user.name")
             if tries is not None and stuffed(tries, self.settings):
-                return sprayed(
-                    self, event, kind, group, len(tries), history.members(window, group, event)
-                )
+                shown = history.members(window, group, event)
+                got_in = history.members(self.windows[3 + index], group, event, LOGGED_IN)
+                customers = map(self.customers.of_reference, got_in)
+                return sprayed(self, event, kind, group, len(tries), shown, customers)
+        return None
+
+    def logged_in(self, event: Event, history: History) -> Finding | None:
+        """A customer's login from a source stuffing now: it joins that source's incident."""
+        customer = self.customers.of_event(event)
+        if customer is None:
+            return None
+        for index, (kind, key) in enumerate(self.groupings[: groupings(event)]):
+            group, window = key(event), self.windows[index]
+            if group is None or history.count(window, group, event) < self.settings.users:
+                continue
+            if stuffed(tries_per(history, window, group, event, "user.name"), self.settings):
+                incident = f"{kind}={group}"
+                return extension(self, event, key=incident, entities={}, customers=(customer,))
         return None
 
     def examples(self) -> tuple[Example, ...]:
@@ -149,6 +174,7 @@ class PasswordSpray:
     settings: PasswordSpraySettings
     stuffing: CredentialStuffingSettings
     geo: Geo
+    customers: Customers = NO_CUSTOMERS
     id: str = "account_takeover.password_spray"
     family: str = FAMILY
     title: str = "Password spray"
@@ -164,33 +190,58 @@ class PasswordSpray:
     groupings: Groupings = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        groupings = sources(self.geo)
-        windows = tuple(
-            failures_from(kind, key, span)
-            for kind, key in groupings
-            for span in (self.settings.window, self.stuffing.window)
+        groupings, span = sources(self.geo), self.settings.window
+        windows = (
+            *(
+                failures_from(kind, key, s)
+                for kind, key in groupings
+                for s in (span, self.stuffing.window)
+            ),
+            *(successes_from(kind, key, span, LOGGED_IN) for kind, key in groupings),
         )
         object.__setattr__(self, "groupings", groupings)
         object.__setattr__(self, "windows", windows)
 
     def evaluate(self, event: Event, history: History) -> Finding | None:
+        if is_login_success(event):
+            return self.logged_in(event, history)
         if not is_login_failure(event):
             return None
-        s = self.settings
         for index, (kind, key) in enumerate(self.groupings[: groupings(event)]):
-            group = key(event)
+            group, window = key(event), self.windows[2 * index]
             if group is None:
                 continue
-            window, shorter = self.windows[2 * index : 2 * index + 2]
-            tries = tally(history, window, group, event, s.failures, "user.name")
-            if tries is None or len(tries) < s.users or max(tries.values()) > s.tries_per_user:
+            tries = tally(history, window, group, event, self.settings.failures, "user.name")
+            if tries is None or not self.spraying(tries, history, index, group, event):
                 continue
-            # Stuffing is a spray of one try each: its own detector reports it.
-            if stuffed(tries_per(history, shorter, group, event, "user.name"), self.stuffing):
+            shown = history.members(window, group, event)
+            got_in = history.members(self.windows[6 + index], group, event, LOGGED_IN)
+            customers = map(self.customers.of_reference, got_in)
+            return sprayed(self, event, kind, group, len(tries), shown, customers)
+        return None
+
+    def spraying(
+        self, tries: Counter[str], history: History, index: int, group: str, at: Event
+    ) -> bool:
+        """Many users, few tries each, and not stuffing (its own detector reports that)."""
+        s, shorter = self.settings, self.windows[2 * index + 1]
+        if len(tries) < s.users or max(tries.values()) > s.tries_per_user:
+            return False
+        return not stuffed(tries_per(history, shorter, group, at, "user.name"), self.stuffing)
+
+    def logged_in(self, event: Event, history: History) -> Finding | None:
+        """A customer's login from a source spraying now: it joins that source's incident."""
+        customer = self.customers.of_event(event)
+        if customer is None:
+            return None
+        for index, (kind, key) in enumerate(self.groupings[: groupings(event)]):
+            group, window = key(event), self.windows[2 * index]
+            if group is None or history.count(window, group, event) < self.settings.failures:
                 continue
-            return sprayed(
-                self, event, kind, group, len(tries), history.members(window, group, event)
-            )
+            tries = tries_per(history, window, group, event, "user.name")
+            if self.spraying(tries, history, index, group, event):
+                incident = f"{kind}={group}"
+                return extension(self, event, key=incident, entities={}, customers=(customer,))
         return None
 
     def examples(self) -> tuple[Example, ...]:
@@ -213,56 +264,4 @@ class PasswordSpray:
                 fires=True,
             ),
             Example("three users ten times each", hammer, fires=False),
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class DistributedGuessing:
-    """One user failing from many IPs: a botnet sharing the guesses to stay under limits."""
-
-    settings: DistributedGuessingSettings
-    id: str = "account_takeover.distributed_guessing"
-    family: str = FAMILY
-    title: str = "Distributed password guessing"
-    severity: Severity = Severity.MEDIUM
-    mitre: str = "T1110.001"
-    actions: frozenset[str] = LOGIN_ACTIONS
-    runbook: str = (
-        "Many addresses are guessing one account's password together. Make sure the account "
-        "has MFA or a strong password, lock it if it is a service account that should not log "
-        "in from outside, and watch for a success (compromise_after_failures)."
-    )
-    windows: tuple[Window, ...] = field(init=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "windows", (failures_by("user", self.settings.window),))
-
-    def evaluate(self, event: Event, history: History) -> Finding | None:
-        if not is_login_failure(event) or event.user is None:
-            return None
-        user, window = event.user, self.windows[0]
-        ips = tally(history, window, user, event, self.settings.failures, "source.ip")
-        if ips is None or len(ips) < self.settings.ips:
-            return None
-        return finding(
-            self,
-            event,
-            title=f"{self.title} against {user} from {len(ips)} addresses",
-            key=f"user={user}",
-            entities={"user": user},
-            evidence=history.members(window, user, event),
-            customers=(event.customer_id,),
-        )
-
-    def examples(self) -> tuple[Example, ...]:
-        step = timedelta(minutes=2)
-        botnet = tuple(
-            login(f"198.51.100.{n % 5}", "hoa", Outcome.FAILURE, T0 + n * step) for n in range(10)
-        )
-        two = tuple(
-            login(f"198.51.100.{n % 2}", "hoa", Outcome.FAILURE, T0 + n * step) for n in range(10)
-        )
-        return (
-            Example("ten failures against hoa from five IPs", botnet, fires=True),
-            Example("ten failures from two IPs", two, fires=False),
         )

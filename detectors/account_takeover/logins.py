@@ -76,6 +76,16 @@ def successes_by(group_by: str, span: timedelta, cap: int = 20) -> Window:
     return Window(f"login_successes_by_{group_by}", group_by, span, is_login_success, cap)
 
 
+def successes_from(
+    kind: str, key: Callable[[Event], str | None], span: timedelta, cap: int
+) -> Window:
+    """Successful logins grouped by a derived source (see `sources`): who got in from it."""
+    if kind == "ip":
+        return successes_by("source_ip", span, cap)
+    web = frozenset({"user-login"})
+    return Window(f"login_successes_by_{kind}", kind, span, is_login_success, cap, key, web)
+
+
 def account_of(event: Event) -> str | None:
     """The account a login is for: a server account over SSH is not the website's namesake."""
     if event.user is None:

@@ -15,6 +15,7 @@ from detectors.account_takeover.logins import (
     web_login,
 )
 from detectors.base import Example, History, Window, finding
+from detectors.customers import NO_CUSTOMERS, Customers
 from detectors.geo import Geo
 from monitor.detector_settings import ImpossibleTravelSettings
 from monitor.events import Event, Outcome
@@ -29,6 +30,7 @@ class ImpossibleTravel:
 
     settings: ImpossibleTravelSettings
     geo: Geo
+    customers: Customers = NO_CUSTOMERS
     id: str = "account_takeover.impossible_travel"
     family: str = FAMILY
     title: str = "Impossible travel"
@@ -65,7 +67,7 @@ class ImpossibleTravel:
             key=f"user={account}",
             entities={"user": str(event.user), "ip": event.source_ip},
             evidence=logins,
-            customers=(event.customer_id,),
+            customers=(self.customers.of_event(event),),
         )
 
     def speed(self, before: str, now: str) -> tuple[float, str] | None:

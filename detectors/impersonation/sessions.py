@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from detectors.base import Example, History, Window, finding
+from detectors.customers import NO_CUSTOMERS, Customers
 from detectors.geo import Geo, agent_family
 from monitor.detector_settings import SessionHijackSettings
 from monitor.events import Event
@@ -40,6 +41,7 @@ class SessionHijack:
 
     settings: SessionHijackSettings
     geo: Geo
+    customers: Customers = NO_CUSTOMERS
     id: str = "impersonation.session_hijack"
     family: str = FAMILY
     title: str = "Session hijack"
@@ -85,10 +87,17 @@ class SessionHijack:
                 **({"user": event.user} if event.user else {}),
             },
             evidence=recent,
-            customers=(event.customer_id,)
-            if event.customer_id and event.user and event.user.startswith("cust-")
-            else (),
+            customers=(self.owner(history.members(self.windows[0], event.session_id, event)),),
         )
+
+    def owner(self, session: Sequence[Mapping[str, Any]]) -> str | None:
+        """The customer whose session it is: from its login, else its first named user (a
+        record's customer id is whose record was read, not whose session)."""
+        logins = [m for m in session if m.get("event.action") == "user-login"]
+        if logins:
+            return self.customers.of_reference(logins[0])
+        users = [m["user.name"] for m in session if m.get("user.name")]
+        return self.customers.of(users[0]) if users else None
 
     def changes(self, before: Mapping[str, Any], event: Event) -> str:
         """What differs: network, country, browser (one /24 of one network is one place)."""

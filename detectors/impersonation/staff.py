@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from detectors.base import Example, History, Window, finding
+from detectors.customers import NO_CUSTOMERS, Customers
 from detectors.people import People
 from monitor.detector_settings import StaffImpersonationSettings
 from monitor.directory import department_key
@@ -76,6 +79,7 @@ class StaffImpersonation:
     settings: StaffImpersonationSettings
     people: People
     allowed: tuple[str, ...]
+    customers: Customers = NO_CUSTOMERS
     id: str = "impersonation.staff_impersonation"
     family: str = FAMILY
     title: str = "Staff impersonating customers"
@@ -100,6 +104,7 @@ class StaffImpersonation:
 
     def evaluate(self, event: Event, history: History) -> Finding | None:
         department = self.people.departments.get(event.user or "")
+        acts: Sequence[Mapping[str, Any]] = (event.reference(),)
         why, severity = "", self.severity
         if department is not None and department_key(department) not in self.allowed:
             why, severity = (
@@ -109,8 +114,8 @@ class StaffImpersonation:
         elif not self.working(event.timestamp):
             why = "outside working hours"
         else:
-            members = history.members(self.windows[0], event.user or "", event, newest=500)
-            targets = {str(m["user.target.name"]) for m in members if m.get("user.target.name")}
+            acts = history.members(self.windows[0], event.user or "", event, newest=500)
+            targets = {m["user.target.name"] for m in acts if m.get("user.target.name")}
             if len(targets) > self.settings.customers:
                 why = f"{len(targets)} customers within {self.settings.window}"
         if not why:
@@ -122,6 +127,14 @@ class StaffImpersonation:
             key=f"actor={event.user}",
             entities={"actor": str(event.user)},
             severity=severity,
+            customers=self.impersonated(acts),
+        )
+
+    def impersonated(self, acts: Sequence[Mapping[str, Any]]) -> tuple[str | None, ...]:
+        """Every customer the staff member acted as: the id logged, else the target resolved."""
+        return tuple(
+            a.get("labels.customer_id") or self.customers.of(a.get("user.target.name"))
+            for a in acts
         )
 
     def working(self, moment: datetime) -> bool:

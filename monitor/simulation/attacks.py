@@ -46,6 +46,20 @@ def web_failures(sim: Sim, ip: str, users: list[str], at: datetime, step: timede
     return at
 
 
+def web_logins(sim: Sim, ip: str, users: list[str], at: datetime) -> None:
+    for user in users:
+        sim.emit(
+            "audit",
+            timestamp=at,
+            action="user-login",
+            outcome=Outcome.SUCCESS,
+            user=user,
+            source_ip=ip,
+            user_agent=ATTACKER_AGENT,
+            session_id=sim.session(),
+        )
+
+
 def brute_force(sim: Sim, at: datetime) -> Label:
     ip = sim.rng.choice(sim.world.abroad_ips)
     if sim.rng.random() < 0.5:
@@ -53,7 +67,8 @@ def brute_force(sim: Sim, at: datetime) -> Label:
     else:  # slow: one guess every six minutes
         end = ssh_failures(sim, ip, ["root"] * 12, at, timedelta(minutes=6))
     entities = {"ip": ip, "user": "root", "also": "admin"}  # the accounts it tried count too
-    return Label("account_takeover.brute_force", "account_takeover", entities, at, end)
+    # SSH accounts are the servers', never a customer's.
+    return Label("account_takeover.brute_force", "account_takeover", entities, at, end, ())
 
 
 def compromise(sim: Sim, at: datetime) -> Label:
@@ -66,6 +81,7 @@ def compromise(sim: Sim, at: datetime) -> Label:
         {"ip": ip, "user": "deploy"},
         at,
         end,
+        (),
     )
 
 
@@ -75,36 +91,50 @@ def spray(sim: Sim, at: datetime) -> Label:
     users = [c.username for c in sim.rng.sample(sim.world.customers, 12)]
     if sim.rng.random() < 0.5:
         end = web_failures(sim, ip, users * 2, at, timedelta(seconds=50))
-        return Label("account_takeover.password_spray", "account_takeover", {"ip": ip}, at, end)
+        # No guess works: no account got in, none to name.
+        return Label("account_takeover.password_spray", "account_takeover", {"ip": ip}, at, end, ())
     prefix = ip.rsplit(".", 1)[0]
     addresses = [f"{prefix}.{10 + n}" for n in range(10)]
     moment = at
     for n, user in enumerate(users * 2):
         moment = web_failures(sim, addresses[n % 10], [user], moment, timedelta(seconds=50))
     entities = {"net": f"{prefix}.0/24"} | {f"ip{n}": a for n, a in enumerate(addresses)}
-    return Label("account_takeover.password_spray", "account_takeover", entities, at, moment)
+    return Label("account_takeover.password_spray", "account_takeover", entities, at, moment, ())
 
 
 def stuffing(sim: Sim, at: datetime) -> Label:
+    """Forty leaked credentials tried from one address; two of them work, one tested before
+    the run and one after it: those two accounts are the incident's customers."""
     ip = sim.rng.choice(sim.world.abroad_ips)
-    users = [c.username for c in sim.rng.sample(sim.world.customers, 40)]
-    end = web_failures(sim, ip, users, at, timedelta(seconds=12))
-    return Label("account_takeover.credential_stuffing", "account_takeover", {"ip": ip}, at, end)
+    victims = sim.rng.sample(sim.world.customers, 40)
+    web_logins(sim, ip, [victims[0].username], at - timedelta(minutes=3))
+    end = web_failures(sim, ip, [c.username for c in victims[2:]], at, timedelta(seconds=12))
+    web_logins(sim, ip, [victims[1].username], end + timedelta(minutes=1))
+    return Label(
+        "account_takeover.credential_stuffing",
+        "account_takeover",
+        # The accounts it got into are part of it (a later login from home is "travel").
+        {"ip": ip, "got_in": victims[0].username, "got_in_too": victims[1].username},
+        at - timedelta(minutes=3),
+        end + timedelta(minutes=1),
+        (victims[0].customer_id, victims[1].customer_id),
+    )
 
 
 def distributed(sim: Sim, at: datetime) -> Label:
-    victim = sim.rng.choice(sim.world.customers).username
+    victim = sim.rng.choice(sim.world.customers)
     bots = [sim.rng.choice(sim.world.abroad_ips) for _ in range(15)]
     for n, bot in enumerate(bots):
-        web_failures(sim, bot, [victim], at + n * timedelta(seconds=80), timedelta(0))
+        web_failures(sim, bot, [victim.username], at + n * timedelta(seconds=80), timedelta(0))
     # The bots are part of it: a spray seen from their provider is this attack too.
-    entities = {"user": victim} | {f"bot{n}": bot for n, bot in enumerate(bots)}
+    entities = {"user": victim.username} | {f"bot{n}": bot for n, bot in enumerate(bots)}
     return Label(
         "account_takeover.distributed_guessing",
         "account_takeover",
         entities,
         at,
         at + timedelta(seconds=80 * 14),
+        (victim.customer_id,),
     )
 
 
@@ -114,7 +144,12 @@ def impossible_travel(sim: Sim, at: datetime) -> Label:
     thief = sim.rng.choice(sim.world.abroad_ips)
     end = visit(sim, c, left + timedelta(minutes=sim.rng.randint(20, 60)), thief, c.agent)
     return Label(
-        "account_takeover.impossible_travel", "account_takeover", {"user": c.username}, at, end
+        "account_takeover.impossible_travel",
+        "account_takeover",
+        {"user": c.username},
+        at,
+        end,
+        (c.customer_id,),
     )
 
 
@@ -142,6 +177,7 @@ def new_device(sim: Sim, at: datetime) -> Label:
         {"user": c.username},
         at,
         end + timedelta(minutes=3),
+        (c.customer_id,),
     )
 
 
@@ -164,6 +200,7 @@ def mfa_fatigue(sim: Sim, at: datetime) -> Label:
         {"user": c.username},
         at,
         at + timedelta(minutes=4),
+        (c.customer_id,),
     )
 
 

@@ -32,14 +32,14 @@ def session_hijack(sim: Sim, at: datetime) -> Label:
         **common,
     )
     thief = sim.rng.choice(sim.world.abroad_ips)
-    for n in range(3):
+    for n in range(3):  # the stolen cookie: the log knows only the session
         sim.emit(
             "audit",
             timestamp=at + timedelta(minutes=20 + n),
             action="customer-record-view",
             source_ip=thief,
             user_agent=ATTACKER_AGENT,
-            **common,
+            session_id=session,
         )
     return Label(
         "impersonation.session_hijack",
@@ -47,6 +47,7 @@ def session_hijack(sim: Sim, at: datetime) -> Label:
         {"session": session},
         at,
         at + timedelta(minutes=23),
+        (c.customer_id,),
     )
 
 
@@ -78,23 +79,42 @@ def lookalike(sim: Sim, at: datetime) -> Label:
 
 def phishing(sim: Sim, at: datetime) -> Label:
     domain = sim.rng.choice(("als-com.vn", "a1s.com.vn", "alss.com.vn", "als.com.co", "asl.com.vn"))
+    phished = []
     for n in range(12):
         c = sim.rng.choice(sim.world.customers)
         moment, referrer = at + n * timedelta(minutes=5), f"https://{domain}/dang-nhap"
+        if n % 4:  # most who follow the link are not customers and never log in
+            stranger = sim.rng.choice(sim.world.abroad_ips)
+            sim.request(moment, stranger, c.agent, "/login", referrer=referrer)
+            continue
         sim.request(moment, c.home_ip, c.agent, "/login", referrer=referrer)
+        # A customer follows it and logs in right after (the audit log names only the user).
+        phished.append(c.customer_id)
+        sim.emit(
+            "audit",
+            timestamp=moment + timedelta(seconds=40),
+            action="user-login",
+            outcome=Outcome.SUCCESS,
+            user=c.username,
+            source_ip=c.home_ip,
+            user_agent=c.agent,
+            session_id=sim.session(),
+        )
     return Label(
         "impersonation.phishing_referrer",
         "impersonation",
         {"domain": domain},
         at,
         at + timedelta(minutes=55),
+        tuple(phished),
     )
 
 
 def staff_impersonation(sim: Sim, at: datetime) -> Label:
     agent = sim.rng.choice(sim.world.of("customer_care"))
     late = at.replace(hour=23, minute=10)
-    for n, c in enumerate(sim.rng.sample(sim.world.customers, 8)):
+    victims = sim.rng.sample(sim.world.customers, 8)
+    for n, c in enumerate(victims):
         sim.emit(
             "audit",
             timestamp=late + n * timedelta(minutes=3),
@@ -111,6 +131,7 @@ def staff_impersonation(sim: Sim, at: datetime) -> Label:
         {"actor": agent.username},
         late,
         late + timedelta(minutes=21),
+        tuple(c.customer_id for c in victims),
     )
 
 
@@ -126,7 +147,12 @@ def cross_account(sim: Sim, at: datetime) -> Label:
         customer_id=other.customer_id,
     )
     return Label(
-        "impersonation.cross_account_access", "impersonation", {"user": c.username}, at, at
+        "impersonation.cross_account_access",
+        "impersonation",
+        {"user": c.username},
+        at,
+        at,
+        (other.customer_id,),
     )
 
 
