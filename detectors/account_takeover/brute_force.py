@@ -101,11 +101,11 @@ class BruteForce:
                 shown = history.members(slow, ip, event, s.slow_failures)
                 return self.found(event, f"from {ip} (slow)", shown, hour)
         if quiet_timed != s.timed_failures or quiet_timed != history.count(timed, ip, event):
-            return self.going_on(event, f"ip={ip}") if hour >= s.failures else None
+            return self.going_on(event, f"ip={ip}")
         apart = history.times(timed, ip, event, s.timed_failures)
         success = history.times(successes, ip, event, newest=1)
         if (success and success[0] > apart[0]) or median_gap(apart) <= ms(s.timed_median_gap):
-            return None
+            return self.going_on(event, f"ip={ip}")
         shown = history.members(timed, ip, event, s.timed_failures)
         return self.found(event, f"from {ip} (spread over hours)", shown, hour)
 
@@ -115,8 +115,7 @@ class BruteForce:
         hour, recent = history.counts((medium, fast), user, event)
         crossing = self.crossed(hour, recent)
         if not crossing:
-            going = hour >= self.settings.failures
-            return self.going_on(event, f"user={user}") if going else None
+            return self.going_on(event, f"user={user}")
         shown = history.members(medium, user, event, crossing)
         customer = self.customers.of_event(event)
         return self.found(event, f"against {user}", shown, hour, f"user={user}", customer)
@@ -134,8 +133,10 @@ class BruteForce:
         return 0
 
     def going_on(self, event: Event, key: str) -> Finding:
-        """A failure past the threshold: it adds itself to the open incident, if there is one,
-        so that the incident counts every attempt and ends at the last."""
+        """A failure that crosses nothing: it adds itself to the open incident, if there is
+        one, so that the incident counts every attempt and ends at the last. Every such
+        failure, not only those past a threshold: then a batch counts what one event at a
+        time does (a later crossing never finds an uncounted failure behind its mark)."""
         return extension(self, event, key=key, entities={})
 
     def found(

@@ -1,16 +1,22 @@
 -- count_new(incident, list, first, last): how many of the count marks list[first..last]
 -- (monitor.events.count_mark) the incident has not counted yet, that is, are past the
 -- newest mark it counted; that mark moves to the newest of them. An event is counted once
--- however many findings show it (a threshold crossing, then the attempts after it).
+-- however many findings show it (a threshold crossing, then the attempts after it). A '|'
+-- ends the marks of one finding of a fold: the next are counted as if that finding had been
+-- applied alone before them, so a batch counts what one finding at a time would.
 local function count_new(incident, list, first, last)
   local mark = redis.call('HGET', incident, 'counted_mark') or ''
   local added, newest = 0, mark
   for i = first, last do
-    if list[i] > mark then
+    if list[i] == '|' then
+      mark = newest
+    elseif list[i] > mark then
       added = added + 1
       if list[i] > newest then newest = list[i] end
     end
   end
-  if newest ~= mark then redis.call('HSET', incident, 'counted_mark', newest) end
+  if newest ~= redis.call('HGET', incident, 'counted_mark') then
+    redis.call('HSET', incident, 'counted_mark', newest)
+  end
   return added
 end

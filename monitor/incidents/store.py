@@ -55,6 +55,8 @@ class IncidentStore:
         if not merged:
             return []
         now = self.clock()
+        # Extensions first: those that precede a crossing in the batch were split from it.
+        changes = await self.extend([f for f in merged if f.extends_only])
         opening = [finding for finding in merged if not finding.extends_only]
         calls = [
             ([self.keys.fingerprint(tag)], self.record_args(finding, tag, now))
@@ -62,10 +64,10 @@ class IncidentStore:
             for tag in (fingerprint_tag(finding.fingerprint),)
         ]
         replies = await run_many(self.redis, self._record, calls) if calls else []
-        changes = [Change(r[0].decode(), r[1].decode(), Severity(r[2].decode())) for r in replies]
-        changes = [c for c in changes if c.state != "duplicate"]
-        await self.index(changes, opening)
-        return changes + await self.extend([f for f in merged if f.extends_only])
+        recorded = [Change(r[0].decode(), r[1].decode(), Severity(r[2].decode())) for r in replies]
+        recorded = [c for c in recorded if c.state != "duplicate"]
+        await self.index(recorded, opening)
+        return recorded + changes
 
     async def extend(self, findings: Sequence[Finding]) -> list[Change]:
         """Add the events of attacks past their thresholds to their open incidents: one
@@ -237,7 +239,18 @@ def merge_by_fingerprint(
         else:
             run = open_run[finding.fingerprint] = [finding]
             runs.append(run)
-    return [run[0] if len(run) == 1 else fold(run, evidence_limit) for run in runs]
+    return [
+        part[0] if len(part) == 1 else fold(part, evidence_limit)
+        for run in runs
+        for part in split_leading_extensions(run)
+    ]
+
+
+def split_leading_extensions(run: list[Finding]) -> list[list[Finding]]:
+    """Extensions before a run's first finding that can open the incident, apart: applied
+    one at a time they would find no incident to extend (or an older one), not this one."""
+    first = next((i for i, finding in enumerate(run) if not finding.extends_only), 0)
+    return [run[:first], run[first:]] if first else [run]
 
 
 def fold(run: list[Finding], evidence_limit: int) -> Finding:
@@ -248,7 +261,11 @@ def fold(run: list[Finding], evidence_limit: int) -> Finding:
             if len(evidence) >= evidence_limit:
                 break
             evidence.setdefault(str(reference["id"]), reference)
-    counted = dict.fromkeys(event_id for finding in run for event_id in finding.counted)
+    # One group of marks per finding, in order (see count.lua).
+    counted: list[str] = []
+    for finding in run:
+        counted += ["|"] if counted else []
+        counted += dict.fromkeys(finding.counted)
     # The loudest finding that can open the incident gives its title and entities: an
     # extension carries neither.
     opening = [finding for finding in run if not finding.extends_only] or run
