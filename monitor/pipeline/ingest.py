@@ -16,6 +16,7 @@ from monitor.parsers import FORMATS, LineContext, detect_format
 from monitor.parsers.batch import FileParser, Parsed
 from monitor.parsers.routes import RouteMap
 from monitor.pipeline.journals import Journals
+from monitor.pipeline.staging import stage_parsed
 from monitor.settings import Settings, SourceSettings, SourceType
 from monitor.sources.follower import Follower
 from monitor.sources.journald import JournalRead
@@ -24,7 +25,6 @@ from monitor.store.keys import Keys
 
 log = logging.getLogger(__name__)
 
-DEAD_LETTER_LINE_CHARS = 4096
 RETRY_SECONDS = 1.0
 
 
@@ -111,19 +111,7 @@ class Ingest:
             for tailer, read in reads:
                 parsed = self.parse(tailer.source, read)
                 batch += parsed.events
-                for dead in parsed.dead:
-                    tx.xadd(
-                        keys.dead_letters,
-                        {
-                            "path": dead.path,
-                            "offset": dead.offset,
-                            "reason": dead.reason,
-                            "line": dead.line[:DEAD_LETTER_LINE_CHARS],
-                        },
-                        maxlen=ingest.dead_letter_maxlen,
-                        approximate=True,
-                    )
-                self.count(tx, read.follower.path, len(read.lines), parsed)
+                stage_parsed(tx, keys, ingest, read.follower.path, len(read.lines), parsed)
                 checkpoint = read.follower.checkpoint(read.end)
                 tx.hset(
                     keys.checkpoints,
@@ -153,17 +141,6 @@ class Ingest:
             for gone in tailer.released:
                 self.parsers.pop(gone.identity.key, None)
             tailer.released.clear()
-
-    def count(self, tx: Redis, path: str, lines: int, parsed: Parsed) -> None:
-        stats = self.keys.source_stats
-        for name, value in (
-            ("lines", lines),
-            ("events", len(parsed.events)),
-            ("malformed", len(parsed.dead)),
-            ("ignored", parsed.ignored),
-        ):
-            if value:
-                tx.hincrby(stats, f"{path}|{name}", value)
 
     def parse(self, source: SourceSettings, read: Read) -> Parsed:
         context = line_context(source, read.follower, self.settings.ingest.timezone)

@@ -14,11 +14,10 @@ from monitor.parsers import Malformed
 from monitor.parsers.attempts import Attempts
 from monitor.parsers.batch import DeadLetter, Parsed
 from monitor.parsers.journald import Place, entry_event, sequence_number
+from monitor.pipeline.staging import stage_parsed
 from monitor.settings import IngestSettings, SourceSettings, SourceType
 from monitor.sources.journald import Health, JournalRead, JournalReader, Record, stop_reading
 from monitor.store.keys import Keys
-
-DEAD_LETTER_LINE_CHARS = 4096  # as for file lines
 
 
 def checkpoint_key(name: str) -> str:
@@ -77,26 +76,7 @@ class Journals:
             attempts = self.staged[read.reader.name] = self.attempts[read.reader.name].fork()
             parsed = parse_records(read.records, name, attempts)
             events += parsed.events
-            for dead in parsed.dead:
-                tx.xadd(
-                    keys.dead_letters,
-                    {
-                        "path": dead.path,
-                        "offset": dead.offset,
-                        "reason": dead.reason,
-                        "line": dead.line[:DEAD_LETTER_LINE_CHARS],
-                    },
-                    maxlen=ingest.dead_letter_maxlen,
-                    approximate=True,
-                )
-            for counter, value in (
-                ("lines", len(read.records)),
-                ("events", len(parsed.events)),
-                ("malformed", len(parsed.dead)),
-                ("ignored", parsed.ignored),
-            ):
-                if value:
-                    tx.hincrby(keys.source_stats, f"{name}|{counter}", value)
+            stage_parsed(tx, keys, ingest, name, len(read.records), parsed)
             if read.cursor is not None:
                 tx.hset(keys.checkpoints, name, read.cursor)
         return events
