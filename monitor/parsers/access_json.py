@@ -3,13 +3,12 @@ Caddy and Envoy; each field is looked up under the names those servers use."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from monitor.events import Event, flatten
-from monitor.parsers.base import LineContext, Malformed
+from monitor.parsers.base import LineContext, Malformed, json_object
 from monitor.parsers.web_fields import Request, http_event, parse_clf_time
 
 # Field -> the keys it is found under, most specific first (Caddy nests under `request.`).
@@ -90,12 +89,7 @@ def sniff(line: str) -> bool:
 
 
 def parse(line: str, offset: int, context: LineContext, dataset: str) -> Event:
-    try:
-        document = json.loads(line)
-    except (ValueError, RecursionError) as error:
-        raise Malformed("not valid JSON") from error
-    if not isinstance(document, dict):
-        raise Malformed("a JSON line must be an object")
+    document = json_object(line)
     flat = flatten(document)
     status = to_int(pick(flat, "status"))
     target, query = pick(flat, "target"), pick(flat, "query")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
+from typing import Any
 
 from monitor.events import Event
 
@@ -21,6 +23,17 @@ class LineContext:
     zone: tzinfo
     # Syslog lines carry no year: the latest moment a line can be from (the file's mtime).
     reference: datetime
+
+
+def json_object(line: str) -> dict[str, Any]:
+    """A JSON line that must hold one object (ECS, JSON access logs, journal entries)."""
+    try:
+        document = json.loads(line)
+    except (ValueError, RecursionError) as error:
+        raise Malformed("not valid JSON") from error
+    if not isinstance(document, dict):
+        raise Malformed("a JSON line must be an object")
+    return document
 
 
 ParseLine = Callable[[str, int, LineContext], Event | None]

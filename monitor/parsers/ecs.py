@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from monitor.events import Event, event_from_flat, flatten
 from monitor.parsers import access_json
-from monitor.parsers.base import Format, LineContext, Malformed
+from monitor.parsers.base import Format, LineContext, Malformed, json_object
 
 
 def sniff(line: str) -> bool:
@@ -15,12 +14,7 @@ def sniff(line: str) -> bool:
 
 
 def parse(line: str, offset: int, context: LineContext) -> Event:
-    try:
-        document = json.loads(line)
-    except (ValueError, RecursionError) as error:
-        raise Malformed("not valid JSON") from error
-    if not isinstance(document, dict):
-        raise Malformed("a JSON line must be an object")
+    document = json_object(line)
     flat = {key: portable(value) for key, value in flatten(document).items()}
     if not isinstance(flat.get("@timestamp"), str):
         raise Malformed("no @timestamp")

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from monitor.events import Event
-from monitor.parsers.base import Format, LineContext, Malformed
+from monitor.parsers.base import Format, LineContext, Malformed, json_object
 from monitor.parsers.sshd import message_event
 
 Entry = dict[str, Any]
@@ -24,13 +23,7 @@ class Place:
 
 def decode_entry(line: str) -> Entry:
     """One JSON line of `journalctl -o json` as a mapping of field to value."""
-    try:
-        entry = json.loads(line)
-    except (ValueError, RecursionError) as error:
-        raise Malformed("not valid JSON") from error
-    if not isinstance(entry, dict):
-        raise Malformed("a journal entry must be a JSON object")
-    return entry
+    return json_object(line)
 
 
 def entry_event(entry: Entry, fallback: Place) -> Event | None:
