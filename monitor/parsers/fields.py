@@ -16,14 +16,6 @@ MISSING = ""  # never a cached value: a cached IP is never empty
 MAX_TEXT = 256  # OpenSSH logs at most 100 characters of a user name; anything longer is forged
 
 
-def normalize_ip(text: str) -> str:
-    """The canonical form of an IP address; Malformed when the text is none."""
-    ip = canonical_ip(text)
-    if ip is None:
-        raise Malformed(f"not an IP address: {visible(text[:60])}")
-    return ip
-
-
 def canonical_ip(text: str) -> str | None:
     """Compressed lowercase, zone id dropped, IPv4-mapped IPv6 as IPv4; None if not an IP."""
     result = IP_CACHE.get(text, MISSING)

@@ -14,9 +14,9 @@ from datetime import UTC, datetime
 from monitor.events import Event
 from monitor.parsers import sshd_messages
 from monitor.parsers.base import Format, LineContext, Malformed
-from monitor.parsers.fields import bounded, ip_or_domain, normalize_ip, visible
+from monitor.parsers.fields import bounded, ip_or_domain, visible
 from monitor.parsers.sshd_messages import Reading
-from monitor.parsers.syslog import MONTHS, frame
+from monitor.parsers.syslog import frame
 
 # OpenSSH >= 9.8 logs from per-connection `sshd-session` (and `sshd-auth`); old RHEL's PAM
 # wrote as `sshd(pam_unix)`.
@@ -100,4 +100,4 @@ def port_of(text: str) -> int:
 SNIFF_CONTEXT = LineContext("", UTC, datetime(2000, 1, 1, tzinfo=UTC))
 FORMAT = Format("sshd", sniff, parse)
 
-__all__ = ["FORMAT", "MONTHS", "Reading", "message_event", "normalize_ip", "parse", "sniff"]
+__all__ = ["FORMAT", "Reading", "message_event", "parse", "sniff"]

@@ -9,8 +9,7 @@ from datetime import UTC, datetime
 
 from monitor.events import Event, Outcome
 from monitor.parsers.base import LineContext, Malformed
-from monitor.parsers.sshd import MONTHS
-from monitor.parsers.syslog import frame
+from monitor.parsers.syslog import MONTHS, frame
 from monitor.parsers.web_fields import split_request, split_target, unescape, valid_ip
 
 NGINX = re.compile(

@@ -10,7 +10,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 from monitor.events import Event, Outcome
 from monitor.parsers.base import LineContext, Malformed
-from monitor.parsers.sshd import MONTHS
+from monitor.parsers.fields import canonical_ip
+from monitor.parsers.syslog import MONTHS
 
 # A reverse proxy on our own network: only behind one of these is X-Forwarded-For believed.
 PROXY_NETWORKS = tuple(
@@ -28,7 +29,6 @@ PROXY_NETWORKS = tuple(
 )
 ESCAPE = re.compile(r"\\(x[0-9A-Fa-f]{2}|.)")
 METHOD = re.compile(r"[A-Za-z][A-Za-z_-]{0,19}$")
-IP_CACHE: dict[str, str | None] = {}
 TIMES: dict[str, datetime] = {}
 
 
@@ -117,31 +117,15 @@ def clean(value: str | None) -> str | None:
 
 
 def valid_ip(text: str | None) -> str | None:
-    """The address in `text` ("ip", "ip:port", "[v6]:port"), normalized; None if it is none."""
+    """The address in `text` ("ip", "ip:port", "[v6]:port"), canonical; None if it is none."""
     if not text:
         return None
-    known = IP_CACHE.get(text, "")
-    if known != "":
-        return known
-    if len(IP_CACHE) > 100_000:
-        IP_CACHE.clear()
-    IP_CACHE[text] = address = parse_ip(text)
-    return address
-
-
-def parse_ip(text: str) -> str | None:
     host = text.strip()
     if host.startswith("["):
         host = host[1:].partition("]")[0]
     elif host.count(":") == 1:
         host = host.partition(":")[0]
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return None
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        return str(address.ipv4_mapped)
-    return str(address)
+    return canonical_ip(host)
 
 
 def client_ip(peer: str | None, forwarded: str | None) -> str | None:
