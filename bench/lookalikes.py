@@ -14,11 +14,10 @@ import argparse
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.vietnamese import directory
-from detectors.impersonation.lookalikes import LookalikeIdentity
+from detectors.impersonation.lookalikes import LookalikeIdentity, registration
 from detectors.people import DOMAIN_NEAR_SHORTEST, people_of
 from monitor.detector_settings import LookalikeSettings
 from monitor.directory import Customer, load_staff
@@ -26,7 +25,6 @@ from monitor.events import Event
 from monitor.settings import shipped_file
 
 STAFF = Path("config/staff.csv")
-T0 = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
 ALS_SWAPPED = "Aviation Logistics Corporatoin"
 ALS_NAME = "Công ty Cổ phần Logistics Hàng không"
 CYRILLIC = {"a": "а", "o": "о", "e": "е", "c": "с", "C": "С", "p": "р"}
@@ -45,19 +43,6 @@ class Result:
         return len(self.false_alerts) / self.ordinary
 
 
-def register(user: str, email: str, business: str = "") -> Event:
-    extra = {"user.email": email, **({"organization.name": business} if business else {})}
-    return Event(
-        timestamp=T0,
-        action="user-register",
-        user=user,
-        source_ip="198.51.100.23",
-        file_path="/var/log/als/audit.json",
-        offset=0,
-        extra=extra,
-    )
-
-
 def swap(text: str, table: Mapping[str, str]) -> str:
     """The text with its first character found in `table` replaced."""
     for n, char in enumerate(text):
@@ -74,9 +59,9 @@ def ordinary(rng: random.Random, new: list[Customer], known: list[Customer]) -> 
         if rng.random() < 0.02:
             firm = rng.choice(firms)
             domain = firm.email.rpartition("@")[2]
-            events.append(register(c.username, f"{c.username}@{domain}", firm.business_name))
+            events.append(registration(c.username, f"{c.username}@{domain}", firm.business_name))
         else:
-            events.append(register(c.username, c.email, c.business_name))
+            events.append(registration(c.username, c.email, c.business_name))
     return events
 
 
@@ -99,21 +84,27 @@ def planted(rng: random.Random, known: list[Customer]) -> list[tuple[str, Event]
     stem, _, tld = domain.partition(".")
     plain_name = swap(name, {"ô": "o", "ệ": "e"})
     return [
-        ("ALS domain, 1 for l: a1s.com.vn", register("hotro.als", "hotro@a1s.com.vn")),
-        ("ALS domain hyphenated: als-com.vn", register("cskh", "cskh@als-com.vn")),
-        ("ALS domain in full-width letters", register("ho.tro", "support@ａｌｓ.com.vn")),
-        ("ALS name, two letters swapped", register("avl", "a@gmail.com", ALS_SWAPPED)),
-        ("ALS's own name at a gmail address", register("als.hn", "als.hn@gmail.com", ALS_NAME)),
-        ("staff username, Cyrillic о", register(swap("hoa.nguyen", CYRILLIC), "h@gmail.com")),
-        ("staff username, 0 for o: tuan.d0", register("tuan.d0", "tuan.d0@gmail.com")),
-        ("staff email, rn for m", register("minh.p", "minh.pharn@als.com.vn")),
-        ("customer username, Cyrillic а", register(swap(person.username, CYRILLIC), "x@gmail.com")),
-        ("customer username, I for l", register("I" + ell.username[1:], "y@gmail.com")),
-        ("business name copied, gmail address", register("kt.moi", "kt.moi@gmail.com", name)),
-        ("business name copied with a dot, new domain", register("s2", "s@mail.vn", name + ".")),
-        ("business name without a diacritic", register("info2", "info@xyz.vn", plain_name)),
-        ("business domain, one letter doubled", register("i3", f"i@{stem}{stem[-1]}.{tld}")),
-        ("business name, Cyrillic С", register("info4", "info@abc.vn", swap(name, CYRILLIC))),
+        ("ALS domain, 1 for l: a1s.com.vn", registration("hotro.als", "hotro@a1s.com.vn")),
+        ("ALS domain hyphenated: als-com.vn", registration("cskh", "cskh@als-com.vn")),
+        ("ALS domain in full-width letters", registration("ho.tro", "support@ａｌｓ.com.vn")),
+        ("ALS name, two letters swapped", registration("avl", "a@gmail.com", ALS_SWAPPED)),
+        ("ALS's own name at a gmail address", registration("als.hn", "als.hn@gmail.com", ALS_NAME)),
+        ("staff username, Cyrillic о", registration(swap("hoa.nguyen", CYRILLIC), "h@gmail.com")),
+        ("staff username, 0 for o: tuan.d0", registration("tuan.d0", "tuan.d0@gmail.com")),
+        ("staff email, rn for m", registration("minh.p", "minh.pharn@als.com.vn")),
+        (
+            "customer username, Cyrillic а",
+            registration(swap(person.username, CYRILLIC), "x@gmail.com"),
+        ),
+        ("customer username, I for l", registration("I" + ell.username[1:], "y@gmail.com")),
+        ("business name copied, gmail address", registration("kt.moi", "kt.moi@gmail.com", name)),
+        (
+            "business name copied with a dot, new domain",
+            registration("s2", "s@mail.vn", name + "."),
+        ),
+        ("business name without a diacritic", registration("info2", "info@xyz.vn", plain_name)),
+        ("business domain, one letter doubled", registration("i3", f"i@{stem}{stem[-1]}.{tld}")),
+        ("business name, Cyrillic С", registration("info4", "info@abc.vn", swap(name, CYRILLIC))),
     ]
 
 

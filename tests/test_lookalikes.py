@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bench.lookalikes import register, run
+from bench.lookalikes import run
 from detectors.impersonation.lookalikes import LookalikeIdentity
+from detectors.impersonation.lookalikes import registration as register
 from detectors.people import people_of
 from monitor.detector_settings import LookalikeSettings
 from monitor.directory import Customer

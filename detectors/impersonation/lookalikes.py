@@ -109,51 +109,49 @@ class LookalikeIdentity:
         )
 
     def examples(self) -> tuple[Example, ...]:
-        def register(user: str, email: str, business: str) -> Event:
-            return Event(
-                timestamp=T0,
-                action="user-register",
-                user=user,
-                source_ip="198.51.100.23",
-                file_path="/var/log/als/audit.json",
-                offset=0,
-                extra={"user.email": email, "organization.name": business},
-            )
 
         return (
             Example(
                 "a business name one letter from C-1001's",
-                (register("cust-9001", "hn.transport@example.net", "Công ty TNHH Vận tải Hả 1"),),
+                (
+                    registration(
+                        "cust-9001", "hn.transport@example.net", "Công ty TNHH Vận tải Hả 1"
+                    ),
+                ),
                 fires=True,
             ),
             Example(
                 "an email at a Cyrillic 'а' copy of als.com.vn",
-                (register("cust-9002", "support@аls.com.vn", "Sao Mai Trading"),),
+                (registration("cust-9002", "support@аls.com.vn", "Sao Mai Trading"),),
                 fires=True,
             ),
             Example(
                 "C-1002's business name at another e-mail domain",
-                (register("cust-9004", "ketoan.vt2@gmail.com", "Công ty TNHH Vận tải Phương 2"),),
+                (
+                    registration(
+                        "cust-9004", "ketoan.vt2@gmail.com", "Công ty TNHH Vận tải Phương 2"
+                    ),
+                ),
                 fires=True,
             ),
             Example(
                 "a staff username with a Cyrillic 'о'",
-                (register("hоa.nguyen", "hoa.ng@gmail.com", ""),),
+                (registration("hоa.nguyen", "hoa.ng@gmail.com", ""),),
                 fires=True,
             ),
             Example(
                 "a new customer with a name of its own",
-                (register("cust-9003", "info@saomai-trading.vn", "Sao Mai Trading"),),
+                (registration("cust-9003", "info@saomai-trading.vn", "Sao Mai Trading"),),
                 fires=False,
             ),
             Example(
                 "a customer whose name is one letter from a staff member's (thu.vo, thu.do)",
-                (register("thu.do", "thu.do@gmail.com", ""),),
+                (registration("thu.do", "thu.do@gmail.com", ""),),
                 fires=False,
             ),
             Example(
                 "a colleague at C-1002 signing up at its own domain",
-                (register("cust-9005", "ketoan@example.com", "Công ty TNHH Vận tải Phương 2"),),
+                (registration("cust-9005", "ketoan@example.com", "Công ty TNHH Vận tải Phương 2"),),
                 fires=False,
             ),
         )
@@ -198,3 +196,17 @@ def candidates(event: Event) -> list[tuple[str, str]]:
     if isinstance(email, str) and "@" in email:
         found.append(("email domain", email.rpartition("@")[2]))
     return found
+
+
+def registration(user: str, email: str, business: str = "") -> Event:
+    """A sign-up as the website's audit log writes it (examples and the benchmark)."""
+    extra = {"user.email": email, **({"organization.name": business} if business else {})}
+    return Event(
+        timestamp=T0,
+        action="user-register",
+        user=user,
+        source_ip="198.51.100.23",
+        file_path="/var/log/als/audit.json",
+        offset=0,
+        extra=extra,
+    )
