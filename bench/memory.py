@@ -74,7 +74,6 @@ def finding(n: int) -> Finding:
         first_seen=T0,
         last_seen=T0 + timedelta(seconds=40),
         evidence=evidence,
-        event_count=5,
     )
 
 

@@ -145,7 +145,6 @@ def finding(
         first_seen=min(first, event.timestamp),
         last_seen=event.timestamp,
         evidence=shown,
-        event_count=len(shown),
         affected_customers=frozenset(c for c in customers if c),
     )
 

@@ -43,7 +43,6 @@ class Finding:
     first_seen: datetime
     last_seen: datetime
     evidence: tuple[Mapping[str, Any], ...]
-    event_count: int = 1
     affected_customers: frozenset[str] = field(default_factory=frozenset)
     # The count marks (monitor.events.count_mark) of every event it counts, where more than
     # its evidence shows (a crossing of a large window, a fold of many findings).

@@ -7,13 +7,13 @@ local first_ms, first_iso = tonumber(ARGV[3]), ARGV[4]
 local last_ms, last_iso = tonumber(ARGV[5]), ARGV[6]
 local suppression_ms = tonumber(ARGV[7])
 local severity, rank = ARGV[8], tonumber(ARGV[9])
-local evidence_limit = tonumber(ARGV[15])
-local now_iso, applied_ttl = ARGV[16], tonumber(ARGV[17])
-local evidence_n = tonumber(ARGV[18])
-local base = ARGV[19]
-local now_ms, reopen_ms = tonumber(ARGV[20]), tonumber(ARGV[21])
-local marks_n = tonumber(ARGV[22])
-local FIRST_EVIDENCE = 23
+local evidence_limit = tonumber(ARGV[14])
+local now_iso, applied_ttl = ARGV[15], tonumber(ARGV[16])
+local evidence_n = tonumber(ARGV[17])
+local base = ARGV[18]
+local now_ms, reopen_ms = tonumber(ARGV[19]), tonumber(ARGV[20])
+local marks_n = tonumber(ARGV[21])
+local FIRST_EVIDENCE = 22
 local FIRST_MARK = FIRST_EVIDENCE + 2 * evidence_n
 
 local applied = fp .. ':applied'
@@ -58,7 +58,7 @@ if merge then
   end
   if rank > tonumber(redis.call('HGET', key, 'severity_rank')) then
     if not reopen then state = 'escalated' end
-    redis.call('HSET', key, 'severity', severity, 'severity_rank', rank, 'title', ARGV[13])
+    redis.call('HSET', key, 'severity', severity, 'severity_rank', rank, 'title', ARGV[12])
     redis.call('RPUSH', key .. ':timeline', cjson.encode({
       at = now_iso, by = 'vigil', action = 'severity-raised', severity = severity}))
   end
@@ -67,8 +67,8 @@ else
   n = n + 1
   key = base .. n
   redis.call('HSET', fp, 'n', n)
-  redis.call('HSET', key, 'id', tag .. '-' .. n, 'detector', ARGV[11], 'family', ARGV[12],
-    'title', ARGV[13], 'entities', ARGV[14], 'severity', severity, 'severity_rank', rank,
+  redis.call('HSET', key, 'id', tag .. '-' .. n, 'detector', ARGV[10], 'family', ARGV[11],
+    'title', ARGV[12], 'entities', ARGV[13], 'severity', severity, 'severity_rank', rank,
     'status', 'open', 'first_seen', first_iso, 'first_seen_ms', first_ms,
     'last_seen', last_iso, 'last_seen_ms', last_ms, 'event_count', count_new(key, ARGV, FIRST_MARK, FIRST_MARK + marks_n - 1),
     'created_at', now_iso,

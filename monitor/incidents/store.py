@@ -117,7 +117,6 @@ class IncidentStore:
             suppression_ms,
             str(finding.severity),
             finding.severity.rank,
-            finding.event_count,
             finding.detector,
             finding.family,
             finding.title,
@@ -276,7 +275,6 @@ def fold(run: list[Finding], evidence_limit: int) -> Finding:
         first_seen=min(finding.first_seen for finding in run),
         last_seen=max(finding.last_seen for finding in run),
         evidence=tuple(evidence.values()),
-        event_count=sum(finding.event_count for finding in run),
         affected_customers=frozenset().union(*(f.affected_customers for f in run)),
     )
 
