@@ -21,9 +21,18 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from monitor.simulation.truth import matches, table
 
 LOGS = ("audit.json", "access.log", "auth.log", "files.json")
+
+
+def name_everyone(config: Path) -> None:
+    """Have each incident's JSON list all its customers, so the whole set is compared."""
+    settings = yaml.safe_load(config.read_text(encoding="utf-8"))
+    settings.setdefault("incidents", {})["customers_shown"] = 10**9
+    config.write_text(yaml.safe_dump(settings), encoding="utf-8")
 
 
 def run(
@@ -45,6 +54,7 @@ def run(
         ],
         check=True,
     )
+    name_everyone(world / "vigil.yaml")
     with tempfile.TemporaryDirectory() as data:
         env = os.environ | {"VIGIL_DATA_DIR": data}
         scanned = subprocess.run(

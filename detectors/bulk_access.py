@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from detectors.base import (
@@ -17,6 +17,7 @@ from detectors.base import (
 )
 from detectors.geo import Geo
 from detectors.people import People
+from detectors.spans import over_window
 from monitor.detector_settings import ExportDropSettings, ScrapingSettings
 from monitor.directory import department_key
 from monitor.events import Event
@@ -148,8 +149,7 @@ class Scraping:
             before = now - (1 if customers.get(event.customer_id or "") == 1 else 0)
             if crossed(before, now, self.settings.records, window.cap):
                 found = self.found(event, group, window.group_by, set(customers))
-                views_read = history.marks(window, group, event, views)
-                return replace(found, marks=tuple(views_read))
+                return over_window(found, history, window, group, event)
             # Past the threshold each view adds its customer to the open incident.
             kind = "ip" if window.group_by == "source_ip" else "session"
             key, ids = f"{kind}={group}", (event.customer_id,)

@@ -9,7 +9,16 @@ from datetime import UTC, datetime, timedelta
 
 from redis.asyncio import Redis
 
-from detectors.base import Example, History, Window, crossed, export_reference, finding
+from detectors.base import (
+    Example,
+    History,
+    Window,
+    crossed,
+    export_reference,
+    extension,
+    finding,
+)
+from detectors.spans import over_window
 from detectors.volume import (
     EXPORT,
     SEARCH,
@@ -74,26 +83,30 @@ class VolumeAnomaly:
         # An export's list does not count here (export_records judges exports), only below.
         seen = history.distinct(window, event.user, event, "customer_id")
         before = len(seen) - (1 if seen.get(event.customer_id or "") == 1 else 0)
+        key = f"actor={event.user}"
         if not big_export and not crossed(before, len(seen), needed, CAP):
-            return None
+            # Past the threshold each read adds its customers to the open incident.
+            return extension(self, event, key=key, entities={}, customers=customers_of(event))
         members = history.members(window, event.user, event, newest=CAP)
         # As the tallies the model learnt from count them: an export's list adds its customers.
         customers = set(seen) | customers_of(event)
-        many = len(customers) >= needed
-        if not (many or big_export):
+        if not (len(customers) >= needed or big_export):
             return None
         if self.model.outlier(self.features(members, len(customers), exported, event)) is False:
             return None
+        # An export names the customers it carried; the hour's views before it are not in it.
+        named = customers_of(event) if big_export else customers
         what = f"exported {exported} records" if big_export else f"read {len(customers)} customers"
-        return finding(
+        found = finding(
             self,
             event,
             title=f"{event.user} {what} within an hour (usually {usual:.0f})",
-            key=f"actor={event.user}",
+            key=key,
             entities={"actor": event.user},
             evidence=(export_reference(event),),
-            customers=customers,
+            customers=named,
         )
+        return found if big_export else over_window(found, history, window, event.user, event)
 
     def features(
         self,

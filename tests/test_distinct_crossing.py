@@ -94,13 +94,20 @@ async def test_150_views_of_the_same_20_customers_raise_nothing(
     assert await openings(redis, DETECTORS[detector_id], views(customers), batch) == []
 
 
-async def test_views_after_the_crossing_extend_the_incident(redis: aioredis.Redis) -> None:
+@pytest.mark.parametrize("detector_id", ["bulk_access.scraping", "bulk_access.volume_anomaly"])
+async def test_views_after_the_crossing_extend_the_incident(
+    redis: aioredis.Redis, detector_id: str
+) -> None:
     customers = with_rereads()
     events = views(customers)
-    detection = Detection(redis, Keys("vigil"), [DETECTORS["bulk_access.scraping"]], False)
+    detection = Detection(redis, Keys("vigil"), [DETECTORS[detector_id]], False)
     findings = await detection.process(events)
+    opening = next(f for f in findings if not f.extends_only)
+    # The crossing counts every view before it, and starts at the first one.
+    assert (len(opening.counted), opening.first_seen) == (119, T0)
     after = [f for f in findings if f.last_seen > events[118].timestamp]
-    # Each later view extends the incident, once (the IP's window; the session's adds none).
+    # Each later view extends the incident, once (scraping: the IP's window; the session's
+    # adds none), with its customer: the incident names all 130 that were read.
     assert len(after) == 150 - 119 and all(f.extends_only for f in after)
     assert {c for f in after for c in f.affected_customers} == set(customers[119:])
 
@@ -170,3 +177,21 @@ async def test_the_tally_carried_from_batch_to_batch_is_a_true_count(
         await detection.process(events[start : start + size])
         start += size
     assert len(probe.checked) == len(events)
+
+
+async def test_an_export_names_the_customers_it_carried_not_the_hours_views(
+    redis: aioredis.Redis,
+) -> None:
+    read = views(["C-1", "C-2", "C-3"])
+    carried = [f"C-{n}" for n in range(1000, 1900)]
+    export = Event(
+        timestamp=T0 + timedelta(minutes=5),
+        action="customer-record-export",
+        user="ngoc.pham",
+        source_ip="198.51.100.9",
+        file_path="/var/log/als/audit.json",
+        offset=10,
+        extra={"labels.record_count": 900, "labels.customer_ids": carried},
+    )
+    fired = await openings(redis, DETECTORS["bulk_access.volume_anomaly"], [*read, export], 10)
+    assert [set(f.affected_customers) for _, f in fired] == [set(carried)]

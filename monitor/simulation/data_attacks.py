@@ -158,7 +158,8 @@ def cross_account(sim: Sim, at: datetime) -> Label:
 
 def unauthorized(sim: Sim, at: datetime) -> Label:
     clerk = sim.rng.choice(sim.world.of("warehouse"))
-    for n, c in enumerate(sim.rng.sample(sim.world.customers, 3)):
+    read = sim.rng.sample(sim.world.customers, 3)
+    for n, c in enumerate(read):
         sim.emit(
             "audit",
             timestamp=at + n * timedelta(minutes=2),
@@ -174,13 +175,15 @@ def unauthorized(sim: Sim, at: datetime) -> Label:
         {"actor": clerk.username},
         at,
         at + timedelta(minutes=4),
+        tuple(c.customer_id for c in read),
     )
 
 
 def scraping(sim: Sim, at: datetime) -> Label:
     ip = sim.rng.choice(sim.world.abroad_ips)
     session = sim.session()
-    for n, c in enumerate(sim.rng.sample(sim.world.customers, 150)):
+    read = sim.rng.sample(sim.world.customers, 150)
+    for n, c in enumerate(read):
         sim.emit(
             "audit",
             timestamp=at + n * timedelta(seconds=3),
@@ -192,16 +195,17 @@ def scraping(sim: Sim, at: datetime) -> Label:
             session_id=session,
         )
     entities = {"ip": ip, "actor": "api-partner", "session": session}
-    return Label("bulk_access.scraping", "bulk_access", entities, at, at + timedelta(seconds=450))
+    end, customers = at + timedelta(seconds=450), tuple(c.customer_id for c in read)
+    return Label("bulk_access.scraping", "bulk_access", entities, at, end, customers)
 
 
 def volume(sim: Sim, at: datetime) -> Label:
     insider = sim.rng.choice(sim.world.of("customer_care"))
     common = {"user": insider.username, "source_ip": OFFICE_IPS[0], "user_agent": insider.agent}
     if sim.rng.random() < 0.5:
-        for n, c in enumerate(
-            sim.rng.sample(sim.world.customers, min(300, len(sim.world.customers)))
-        ):
+        read = sim.rng.sample(sim.world.customers, min(300, len(sim.world.customers)))
+        chosen = [c.customer_id for c in read]
+        for n, c in enumerate(read):
             sim.emit(
                 "audit",
                 timestamp=at + n * timedelta(seconds=10),
@@ -223,7 +227,8 @@ def volume(sim: Sim, at: datetime) -> Label:
             **common,
         )
         end = at
-    return Label("bulk_access.volume_anomaly", "bulk_access", {"actor": insider.username}, at, end)
+    actor = {"actor": insider.username}
+    return Label("bulk_access.volume_anomaly", "bulk_access", actor, at, end, tuple(chosen))
 
 
 def export_drop(sim: Sim, at: datetime) -> Label:
