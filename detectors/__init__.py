@@ -39,8 +39,11 @@ from detectors.volume_anomaly import VolumeAnomaly
 from monitor.settings import Settings
 
 
-def build_detectors(settings: Settings) -> tuple[Detector, ...]:
-    """Every detector Vigil runs, configured, with the directories they consult."""
+def build_detectors(
+    settings: Settings, volume_model: VolumeModel | None = None
+) -> tuple[Detector, ...]:
+    """Every detector Vigil runs, configured, with the directories they consult (and, when
+    rebuilt after a directory changed, the volume model already in use)."""
     config, people = settings.detectors, people_from(settings)
     geo = Geo(config.geo.city_database, config.geo.asn_database, config.geo.trusted_networks)
     crawlers = Networks(config.crawling.verified_crawlers)
@@ -57,7 +60,7 @@ def build_detectors(settings: Settings) -> tuple[Detector, ...]:
         UnauthorizedDepartment(people, config.allowed_departments),
         Scraping(config.scraping, geo),
         ExportDrop(config.export_drop),
-        VolumeAnomaly(config.volume_anomaly, VolumeModel()),
+        VolumeAnomaly(config.volume_anomaly, volume_model or VolumeModel()),
         FileIntegrity(config.file_integrity),
         CrossAccountAccess(people),
         StaffImpersonation(

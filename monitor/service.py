@@ -16,6 +16,7 @@ from redis.asyncio import Redis
 from detectors import build_detectors
 from detectors.engine import Detection
 from monitor.incidents import Incident, IncidentStore
+from monitor.pipeline.directory_job import keep_directories
 from monitor.pipeline.folder_watch import watch_folders
 from monitor.pipeline.ingest import Ingest
 from monitor.pipeline.volume_job import keep_volume_model
@@ -84,6 +85,7 @@ async def run(
             worker = vigil.worker()
             group.create_task(worker.run(stop))
             group.create_task(keep_volume_model(worker.detection, stop))
+            group.create_task(keep_directories(worker, vigil.settings, stop))
         if role in (Role.ALL, Role.RESPOND):
             # Imported here: ingest and detect processes need none of the web and mail stack.
             from monitor.respond import respond
