@@ -96,11 +96,11 @@ class VolumeAnomaly:
             return None
         # An export names the customers it carried; the hour's views before it are not in it.
         named = customers_of(event) if big_export else customers
-        what = f"exported {exported} records" if big_export else f"read {len(customers)} customers"
+        what = f"exported {exported:,} records" if big_export else "read many customers' records"
         found = finding(
             self,
             event,
-            title=f"{event.user} {what} within an hour (usually {usual:.0f})",
+            title=f"{event.user} {what} within an hour (usually {usual:.0f} customers)",
             key=key,
             entities={"actor": event.user},
             evidence=(export_reference(event),),

@@ -85,7 +85,8 @@ async def test_attempts_past_the_threshold_count_but_open_nothing(store: Inciden
     await store.record([extension(T0 + timedelta(seconds=3), "auth.log:300")])
     (incident,) = await store.list()
     assert incident.entities == {"ip": "203.0.113.7"}
-    assert incident.title == "Brute force from 203.0.113.7"
+    # The title counts what the incident counts now, not what it counted at the crossing.
+    assert incident.title == "Brute force from 203.0.113.7 — 5 failed logins"
     assert incident.event_count == 5
     assert incident.last_seen.startswith("2026-03-01T02:00:03")
 

@@ -18,6 +18,7 @@ from detectors.account_takeover.logins import (
 )
 from detectors.base import Example, History, Window, finding
 from detectors.customers import NO_CUSTOMERS, Customers
+from detectors.spans import over_window
 from monitor.detector_settings import CompromiseSettings, MfaFatigueSettings
 from monitor.events import Event, Outcome
 from monitor.findings import Finding, Severity
@@ -131,14 +132,16 @@ class MfaFatigue:
         count = history.count(self.windows[0], event.user, event)
         if count < self.settings.challenges:
             return None
-        return finding(
+        found = finding(
             self,
             event,
-            title=f"{count} MFA prompts for {event.user}",
+            title=f"{self.title}: prompts pushed to {event.user}",
             key=f"user={event.user}",
             entities={"user": event.user},
             customers=(self.customers.of_event(event),),
         )
+        # Every prompt of the window counts, from the first: the title says how many.
+        return over_window(found, history, self.windows[0], event.user, event)
 
     def examples(self) -> tuple[Example, ...]:
         def prompt(n: int, step: timedelta) -> Event:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from detectors.account_takeover.guessing import tally
+from detectors.account_takeover.guessing import past, tally
 from detectors.account_takeover.logins import (
     FAMILY,
     LOGIN_ACTIONS,
@@ -47,13 +47,14 @@ class DistributedGuessing:
         if not is_login_failure(event) or event.user is None:
             return None
         user, window = event.user, self.windows[0]
-        ips = tally(history, window, user, event, self.settings.failures, "source.ip")
+        least = self.settings.failures
+        ips = tally(history, window, user, event, least, "source.ip")
         if ips is None or len(ips) < self.settings.ips:
-            return None
+            return past(self, event, f"user={user}", history, window, least)
         return finding(
             self,
             event,
-            title=f"{self.title} against {user} from {len(ips)} addresses",
+            title=f"{self.title} against {user} from many addresses",
             key=f"user={user}",
             entities={"user": user},
             evidence=history.members(window, user, event),

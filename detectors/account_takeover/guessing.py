@@ -45,6 +45,16 @@ def tally(
     return tries_per(history, window, group, at, field)
 
 
+def past(
+    detector: Detector, event: Event, key: str, history: History, window: Window, threshold: int
+) -> Finding | None:
+    """A failure past the threshold but at no checkpoint: it counts in the incident of `key`
+    if one is open (titles and counts say every attempt, not only the crossings)."""
+    if history.count(window, key.partition("=")[2], event) < threshold:
+        return None
+    return extension(detector, event, key=key, entities={})
+
+
 def stuffed(tries: Counter[str], settings: CredentialStuffingSettings) -> bool:
     at_most_twice = sum(1 for n in tries.values() if n <= 2)
     return len(
@@ -78,7 +88,7 @@ def sprayed(
     return finding(
         detector,
         event,
-        title=f"{detector.title} from {WHERE[kind]}{group}: {users} users",
+        title=f"{detector.title} from {WHERE[kind]}{group} against {users}+ accounts",
         key=f"{kind}={group}",
         entities={"ip": str(event.source_ip), **({kind: group} if kind != "ip" else {})},
         evidence=evidence,
@@ -122,6 +132,7 @@ class CredentialStuffing:
             return self.logged_in(event, history)
         if not is_login_failure(event):
             return None
+        extended = None
         for index, (kind, key) in enumerate(self.groupings[: groupings(event)]):
             group, window = key(event), self.windows[index]
             if group is None:
@@ -132,7 +143,9 @@ class CredentialStuffing:
                 got_in = history.members(self.windows[3 + index], group, event, LOGGED_IN)
                 customers = map(self.customers.of_reference, got_in)
                 return sprayed(self, event, kind, group, len(tries), shown, customers)
-        return None
+            source = f"{kind}={group}"
+            extended = extended or past(self, event, source, history, window, self.settings.users)
+        return extended
 
     def logged_in(self, event: Event, history: History) -> Finding | None:
         """A customer's login from a source stuffing now: it joins that source's incident."""
@@ -207,18 +220,19 @@ class PasswordSpray:
             return self.logged_in(event, history)
         if not is_login_failure(event):
             return None
+        extended, least = None, self.settings.failures
         for index, (kind, key) in enumerate(self.groupings[: groupings(event)]):
             group, window = key(event), self.windows[2 * index]
             if group is None:
                 continue
-            tries = tally(history, window, group, event, self.settings.failures, "user.name")
-            if tries is None or not self.spraying(tries, history, index, group, event):
-                continue
-            shown = history.members(window, group, event)
-            got_in = history.members(self.windows[6 + index], group, event, LOGGED_IN)
-            customers = map(self.customers.of_reference, got_in)
-            return sprayed(self, event, kind, group, len(tries), shown, customers)
-        return None
+            tries = tally(history, window, group, event, least, "user.name")
+            if tries is not None and self.spraying(tries, history, index, group, event):
+                shown = history.members(window, group, event)
+                got_in = history.members(self.windows[6 + index], group, event, LOGGED_IN)
+                customers = map(self.customers.of_reference, got_in)
+                return sprayed(self, event, kind, group, len(tries), shown, customers)
+            extended = extended or past(self, event, f"{kind}={group}", history, window, least)
+        return extended
 
     def spraying(
         self, tries: Counter[str], history: History, index: int, group: str, at: Event

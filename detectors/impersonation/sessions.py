@@ -76,19 +76,29 @@ class SessionHijack:
         changed = self.changes(before, event)
         if not changed:
             return None
+        session = history.members(self.windows[0], event.session_id, event)
+        holder = self.holder(session)
+        whose = f"{holder}'s session" if holder else "a session"
         return finding(
             self,
             event,
-            title=f"{self.title}: session of {event.user} used from another {changed}",
+            title=f"{self.title}: {whose} used from another {changed}",
             key=f"session={event.session_id}",
             entities={
                 "session": event.session_id,
                 "ip": event.source_ip,
-                **({"user": event.user} if event.user else {}),
+                **({"user": holder} if holder else {}),
             },
             evidence=recent,
-            customers=(self.owner(history.members(self.windows[0], event.session_id, event)),),
+            customers=(self.owner(session),),
         )
+
+    @staticmethod
+    def holder(session: Sequence[Mapping[str, Any]]) -> str | None:
+        """The user name the session logged in as, else the first it named."""
+        logins = [m for m in session if m.get("event.action") == "user-login"]
+        users = [str(m["user.name"]) for m in (logins or session) if m.get("user.name")]
+        return users[0] if users else None
 
     def owner(self, session: Sequence[Mapping[str, Any]]) -> str | None:
         """The customer whose session it is: from its login, else its first named user (a
@@ -96,8 +106,7 @@ class SessionHijack:
         logins = [m for m in session if m.get("event.action") == "user-login"]
         if logins:
             return self.customers.of_reference(logins[0])
-        users = [m["user.name"] for m in session if m.get("user.name")]
-        return self.customers.of(users[0]) if users else None
+        return self.customers.of(self.holder(session))
 
     def changes(self, before: Mapping[str, Any], event: Event) -> str:
         """What differs: network, country, browser (one /24 of one network is one place)."""

@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import Any
 
 from monitor.findings import Severity
+from monitor.incidents.titles import live_title
 
 
 class Status(StrEnum):
@@ -71,17 +72,18 @@ def incident_from_redis(
 ) -> Incident:
     """The incident as stored; it lists its first `shown` customers (all with None)."""
     text = {key.decode(): value.decode() for key, value in fields.items()}
+    events = int(text["event_count"])
     return Incident(
         id=text["id"],
         detector=text["detector"],
         family=text["family"],
         severity=Severity(text["severity"]),
         status=Status(text["status"]),
-        title=text["title"],
+        title=live_title(text["detector"], text["title"], events, len(customers)),
         entities=json.loads(text["entities"]),
         first_seen=text["first_seen"],
         last_seen=text["last_seen"],
-        event_count=int(text["event_count"]),
+        event_count=events,
         affected_customers=tuple(sorted(item.decode() for item in customers)[:shown]),
         evidence=tuple(json.loads(item) for item in evidence),
         timeline=tuple(json.loads(item) for item in timeline),
