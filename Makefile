@@ -23,6 +23,9 @@ test: $(STAMP)
 	@test -x /lib/systemd/systemd-journal-remote -a -x /usr/bin/journalctl || { \
 	  echo "installing systemd-journal-remote (and journalctl) to write journals for the journald tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq systemd-journal-remote; }
+	@test -e /usr/lib/softhsm/libsofthsm2.so -a -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf || { \
+	  echo "installing softhsm2 (a PKCS#11 token for the signing tests) and fonts-dejavu-core"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq softhsm2 fonts-dejavu-core; }
 	$(BIN)/pytest -q
 
 check: $(STAMP)

@@ -22,6 +22,7 @@ from pydantic import (
 from monitor.config_types import Duration, Section, check_zone
 from monitor.detector_settings import DetectorSettings
 from monitor.route_settings import RouteSettings
+from monitor.signing_settings import SigningSettings
 
 
 class StartAt(StrEnum):
@@ -286,6 +287,7 @@ class Settings(Section):
     directories: DirectorySettings = DirectorySettings()
     web: WebSettings = WebSettings()
     breach: BreachSettings = BreachSettings()
+    signing: SigningSettings = SigningSettings()
 
     @field_validator("sources")
     @classmethod
