@@ -67,7 +67,7 @@ def build_detectors(
             config.staff_impersonation, people, config.allowed_departments, customers
         ),
         SessionHijack(config.session_hijack, geo, customers),
-        LookalikeIdentity(people),
+        LookalikeIdentity(people, config.lookalike.domains),
         PhishingReferrer(config.lookalike.domains, customers),
         SshProbing(config.ssh_probing),
         HttpProbing(config.http_probing, crawlers),

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from detectors.base import Example, History, Window, finding
 from detectors.impersonation.confusables import Names, fold, mixed_script, plain
+from detectors.impersonation.referrers import arrivals
 from detectors.people import Identity, People, email_domain
 from monitor.events import Event
 from monitor.findings import Finding, Severity
@@ -25,13 +26,16 @@ class LookalikeIdentity:
     miss of a protected one, mixed scripts, or a business's very name at another domain."""
 
     people: People
+    # The company's domains: a near miss registered right after arriving from a look-alike
+    # of one of them is an imitation with intent.
+    domains: tuple[str, ...] = ()
     id: str = "impersonation.lookalike_identity"
     family: str = FAMILY
     title: str = "Look-alike identity"
     severity: Severity = Severity.MEDIUM
     mitre: str = "T1656"
     actions: frozenset[str] = frozenset({"user-register", "email-change"})
-    windows: tuple[Window, ...] = ()
+    windows: tuple[Window, ...] = field(init=False)
     runbook: str = (
         "A new account imitates an existing customer, a staff member or ALS itself, the first "
         "step of fraud against that customer's shipments or of phishing. Hold the account, "
@@ -51,9 +55,28 @@ class LookalikeIdentity:
         object.__setattr__(self, "names", Names(owners))
         object.__setattr__(self, "protected", Names(near))
         object.__setattr__(self, "businesses", businesses)
+        windows = tuple(arrivals(self.domains, domain) for domain in self.domains)
+        object.__setattr__(self, "windows", windows)
 
     def evaluate(self, event: Event, history: History) -> Finding | None:
-        return self.check(event)
+        found = self.check(event)
+        if found is not None or event.action != "user-register" or event.source_ip is None:
+            return found
+        if not any(history.count(window, event.source_ip, event) for window in self.windows):
+            return None
+        return self.phished(event)
+
+    def phished(self, event: Event) -> Finding | None:
+        """A registration from an address that just came from a look-alike site: a name one
+        letter from a customer's is no longer a coincidence of common names."""
+        for label, value in candidates(event):
+            name = None if value in self.owners else self.names.near(value)
+            owner = None if name is None else self.owners[name]
+            if owner is not None and not owns(owner, event):
+                what = f"{article(label)} {label} close to {owner.owner}'s"
+                phished = f"{what} after arriving from a look-alike site"
+                return self.found(event, phished, (owner.customer_id,))
+        return None
 
     def check(self, event: Event) -> Finding | None:
         """The finding for one event: look-alikes keep no history."""
@@ -158,8 +181,8 @@ class LookalikeIdentity:
 
 
 def article(label: str) -> str:
-    """'an' before an email, 'a' before a username."""
-    return "an" if label[0] in "aeiou" else "a"
+    """'an' before an email, 'a' before a username (a 'u' said 'you')."""
+    return "an" if label[0] in "aeio" else "a"
 
 
 def owns(identity: Identity, event: Event) -> bool:
