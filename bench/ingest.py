@@ -252,17 +252,21 @@ def compare(alone: frozenset[Incident], together: frozenset[Incident]) -> bool:
     if alone == together:
         print(f"incidents equal: the same {len(alone):,} incidents, times and counts")
         return True
-    counts = {incident[0]: incident for incident in alone}
-    others = {incident[0]: incident for incident in together}
-    missing, extra = counts.keys() - others.keys(), others.keys() - counts.keys()
-    changed = sorted(i for i in counts.keys() & others.keys() if counts[i] != others[i])
-    print(
-        f"INCIDENTS DIFFER: {len(missing)} only with one process, {len(extra)} only with "
-        f"several, {len(changed)} with other times or counts"
-    )
-    for incident_id in [*sorted(missing)[:5], *sorted(extra)[:5], *changed[:10]]:
-        print(f"  one: {counts.get(incident_id)}\n  all: {others.get(incident_id)}")
+    print("INCIDENTS DIFFER (one process, then several):")
+    for line in differences(alone, together)[:40]:
+        print(f"  {line}")
     return False
+
+
+def differences(expected: frozenset[Incident], found: frozenset[Incident]) -> list[str]:
+    """Each incident the two sets disagree on, as the first has it and the second."""
+    wanted = {incident[0]: incident for incident in expected}
+    got = {incident[0]: incident for incident in found}
+    return [
+        f"{wanted.get(incident_id)} -> {got.get(incident_id)}"
+        for incident_id in sorted(wanted.keys() | got.keys())
+        if wanted.get(incident_id) != got.get(incident_id)
+    ]
 
 
 def report(name: str, lines: int, seconds: float, rss: int) -> None:

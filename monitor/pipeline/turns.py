@@ -19,7 +19,11 @@ from redis.asyncio import Redis
 from monitor.store.keys import Keys
 
 log = logging.getLogger(__name__)
+GROUP = "detect"
+# A batch's first look for its turn comes soon, then ever less often: workers waiting in
+# line do not keep Redis and the cores busy asking.
 POLL_SECONDS = 0.002
+LONGEST_POLL_SECONDS = 0.02
 BEFORE = """
 local function parts(id)
   local ms, seq = string.match(id, '^(%d+)-(%d+)$')
@@ -142,19 +146,26 @@ class StreamTurn:
             return  # the first entry the stream still holds: nothing to wait for
         needed = order(before[0][0])
         loop = asyncio.get_running_loop()
-        deadline, rescue = loop.time() + self.patience, self.rescue
+        deadline, poll = loop.time() + self.patience, POLL_SECONDS
         while True:
             applied = await self.redis.get(self.mark)
             if applied is not None and order(applied) >= needed:
                 return
-            if loop.time() > deadline and rescue is not None:
+            if loop.time() > deadline:
+                if not await self.pending(before[0][0]):
+                    log.warning("entry %s goes on without the one before it", self.first)
+                    return
                 # The worker holding it went silent: take its entries over, in order, first.
-                await rescue()
-                deadline, rescue = loop.time() + self.patience, None
-            elif loop.time() > deadline:
-                log.warning("entry %s goes on without the one before it", self.first)
-                return
-            await asyncio.sleep(POLL_SECONDS)
+                if self.rescue is not None:
+                    await self.rescue()
+                deadline = loop.time() + self.patience
+            await asyncio.sleep(poll)
+            poll = min(2 * poll, LONGEST_POLL_SECONDS)
+
+    async def pending(self, entry: bytes) -> bool:
+        """Whether some worker holds the entry (else it was acknowledged, or never will be)."""
+        held = await self.redis.xpending_range(self.stream, GROUP, entry, entry, 1)
+        return bool(held)
 
     async def done(self) -> None:
         await self.redis.eval(ADVANCE, 1, self.mark, self.last)

@@ -15,6 +15,7 @@ from redis.asyncio import Redis
 from detectors.engine import Detection
 from monitor.events import Event, decode_events
 from monitor.incidents import Change, IncidentStore
+from monitor.pipeline import turns
 from monitor.pipeline.turns import StreamTurn, order, register, renew, settle
 from monitor.settings import WorkerSettings
 from monitor.store.keys import Keys
@@ -22,7 +23,7 @@ from monitor.store.streams import ensure_group, keep_going
 
 log = logging.getLogger(__name__)
 
-GROUP = "detect"
+GROUP = turns.GROUP
 RETRY_SECONDS = 1.0
 # The longest sleep a test's jitter puts between a batch's steps.
 JITTER_SECONDS = 0.05
@@ -79,7 +80,7 @@ class Worker:
             entries = [entry for entry in (reply[0][1] if reply else []) if entry[1]]
             if not entries:
                 return
-            await self.process(entries)
+            await self.process_each(entries)
 
     async def step(self, block: bool = True) -> list[Change] | None:
         """Read one batch of new entries and process it; None when the stream had nothing new."""
@@ -120,10 +121,19 @@ class Worker:
                 entries = [entry for entry in entries if order(entry[0]) < order(before)]
             if entries:
                 log.info("claimed %d pending entries from a silent worker", len(entries))
-                changes += await self.process(entries)
+                changes += await self.process_each(entries)
             cursor = cursor_raw.decode() if isinstance(cursor_raw, bytes) else str(cursor_raw)
             if cursor == "0-0":
                 return changes
+
+    async def process_each(self, entries: Sequence[Entry]) -> list[Change]:
+        """Entries taken over or left pending, one at a time: they need not follow each
+        other in the stream (others hold the ones between), and a batch must, or it would
+        write its windows and store its findings before the ones between."""
+        changes = []
+        for entry in entries:
+            changes += await self.process([entry])
+        return changes
 
     async def process(self, entries: Sequence[Entry]) -> list[Change]:
         """Windows, then incidents, each in stream order; a batch replayed after a crash
