@@ -23,7 +23,7 @@ from tests.processes import start_vigil, vigil_command, wait_for, with_env, writ
 LINES = 10_000
 CLAIM_IDLE = 1.0
 KEYS = Keys("replay")
-Fault = Callable[["Run"], None]
+Fault = Callable[["Run", tuple[float, float]], None]
 
 
 @pytest.fixture(scope="module")
@@ -89,9 +89,10 @@ class Run:
             return 0
         return int(groups[0]["entries-read"] or 0) - int(groups[0]["pending"])
 
-    def somewhere_in_the_middle(self) -> None:
-        """Wait until a random share of the log's entries (a fifth to a half) is processed."""
-        target = self.rng.randint(LINES // 250 // 5, LINES // 250 // 2)
+    def at_a_random_moment(self, share: tuple[float, float]) -> None:
+        """Wait until a random share (between the two given) of the log's entries is done."""
+        entries = LINES // 250
+        target = self.rng.randint(int(share[0] * entries), int(share[1] * entries))
         assert wait_for(lambda: self.progress() >= target)
 
     def finished(self) -> bool:
@@ -115,63 +116,56 @@ class Run:
             embedded.release_server(self.folder / "redis", force=True)
 
 
-def stop_one_past_claim_idle(run: Run) -> None:
+def stop_one_past_claim_idle(run: Run, share: tuple[float, float]) -> None:
     """SIGSTOP one worker while it holds entries, for 2.5 x claim_idle, then SIGCONT: the
     others take its entries over; it finds them gone and stores nothing."""
-    run.somewhere_in_the_middle()
+    run.at_a_random_moment(share)
     run.crew[0].send_signal(signal.SIGSTOP)
     time.sleep(2.5 * CLAIM_IDLE)
     run.crew[0].send_signal(signal.SIGCONT)
 
 
-def kill_a_worker(run: Run) -> None:
+def kill_a_worker(run: Run, share: tuple[float, float]) -> None:
     """kill -9 of a detect process, and a new one started (as systemd would)."""
-    run.somewhere_in_the_middle()
-    run.crew[0].kill()
-    run.crew[0].wait()
+    run.at_a_random_moment(share)
+    run.crew[-1].kill()
+    run.crew[-1].wait()
     run.crew.append(run.start("detect"))
 
 
-def kill_valkey(run: Run) -> None:
+def kill_valkey(run: Run, share: tuple[float, float]) -> None:
     """kill -9 of Valkey (what its last second wrote may be lost), then started again from
     its append-only file; the processes reconnect."""
-    run.somewhere_in_the_middle()
+    run.at_a_random_moment(share)
     pid = int((run.folder / "redis" / "valkey.pid").read_text())
     os.kill(pid, signal.SIGKILL)
     time.sleep(0.5)
     embedded.ensure_server(run.folder / "redis")
 
 
-def no_fault(run: Run) -> None:
-    """Only the random sleeps every worker takes between its steps."""
-
-
+# Detect processes, the faults one after another (besides the random sleeps every worker
+# takes between its steps), and the seed of both.
 CASES = [
-    (1, no_fault, 1),
-    (2, no_fault, 2),
-    (2, no_fault, 3),
-    (4, no_fault, 4),
-    (4, no_fault, 5),
-    (2, stop_one_past_claim_idle, 6),
-    (4, stop_one_past_claim_idle, 7),
-    (1, kill_a_worker, 8),
-    (2, kill_a_worker, 9),
-    (1, kill_valkey, 10),
-    (2, kill_valkey, 11),
+    pytest.param(1, (kill_a_worker, kill_valkey), 1, id="1-kill-worker-then-valkey"),
+    pytest.param(2, (stop_one_past_claim_idle, kill_valkey), 2, id="2-stop-one-then-kill-valkey"),
+    pytest.param(2, (kill_a_worker,), 3, id="2-kill-worker"),
+    pytest.param(4, (stop_one_past_claim_idle, kill_a_worker), 4, id="4-stop-one-then-kill-one"),
 ]
 
 
-@pytest.mark.parametrize(("workers", "fault", "seed"), CASES)
+@pytest.mark.parametrize(("workers", "faults", "seed"), CASES)
 def test_every_run_raises_what_a_scan_raises(
     workers: int,
-    fault: Fault,
+    faults: tuple[Fault, ...],
     seed: int,
     log: Path,
     scanned: frozenset[Incident],
     tmp_path: Path,
 ) -> None:
     run = Run(log, tmp_path, workers, seed)
-    fault(run)
+    for n, fault in enumerate(faults):
+        # Each fault somewhere in its own part of the run: the first half, then the second.
+        fault(run, (0.1 + n / len(faults) * 0.8, 0.1 + (n + 1) / len(faults) * 0.8))
     assert wait_for(run.finished, limit=120)
     wrong = differences(scanned, run.incidents())
     print("\n".join(wrong))  # shown when the test fails: what the scan had -> what the run has
