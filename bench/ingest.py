@@ -81,7 +81,7 @@ def measure(command: list[str]) -> tuple[float, int]:
 
 def run_vigil(
     log: Path, lines: int, folder: Path, detectors: int = 1, cluster: bool = False
-) -> dict[str, float]:
+) -> dict[str, Any]:
     """`vigil run --role ingest` and `--role detect` as processes, as deployed on two cores.
 
     Timed from their start until every line is read and every event has been processed and
@@ -129,7 +129,7 @@ def run_vigil(
             cpu.append(usage.ru_utime + usage.ru_stime)
         cpu.append(server_cpu(client))
         memory = server_memory(client)
-        incidents = client.zcard(keys.incident_index("all"))
+        incidents = incident_set(client, keys)
     finally:
         for child in children:
             if child.returncode is None:
@@ -149,6 +149,29 @@ def run_vigil(
         "incidents": incidents,
         "redis_peak_bytes": memory,
     }
+
+
+Incident = tuple[str, str, str, str, str, int]
+
+
+def incident_set(client: redis.Redis, keys: Keys) -> frozenset[Incident]:
+    """Every incident as (id, detector, entities, first seen, last seen, event count): what
+    two runs over one log must agree on, whatever ran them."""
+    found = []
+    for raw in client.zrange(keys.incident_index("all"), 0, -1):
+        fields = client.hgetall(keys.incident(raw.decode()))
+        text = {name.decode(): value.decode() for name, value in fields.items()}
+        found.append(
+            (
+                text["id"],
+                text["detector"],
+                text["entities"],
+                text["first_seen"],
+                text["last_seen"],
+                int(text["event_count"]),
+            )
+        )
+    return frozenset(found)
 
 
 def each_node(client: redis.Redis, section: str) -> list[dict[str, Any]]:
@@ -193,21 +216,57 @@ def main() -> None:
         if f2b:
             f2b_seconds, f2b_rss = measure([f2b, str(log), "sshd"])
             report("fail2ban-regex", args.lines, f2b_seconds, f2b_rss)
-        result = run_vigil(log, args.lines, Path(folder), args.detectors, args.cluster)
-        peak = max(result["ingest_rss"], result["detect_rss"])
-        report("vigil (full path)", args.lines, result["seconds"], int(peak))
-        print(
-            f"  ingest process {result['ingest_rss'] / 2**20:.0f} MiB, detect process "
-            f"{result['detect_rss'] / 2**20:.0f} MiB, Valkey peak "
-            f"{result['redis_peak_bytes'] / 2**20:.0f} MiB; {result['incidents']:,} incidents"
-        )
-        print(
-            f"  CPU seconds: ingest {result['ingest_cpu']:.1f}, detect {result['detect_cpu']:.1f}"
-            f", Valkey {result['valkey_cpu']:.1f}"
-        )
-        if f2b:
-            ratio = f2b_seconds / result["seconds"]
-            print(f"ratio: {ratio:.2f}x fail2ban-regex's lines per second")
+        runs = sorted({1, args.detectors})
+        results = {}
+        for detectors in runs:
+            place = Path(folder) / f"detect-{detectors}"  # a fresh Valkey for each run
+            place.mkdir()
+            result = run_vigil(log, args.lines, place, detectors, args.cluster)
+            results[detectors] = result
+            show(f"vigil, {detectors} detect", args.lines, result)
+            if f2b:
+                ratio = f2b_seconds / result["seconds"]
+                print(f"ratio: {ratio:.2f}x fail2ban-regex's lines per second")
+        if len(runs) > 1 and not compare(
+            results[1]["incidents"], results[args.detectors]["incidents"]
+        ):
+            sys.exit(f"FAILED: {args.detectors} detect processes raised other incidents than one")
+
+
+def show(name: str, lines: int, result: dict[str, Any]) -> None:
+    peak = max(result["ingest_rss"], result["detect_rss"])
+    report(name, lines, result["seconds"], int(peak))
+    print(
+        f"  ingest process {result['ingest_rss'] / 2**20:.0f} MiB, detect process "
+        f"{result['detect_rss'] / 2**20:.0f} MiB, Valkey peak "
+        f"{result['redis_peak_bytes'] / 2**20:.0f} MiB; {len(result['incidents']):,} incidents"
+    )
+    print(
+        f"  CPU seconds: ingest {result['ingest_cpu']:.1f}, detect {result['detect_cpu']:.1f}"
+        f", Valkey {result['valkey_cpu']:.1f}"
+    )
+
+
+def compare(alone: frozenset[Incident], together: frozenset[Incident]) -> bool:
+    """Print whether two runs raised the same incidents with the same counts, and how not."""
+    if alone == together:
+        print(f"incidents equal: the same {len(alone):,} incidents, times and counts")
+        return True
+    print("INCIDENTS DIFFER (one process, then several):")
+    for line in differences(alone, together)[:40]:
+        print(f"  {line}")
+    return False
+
+
+def differences(expected: frozenset[Incident], found: frozenset[Incident]) -> list[str]:
+    """Each incident the two sets disagree on, as the first has it and the second."""
+    wanted = {incident[0]: incident for incident in expected}
+    got = {incident[0]: incident for incident in found}
+    return [
+        f"{wanted.get(incident_id)} -> {got.get(incident_id)}"
+        for incident_id in sorted(wanted.keys() | got.keys())
+        if wanted.get(incident_id) != got.get(incident_id)
+    ]
 
 
 def report(name: str, lines: int, seconds: float, rss: int) -> None:

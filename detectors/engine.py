@@ -59,13 +59,17 @@ class Detection:
         # The distinct tallies of the last batch: the next one slides them on, not rebuilds.
         self.tallies: Mapping[tuple[str, int, str, str], Tally] = {}
 
-    async def load(self, ordered: Sequence[Event], turn: Turn | None) -> RedisHistory:
+    async def load(
+        self, ordered: Sequence[Event], turn: Turn | None, settled: int | None
+    ) -> RedisHistory:
         """The batch's windows, written in its turn (a batch with nothing to add still takes
         its turn, or the next one would wait for it)."""
         if turn is not None:
             await turn.wait()
         history = (
-            await RedisHistory.load(self.redis, self.keys, self.windows, ordered, self.tallies)
+            await RedisHistory.load(
+                self.redis, self.keys, self.windows, ordered, self.tallies, settled
+            )
             if ordered
             else RedisHistory({})
         )
@@ -73,16 +77,20 @@ class Detection:
             await turn.done()
         return history
 
-    async def process(self, events: Sequence[Event], turn: Turn | None = None) -> list[Finding]:
+    async def process(
+        self, events: Sequence[Event], turn: Turn | None = None, settled: int | None = None
+    ) -> list[Finding]:
         """Findings of every detector for every event, in event order.
 
         With several workers, `turn` puts the window updates in stream order: the windows a
         batch reads hold every earlier batch and no later one, as with one worker.
+        `settled` is the earliest event of any batch not yet stored (default: this one's):
+        window trims stop there, so that batch, replayed, reads what it read the first time.
         """
         relevant = [event for event in events if event.action in self.by_action]
         # Ties in time are broken as Redis orders window members: by the reference key.
         ordered = sorted(relevant, key=lambda event: (event.epoch_ms, event.reference_key()))
-        history = await self.load(ordered, turn)
+        history = await self.load(ordered, turn, settled)
         if not ordered:
             return []
         findings: list[Finding] = []

@@ -128,6 +128,7 @@ class RedisHistory:
         windows: Mapping[str, Sequence[Window]],
         events: Sequence[Event],
         carried: Mapping[tuple[str, int, str, str], Tally] | None = None,
+        settled: int | None = None,
     ) -> RedisHistory:
         """Add the batch's admitted events to their windows, trim, and read them back.
 
@@ -143,7 +144,7 @@ class RedisHistory:
         calls = [
             (
                 [keys.window(shard, name, group) for name, group in groups],
-                [pack(by_name[name], touched[(name, group)]) for name, group in groups],
+                [pack(by_name[name], touched[(name, group)], settled) for name, group in groups],
             )
             for shard, groups in shards.items()
         ]
@@ -242,8 +243,9 @@ SEPARATOR_BYTES = SEPARATOR.encode()
 def combine(stored: list[Any], added: dict[str, int]) -> Series:
     """What Redis held before this batch, plus the batch's own members, ordered as Redis would.
 
-    Redis returns only what it held before (the batch's members are known here already),
-    which keeps the reply small; a member replayed after a crash is counted once. The
+    Redis returns only what it held before (the batch's members are known here already,
+    and it leaves them out if a first run of the batch added them), which keeps the reply
+    small; a member replayed after a crash is counted once. The
     script returns scores as integers, in order: the usual batch only appends to them.
     """
     scores, members = stored[1::2], stored[0::2]
@@ -260,11 +262,20 @@ def combine(stored: list[Any], added: dict[str, int]) -> Series:
     return Series([score for _, score in ordered], [member for member, _ in ordered])
 
 
-def pack(window: Window, seen: Touch) -> str:
-    """One script argument for one group: since, keep, cap, ttl, then score/member pairs."""
+def pack(window: Window, seen: Touch, settled: int | None) -> str:
+    """One script argument for one group: since, upper, keep, settled, cap, ttl, then
+    score/member pairs. Trims stop at `settled`, the earliest event of a batch in flight
+    (see window.lua); without one (`vigil scan`), at this batch's latest."""
     span_ms = window.span_ms
-    since, keep = seen.earliest - span_ms, seen.latest - span_ms
-    head = [str(since), str(keep), str(window.cap), str(span_ms + TTL_SLACK_MS)]
+    done = seen.latest if settled is None else min(seen.latest, settled)
+    head = [
+        str(seen.earliest - span_ms),
+        str(seen.latest),
+        str(done - span_ms),
+        str(done),
+        str(window.cap),
+        str(span_ms + TTL_SLACK_MS),
+    ]
     pairs = [f"{score}\x1e{member}" for member, score in seen.added.items()]
     return "\x1e".join(head + pairs)
 

@@ -11,13 +11,14 @@ import logging
 import secrets
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from functools import partial
 from importlib import resources
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from monitor.findings import Severity
 from monitor.incidents import Incident, Lifecycle, Status
-from monitor.store.streams import ensure_group, keep_going
+from monitor.store.streams import ensure_group, keep_going, until_done
 from notifications import pages, schedule
 from notifications.oncall import Step, plan
 from notifications.pages import AlertParts
@@ -70,9 +71,9 @@ class Alerter:
         for entries in [claimed[1], *(entries for _, entries in reply or [])]:
             for entry_id, fields in entries:
                 if fields:
-                    await self.handle(
-                        fields[b"id"].decode(), fields[b"state"].decode(), entry_id.decode()
-                    )
+                    incident_id, state = fields[b"id"].decode(), fields[b"state"].decode()
+                    handle = partial(self.handle, incident_id, state, entry_id.decode())
+                    await until_done(handle, f"alerting on {incident_id}")
                 await redis.xack(changes, GROUP, entry_id)
 
     async def handle(self, incident_id: str, state: str, change_id: str = "") -> str | None:

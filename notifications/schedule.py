@@ -7,6 +7,7 @@ by the Alerter itself when it starts.
 
 from __future__ import annotations
 
+import logging
 import os
 from datetime import datetime
 from types import SimpleNamespace
@@ -15,12 +16,16 @@ from typing import TYPE_CHECKING, Any
 from apscheduler.jobstores.redis import RedisJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from redis import ConnectionPool, Redis, RedisCluster
-from redis.exceptions import ResponseError
+from redis.exceptions import RedisError, ResponseError
+
+from monitor.store.streams import until_done
 
 if TYPE_CHECKING:
     from notifications.alerting import Alerter
 
+log = logging.getLogger(__name__)
 ALERTERS: dict[str, Alerter] = {}
+STORE_RETRY_SECONDS = 1.0
 # A job that should have run while Vigil was down still runs (once) within this many seconds.
 MISFIRE_GRACE_SECONDS = 24 * 3600
 
@@ -33,7 +38,7 @@ def build_scheduler(redis_url: str, prefix: str, timezone: str) -> AsyncIOSchedu
     )
     if clustered(store.redis):
         store.redis = ClusterJobClient(redis_url)
-    return AsyncIOScheduler(
+    return SteadyScheduler(
         jobstores={"default": store},
         timezone=timezone,
         job_defaults={
@@ -42,6 +47,23 @@ def build_scheduler(redis_url: str, prefix: str, timezone: str) -> AsyncIOSchedu
             "max_instances": 1,
         },
     )
+
+
+class SteadyScheduler(AsyncIOScheduler):  # type: ignore[misc]  # APScheduler 3 is untyped
+    """APScheduler whose clock outlives a job store error while it hands out due jobs.
+
+    Removing a job that ran is a MULTI block, which Redis refuses whole at its memory limit;
+    APScheduler then stops waking up (its wakeup raised) and no later step would run. This
+    one wakes again shortly; the job still in the store runs again, and jobs are idempotent.
+    """
+
+    def _process_jobs(self) -> float | None:
+        try:
+            wait: float | None = super()._process_jobs()
+        except (RedisError, OSError) as error:
+            log.warning("scheduled jobs wait: Redis refused (%s)", type(error).__name__)
+            return STORE_RETRY_SECONDS
+        return wait
 
 
 class ClusterJobClient:
@@ -97,13 +119,17 @@ def at(
     scheduler.add_job(func, "date", run_date=when, id=job_id, args=args, replace_existing=True)
 
 
+# A job runs once (its date trigger is spent): each retries in place until it gets through.
+
+
 async def flush_job(prefix: str, alert_id: str) -> None:
-    await ALERTERS[prefix].flush(alert_id)
+    await until_done(lambda: ALERTERS[prefix].flush(alert_id), f"the first page of {alert_id}")
 
 
 async def step_job(prefix: str, alert_id: str, index: int) -> None:
-    await ALERTERS[prefix].step(alert_id, index)
+    alerter = ALERTERS[prefix]
+    await until_done(lambda: alerter.step(alert_id, index), f"page {index + 1} of {alert_id}")
 
 
 async def digest_job(prefix: str) -> None:
-    await ALERTERS[prefix].digest()
+    await until_done(ALERTERS[prefix].digest, "the daily digest")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -233,3 +234,41 @@ async def test_after_the_plan_unacknowledged_alerts_repeat_and_resolve_stops_the
     before = len(await outbox_keys(redis, keys))
     await alerter.step(alert, last + 2)
     assert len(await outbox_keys(redis, keys)) == before
+
+
+async def test_a_page_due_while_redis_refuses_writes_goes_out_when_it_takes_them_again(
+    redis: aioredis.Redis, keys: Keys, settings: Settings, store: IncidentStore, redis_url: str
+) -> None:
+    """Valkey at its memory limit (every write refused) exactly when group_wait ends: the
+    flush job keeps trying, and the page is in the outbox once writes are taken again."""
+    alerts = settings.alerts.model_copy(update={"group_wait": timedelta(seconds=2)})
+    waiting = settings.model_copy(update={"alerts": alerts})
+    parts = AlertParts(
+        waiting,
+        redis,
+        keys,
+        store,
+        Outbox(redis, keys),
+        Rota(waiting.alerts.rotation, load_staff(waiting.directories.staff)),
+        {},
+        b"k" * 32,
+    )
+    alerter = Alerter(parts, build_scheduler(redis_url, keys.prefix, "Asia/Ho_Chi_Minh"))
+    alerter.scheduler.start()
+    try:
+        (change,) = await store.record([finding("203.0.113.7")])
+        alert = await alerter.handle(change.incident_id, change.state)
+        await asyncio.sleep(1.5)  # group_wait ends half a second into the refusal
+        await redis.config_set("maxmemory", "1")
+        try:
+            await asyncio.sleep(3)
+            assert await outbox_keys(redis, keys) == []  # the flush met the refusal
+        finally:
+            await redis.config_set("maxmemory", "0")
+        for _ in range(200):
+            if await outbox_keys(redis, keys):
+                break
+            await asyncio.sleep(0.05)
+        assert await outbox_keys(redis, keys) == [f"page:{alert}:0:hoa.nguyen"]
+    finally:
+        alerter.scheduler.shutdown(wait=False)

@@ -1,9 +1,11 @@
-"""Window updates in stream order across detect workers.
+"""Window updates and incident writes in stream order across detect workers.
 
 Each worker reads its own entries, but a window must see the batches in the order the
-stream holds them, or two workers that share an entity count it differently from one. A
-batch waits until the entry before it has had its windows written (a watermark in Redis),
-writes its own, and moves the watermark on; evaluating and storing still run in parallel.
+stream holds them, and an incident must take their findings in that order (an extension
+stored before the crossing it extends is lost), or two workers that share an entity count
+it differently from one. A batch waits until the entry before it has had its windows
+written (a watermark in Redis), writes its own, and moves the watermark on; then the same
+with a second watermark for storing its findings. Decoding and evaluating run in parallel.
 """
 
 from __future__ import annotations
@@ -17,22 +19,80 @@ from redis.asyncio import Redis
 from monitor.store.keys import Keys
 
 log = logging.getLogger(__name__)
+GROUP = "detect"
+# A batch's first look for its turn comes soon, then ever less often: workers waiting in
+# line do not keep Redis and the cores busy asking.
 POLL_SECONDS = 0.002
-# Moves the watermark forward only (an older batch replayed after a crash leaves it).
-ADVANCE = """
-local current = redis.call('GET', KEYS[1])
+LONGEST_POLL_SECONDS = 0.02
+BEFORE = """
 local function parts(id)
   local ms, seq = string.match(id, '^(%d+)-(%d+)$')
   return tonumber(ms), tonumber(seq)
 end
-if current then
-  local cms, cseq = parts(current)
-  local nms, nseq = parts(ARGV[1])
-  if nms < cms or (nms == cms and nseq <= cseq) then
+local function before(a, b)
+  local ams, aseq = parts(a)
+  local bms, bseq = parts(b)
+  return ams < bms or (ams == bms and aseq < bseq)
+end
+"""
+# Moves the watermark forward only (an older batch replayed after a crash leaves it).
+ADVANCE = (
+    BEFORE
+    + """
+local current = redis.call('GET', KEYS[1])
+if current and not before(current, ARGV[1]) then
+  return 0
+end
+redis.call('SET', KEYS[1], ARGV[1])
+return 1
+"""
+)
+# KEYS: in-flight hash, stream. ARGV: group, the batch's earliest event (ms), its entries.
+# Notes each entry's earliest event (the lower if noted twice), forgets entries no longer
+# pending (acknowledged, or trimmed away), and returns the earliest of all in flight.
+REGISTER = (
+    BEFORE
+    + """
+local earliest = tonumber(ARGV[2])
+for i = 3, #ARGV do
+  local known = redis.call('HGET', KEYS[1], ARGV[i])
+  if not known or tonumber(known) > earliest then
+    redis.call('HSET', KEYS[1], ARGV[i], ARGV[2])
+  end
+end
+local oldest = redis.call('XPENDING', KEYS[2], ARGV[1])[2]
+local floor = earliest
+local held = redis.call('HGETALL', KEYS[1])
+for j = 1, #held, 2 do
+  if not oldest or before(held[j], oldest) then
+    redis.call('HDEL', KEYS[1], held[j])
+  elseif tonumber(held[j + 1]) < floor then
+    floor = tonumber(held[j + 1])
+  end
+end
+return floor
+"""
+)
+# KEYS: stream, in-flight hash. ARGV: group, entries. Acknowledged and forgotten together.
+SETTLE = """
+redis.call('XACK', KEYS[1], ARGV[1], unpack(ARGV, 2))
+redis.call('HDEL', KEYS[2], unpack(ARGV, 2))
+return 1
+"""
+# KEYS: stream. ARGV: group, consumer, entries. Whether the consumer still holds every
+# entry (another did not take them over); if so its hold is renewed (idle time back to 0),
+# so that none is taken over while it stores.
+RENEW = """
+for i = 3, #ARGV do
+  local found = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[i], ARGV[i], 1)
+  if #found == 0 or found[1][2] ~= ARGV[2] then
     return 0
   end
 end
-redis.call('SET', KEYS[1], ARGV[1])
+local claim = {KEYS[1], ARGV[1], ARGV[2], 0}
+for i = 3, #ARGV do claim[#claim + 1] = ARGV[i] end
+claim[#claim + 1] = 'JUSTID'
+redis.call('XCLAIM', unpack(claim))
 return 1
 """
 
@@ -43,45 +103,69 @@ def order(entry_id: bytes | str) -> tuple[int, int]:
     return int(ms), int(seq or 0)
 
 
+async def register(redis: Redis, keys: Keys, group: str, ids: list[str], earliest: int) -> int:
+    """Note the batch's entries as in flight; the earliest event any batch in flight holds."""
+    args = [group, earliest, *ids]
+    return int(await redis.eval(REGISTER, 2, keys.in_flight, keys.events, *args))
+
+
+async def settle(redis: Redis, keys: Keys, group: str, ids: list[str]) -> None:
+    """Acknowledge the entries and take them off the in-flight list, at once."""
+    await redis.eval(SETTLE, 2, keys.events, keys.in_flight, group, *ids)
+
+
+async def renew(redis: Redis, keys: Keys, group: str, consumer: str, ids: list[str]) -> bool:
+    """Whether `consumer` still holds the entries; if so none is taken over for a while."""
+    return bool(await redis.eval(RENEW, 1, keys.events, group, consumer, *ids))
+
+
 class StreamTurn:
-    """One batch of entries [first, last]: wait for the entry before `first`, then mark `last`."""
+    """One batch of entries [first, last]: wait for the entry before `first` to have passed
+    the watermark `mark` (a key), then move the watermark to `last`."""
 
     def __init__(
         self,
         redis: Redis,
         keys: Keys,
-        first: bytes,
-        last: bytes,
+        mark: str,
+        batch: tuple[bytes, bytes],
         patience: float,
         rescue: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
         self.redis = redis
-        self.keys = keys
-        self.first = first.decode()
-        self.last = last.decode()
+        self.stream = keys.events
+        self.mark = mark
+        self.first, self.last = batch[0].decode(), batch[1].decode()
         self.patience = patience
         # Takes over a silent worker's entries (they are the ones this batch waits for).
         self.rescue = rescue
 
     async def wait(self) -> None:
-        before = await self.redis.xrevrange(self.keys.events, f"({self.first}", "-", count=1)
+        before = await self.redis.xrevrange(self.stream, f"({self.first}", "-", count=1)
         if not before:
             return  # the first entry the stream still holds: nothing to wait for
         needed = order(before[0][0])
         loop = asyncio.get_running_loop()
-        deadline, rescue = loop.time() + self.patience, self.rescue
+        deadline, poll = loop.time() + self.patience, POLL_SECONDS
         while True:
-            applied = await self.redis.get(self.keys.windows_applied)
+            applied = await self.redis.get(self.mark)
             if applied is not None and order(applied) >= needed:
                 return
-            if loop.time() > deadline and rescue is not None:
+            if loop.time() > deadline:
+                if not await self.pending(before[0][0]):
+                    log.warning("entry %s goes on without the one before it", self.first)
+                    return
                 # The worker holding it went silent: take its entries over, in order, first.
-                await rescue()
-                deadline, rescue = loop.time() + self.patience, None
-            elif loop.time() > deadline:
-                log.warning("entry %s goes on without the one before it", self.first)
-                return
-            await asyncio.sleep(POLL_SECONDS)
+                if self.rescue is not None:
+                    await self.rescue()
+                deadline = loop.time() + self.patience
+            await asyncio.sleep(poll)
+            poll = min(2 * poll, LONGEST_POLL_SECONDS)
+
+    async def pending(self, entry: bytes) -> bool:
+        """Whether some worker holds the entry (else it was acknowledged, or never will be)."""
+        held = await self.redis.xpending_range(self.stream, GROUP, entry, entry, 1)
+        return bool(held)
 
     async def done(self) -> None:
-        await self.redis.eval(ADVANCE, 1, self.keys.windows_applied, self.last)
+        await self.redis.eval(ADVANCE, 1, self.mark, self.last)

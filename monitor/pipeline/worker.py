@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import random
 import socket
 from collections.abc import Sequence
 from typing import Any
@@ -14,15 +15,18 @@ from redis.asyncio import Redis
 from detectors.engine import Detection
 from monitor.events import Event, decode_events
 from monitor.incidents import Change, IncidentStore
-from monitor.pipeline.turns import StreamTurn, order
+from monitor.pipeline import turns
+from monitor.pipeline.turns import StreamTurn, order, register, renew, settle
 from monitor.settings import WorkerSettings
 from monitor.store.keys import Keys
 from monitor.store.streams import ensure_group, keep_going
 
 log = logging.getLogger(__name__)
 
-GROUP = "detect"
+GROUP = turns.GROUP
 RETRY_SECONDS = 1.0
+# The longest sleep a test's jitter puts between a batch's steps.
+JITTER_SECONDS = 0.05
 Entry = tuple[bytes, dict[bytes, bytes]]
 
 
@@ -48,6 +52,8 @@ class Worker:
         self.detection = detection
         self.store = store
         self.name = name or consumer_name()
+        seed = os.environ.get("VIGIL_TEST_JITTER")
+        self.jitter = random.Random(f"{seed}-{self.name}") if seed else None
 
     async def ensure_group(self) -> None:
         await ensure_group(self.redis, self.keys.events, GROUP)
@@ -74,7 +80,7 @@ class Worker:
             entries = [entry for entry in (reply[0][1] if reply else []) if entry[1]]
             if not entries:
                 return
-            await self.process(entries)
+            await self.process_each(entries)
 
     async def step(self, block: bool = True) -> list[Change] | None:
         """Read one batch of new entries and process it; None when the stream had nothing new."""
@@ -115,22 +121,60 @@ class Worker:
                 entries = [entry for entry in entries if order(entry[0]) < order(before)]
             if entries:
                 log.info("claimed %d pending entries from a silent worker", len(entries))
-                changes += await self.process(entries)
+                changes += await self.process_each(entries)
             cursor = cursor_raw.decode() if isinstance(cursor_raw, bytes) else str(cursor_raw)
             if cursor == "0-0":
                 return changes
 
-    async def process(self, entries: Sequence[Entry]) -> list[Change]:
-        events = self.decode(entries)
-        patience = self.settings.claim_idle.total_seconds()
-        first, last = entries[0][0], entries[-1][0]
-        turn = StreamTurn(
-            self.redis, self.keys, first, last, patience, lambda: self.reclaim(before=first)
-        )
-        findings = await self.detection.process(events, turn)
-        changes = await self.store.record(findings)
-        await self.redis.xack(self.keys.events, GROUP, *[entry_id for entry_id, _ in entries])
+    async def process_each(self, entries: Sequence[Entry]) -> list[Change]:
+        """Entries taken over or left pending, one at a time: they need not follow each
+        other in the stream (others hold the ones between), and a batch must, or it would
+        write its windows and store its findings before the ones between."""
+        changes = []
+        for entry in entries:
+            changes += await self.process([entry])
         return changes
+
+    async def process(self, entries: Sequence[Entry]) -> list[Change]:
+        """Windows, then incidents, each in stream order; a batch replayed after a crash
+        (or taken over) reads the windows its first run read, so it finds what that found,
+        and the incidents take each finding once."""
+        events = self.decode(entries)
+        await self.pause("read")
+        ids = [entry_id.decode() for entry_id, _ in entries]
+        earliest = min((event.epoch_ms for event in events), default=0)
+        settled = await register(self.redis, self.keys, GROUP, ids, earliest)
+        findings = await self.detection.process(events, self.turn(entries, "windows"), settled)
+        await self.pause("evaluated")
+        stored = self.turn(entries, "findings")
+        await stored.wait()
+        if not await renew(self.redis, self.keys, GROUP, self.name, ids):
+            # Another worker took the entries over (this one was silent too long): it stores.
+            log.warning("%d entries were taken over; their findings are left to it", len(ids))
+            return []
+        changes = await self.store.record(findings)
+        await self.pause("stored")
+        await stored.done()
+        await settle(self.redis, self.keys, GROUP, ids)
+        return changes
+
+    def turn(self, entries: Sequence[Entry], stage: str) -> StreamTurn:
+        mark = self.keys.windows_applied if stage == "windows" else self.keys.findings_stored
+        first = entries[0][0]
+        return StreamTurn(
+            self.redis,
+            self.keys,
+            mark,
+            (first, entries[-1][0]),
+            self.settings.claim_idle.total_seconds(),
+            lambda: self.reclaim(before=first),
+        )
+
+    async def pause(self, moment: str) -> None:
+        """Where tests put random sleeps between steps (VIGIL_TEST_JITTER=seed): the result
+        must not depend on how the workers' steps interleave."""
+        if self.jitter is not None:
+            await asyncio.sleep(self.jitter.random() * JITTER_SECONDS)
 
     def decode(self, entries: Sequence[Entry]) -> list[Event]:
         events = []

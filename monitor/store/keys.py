@@ -32,6 +32,17 @@ class Keys:
         return f"{self.prefix}:{{events}}:windows-applied"
 
     @property
+    def findings_stored(self) -> str:
+        """The last stream entry whose findings are stored (see pipeline.turns)."""
+        return f"{self.prefix}:{{events}}:findings-stored"
+
+    @property
+    def in_flight(self) -> str:
+        """Stream entries read and not yet acknowledged -> the earliest event time of their
+        batch: window trims stop there, so a replayed batch reads what its first run read."""
+        return f"{self.prefix}:{{events}}:in-flight"
+
+    @property
     def folder_files(self) -> str:
         """Watched folders' files: path -> size, mtime, sha256 (same slot as the stream)."""
         return f"{self.prefix}:{{events}}:files"

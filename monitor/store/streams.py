@@ -5,12 +5,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError, ResponseError
 
 log = logging.getLogger(__name__)
 RETRY_SECONDS = 1.0
+# Retries of one step start soon (a failover takes a second or two) and back off to this.
+LONGEST_RETRY_SECONDS = 30.0
+T = TypeVar("T")
 
 
 async def ensure_group(redis: Redis, stream: str, group: str) -> None:
@@ -30,6 +34,19 @@ async def keep_going(stop: asyncio.Event, step: Callable[[], Awaitable[object]],
         except (RedisError, OSError) as error:
             log.warning("%s paused, Redis unavailable: %s", what, type(error).__name__)
             await asyncio.sleep(RETRY_SECONDS)
+
+
+async def until_done(step: Callable[[], Awaitable[T]], what: str) -> T:
+    """Run `step` until it gets through a Redis error (refused at the memory limit, a
+    failover, an outage): a step that must happen is never dropped. Steps are idempotent."""
+    delay = 0.25
+    while True:
+        try:
+            return await step()
+        except (RedisError, OSError) as error:
+            log.warning("%s failed (%s); trying again", what, type(error).__name__)
+            await asyncio.sleep(delay)
+            delay = min(2 * delay, LONGEST_RETRY_SECONDS)
 
 
 async def newest_id(redis: Redis, stream: str) -> str:
