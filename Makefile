@@ -12,6 +12,9 @@ $(STAMP): pyproject.toml
 	  rm -rf $(VENV); $(PYTHON) -m venv $(VENV); }
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[test]'
+	@test -f /usr/share/fonts/truetype/dejavu/DejaVuSerif-Italic.ttf || { \
+	  echo "installing DejaVu fonts: the Form 08 PDF needs a serif with every Vietnamese glyph"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-dejavu-core fonts-dejavu-extra; }
 	@touch $(STAMP)
 
 demo: $(STAMP)
