@@ -16,6 +16,7 @@ from fpdf.enums import XPos, YPos
 
 from playbooks.form08 import Form08
 from playbooks.form08_text import Fill, Page, pages
+from playbooks.minutes import Minutes
 
 FONTS = Path("/usr/share/fonts/truetype/dejavu")
 FACES = {"": "DejaVuSerif.ttf", "B": "DejaVuSerif-Bold.ttf", "I": "DejaVuSerif-Italic.ttf"}
@@ -75,8 +76,8 @@ class Sheet:
             bottom = max(bottom, self.pdf.get_y())
         self.pdf.set_xy(30, bottom + 2)
 
-    def table(self, rows: Sequence[tuple[str, str]], widths: tuple[int, int] = (32, 68)) -> None:
-        self.pdf.set_font("Serif", size=11.5)
+    def table(self, rows: Sequence[Sequence[str]], widths: Sequence[int] = (32, 68)) -> None:
+        self.pdf.set_font("Serif", size=11.5 if len(widths) == 2 else 10)
         with self.pdf.table(
             col_widths=widths,
             width=WIDTH,
@@ -85,10 +86,10 @@ class Sheet:
             line_height=5.5,
             padding=1.2,
         ) as table:
-            for label, value in rows:
+            for cells in rows:
                 row = table.row()
-                row.cell(text(label))
-                row.cell(text(value))
+                for cell in cells:
+                    row.cell(text(cell))
 
     def output(self) -> bytes:
         return bytes(self.pdf.output())
@@ -131,6 +132,42 @@ def draw(sheet: Sheet, page: Page) -> None:
         [(line, "I" if n == 0 else "") for n, line in enumerate(page.recipients)],
         [(page.signer[0], "B"), (page.signer[1], "I")],
     )
+
+
+def record_pdf(minutes: Minutes) -> bytes:
+    """The biên bản, every entry in Hanoi time, for signature."""
+    sheet = Sheet(f"Biên bản / Record {minutes.breach.id}")
+    sheet.page()
+    o = minutes.organisation
+    sheet.say((o.name or o.name_en or "……………").upper(), "B", 12, "L")
+    sheet.gap()
+    sheet.say(
+        "BIÊN BẢN XÁC NHẬN VỀ VIỆC XẢY RA VI PHẠM QUY ĐỊNH VỀ BẢO VỆ DỮ LIỆU CÁ NHÂN", "B", 13, "C"
+    )
+    sheet.say("Record confirming a personal data protection violation", "I", 11, "C")
+    sheet.gap()
+    breach = minutes.breach
+    sheet.say(f"Hồ sơ / File: {breach.id} — {breach.summary}", "", 11, "L")
+    sheet.say(f"Xảy ra / Occurred: {minutes.occurred.vi} (giờ Hà Nội)", "", 11, "L")
+    sheet.say(f"Phát hiện / Detected: {minutes.detected.vi} (giờ Hà Nội)", "", 11, "L")
+    chain = (
+        "BỊ THAY ĐỔI / BROKEN: " + "; ".join(minutes.problems)
+        if minutes.problems
+        else ("toàn vẹn / intact")
+    )
+    sheet.say(f"Chuỗi băm / Hash chain: {chain}; mã băm cuối / head {minutes.head}", "", 10, "L")
+    sheet.gap()
+    rows = [("#", "Thời điểm", "Sự việc / What happened")]
+    rows += [
+        (str(m.seq), m.at.vi if m.at else "—", f"{m.what.vi}\n{m.what.en}") for m in minutes.lines
+    ]
+    sheet.table(rows, (7, 23, 70))
+    sheet.gap(8)
+    sheet.columns(
+        [("NGƯỜI LẬP BIÊN BẢN", "B"), ("(Ký, ghi rõ họ tên)", "I")],
+        [("NGƯỜI PHỤ TRÁCH BẢO VỆ DỮ LIỆU CÁ NHÂN", "B"), ("(Ký, ghi rõ họ tên)", "I")],
+    )
+    return sheet.output()
 
 
 def form_pdf(form: Form08) -> bytes:

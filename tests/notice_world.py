@@ -13,6 +13,8 @@ import redis.asyncio as aioredis
 
 from monitor.findings import Finding, Severity
 from monitor.incidents import IncidentStore
+from monitor.respond import build_sender
+from monitor.service import Vigil
 from monitor.settings import Settings
 from monitor.store.keys import Keys
 from notifications.message import Channel
@@ -20,7 +22,7 @@ from notifications.oncall import Rota, staff_directory
 from notifications.outbox import Backoff, Outbox
 from notifications.transport import RetryPolicy, Sender, SmtpTransport
 from playbooks.breach import BreachStore
-from playbooks.playbook import Playbook
+from playbooks.playbook import Playbook, preview
 from playbooks.record import Record
 
 T0 = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # declared: 09:00 in Hanoi
@@ -104,10 +106,18 @@ def playbook_for(
     return Playbook(settings, breaches, store, Outbox(redis, keys), rota, clock)
 
 
-async def send_all(playbook: Playbook) -> None:
-    policy = RetryPolicy(Backoff(timedelta(0), timedelta(0)), 3, timedelta(minutes=2))
-    transport = SmtpTransport(playbook.settings.smtp)
-    sender = Sender(playbook.outbox, {Channel.EMAIL: transport}, "vigil@als.com.vn", policy)
+async def send_all(playbook: Playbook, url: str = "") -> None:
+    """Drain the outbox to the real SMTP server; with the Valkey url, through the service's own
+    sender, which writes every send on the breach record."""
+    if url:
+        vigil = Vigil(
+            playbook.settings, playbook.store.redis, playbook.store.keys, playbook.incidents, url
+        )
+        sender = build_sender(vigil, playbook.outbox)
+    else:
+        policy = RetryPolicy(Backoff(timedelta(0), timedelta(0)), 3, timedelta(minutes=2))
+        transport = SmtpTransport(playbook.settings.smtp)
+        sender = Sender(playbook.outbox, {Channel.EMAIL: transport}, "vigil@als.com.vn", policy)
     while await sender.drain():
         pass
 
@@ -135,3 +145,11 @@ async def raise_incident(
     )
     (change,) = await store.record([finding])
     return change.incident_id
+
+
+async def previewed(playbook: Playbook, breach_id: str, folder: Path) -> Path:
+    """What `vigil breach preview` writes for the breach."""
+    breach = await playbook.store.existing(breach_id)
+    incidents, found, _ = await playbook.affected_of(breach)
+    preview(playbook, breach, found, incidents, folder)
+    return folder
