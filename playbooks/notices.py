@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import escape
 
 from monitor.incidents import Incident
 from monitor.organisation_settings import OrganisationSettings
@@ -18,7 +19,7 @@ from playbooks.form08 import Form08, Parties, build
 from playbooks.form08_text import pages
 from playbooks.letter import letter
 from playbooks.safety import language_of, one_line
-from playbooks.stories import Stories
+from playbooks.stories import Stories, Story
 from playbooks.view import BreachView, Moment
 
 ENVIRONMENT = Environment(
@@ -109,14 +110,46 @@ def authority_lines(
     )
 
 
+# Stand-ins for a customer's own words in a shared rendering: private-use characters,
+# which one_line removes from every directory value, so no name can forge one.
+NAME, BUSINESS = "\ue000name\ue000", "\ue000business\ue000"
+
+
 @dataclass(frozen=True, slots=True)
 class Letters:
-    """What every customer notice of one run shares: the breach, the stories, the contact."""
+    """What every customer notice of one run shares: the breach, the stories, the contact.
+
+    Customers with the same story, language and salutation share one rendering, into which
+    each one's name goes: 100,000 notices of one export cost a few renderings, not 100,000.
+    """
 
     view: BreachView
     organisation: OrganisationSettings
     stories: Stories
     authority: tuple[str, str]
+    rendered: dict[tuple[object, ...], tuple[str, str]] = field(
+        default_factory=dict, compare=False, hash=False
+    )
+
+    def render(
+        self, story: Story, language: str, email_changed: bool, business: bool
+    ) -> tuple[str, str]:
+        """The text and HTML for one kind of customer, names left as stand-ins."""
+        key = (story, language, email_changed, business)
+        if key not in self.rendered:
+            context = {
+                "letter": letter(
+                    self.view, story, email_changed, Line(*self.authority), self.organisation
+                ),
+                "name": NAME,
+                "business": BUSINESS if business else "",
+                "organisation": self.organisation,
+            }
+            template = ENVIRONMENT.get_template("customer.txt.j2")
+            parts = [(lang, template.render(context, lang=lang)) for lang in LANGUAGES[language]]
+            text = SEPARATOR.join(t for _, t in parts)
+            self.rendered[key] = (text, html_of(parts, CUSTOMER_SUBJECT))
+        return self.rendered[key]
 
 
 def customer_notice(letters: Letters, affected: Affected) -> Notice:
@@ -127,20 +160,12 @@ def customer_notice(letters: Letters, affected: Affected) -> Notice:
         raise ValueError(f"no incident of this breach concerns {customer.customer_id}")
     language, warning = language_of(customer.language)
     email_changed = bool(customer.email_changed_at) and affected.address != customer.email
-    context = {
-        "letter": letter(
-            letters.view, story, email_changed, Line(*letters.authority), letters.organisation
-        ),
-        "name": one_line(customer.full_name) or one_line(customer.business_name),
-        "business": one_line(customer.business_name) if customer.full_name.strip() else "",
-        "organisation": letters.organisation,
-    }
-    template = ENVIRONMENT.get_template("customer.txt.j2")
-    parts = [(lang, template.render(context, lang=lang)) for lang in LANGUAGES[language]]
-    text = SEPARATOR.join(t for _, t in parts)
-    return Notice(
-        CUSTOMER_SUBJECT, text, html_of(parts, CUSTOMER_SUBJECT), language, warning=warning
-    )
+    name = one_line(customer.full_name) or one_line(customer.business_name)
+    business = one_line(customer.business_name) if customer.full_name.strip() else ""
+    text, html = letters.render(story, language, email_changed, bool(business))
+    text = text.replace(NAME, name).replace(BUSINESS, business)
+    html = html.replace(NAME, str(escape(name))).replace(BUSINESS, str(escape(business)))
+    return Notice(CUSTOMER_SUBJECT, text, html, language, warning=warning)
 
 
 def authority_notice(

@@ -11,7 +11,9 @@ from dataclasses import replace
 
 from playbooks.customers import Affected
 
-CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# Control characters, line and paragraph separators, and the private-use area (the
+# notices' own stand-ins for names live there).
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ue000-\uf8ff]")
 # One plain addr-spec: no display name, no list, no spaces or control characters.
 ADDRESS = re.compile(
     r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$"

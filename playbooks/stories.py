@@ -42,6 +42,8 @@ class Stories:
         self.by_customer: dict[str, list[Incident]] = {}
         self.own: dict[tuple[str, str], list[Reference]] = {}
         self.shared: dict[str, list[Reference]] = {}
+        # Customers with no evidence of their own share the story of their incidents.
+        self.common: dict[tuple[str, ...], Story] = {}
         for incident in incidents:
             self.index(incident)
 
@@ -62,6 +64,14 @@ class Stories:
         incidents = self.by_customer.get(customer_id)
         if not incidents:
             return None
+        if any((i.id, customer_id) in self.own for i in incidents):
+            return self.told(customer_id, incidents)
+        key = tuple(i.id for i in incidents)
+        if key not in self.common:
+            self.common[key] = self.told(customer_id, incidents)
+        return self.common[key]
+
+    def told(self, customer_id: str, incidents: Sequence[Incident]) -> Story:
         harms: set[Harm] = set()
         types: list[DataType] = []
         moments: list[datetime] = []
