@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,8 @@ from pydantic import ValidationError
 from monitor.incidents import IncidentStore
 from monitor.settings import Settings, load_settings
 from monitor.store.keys import Keys
+from playbooks.form08 import Parties
+from playbooks.notices import authority_notice
 from playbooks.playbook import Playbook
 from tests.mailbox import Mailbox
 from tests.notice_world import (
@@ -24,6 +27,7 @@ from tests.notice_world import (
     send_all,
     write_directory,
 )
+from tests.test_cli import vigil
 
 EXPORT = {
     "id": "/var/log/als/audit.json:9",
@@ -167,3 +171,52 @@ async def test_the_authority_email_carries_form_08_as_sent(
     assert "Xuất 3 hồ sơ khách hàng ra tệp" in body and "cust-2" not in body
     cover = notice.get_body(preferencelist=("plain",))
     assert cover is not None and "Mã băm" in cover.get_content()
+
+
+def test_status_lists_the_form_08_fields_nobody_configured(redis_url: str) -> None:
+    env = {"REDIS_URL": redis_url, "VIGIL_REDIS_PREFIX": "form08"}
+    shown = vigil("status", env=env)
+    assert shown.returncode == 0, shown.stderr
+    assert "Form 08 fields not configured" in shown.stdout
+    assert "organisation.tax_code" in shown.stdout and "organisation.officer.name" in shown.stdout
+
+
+def test_a_bad_organisation_value_in_the_config_file_names_the_key(
+    tmp_path: Path, redis_url: str
+) -> None:
+    config = tmp_path / "vigil.yaml"
+    config.write_text("organisation:\n  tax_code: ALS-123\n")
+    shown = vigil("--config", str(config), "status", env={"REDIS_URL": redis_url})
+    assert shown.returncode == 2
+    assert "organisation.tax_code" in shown.stderr
+
+
+async def test_a_follow_up_cites_the_first_notice_and_says_what_changed(
+    playbook: Playbook, store: IncidentStore
+) -> None:
+    breach_id = await crafted(playbook, store)
+    breach = await playbook.store.existing(breach_id)
+    incidents, found, unknown = await playbook.affected_of(breach)
+    view = replace(
+        playbook.view(breach),
+        phase=2,
+        first_notice_number="17",
+        first_notice_date="02/03/2026",
+        previous_subjects=1,
+        new_incidents=(incidents[0].id,),
+        late_reason="chờ kết quả điều tra của bộ phận CNTT",
+    )
+    notice, _ = authority_notice(
+        view,
+        playbook.settings.organisation,
+        playbook.breach,
+        incidents,
+        Parties(found, unknown, playbook.rota.staff),
+    )
+    form = notice.attachment
+    assert "Thông báo bổ sung lần 1 cho Thông báo số 17/TB-ALS ngày 02/03/2026" in form
+    assert "Số chủ thể dữ liệu bị ảnh hưởng thay đổi từ 1 lên 4." in form
+    assert "Hành vi mới được xác định: " in form
+    assert "Follow-up 1 to Notice No. 17/TB-ALS of 02/03/2026" in form
+    assert "Lý do thông báo chậm" in form and "chờ kết quả điều tra" in form
+    assert "bổ sung 1 / follow-up 1" in notice.subject
