@@ -59,10 +59,12 @@ def risks(keys: set[str], harms: set[Harm], outside: Sequence[DataType]) -> tupl
             )
         )
     if "date_of_birth" in keys or outside:
+        vi = ["Ngày sinh"] * ("date_of_birth" in keys) + [t.vi for t in outside]
+        en = ["date of birth"] * ("date_of_birth" in keys) + [t.en for t in outside]
         lines.append(
             Line(
-                "Giả mạo danh tính bằng ngày sinh hoặc giấy tờ định danh bị lộ.",
-                "Identity fraud using the exposed date of birth or identity documents.",
+                f"Giả mạo danh tính bằng dữ liệu bị lộ: {'; '.join(vi)}.",
+                f"Identity fraud using what was exposed: {'; '.join(en)}.",
             )
         )
     if "business_name" in keys:

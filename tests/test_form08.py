@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from io import BytesIO
 from pathlib import Path
 
 import pytest
 import redis.asyncio as aioredis
+from playwright.async_api import async_playwright
 from pydantic import ValidationError
+from pypdf import PdfReader
 
 from monitor.incidents import IncidentStore
 from monitor.settings import Settings, load_settings
@@ -29,6 +32,9 @@ from tests.notice_world import (
 )
 from tests.test_cli import vigil
 
+CHROMIUM = "/usr/bin/chromium"
+DOCS = Path(__file__).parents[1] / "docs"
+A4_WIDTH, A4_HEIGHT = 794, 1123  # CSS pixels at 96 dpi
 EXPORT = {
     "id": "/var/log/als/audit.json:9",
     "@timestamp": "2026-03-01T21:10:00Z",
@@ -220,3 +226,27 @@ async def test_a_follow_up_cites_the_first_notice_and_says_what_changed(
     assert "Follow-up 1 to Notice No. 17/TB-ALS of 02/03/2026" in form
     assert "Lý do thông báo chậm" in form and "chờ kết quả điều tra" in form
     assert "bổ sung 1 / follow-up 1" in notice.subject
+
+
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="make test installs it")
+async def test_form_08_prints_on_a4_with_its_translation_on_a_page_of_its_own(
+    playbook: Playbook, store: IncidentStore, tmp_path: Path
+) -> None:
+    """Chromium prints the HTML as an officer would; the README's pictures are taken here."""
+    folder = await previewed(playbook, await crafted(playbook, store), tmp_path / "out")
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = await browser.new_page(viewport={"width": A4_WIDTH, "height": A4_HEIGHT})
+        await page.goto((folder / "authority-form-08.html").as_uri())
+        assert await page.evaluate("document.documentElement.scrollWidth") <= A4_WIDTH
+        printed = PdfReader(BytesIO(await page.pdf(prefer_css_page_size=True)))
+        await page.screenshot(path=str(DOCS / "form-08.png"))
+        await page.goto((folder / "customer-C-0.html").as_uri())
+        await page.screenshot(path=str(DOCS / "customer-notice.png"), full_page=True)
+        await browser.close()
+    # Chromium's PDF spaces out stacked diacritics ("C Ổ PH Ầ N"): compared without spaces.
+    texts = ["".join(p.extract_text().split()) for p in printed.pages]
+    assert "Mẫusố08" in texts[0] and "FormNo.08" not in texts[0]
+    english = next(n for n, text in enumerate(texts) if "FormNo.08" in text)
+    assert texts[english].startswith("AVIATIONLOGISTICSCORPORATION")  # on a page of its own
+    assert printed.pages[0].mediabox.width == pytest.approx(595, abs=1)  # A4: 210 mm
