@@ -144,6 +144,20 @@ def measures_done(
             f"{handled} of {len(incidents)} incidents taken up for investigation, {closed} closed.",
         ),
     ]
+    if view.authority_notified_at is not None and view.phase > 1:
+        when = Moment(view.authority_notified_at)
+        reference = (
+            f" (số tham chiếu {view.authority_reference})" if view.authority_reference else ""
+        )
+        reference_en = (
+            f" (reference {view.authority_reference})" if view.authority_reference else ""
+        )
+        lines.append(
+            Line(
+                f"Đã gửi thông báo ban đầu cho cơ quan chức năng lúc {when.vi}{reference}.",
+                f"Initial notice filed with the authority on {when.en}{reference_en}.",
+            )
+        )
     if view.customers_sent:
         lines.append(
             Line(

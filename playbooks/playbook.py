@@ -185,13 +185,10 @@ class Playbook:
 
     async def letters(self, breach: Breach, incidents: Sequence[Incident]) -> Letters:
         """What every customer notice of this breach shares, as of now."""
-        lines = authority_lines(
-            self.breach,
-            await self.authority_time(breach),
-            breach.due(self.breach.deadline),
-            self.clock(),
-        )
-        return Letters(self.view(breach), self.settings.organisation, Stories(incidents), lines)
+        view = self.view(breach)
+        notified = view.authority_notified_at or await self.authority_time(breach)
+        lines = authority_lines(self.breach, notified, breach.due(self.breach.deadline), view.today)
+        return Letters(view, self.settings.organisation, Stories(incidents), lines)
 
     async def notify_customers(
         self, breach: Breach, found: Sequence[Affected], incidents: Sequence[Incident]

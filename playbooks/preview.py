@@ -48,9 +48,9 @@ def write_preview(
     (folder / "authority.txt").write_text(notice.text)
     (folder / "authority-form-08.html").write_text(notice.attachment)
     (folder / "authority-form-08.pdf").write_bytes(form_pdf(form))
-    if form.blanks:
-        log.warning("Form 08 has blanks to fill by hand: %s", ", ".join(form.blanks))
-        (folder / "BLANKS.txt").write_text("\n".join(form.blanks) + "\n")
+    warnings = [
+        f"{key}: not configured, printed on Form 08 as a blank to fill" for key in form.blanks
+    ]
     lines = authority_lines(
         playbook.breach, None, breach.due(playbook.breach.deadline), playbook.clock()
     )
@@ -59,6 +59,8 @@ def write_preview(
         if item.address is None:
             continue
         written = customer_notice(letters, item)
+        if written.warning:
+            warnings.append(f"{item.customer.customer_id}: {written.warning}")
         base = folder / f"customer-{item.customer.customer_id}"
         base.with_suffix(".txt").write_text(written.text)
         base.with_suffix(".html").write_text(written.html)
@@ -69,6 +71,10 @@ def write_preview(
         (folder / "public-notice.html").write_text(public.html)
     if rows:
         write_care_list(folder / "customer-care.csv", rows)
+    for warning in warnings:
+        log.warning("preview of %s: %s", breach.id, warning)
+    if warnings:
+        (folder / "WARNINGS.txt").write_text("\n".join(warnings) + "\n")
     return 1 + sum(1 for a in found if a.address is not None) + (public is not None)
 
 

@@ -79,23 +79,6 @@ class BreachView:
     def dated(self) -> Moment:
         return Moment(self.rendered_at or self.detected_at)
 
-    # The names the customer templates used before Moment.
-    @property
-    def occurred_vi(self) -> str:
-        return self.occurred.vi
-
-    @property
-    def detected_vi(self) -> str:
-        return self.detected.vi
-
-    @property
-    def occurred_en(self) -> str:
-        return self.occurred.en
-
-    @property
-    def detected_en(self) -> str:
-        return self.detected.en
-
 
 def site_of(organisation: OrganisationSettings) -> str:
     """The website as printed (its host name), or the organisation's short name."""

@@ -213,3 +213,5 @@ async def test_unreachable_customers_get_the_public_notice_and_a_call_list(
     for private in ("Khách hàng 4", "0912000004", "c3@example.com", "C-4"):
         assert private not in public  # a public page names nobody
     assert not (tmp_path / "out" / "customer-C-4.txt").exists()
+    warnings = (tmp_path / "out" / "WARNINGS.txt").read_text()
+    assert "C-2: unknown language 'fr'" in warnings and "C-3" not in warnings

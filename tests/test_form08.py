@@ -136,7 +136,7 @@ async def test_preview_of_a_crafted_breach_fills_every_form_08_field_from_eviden
     assert "Department of Cybersecurity and High-Tech Crime Prevention (A05)" in english
     assert "3 customer records exported to a file" in english
     assert vietnamese.count("cần bổ sung") == 1  # only the IT department's own measures
-    assert not (tmp_path / "out" / "BLANKS.txt").exists()
+    assert not (tmp_path / "out" / "WARNINGS.txt").exists()
 
 
 async def test_fields_nobody_configured_print_as_marked_blanks_and_are_listed(
@@ -147,7 +147,9 @@ async def test_fields_nobody_configured_print_as_marked_blanks_and_are_listed(
     breach_id = await crafted(playbook, store)
     await previewed(playbook, breach_id, tmp_path / "out")
     form = (tmp_path / "out" / "authority-form-08.html").read_text()
-    listed = (tmp_path / "out" / "BLANKS.txt").read_text().split()
+    listed = [
+        line.split(":")[0] for line in (tmp_path / "out" / "WARNINGS.txt").read_text().splitlines()
+    ]
     assert "organisation.tax_code" in listed and "organisation.officer.email" in listed
     assert "organisation.head_office" not in listed  # the policy gives it (section 8)
     assert 'Mã số thuế</th><td><div><span class="blank">' in form
