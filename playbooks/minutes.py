@@ -107,11 +107,13 @@ def described_more(kind: str, data: Mapping[str, Any]) -> Line:
     if kind == "unreachable":
         lost = len(data.get("no_safe_address", []))
         unknown = len(data.get("not_in_directory", []))
+        parts_vi = [f"{lost} khách hàng không có địa chỉ email an toàn"] * bool(lost)
+        parts_vi += [f"{unknown} mã khách hàng không có trong danh bạ"] * bool(unknown)
+        parts_en = [f"{lost} customers without a safe email address"] * bool(lost)
+        parts_en += [f"{unknown} customer ids not in the directory"] * bool(unknown)
         return Line(
-            f"{lost} khách hàng không có địa chỉ email an toàn, {unknown} mã khách hàng không có "
-            "trong danh bạ: liên hệ qua điện thoại và đăng thông báo công khai",
-            f"{lost} customers without a safe email address, {unknown} ids not in the directory: "
-            "call them and publish the public notice",
+            f"{', '.join(parts_vi)}: liên hệ qua điện thoại và đăng thông báo công khai",
+            f"{', '.join(parts_en)}: call them and publish the public notice",
         )
     if kind == "reminder":
         hours = data.get("hours", "")
