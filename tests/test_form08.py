@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from io import BytesIO
 from pathlib import Path
@@ -252,3 +253,31 @@ async def test_form_08_prints_on_a4_with_its_translation_on_a_page_of_its_own(
     english = next(n for n, text in enumerate(texts) if "FormNo.08" in text)
     assert texts[english].startswith("AVIATIONLOGISTICSCORPORATION")  # on a page of its own
     assert printed.pages[0].mediabox.width == pytest.approx(595, abs=1)  # A4: 210 mm
+
+
+async def test_vigil_breach_preview_writes_the_form_pdf_and_warns_of_blanks(
+    playbook: Playbook, store: IncidentStore, tmp_path: Path, redis_url: str, world: Settings
+) -> None:
+    """The command itself, over the shipped organisation section (ALS's policy values only)."""
+    breach_id = await crafted(playbook, store)
+    config = tmp_path / "vigil.yaml"
+    config.write_text(f"directories:\n  customers: {world.directories.customers}\n")
+    out = tmp_path / "preview"
+    shown = await asyncio.to_thread(
+        vigil,
+        "--config",
+        str(config),
+        "breach",
+        "preview",
+        breach_id,
+        "--out",
+        str(out),
+        env={"REDIS_URL": redis_url},
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert "organisation.tax_code: not configured" in shown.stderr
+    form = PdfReader(out / "authority-form-08.pdf")
+    words = "".join("".join(page.extract_text().split()) for page in form.pages)
+    assert "Mãsốthuế………………[cầnbổsung]" in words
+    assert "AVIATIONLOGISTICSCORPORATION(ALS)" in words  # the policy's name, no Vietnamese one
+    assert "Xuất3hồsơkháchhàngratệp" in words and "cust-2" not in words
