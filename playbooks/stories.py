@@ -7,7 +7,7 @@ The incidents are indexed by customer once per run, so that a notice for each of
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -29,6 +29,15 @@ class Story:
     last_at: datetime
     types: tuple[DataType, ...]
     by_staff: bool  # an ALS employee acted, not an outsider
+    hashed: int = field(default=0, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # Computed once: a story is a key of the shared renderings, looked up per notice.
+        hashed = hash((self.harms, self.first_at, self.last_at, self.types, self.by_staff))
+        object.__setattr__(self, "hashed", hashed)
+
+    def __hash__(self) -> int:
+        return self.hashed
 
     @property
     def keys(self) -> set[str]:
