@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
+import httpx
 import pytest
 import redis.asyncio as aioredis
 
+from monitor.dashboard.api import ApiParts
+from monitor.dashboard.app import create_app
+from monitor.dashboard.users import Role, Users
 from monitor.incidents import IncidentStore
 from monitor.settings import Settings
 from monitor.store.keys import Keys
@@ -27,6 +32,7 @@ from tests.notice_world import (
     write_directory,
 )
 
+PASSWORD = "correct horse battery staple"
 HOSTILE_NAME = "Nguyễn Văn A\r\nBcc: evil@example.com\r\n\r\nHotline giả: 0999 999 999"
 ROWS = [
     customer(0),  # taken over
@@ -215,3 +221,19 @@ async def test_unreachable_customers_get_the_public_notice_and_a_call_list(
     assert not (tmp_path / "out" / "customer-C-4.txt").exists()
     warnings = (tmp_path / "out" / "WARNINGS.txt").read_text()
     assert "C-2: unknown language 'fr'" in warnings and "C-3" not in warnings
+
+
+async def test_the_breach_page_previews_a_customer_s_own_notice(
+    playbook: Playbook, store: IncidentStore, redis: aioredis.Redis, keys: Keys
+) -> None:
+    breach_id = await declare(playbook, store)
+    users = Users(redis, keys)
+    await users.add("control", Role.INTERNAL_CONTROL, PASSWORD)
+    parts = ApiParts(store, users, playbook, frozenset(), lambda: asyncio.sleep(0, {}))
+    app = create_app(store, keys, b"k" * 32, frozenset(), api=parts)
+    transport = httpx.ASGITransport(app=app, client=("192.0.2.50", 5000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://vigil") as web:
+        await web.post("/login", data={"username": "control", "password": PASSWORD})
+        page = await web.get(f"/breaches/{breach_id}/preview/C-1")
+    assert page.status_code == 200
+    assert "an ALS employee exported" in page.text and "password to a new one" not in page.text
