@@ -83,14 +83,15 @@ async def measure(customers: int, send: int, folder: Path) -> None:
         (change,) = await vigil.store.record([finding])
         playbook = build_playbook(vigil)
         breach = await playbook.store.declare([change.incident_id], "bench", "bench")
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         outcome = await playbook.run(breach.id)
-        elapsed = time.perf_counter() - started
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        # CPU seconds too: on a shared machine the wall clock measures the neighbours.
         print(
             f"render and queue {outcome.queued:,} customer notices (+ authority, officer): "
-            f"{elapsed:.1f} s, {outcome.queued / elapsed:,.0f} notices/s; "
-            f"peak RSS of the process {peak:.0f} MiB"
+            f"{elapsed:.1f} s ({cpu:.1f} s of CPU in this process), "
+            f"{outcome.queued / elapsed:,.0f} notices/s; peak RSS of the process {peak:.0f} MiB"
         )
         await send_some(playbook, settings.smtp, port, send)
 

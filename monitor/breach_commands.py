@@ -8,13 +8,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, select_autoescape
-
 from monitor.service import Vigil
 from notifications.oncall import Rota, staff_directory
 from notifications.outbox import Outbox
 from notifications.schedule import build_scheduler
 from playbooks.breach import BreachError, BreachStore
+from playbooks.minutes import record_html, record_minutes
+from playbooks.pdf import record_pdf
 from playbooks.playbook import Outcome, Playbook, preview
 from playbooks.progress import progress
 from playbooks.record import Record, verify
@@ -49,6 +49,7 @@ def add_parsers(commands: Any) -> None:
     record = actions.add_parser("record", help="the breach record as JSON or printable HTML")
     record.add_argument("id")
     record.add_argument("--html", type=Path, help="write the printable record here")
+    record.add_argument("--pdf", type=Path, help="write the record as PDF for signing here")
     attach = actions.add_parser("attach", help="more incidents: a follow-up phase")
     attach.add_argument("id")
     attach.add_argument("incidents", nargs="+")
@@ -178,16 +179,13 @@ async def show_record(playbook: Playbook, args: argparse.Namespace) -> int:
             + ("the chain is intact" if not problems else "BROKEN:\n  " + "\n  ".join(problems))
         )
         return 0 if not problems else 1
-    if args.html:
-        environment = Environment(
-            loader=PackageLoader("playbooks", "templates"),
-            autoescape=select_autoescape(enabled_extensions=("html.j2",)),
-        )
-        page = environment.get_template("record.html.j2").render(
-            breach=breach, entries=entries, problems=problems
-        )
-        args.html.write_text(page)
-        print(f"record written to {args.html}")
+    if args.html or args.pdf:
+        written = record_minutes(breach, playbook.settings.organisation, entries, problems)
+        if args.html:
+            args.html.write_text(record_html(written))
+        if args.pdf:
+            args.pdf.write_bytes(record_pdf(written))
+        print(f"record written to {', '.join(str(p) for p in (args.html, args.pdf) if p)}")
         return 0
     print(
         json.dumps(

@@ -21,6 +21,7 @@ from pydantic import (
 
 from monitor.config_types import Duration, Section, check_zone
 from monitor.detector_settings import DetectorSettings
+from monitor.organisation_settings import OrganisationSettings
 from monitor.route_settings import RouteSettings
 from monitor.signing_settings import SigningSettings
 
@@ -207,25 +208,6 @@ class DirectorySettings(Section):
     customers: Path = Path("config/customers.csv")
 
 
-class CompanySettings(Section):
-    """Who notifies: Form 08 section 1 and the contact customers are given."""
-
-    name: str = "Công ty Cổ phần Logistics Hàng không (ALS)"
-    name_en: str = "Aviation Logistics Corporation (ALS)"
-    head_office: str = (
-        "Tầng 4, Nhà ga hàng hóa ALS, Cảng hàng không quốc tế Nội Bài, xã Phú Minh, "
-        "huyện Sóc Sơn, Hà Nội, Việt Nam"
-    )
-    head_office_en: str = (
-        "4th Floor, ALS Cargo Terminal, Noi Bai International airport, Phu Minh Commune, "
-        "Soc Son district, Hanoi, Vietnam"
-    )
-    tax_code: str = "0102373180"
-    phone: str = "1900 3133"
-    hotline: str = "1900 3133"
-    website: str = "https://als.com.vn"
-
-
 class ContactSettings(Section):
     name: str = "Le Van Quang"
     title: str = "Head of Internal Control, data-protection officer"
@@ -234,10 +216,13 @@ class ContactSettings(Section):
 
 
 class BreachSettings(Section):
-    company: CompanySettings = CompanySettings()
     dpo: ContactSettings = ContactSettings()
     authority_email: str = "a05@bocongan.gov.vn"
     authority_name: str = "Cục An ninh mạng và phòng, chống tội phạm sử dụng công nghệ cao (A05)"
+    authority_name_en: str = (
+        "Department of Cybersecurity and High-Tech Crime Prevention (A05), "
+        "Ministry of Public Security"
+    )
     deadline: Duration = timedelta(hours=72)
     reminders: tuple[Duration, ...] = (
         timedelta(hours=24),
@@ -288,6 +273,7 @@ class Settings(Section):
     web: WebSettings = WebSettings()
     breach: BreachSettings = BreachSettings()
     signing: SigningSettings = SigningSettings()
+    organisation: OrganisationSettings = OrganisationSettings()
 
     @field_validator("sources")
     @classmethod

@@ -57,6 +57,7 @@ async def collect(vigil: Vigil) -> dict[str, Any]:
             str(s): await redis.zcard(keys.incident_index(f"status:{s}")) for s in Status
         },
         "directories": directory_status(vigil.settings),
+        "organisation": {"blanks": list(vigil.settings.organisation.blanks())},
     }
 
 
@@ -148,6 +149,12 @@ async def show(vigil: Vigil, as_json: bool) -> int:
     for directory in report["directories"]:
         for line in directory_lines(directory):
             print(line)
+    blanks = report["organisation"]["blanks"]
+    if blanks:
+        print(
+            f"Organisation  {len(blanks)} Form 08 fields not configured, printed as blanks to fill:"
+        )
+        print("  " + ", ".join(blanks))
     return 0
 
 

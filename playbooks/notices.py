@@ -1,27 +1,40 @@
-"""The notices: one to the authority (Form 08, Vietnamese with English), one per customer."""
+"""The notices: Form 08 to the authority (Vietnamese, English translation), one per customer."""
 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import escape
 
 from monitor.incidents import Incident
+from monitor.organisation_settings import OrganisationSettings
 from monitor.settings import BreachSettings
-from playbooks.customers import LABELS, Affected, Category
+from playbooks.customers import Affected
+from playbooks.evidence import Line, Locate, nowhere
+from playbooks.form08 import Form08, Parties, build
+from playbooks.form08_text import pages
+from playbooks.letter import letter
+from playbooks.safety import language_of, one_line
+from playbooks.stories import Stories, Story
+from playbooks.view import BreachView, Moment
 
 ENVIRONMENT = Environment(
     loader=PackageLoader("playbooks", "templates"),
     autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False),
     keep_trailing_newline=True,
+    trim_blocks=True,
+    lstrip_blocks=True,
 )
-HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 CUSTOMER_SUBJECT = "Thông báo sự cố dữ liệu / Notice of Data Breach - ALS"
-ORDER = list(Category)
+LANGUAGES = {"vi": ("vi",), "en": ("en",), "mixed": ("vi", "en")}
+SEPARATOR = "\n----------------------------------------\n\n"
+
+__all__ = ["BreachView", "Notice", "authority_lines", "authority_notice", "customer_notice"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +46,7 @@ class Notice:
     html: str
     language: str
     attachment: str = ""
+    warning: str = ""  # e.g. the directory's language was unknown and a fallback was used
 
     @property
     def digest(self) -> str:
@@ -41,142 +55,152 @@ class Notice:
 
 
 @dataclass(frozen=True, slots=True)
-class BreachView:
-    """The facts every notice of one breach shares."""
+class Block:
+    """A paragraph of a notice as HTML shows it: a heading, then runs of text or list items."""
 
-    id: str
-    summary: str
-    occurred_at: datetime
-    detected_at: datetime
+    heading: str
+    runs: tuple[tuple[str, tuple[str, ...]], ...]
 
-    @property
-    def occurred_vi(self) -> str:
-        return self.occurred_at.astimezone(HANOI).strftime("%H:%M ngày %d/%m/%Y")
 
-    @property
-    def detected_vi(self) -> str:
-        return self.detected_at.astimezone(HANOI).strftime("%H:%M ngày %d/%m/%Y")
+def blocks(text: str) -> list[Block]:
+    """The plain text's paragraphs; a first line followed by more is a heading (not a
+    greeting or a closing, which end in a comma), lines starting "- " are list items."""
+    found = []
+    for paragraph in text.strip().split("\n\n"):
+        lines = paragraph.split("\n")
+        heading = ""
+        if len(lines) > 1 and not lines[0].startswith("- ") and not lines[0].endswith(","):
+            heading, lines = lines[0], lines[1:]
+        runs: list[tuple[str, list[str]]] = []
+        for line in lines:
+            kind = "list" if line.startswith("- ") else "text"
+            if not runs or runs[-1][0] != kind:
+                runs.append((kind, []))
+            runs[-1][1].append(line[2:] if kind == "list" else line)
+        found.append(Block(heading, tuple((k, tuple(v)) for k, v in runs)))
+    return found
 
-    @property
-    def occurred_en(self) -> str:
-        return self.occurred_at.astimezone(HANOI).strftime("%d %B %Y at %H:%M")
 
-    @property
-    def detected_en(self) -> str:
-        return self.detected_at.astimezone(HANOI).strftime("%d %B %Y at %H:%M")
+def html_of(parts: Sequence[tuple[str, str]], subject: str) -> str:
+    """The HTML alternative of a notice's (language, text) parts."""
+    return ENVIRONMENT.get_template("customer.html.j2").render(
+        parts=[{"lang": lang, "blocks": blocks(text)} for lang, text in parts], subject=subject
+    )
 
 
 def authority_lines(
-    settings: BreachSettings, notified_at: datetime | None, due: datetime
+    settings: BreachSettings, notified_at: datetime | None, due: datetime, now: datetime
 ) -> tuple[str, str]:
-    name = settings.authority_name
+    """Whether and when the authority was told; a deadline only while it is still ahead."""
+    name, name_en = settings.authority_name, settings.authority_name_en
     if notified_at is not None:
-        when = notified_at.astimezone(HANOI)
+        when = Moment(notified_at)
         return (
-            f"Chúng tôi đã thông báo cho {name} lúc {when:%H:%M ngày %d/%m/%Y}.",
-            f"We notified {name} on {when:%d %B %Y at %H:%M}.",
+            f"ALS đã thông báo cho {name} lúc {when.vi}.",
+            f"ALS notified the {name_en} on {when.en}.",
         )
-    by = due.astimezone(HANOI)
+    if due > now:
+        by = Moment(due)
+        return (
+            f"ALS sẽ thông báo cho {name} chậm nhất vào {by.vi}.",
+            f"ALS will notify the {name_en} by {by.en} at the latest.",
+        )
     return (
-        f"Chúng tôi đang thông báo cho {name}, chậm nhất {by:%H:%M ngày %d/%m/%Y}.",
-        f"We are notifying {name}, by {by:%d %B %Y at %H:%M} at the latest.",
+        f"ALS đang hoàn tất thông báo cho {name}.",
+        f"ALS is completing its notice to the {name_en}.",
     )
 
 
-def customer_notice(
-    view: BreachView, affected: Affected, settings: BreachSettings, authority: tuple[str, str]
-) -> Notice:
-    """Vietnamese by default; English for `en`; Vietnamese first, then English, for `mixed`."""
-    ordered = sorted(affected.categories, key=ORDER.index)
-    context = {
-        "b": view,
-        "c": affected.customer,
-        "company": settings.company,
-        "dpo": settings.dpo,
-        "authority_vi": authority[0],
-        "authority_en": authority[1],
-        "categories_vi": [LABELS[c][0] for c in ordered],
-        "categories_en": [LABELS[c][1] for c in ordered],
-    }
-    language = affected.customer.language if affected.customer.language in ("en", "mixed") else "vi"
-    languages = {"vi": ["vi"], "en": ["en"], "mixed": ["vi", "en"]}[language]
-    parts = [
-        {"lang": lang, "text": ENVIRONMENT.get_template(f"customer_{lang}.txt.j2").render(context)}
-        for lang in languages
-    ]
-    text = "\n----------------------------------------\n\n".join(p["text"] for p in parts)
-    html = ENVIRONMENT.get_template("customer.html.j2").render(
-        parts=parts, subject=CUSTOMER_SUBJECT
+# Stand-ins for a customer's own words in a shared rendering: private-use characters,
+# which one_line removes from every directory value, so no name can forge one.
+NAME, BUSINESS = "\ue000name\ue000", "\ue000business\ue000"
+
+
+@dataclass(frozen=True, slots=True)
+class Letters:
+    """What every customer notice of one run shares: the breach, the stories, the contact.
+
+    Customers with the same story, language and salutation share one rendering, into which
+    each one's name goes: 100,000 notices of one export cost a few renderings, not 100,000.
+    """
+
+    view: BreachView
+    organisation: OrganisationSettings
+    stories: Stories
+    authority: tuple[str, str]
+    rendered: dict[tuple[object, ...], tuple[Pieces, Pieces]] = field(
+        default_factory=dict, compare=False, hash=False
     )
-    return Notice(CUSTOMER_SUBJECT, text, html, language)
+
+    def render(
+        self, story: Story, language: str, email_changed: bool, business: bool
+    ) -> tuple[Pieces, Pieces]:
+        """The text and HTML for one kind of customer, cut where the names go."""
+        key = (story, language, email_changed, business)
+        if key not in self.rendered:
+            context = {
+                "letter": letter(
+                    self.view, story, email_changed, Line(*self.authority), self.organisation
+                ),
+                "name": NAME,
+                "business": BUSINESS if business else "",
+                "organisation": self.organisation,
+            }
+            template = ENVIRONMENT.get_template("customer.txt.j2")
+            parts = [(lang, template.render(context, lang=lang)) for lang in LANGUAGES[language]]
+            text = SEPARATOR.join(t for _, t in parts)
+            self.rendered[key] = (pieces(text), pieces(html_of(parts, CUSTOMER_SUBJECT)))
+        return self.rendered[key]
+
+
+Pieces = tuple[str, ...]  # the rendering cut at the stand-ins, which stay as pieces of their own
+
+
+def pieces(rendered: str) -> Pieces:
+    return tuple(p for p in re.split(f"({NAME}|{BUSINESS})", rendered) if p)
+
+
+def filled(cut: Pieces, name: str, business: str) -> str:
+    """The stand-ins replaced in one pass (str.replace over the whole text cost more)."""
+    return "".join(name if p == NAME else business if p == BUSINESS else p for p in cut)
+
+
+def customer_notice(letters: Letters, affected: Affected) -> Notice:
+    """The customer's own story, in their language (both, Vietnamese first, for `mixed`)."""
+    customer = affected.customer
+    story = letters.stories.of(customer.customer_id)
+    if story is None:
+        raise ValueError(f"no incident of this breach concerns {customer.customer_id}")
+    language, warning = language_of(customer.language)
+    email_changed = bool(customer.email_changed_at) and affected.address != customer.email
+    name = one_line(customer.full_name) or one_line(customer.business_name)
+    business = one_line(customer.business_name) if customer.full_name.strip() else ""
+    text, html = letters.render(story, language, email_changed, bool(business))
+    return Notice(
+        CUSTOMER_SUBJECT,
+        filled(text, name, business),
+        filled(html, str(escape(name)), str(escape(business))),
+        language,
+        warning=warning,
+    )
+    return Notice(CUSTOMER_SUBJECT, text, html, language, warning=warning)
 
 
 def authority_notice(
     view: BreachView,
+    organisation: OrganisationSettings,
     settings: BreachSettings,
     incidents: Sequence[Incident],
-    affected: Sequence[Affected],
-    phase: int,
-    late_reason: str,
-    record: tuple[int, str],
-    today: datetime,
-) -> Notice:
-    """Form 08 as a printable document, and the cover email around it."""
-    exposed = sorted({c for a in affected for c in a.categories}, key=ORDER.index)
-    context = {
-        "b": view,
-        "company": settings.company,
-        "dpo": settings.dpo,
-        "authority_name": settings.authority_name,
-        "number": f"{view.id}/{phase:02d}",
-        "today": today.astimezone(HANOI).strftime("%d/%m/%Y"),
-        "phase_vi": "Thông báo ban đầu" if phase == 1 else f"Thông báo bổ sung lần {phase - 1}",
-        "phase_en": "initial notice" if phase == 1 else f"follow-up {phase - 1}",
-        "places": sorted(
-            {
-                str(r.get("id", "")).rpartition(":")[0] or "-"
-                for i in incidents
-                for r in i.evidence[:20]
-            }
-        )
-        or ["-"],
-        "acts": [i.title for i in incidents],
-        "sources": sorted({i.entities["ip"] for i in incidents if "ip" in i.entities}),
-        "categories": [LABELS[c] for c in exposed],
-        "subjects": len(affected),
-        "records": max(len(affected), records_in(incidents)),
-        "late_reason": late_reason,
-        "record_entries": record[0],
-        "record_head": record[1],
-        "incident_count": len(incidents),
-    }
-    document = ENVIRONMENT.get_template("authority.html.j2").render(context)
-    subject = (
-        f"[{view.id}] Thông báo vi phạm bảo vệ dữ liệu cá nhân (Mẫu số 08) - {phase_label(phase)}"
+    people: Parties,
+    locate: Locate = nowhere,
+) -> tuple[Notice, Form08]:
+    """Form 08 as a printable document (the attachment), and the cover email around it."""
+    form = build(view, organisation, settings, incidents, people, locate)
+    document = ENVIRONMENT.get_template("authority.html.j2").render(form=form, pages=pages(form))
+    text = ENVIRONMENT.get_template("authority.txt.j2").render(form=form, view=view)
+    subject = f"[{view.id}] Thông báo vi phạm bảo vệ dữ liệu cá nhân (Mẫu số 08) - " + (
+        "ban đầu / initial"
+        if view.phase == 1
+        else f"bổ sung {view.phase - 1} / follow-up {view.phase - 1}"
     )
-    text = (
-        f"Kính gửi {settings.authority_name},\n\n{settings.company.name} gửi kèm Thông báo "
-        f"vi phạm quy định về bảo vệ dữ liệu cá nhân (Mẫu số 08), {context['phase_vi']}.\n"
-        f"Số chủ thể dữ liệu bị ảnh hưởng: {len(affected)}. Phát hiện lúc {view.detected_vi}."
-        f"\n\nAttached: Form 08 notice of a personal data protection violation "
-        f"({context['phase_en']}), {len(affected)} data subjects, detected "
-        f"{view.detected_en} (Hanoi time).\n\nLiên hệ / Contact: {settings.dpo.name}, "
-        f"{settings.dpo.phone}, {settings.dpo.email}\n"
-    )
-    if late_reason:
-        text += f"\nLý do thông báo chậm / Reason for the late notice: {late_reason}\n"
-    return Notice(subject, text, "", "vi+en", document)
-
-
-def records_in(incidents: Sequence[Incident]) -> int:
-    total = 0
-    for incident in incidents:
-        for reference in incident.evidence:
-            count = reference.get("labels.record_count")
-            if isinstance(count, int | str) and str(count).isdigit():
-                total += int(count)
-    return total
-
-
-def phase_label(phase: int) -> str:
-    return "ban đầu / initial" if phase == 1 else f"bổ sung {phase - 1} / follow-up {phase - 1}"
+    return Notice(subject, text, "", "vi+en", document), form

@@ -9,7 +9,7 @@ nobody is notified twice; the breach record logs every rendering and every send.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,8 +22,18 @@ from notifications.oncall import Rota
 from notifications.outbox import Outbox
 from playbooks.breach import Breach, BreachStore
 from playbooks.customers import Affected, affected
-from playbooks.notices import BreachView, authority_lines, authority_notice, customer_notice
+from playbooks.evidence import geolocate
+from playbooks.form08 import Parties
+from playbooks.notices import (
+    BreachView,
+    Letters,
+    authority_lines,
+    authority_notice,
+    customer_notice,
+)
 from playbooks.record import Record
+from playbooks.safety import with_deliverable
+from playbooks.stories import Stories
 
 BATCH = 1000
 
@@ -68,6 +78,7 @@ class Playbook:
         path = shipped_file(settings.directories.customers)
         # Read again when it changes; a copy that turns unreadable keeps the last good one.
         self.customers = LastGood(path, read_customers)
+        self.locate = geolocate(settings.detectors.geo)
 
     def directory(self) -> dict[str, Customer]:
         return dict(self.customers.read().customers)
@@ -75,10 +86,10 @@ class Playbook:
     async def run(self, breach_id: str) -> Outcome:
         breach = await self.store.existing(breach_id)
         incidents, found, unknown = await self.affected_of(breach)
-        waiting = await self.notify_authority(breach, incidents, found)
+        waiting = await self.notify_authority(breach, incidents, found, unknown)
         queued = 0
         if not waiting or waiting == "late reason":
-            queued = await self.notify_customers(breach, found)
+            queued = await self.notify_customers(breach, found, incidents)
         no_address = tuple(a.customer.customer_id for a in found if a.address is None)
         await self.record_unreachable(breach, no_address, unknown)
         return Outcome(len(found), queued, no_address, tuple(unknown), waiting)
@@ -87,13 +98,25 @@ class Playbook:
         """The breach's incidents, its affected customers, and ids the directory lacks."""
         incidents = await self.incidents.get_many(breach.incidents, every_customer=True)
         customers, unknown = affected(incidents, self.directory(), breach.occurred_at)
-        return incidents, customers, unknown
+        return incidents, [with_deliverable(c) for c in customers], unknown
 
     def view(self, breach: Breach) -> BreachView:
-        return BreachView(breach.id, breach.summary, breach.occurred_at, breach.detected_at)
+        return BreachView(
+            breach.id,
+            breach.summary,
+            breach.occurred_at,
+            breach.detected_at,
+            phase=breach.phase,
+            rendered_at=self.clock(),
+            late_reason=breach.late_reason,
+        )
 
     async def notify_authority(
-        self, breach: Breach, incidents: Sequence[Incident], found: Sequence[Affected]
+        self,
+        breach: Breach,
+        incidents: Sequence[Incident],
+        found: Sequence[Affected],
+        unknown: Sequence[str] = (),
     ) -> str:
         """Queue this phase's Form 08 notice and the officer's copy; or say what it waits for."""
         key = authority_key(breach.id, breach.phase)
@@ -106,15 +129,14 @@ class Playbook:
             return "late reason"
         entries = await self.record.entries(breach.id)
         head = entries[-1]["hash"] if entries else ""
-        notice = authority_notice(
-            self.view(breach),
+        view = replace(self.view(breach), record_entries=len(entries), record_head=head)
+        notice, _ = authority_notice(
+            view,
+            self.settings.organisation,
             self.breach,
             incidents,
-            found,
-            breach.phase,
-            breach.late_reason,
-            (len(entries), head),
-            now,
+            Parties(found, unknown, self.rota.staff),
+            self.locate,
         )
         attachment = (
             f"{breach.id}-form-08-phase-{breach.phase}.html",
@@ -161,13 +183,20 @@ class Playbook:
         raw = await self.store.redis.hget(self.store.key(breach.id), "authority_queued_at")
         return datetime.fromisoformat(raw.decode()) if raw else None
 
-    async def notify_customers(self, breach: Breach, found: Sequence[Affected]) -> int:
+    async def letters(self, breach: Breach, incidents: Sequence[Incident]) -> Letters:
+        """What every customer notice of this breach shares, as of now."""
+        view = self.view(breach)
+        notified = view.authority_notified_at or await self.authority_time(breach)
+        lines = authority_lines(self.breach, notified, breach.due(self.breach.deadline), view.today)
+        return Letters(view, self.settings.organisation, Stories(incidents), lines)
+
+    async def notify_customers(
+        self, breach: Breach, found: Sequence[Affected], incidents: Sequence[Incident]
+    ) -> int:
         """One notice per reachable customer who has none yet, in batches of BATCH."""
         if self.breach.require_approval == "all" and breach.approved != "all":
             return 0
-        lines = authority_lines(
-            self.breach, await self.authority_time(breach), breach.due(self.breach.deadline)
-        )
+        letters = await self.letters(breach, incidents)
         reachable = [a for a in found if a.address is not None]
         queued = 0
         for start in range(0, len(reachable), BATCH):
@@ -175,18 +204,17 @@ class Playbook:
             keys = [customer_key(breach.id, a.customer.customer_id) for a in batch]
             known = await self.outbox.states(keys)
             fresh = [a for a, k in zip(batch, keys, strict=True) if k not in known]
-            queued += await self.queue_customers(breach, fresh, lines)
+            queued += await self.queue_customers(breach, fresh, letters)
         return queued
 
     async def queue_customers(
-        self, breach: Breach, batch: Sequence[Affected], lines: tuple[str, str]
+        self, breach: Breach, batch: Sequence[Affected], letters: Letters
     ) -> int:
         if not batch:
             return 0
-        view = self.view(breach)
         messages, rendered = [], []
         for item in batch:
-            notice = customer_notice(view, item, self.breach, lines)
+            notice = customer_notice(letters, item)
             customer_id = item.customer.customer_id
             rendered.append(
                 {
@@ -195,6 +223,7 @@ class Playbook:
                     "sha256": notice.digest,
                     "categories": sorted(str(c) for c in item.categories),
                 }
+                | ({"warning": notice.warning} if notice.warning else {})
             )
             messages.append(
                 Message(
@@ -279,18 +308,6 @@ def preview(
     folder: Path,
 ) -> int:
     """Write every notice of the breach into `folder` without sending anything."""
-    folder.mkdir(parents=True, exist_ok=True)
-    view = playbook.view(breach)
-    now = playbook.clock()
-    authority = authority_notice(
-        view, playbook.breach, incidents, found, breach.phase, breach.late_reason, (0, ""), now
-    )
-    (folder / "authority.txt").write_text(authority.text)
-    (folder / "authority-form-08.html").write_text(authority.attachment)
-    lines = authority_lines(playbook.breach, None, breach.due(playbook.breach.deadline))
-    for item in found:
-        notice = customer_notice(view, item, playbook.breach, lines)
-        base = folder / f"customer-{item.customer.customer_id}"
-        base.with_suffix(".txt").write_text(notice.text)
-        base.with_suffix(".html").write_text(notice.html)
-    return len(found) + 1
+    from playbooks.preview import write_preview  # it renders with this module's Playbook
+
+    return write_preview(playbook, breach, found, incidents, folder)

@@ -12,7 +12,7 @@ from monitor.dashboard.api import BREACH_READ
 from monitor.dashboard.pages import Pages, Refused
 from monitor.dashboard.users import Role
 from playbooks.breach import BreachError
-from playbooks.notices import authority_lines, customer_notice
+from playbooks.notices import customer_notice
 from playbooks.progress import progress
 
 CONTROL = frozenset({Role.INTERNAL_CONTROL})
@@ -80,14 +80,13 @@ def mount_breach_pages(app: FastAPI, pages: Pages) -> None:
     @app.get("/breaches/{breach_id}/preview/{customer_id}", response_class=HTMLResponse)
     async def preview(request: Request, breach_id: str, customer_id: str) -> HTMLResponse:
         current = await pages.current(request, BREACH_READ)
-        breach_record, found, _ = await breach_state(breach_id)
+        breach_record, _, _ = await breach_state(breach_id)
+        incidents, found, _ = await api.playbook.affected_of(breach_record)
         item = next((a for a in found if a.customer.customer_id == customer_id), None)
         if item is None:
             raise Refused(404, f"{customer_id} is not affected by {breach_id}")
-        lines = authority_lines(
-            api.playbook.breach, None, breach_record.due(api.playbook.breach.deadline)
-        )
-        notice = customer_notice(api.playbook.view(breach_record), item, api.playbook.breach, lines)
+        letters = await api.playbook.letters(breach_record, incidents)
+        notice = customer_notice(letters, item)
         await api.users.audit(current.session.principal, "previewed a notice", customer_id)
         return pages.render(
             current,
