@@ -31,6 +31,7 @@ from playbooks import rules
 from playbooks.playbook import Playbook
 from playbooks.record import Record
 from playbooks.schedule import PLAYBOOKS
+from playbooks.seal import seal_for
 
 if TYPE_CHECKING:
     from monitor.service import Vigil
@@ -69,7 +70,7 @@ def build_sender(vigil: Vigil, outbox: Outbox) -> Sender:
         secrets = {hook.url: hook.secret.get_secret_value() for hook in settings.alerts.webhooks}
         transports[Channel.WEBHOOK] = WebhookTransport(secrets)
 
-    record = Record(vigil.redis, vigil.keys, settings.breach.retention)
+    record = Record(vigil.redis, vigil.keys, settings.breach.retention, seal_for(settings))
 
     async def on_result(message: Message, outcome: str, detail: str) -> None:
         """Every send and failure: on the breach record for notices, else on the timelines."""

@@ -14,9 +14,9 @@ from monitor.demo_mail import free_port
 from monitor.incidents import IncidentStore
 from monitor.settings import Settings
 from monitor.store.keys import Keys
+from tests.breach_parts import incident, write_customers
 from tests.mailbox import Mailbox
 from tests.processes import start_vigil, vigil_command, wait_for, with_env, write_config
-from tests.test_breach import incident, write_customers
 
 CONFIG = Path(__file__).parents[1] / "config"
 PREFIX = "breach-kill"

@@ -1,4 +1,5 @@
-"""Breach pages: the list, one breach with its clock and recipients, previews, late reasons."""
+"""Breach pages: the list, one breach with its clocks, filings and recipients, previews, and
+the decisions internal control takes on it (filing, late reasons, confirmation, withdrawal)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from monitor.dashboard.api import BREACH_READ
 from monitor.dashboard.pages import Pages, Refused
 from monitor.dashboard.users import Role
-from playbooks.breach import BreachError
+from monitor.events import parse_time
+from playbooks import decisions, filing
+from playbooks.breach import Breach, BreachError
 from playbooks.notices import authority_lines, customer_notice
+from playbooks.playbook import Playbook
 from playbooks.progress import progress
 
 CONTROL = frozenset({Role.INTERNAL_CONTROL})
@@ -57,12 +61,9 @@ def mount_breach_pages(app: FastAPI, pages: Pages) -> None:
             breach = await api.playbook.store.existing(breach_id)
         except BreachError as error:
             raise Refused(404, str(error)) from None
-        _, found, _ = await api.playbook.affected_of(breach)
-        return (
-            breach,
-            found,
-            await progress(api.playbook, breach, found, datetime.now(UTC), recipients=True),
-        )
+        _, found, unknown = await api.playbook.affected_of(breach)
+        now = datetime.now(UTC)
+        return breach, found, await progress(api.playbook, breach, found, now, True, unknown)
 
     @app.get("/breaches/{breach_id}", response_class=HTMLResponse)
     async def breach(request: Request, breach_id: str) -> HTMLResponse:
@@ -84,9 +85,7 @@ def mount_breach_pages(app: FastAPI, pages: Pages) -> None:
         item = next((a for a in found if a.customer.customer_id == customer_id), None)
         if item is None:
             raise Refused(404, f"{customer_id} is not affected by {breach_id}")
-        lines = authority_lines(
-            api.playbook.breach, None, breach_record.due(api.playbook.breach.deadline)
-        )
+        lines = authority_lines(api.playbook.breach, None, breach_record.due)
         notice = customer_notice(api.playbook.view(breach_record), item, api.playbook.breach, lines)
         await api.users.audit(current.session.principal, "previewed a notice", customer_id)
         return pages.render(
@@ -101,16 +100,14 @@ def mount_breach_pages(app: FastAPI, pages: Pages) -> None:
     @app.post("/breaches/{breach_id}/{move}")
     async def breach_move(request: Request, breach_id: str, move: str) -> Response:
         current, fields = await pages.posted(request, CONTROL)
-        if move == "late-reason":
-            try:
-                await api.playbook.store.set_late_reason(
-                    breach_id, fields.get("reason", ""), current.session.principal.name
-                )
-            except BreachError as error:
-                raise Refused(409, str(error)) from None
-            await api.playbook.run(breach_id)
-        else:
+        if move not in MOVES:
             raise Refused(404, f"no action {move}")
+        try:
+            await MOVES[move](api.playbook, breach_id, fields, current.session.principal.name)
+        except (BreachError, ValueError) as error:
+            raise Refused(409, str(error)) from None
+        await api.users.audit(current.session.principal, f"breach: {move}", breach_id)
+        await api.playbook.run(breach_id)
         return RedirectResponse(f"/breaches/{breach_id}", status_code=303)
 
     @app.post("/breaches/{breach_id}/retry/{customer_id}")
@@ -118,3 +115,55 @@ def mount_breach_pages(app: FastAPI, pages: Pages) -> None:
         await pages.posted(request, CONTROL)
         await api.playbook.outbox.retry(f"breach:{breach_id}:customer:{customer_id}")
         return RedirectResponse(f"/breaches/{breach_id}", status_code=303)
+
+
+async def late_reason(playbook: Playbook, breach_id: str, form: dict[str, str], by: str) -> Breach:
+    phase = int(form["phase"]) if form.get("phase") else None
+    return await playbook.store.set_late_reason(breach_id, form.get("reason", ""), by, phase)
+
+
+async def filed(playbook: Playbook, breach_id: str, form: dict[str, str], by: str) -> Breach:
+    """The signed Form 08 was filed: when (a time with its zone), and the authority's reference."""
+    return await decisions.record_filing(
+        playbook.store,
+        breach_id,
+        int(form.get("phase") or 1),
+        parse_time(form.get("at", "")),
+        form.get("reference", ""),
+        by,
+        form.get("late_reason", ""),
+    )
+
+
+async def discovered(playbook: Playbook, breach_id: str, form: dict[str, str], by: str) -> Breach:
+    at = parse_time(form.get("at", ""))
+    return await decisions.record_discovery(
+        playbook.store, breach_id, at, form.get("reason", ""), by
+    )
+
+
+async def confirm(playbook: Playbook, breach_id: str, form: dict[str, str], by: str) -> Breach:
+    return await decisions.confirm(playbook.store, breach_id, by)
+
+
+async def withdraw(playbook: Playbook, breach_id: str, form: dict[str, str], by: str) -> Breach:
+    return await filing.withdraw(
+        playbook.store, playbook.outbox, breach_id, form.get("reason", ""), by
+    )
+
+
+async def retry_authority(
+    playbook: Playbook, breach_id: str, form: dict[str, str], by: str
+) -> Breach:
+    await playbook.retry_authority(breach_id)
+    return await playbook.store.existing(breach_id)
+
+
+MOVES = {
+    "retry-authority": retry_authority,
+    "late-reason": late_reason,
+    "filed": filed,
+    "discovered": discovered,
+    "confirm": confirm,
+    "withdraw": withdraw,
+}
