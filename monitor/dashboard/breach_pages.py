@@ -3,7 +3,6 @@ the decisions internal control takes on it (filing, late reasons, confirmation, 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
@@ -62,7 +61,7 @@ def mount_breach_pages(app: FastAPI, pages: Pages) -> None:
         except BreachError as error:
             raise Refused(404, str(error)) from None
         _, found, unknown = await api.playbook.affected_of(breach)
-        now = datetime.now(UTC)
+        now = api.playbook.clock()
         return breach, found, await progress(api.playbook, breach, found, now, True, unknown)
 
     @app.get("/breaches/{breach_id}", response_class=HTMLResponse)
