@@ -18,6 +18,7 @@ from notifications.outbox import Outbox
 from notifications.schedule import build_scheduler
 from playbooks import decisions, filing
 from playbooks.breach import BreachError, BreachStore
+from playbooks.deliveries import disagreements
 from playbooks.playbook import Outcome, Playbook, preview
 from playbooks.progress import progress
 from playbooks.record import Record
@@ -241,6 +242,7 @@ async def show_preview(playbook: Playbook, args: argparse.Namespace) -> int:
 async def show_record(playbook: Playbook, args: argparse.Namespace) -> int:
     breach = await playbook.store.existing(args.id)
     entries, problems = await playbook.record.verify(breach.id)
+    problems += await disagreements(playbook.store, playbook.outbox, breach.id, entries)
     if args.action == "verify":
         print(
             f"{breach.id}: {len(entries)} entries, "

@@ -24,6 +24,7 @@ from notifications.oncall import Rota
 from notifications.outbox import Outbox
 from playbooks.breach import Breach, BreachError, BreachStore
 from playbooks.customers import Affected, affected
+from playbooks.deliveries import record_missing_sends
 from playbooks.filing import filed_by_email
 from playbooks.message_keys import authority_key, customer_key, draft_key
 from playbooks.notices import BreachView, authority_lines, authority_notice, customer_notice
@@ -75,6 +76,7 @@ class Playbook:
 
     async def run(self, breach_id: str) -> Outcome:
         breach = await self.store.existing(breach_id)
+        await record_missing_sends(self.store, self.outbox, breach.id)  # after a kill
         if breach.withdrawn:
             return Outcome(0, 0, (), (), "withdrawn")
         incidents, found, unknown = await self.affected_of(breach)

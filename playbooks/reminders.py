@@ -67,10 +67,12 @@ async def remind(playbook: Playbook, breach_id: str, hours: int) -> list[str]:
         + f"\nSee `vigil breach status {breach.id}` or the breach page.\n"
     )
     people = playbook.people()
+    keys = {person: f"breach:{breach.id}:reminder:{hours}:{person}" for person in people}
+    await playbook.remember(breach.id, list(keys.values()), external=False)
     await playbook.outbox.enqueue_many(
         [
             Message(
-                f"breach:{breach.id}:reminder:{hours}:{person}",
+                keys[person],
                 Channel.EMAIL,
                 (address,),
                 f"[Vigil] Breach {breach.id}: {len(items)} outstanding, {hours} h since discovery",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import stat
+from datetime import timedelta
 from pathlib import Path
 
 import redis.asyncio as aioredis
@@ -11,6 +12,8 @@ import redis.asyncio as aioredis
 from monitor.incidents import IncidentStore
 from monitor.settings import load_settings
 from monitor.store.keys import Keys
+from playbooks.deliveries import disagreements
+from playbooks.message_keys import customer_key
 from playbooks.playbook import HEAD_HEADER, Playbook
 from playbooks.record import entry_hash
 from playbooks.seal import seal_for
@@ -100,3 +103,22 @@ def test_the_key_is_made_once_readable_by_vigil_only(tmp_path: Path) -> None:
         None, {"VIGIL_DATA_DIR": str(tmp_path / "var" / "redis"), "VIGIL_RECORD_KEY": "k" * 40}
     )
     assert seal_for(configured).key == b"k" * 40
+
+
+async def test_a_delivery_missing_from_the_record_is_reported_then_written(
+    playbook: Playbook, store: IncidentStore
+) -> None:
+    """As after a kill between the outbox's "sent" and the record's notice-sent entry."""
+    breach_id = await declared(playbook, store)
+    key = customer_key(breach_id, "C-0")
+    await playbook.outbox.claim(timedelta(minutes=1), count=100)
+    await playbook.outbox.sent(key, "<m1@als.com.vn>")
+    entries = await playbook.record.entries(breach_id)
+    problems = await disagreements(playbook.store, playbook.outbox, breach_id, entries)
+    assert problems == [f"1 delivered messages have no notice-sent entry, e.g. {key}"]
+    await playbook.run(breach_id)  # the restart
+    entries, problems = await playbook.record.verify(breach_id)
+    assert problems == []
+    assert await disagreements(playbook.store, playbook.outbox, breach_id, entries) == []
+    (sent,) = [e["data"] for e in entries if e["kind"] == "notice-sent"]
+    assert (sent["key"], sent["detail"], sent["recovered"]) == (key, "<m1@als.com.vn>", True)
