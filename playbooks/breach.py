@@ -97,6 +97,7 @@ class BreachStore:
         self.record = record
         self.clock = clock
         self.deadline = deadline
+        self.index = keys.breach("index", "incidents")  # incident id -> its breach
 
     def key(self, breach_id: str, name: str = "meta") -> str:
         return self.keys.breach(breach_id, name)
@@ -108,9 +109,21 @@ class BreachStore:
             raise BreachError(f"no such incident: {', '.join(missing) or '(none given)'}")
         return [i for i in found if i is not None]
 
+    async def not_declared(self, incident_ids: Sequence[str]) -> None:
+        """One event, one breach: an incident already in an open breach is attached to it."""
+        for incident_id, owner in zip(
+            incident_ids, await self.redis.hmget(self.index, list(incident_ids)), strict=True
+        ):
+            breach = await self.get(owner.decode()) if owner else None
+            if breach is not None and not breach.withdrawn:
+                raise BreachError(
+                    f"incident {incident_id} is already in breach {breach.id}: attach to it"
+                )
+
     async def declare(self, incident_ids: Sequence[str], summary: str, by: str) -> Breach:
         """Declare a breach on incidents: T0 is discovery; the first entry says who and why."""
         found = await self.found(incident_ids)
+        await self.not_declared(incident_ids)
         now = self.clock()
         detected, occurred = discovered_at(found, now), earliest_evidence(found)
         breach_id = f"BR-{now:%Y%m%d}-{secrets.token_hex(2)}"
@@ -129,6 +142,7 @@ class BreachStore:
             },
         )
         await self.redis.sadd(self.key(breach_id, "incidents"), *incident_ids)
+        await self.redis.hset(self.index, mapping=dict.fromkeys(incident_ids, breach_id))
         await self.redis.zadd(self.keys.breaches, {breach_id: now.timestamp()})
         await self.record.append(
             breach_id,
@@ -181,7 +195,9 @@ class BreachStore:
         if not fresh:
             return breach
         await self.found(fresh)
+        await self.not_declared(fresh)
         await self.redis.sadd(self.key(breach_id, "incidents"), *fresh)
+        await self.redis.hset(self.index, mapping=dict.fromkeys(fresh, breach_id))
         phase = breach.phase
         if new_phase:
             phase = await self.redis.hincrby(self.key(breach_id), "phase", 1)

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from monitor.findings import Finding, Severity
 from monitor.incidents import IncidentStore
+from playbooks.breach import BreachError
 from playbooks.filing import withdraw
 from playbooks.playbook import Playbook
 from playbooks.rules import Rules
@@ -108,3 +111,15 @@ async def test_a_withdrawn_breach_is_not_declared_again_by_its_incident(
     await withdraw(playbook.store, playbook.outbox, breach_id, "a test export by IT", "quang")
     assert await rules.consider(big) is None
     assert await playbook.store.ids() == [breach_id]
+
+
+async def test_an_incident_in_an_open_breach_is_not_declared_again_by_hand(
+    playbook: Playbook, store: IncidentStore
+) -> None:
+    incident_id = await incident(store, ["C-1"])
+    first = await playbook.store.declare([incident_id], "Accounts taken over", "quang")
+    with pytest.raises(BreachError, match=f"already in breach {first.id}: attach to it"):
+        await playbook.store.declare([incident_id], "the same, from the dashboard", "lan")
+    await withdraw(playbook.store, playbook.outbox, first.id, "declared by mistake", "quang")
+    again = await playbook.store.declare([incident_id], "Accounts taken over", "quang")
+    assert again.id != first.id
