@@ -1,5 +1,6 @@
-"""The authority's side of a breach that is not a person's decision: an e-mailed Form 08
-counted as filed when delivered, and a withdrawal that cancels what has not gone out."""
+"""The authority's side of a breach beyond a person's decision: what the draft asks the
+officer to do, an e-mailed Form 08 counted as filed when delivered, and a withdrawal that
+cancels what has not gone out."""
 
 from __future__ import annotations
 
@@ -58,3 +59,16 @@ async def withdraw(
 
 async def queued(store: BreachStore, breach_id: str, name: str) -> list[str]:
     return [raw.decode() for raw in await store.redis.smembers(store.key(breach_id, name))]
+
+
+def filing_steps(breach: Breach) -> str:
+    """What the officer does with the draft: sign, file, and tell Vigil."""
+    phase = breach.phases[-1]
+    return (
+        f"DRAFT Form 08, phase {phase.number} of breach {breach.id}, for signature. Nothing "
+        "was sent to the authority.\n"
+        f"1. Check, sign and seal the attached form.\n2. File it with the authority by "
+        f"{phase.due:%Y-%m-%d %H:%M} UTC.\n3. Record the filing, which stops this phase's "
+        f"clock: on the breach page, or\n   vigil breach filed {breach.id} --phase "
+        f"{phase.number} --at TIME --reference TEXT\n\n" + "-" * 40 + "\n\n"
+    )

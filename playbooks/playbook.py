@@ -25,7 +25,7 @@ from notifications.outbox import Outbox
 from playbooks.breach import Breach, BreachError, BreachStore
 from playbooks.customers import Affected, affected
 from playbooks.deliveries import record_missing_sends
-from playbooks.filing import filed_by_email
+from playbooks.filing import filed_by_email, filing_steps
 from playbooks.message_keys import authority_key, customer_key, draft_key
 from playbooks.notices import BreachView, authority_lines, authority_notice, customer_notice
 from playbooks.record import Head, Record
@@ -325,16 +325,3 @@ def preview(
         base.with_suffix(".txt").write_text(notice.text)
         base.with_suffix(".html").write_text(notice.html)
     return len(found) + 1
-
-
-def filing_steps(breach: Breach) -> str:
-    """What the officer does with the draft: sign, file, and tell Vigil."""
-    phase = breach.phases[-1]
-    return (
-        f"DRAFT Form 08, phase {phase.number} of breach {breach.id}, for signature. Nothing "
-        "was sent to the authority.\n"
-        f"1. Check, sign and seal the attached form.\n2. File it with the authority by "
-        f"{phase.due:%Y-%m-%d %H:%M} UTC.\n3. Record the filing, which stops this phase's "
-        f"clock: on the breach page, or\n   vigil breach filed {breach.id} --phase "
-        f"{phase.number} --at TIME --reference TEXT\n\n" + "-" * 40 + "\n\n"
-    )

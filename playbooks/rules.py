@@ -113,9 +113,11 @@ class Rules:
             }
             new_customers = bool(customer_ids(incident) - known)
             filed = breach.phases[-1].filed_at is not None
-            await playbook.store.attach(
+            breach = await playbook.store.attach(
                 breach_id, [incident.id], "vigil (rule)", new_phase=filed and new_customers
             )
+            if self.scheduler is not None:  # a follow-up phase has its own deadline
+                schedule_reminders(self.scheduler, playbook.store.keys.prefix, breach, playbook)
             await self.redis.hset(
                 self.index, mapping={m: f"B:{breach_id}" for m in marks(incident)}
             )

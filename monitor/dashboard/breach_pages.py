@@ -17,6 +17,7 @@ from playbooks.breach import Breach, BreachError
 from playbooks.notices import authority_lines, customer_notice
 from playbooks.playbook import Playbook
 from playbooks.progress import progress
+from playbooks.schedule import SCHEDULERS, schedule_reminders
 
 CONTROL = frozenset({Role.INTERNAL_CONTROL})
 
@@ -36,6 +37,9 @@ def mount_breach_pages(app: FastAPI, pages: Pages) -> None:
         except BreachError as error:
             raise Refused(404, str(error)) from None
         await api.users.audit(current.session.principal, "declared a breach", breach.id)
+        scheduler = SCHEDULERS.get(api.playbook.store.keys.prefix)  # the respond role's
+        if scheduler is not None:
+            schedule_reminders(scheduler, api.playbook.store.keys.prefix, breach, api.playbook)
         await api.playbook.run(breach.id)
         return RedirectResponse(f"/breaches/{breach.id}", status_code=303)
 
