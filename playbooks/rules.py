@@ -16,6 +16,7 @@ from collections.abc import Awaitable
 from apscheduler.schedulers.base import BaseScheduler
 from redis.exceptions import RedisError
 
+from monitor.directory import DirectoryError
 from monitor.incidents import Incident
 from monitor.settings import BreachSettings
 from monitor.store.streams import ensure_group, keep_going
@@ -186,5 +187,5 @@ async def isolated(step: Awaitable[object], what: bytes) -> None:
         await step
     except (RedisError, OSError):
         raise
-    except (BreachError, ValueError, KeyError) as error:
+    except (BreachError, DirectoryError, ValueError, KeyError) as error:
         log.error("breach rule on %s failed: %s", what.decode(), error)
