@@ -5,7 +5,8 @@
 Declares a breach over N affected customers (a generated directory, the three languages
 mixed) against a fresh embedded Valkey, times `Playbook.run` (resolve, render, record,
 queue) and reports its peak RSS, then sends M of the notices to a local aiosmtpd server
-through the outbox sender (up to 50 concurrent SMTP connections) and reports the rate.
+through the outbox sender (one message at a time over one SMTP connection) and reports
+the rate.
 """
 
 from __future__ import annotations
@@ -113,7 +114,7 @@ async def send_some(playbook: Any, smtp: Any, port: int, count: int) -> None:
         elapsed = time.perf_counter() - started
         print(
             f"sent {counter.count:,} notices in {elapsed:.1f} s: "
-            f"{counter.count / elapsed:,.0f} messages/s over up to 50 concurrent connections"
+            f"{counter.count / elapsed:,.0f} messages/s, one at a time over one connection"
         )
     finally:
         controller.stop()

@@ -14,8 +14,8 @@ from monitor.demo_mail import EmlMailbox
 from monitor.incidents import Incident
 from monitor.service import Vigil
 from notifications.mask import mask_email
+from playbooks.decisions import record_filing
 from playbooks.progress import progress
-from playbooks.record import verify
 
 STUFFER = "198.51.100.23"
 T = TypeVar("T")
@@ -63,14 +63,15 @@ async def breach_act(
     )
     await reminders(vigil, playbook, breach.id)
     print(
-        f"  BREACH   {breach.id} declared by internal control; the 72-hour clock runs until "
-        f"{breach.due(playbook.breach.deadline):%Y-%m-%d %H:%M} UTC"
+        f"  BREACH   {breach.id} declared by internal control; discovered "
+        f"{breach.detected_at:%H:%M} UTC, Form 08 due by {breach.due:%Y-%m-%d %H:%M} UTC"
     )
     mail_before = len(mailbox.received)
     outcome = await playbook.run(breach.id)
+    drafts = len(playbook.people())
     print(
-        f"  PLAYBOOK {outcome.customers} affected customers, {outcome.queued} notices queued, "
-        "Form 08 to the authority with a copy to the data-protection officer"
+        f"  PLAYBOOK {outcome.customers} affected customers, {outcome.queued} notices queued; "
+        f"Form 08 as a draft to the officer for signature (nothing to the authority)"
     )
     arrived = await wait(
         lambda: [
@@ -78,21 +79,30 @@ async def breach_act(
             for m in mailbox.received[mail_before:]
             if not str(m[1]["Subject"]).startswith("[Vigil]")
         ],
-        outcome.queued + 2,
+        outcome.queued + drafts,
     )
     for path, message in arrived:
         to = str(message["To"])
-        shown = to if to.endswith(("als.com.vn", "gov.vn")) else mask_email(to)  # a customer
+        shown = to if to.endswith("als.com.vn") else mask_email(to)  # a customer
         print(f"  MAIL     to {shown}: {message['Subject']}  ({path})")
+    # The officer signs the form and files it with A05; the filing stops the clock.
+    breach = await record_filing(
+        playbook.store, breach.id, 1, datetime.now(UTC), "A05 receipt 0142/2026", "quang.le"
+    )
     _, found, _ = await playbook.affected_of(breach)
     state = await progress(playbook, breach, found, datetime.now(UTC))
-    entries = await playbook.record.entries(breach.id)
-    print(f"  STATUS   authority {state['authority']}, customers {state['customers']}")
+    entries, problems = await playbook.record.verify(breach.id)
     print(
-        f"  RECORD   {len(entries)} entries, hash chain "
-        f"{'intact' if not verify(entries) else 'BROKEN'}"
+        f"  FILED    phase 1 {state['authority']['phase 1']} (`vigil breach filed {breach.id} "
+        "--phase 1 --at TIME --reference TEXT`)"
     )
-    return len(arrived) >= outcome.queued + 2
+    print(f"  STATUS   customers {state['customers']}")
+    chain = "intact" if not problems else "BROKEN"
+    print(
+        f"  RECORD   {len(entries)} entries, HMAC chain {chain}, "
+        f"heads anchored in {playbook.record.seal.anchors}"
+    )
+    return len(arrived) >= outcome.queued + drafts
 
 
 async def wait(found: Callable[[], list[T]], count: int, seconds: float = 30.0) -> list[T]:

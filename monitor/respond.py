@@ -18,6 +18,7 @@ from monitor.breach_commands import build_playbook
 from monitor.dashboard.api import ApiParts
 from monitor.dashboard.app import create_app
 from monitor.dashboard.users import Users
+from monitor.directory import DirectoryError
 from monitor.incidents import Lifecycle, TransitionRefused
 from monitor.settings import Settings
 from notifications.alerting import Alerter
@@ -28,9 +29,11 @@ from notifications.pages import AlertParts
 from notifications.schedule import build_scheduler
 from notifications.transport import RetryPolicy, Sender, SmtpTransport, Transport, WebhookTransport
 from playbooks import rules
+from playbooks.breach import BreachError
 from playbooks.playbook import Playbook
 from playbooks.record import Record
 from playbooks.schedule import PLAYBOOKS
+from playbooks.seal import seal_for
 
 if TYPE_CHECKING:
     from monitor.service import Vigil
@@ -69,7 +72,7 @@ def build_sender(vigil: Vigil, outbox: Outbox) -> Sender:
         secrets = {hook.url: hook.secret.get_secret_value() for hook in settings.alerts.webhooks}
         transports[Channel.WEBHOOK] = WebhookTransport(secrets)
 
-    record = Record(vigil.redis, vigil.keys, settings.breach.retention)
+    record = Record(vigil.redis, vigil.keys, settings.breach.retention, seal_for(settings))
 
     async def on_result(message: Message, outcome: str, detail: str) -> None:
         """Every send and failure: on the breach record for notices, else on the timelines."""
@@ -124,7 +127,10 @@ async def serve(server: uvicorn.Server, stop: asyncio.Event) -> None:
 async def resume_breaches(playbook: Playbook) -> None:
     """A playbook cut short (a crash while queueing notices) finishes what it had left."""
     for breach_id in await playbook.store.ids():
-        await playbook.run(breach_id)
+        try:
+            await playbook.run(breach_id)
+        except (BreachError, DirectoryError) as error:  # one breach never stops the others
+            log.error("breach %s not resumed: %s", breach_id, error)
 
 
 async def respond(vigil: Vigil, stop: asyncio.Event) -> None:

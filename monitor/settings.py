@@ -217,6 +217,9 @@ class ContactSettings(Section):
 
 class BreachSettings(Section):
     dpo: ContactSettings = ContactSettings()
+    # draft: Form 08 goes to the officer for signature, and the filing is recorded by hand;
+    # email: the form is also e-mailed to authority_email (only once it can go out signed).
+    authority_delivery: str = Field(default="draft", pattern=r"^(draft|email)$")
     authority_email: str = "a05@bocongan.gov.vn"
     authority_name: str = "Cục An ninh mạng và phòng, chống tội phạm sử dụng công nghệ cao (A05)"
     authority_name_en: str = (
@@ -235,6 +238,8 @@ class BreachSettings(Section):
     retention: Duration = timedelta(days=5 * 365)
     auto_declare_families: tuple[str, ...] = ("bulk_access",)
     auto_declare_min_customers: int = Field(default=100, ge=1)
+    auto_declare_delay: Duration = timedelta(minutes=5)  # related incidents join one breach
+    record_key: SecretStr | None = None  # VIGIL_RECORD_KEY; unset: var/breach/record.key
 
 
 class WebSettings(Section):
@@ -303,6 +308,7 @@ ENVIRONMENT = {
     "SMTP_TLS": ("smtp", "tls"),
     "SMTP_SENDER": ("smtp", "sender"),
     "VIGIL_SECRET_KEY": ("web", "secret_key"),
+    "VIGIL_RECORD_KEY": ("breach", "record_key"),
     "VIGIL_PUBLIC_URL": ("alerts", "public_url"),
 }
 

@@ -57,12 +57,35 @@ if move == 'failed' then
 end
 
 if move == 'retry' then
-  -- ARGV: key, now ms, dead set key. A dead message is queued again, its tries reset.
+  -- ARGV: key, now ms, dead set key, and optionally the message as it should now read.
+  -- A dead message is queued again, its tries reset.
   local key = prefix .. ARGV[2]
   if redis.call('HGET', key, 'state') ~= 'dead' then return 0 end
   redis.call('HSET', key, 'state', 'pending', 'attempts', 0)
+  if ARGV[5] then redis.call('HSET', key, 'message', ARGV[5]) end
   redis.call('ZREM', ARGV[4], ARGV[2])
   redis.call('ZADD', due, ARGV[3], ARGV[2])
   return 1
+end
+if move == 'cancel' then
+  -- ARGV: dead set key, how many keys are guarded, then message keys, guarded first. If a
+  -- guarded one has gone out (or is going), nothing is cancelled and those keys are
+  -- returned; else every pending or dead one is cancelled.
+  local guarded, gone = tonumber(ARGV[3]), {}
+  for i = 4, 3 + guarded do
+    local state = redis.call('HGET', prefix .. ARGV[i], 'state')
+    if state == 'sending' or state == 'sent' then gone[#gone + 1] = ARGV[i] end
+  end
+  if #gone > 0 then return gone end
+  for i = 4, #ARGV do
+    local key = prefix .. ARGV[i]
+    local state = redis.call('HGET', key, 'state')
+    if state == 'pending' or state == 'dead' then
+      redis.call('HSET', key, 'state', 'cancelled')
+      redis.call('ZREM', due, ARGV[i])
+      redis.call('ZREM', ARGV[2], ARGV[i])
+    end
+  end
+  return gone
 end
 return redis.error_reply('unknown outbox move ' .. move)

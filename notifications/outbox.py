@@ -1,8 +1,8 @@
 """The outbox: every notification is queued once by key, sent until it succeeds or dies.
 
 States: pending -> sending -> sent, or back to pending with a backoff, or dead after the
-last try. A sender that dies while sending leaves the message to be claimed again when
-its lease ends.
+last try; a pending or dead message may be cancelled (a withdrawn breach). A sender that
+dies while sending leaves the message to be claimed again when its lease ends.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 
 from redis.asyncio import Redis
@@ -40,6 +40,7 @@ class Delivery:
     to: tuple[str, ...]
     message_id: str | None
     last_error: str | None
+    sent_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,9 +113,20 @@ class Outbox:
         when: str | int = "dead" if retry_in is None else self.now_ms() + int(retry_in * 1000)
         await self.call("failed", key, error[:500], when, self.keys.outbox("dead"))
 
-    async def retry(self, key: str) -> bool:
-        """Queue a dead message again by hand; False when it is not dead."""
-        return bool(await self.call("retry", key, self.now_ms(), self.keys.outbox("dead")))
+    async def retry(self, key: str, rewritten: Message | None = None) -> bool:
+        """Queue a dead message again by hand, as `rewritten` if given; False when not dead."""
+        args: list[str | int] = ["retry", key, self.now_ms(), self.keys.outbox("dead")]
+        if rewritten is not None:
+            args.append(rewritten.to_json())
+        return bool(await self.call(*args))
+
+    async def cancel(self, guarded: Sequence[str], others: Sequence[str] = ()) -> list[str]:
+        """Cancel every message not yet gone out, unless one of `guarded` has: then cancel
+        none and return those that have."""
+        dead = self.keys.outbox("dead")
+        reply = await self.call("cancel", dead, len(guarded), *guarded, *others)
+        assert isinstance(reply, list)
+        return [key.decode() for key in reply]
 
     async def delivery(self, key: str) -> Delivery | None:
         fields = await self.redis.hgetall(self.keys.outbox(f"msg:{key}"))
@@ -130,6 +142,7 @@ class Outbox:
             message.to,
             text.get("message_id"),
             text.get("last_error"),
+            datetime.fromtimestamp(int(text["sent_at"]) / 1000, UTC) if "sent_at" in text else None,
         )
 
     async def dead(self) -> list[Delivery]:

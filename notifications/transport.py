@@ -25,6 +25,9 @@ from notifications.message import Channel, Message
 from notifications.outbox import Backoff, Outbox
 
 log = logging.getLogger(__name__)
+# Claimed at once by one sender: after a kill, these wait for the lease to end (few, so
+# that a kill delays few messages), then go out; none of them goes twice.
+CLAIMED = 5
 
 
 class PermanentFailure(Exception):
@@ -77,35 +80,71 @@ def to_email(message: Message, sender: str, message_id: str) -> EmailMessage:
     return email
 
 
-@dataclass(frozen=True, slots=True)
 class SmtpTransport:
-    settings: SmtpSettings
+    """SMTP on one connection kept open between messages.
+
+    A message counts as delivered when the server accepts its data; no QUIT follows it, so
+    between the server taking a message and the outbox marking it sent there is only that
+    one local write (a kill there is the one way a message goes twice). A connection left
+    idle is opened afresh rather than trusted, and any failure drops it.
+    """
+
+    IDLE_SECONDS = 30.0  # servers may drop idle sessions; RFC 5321 asks them to wait 5 min
+
+    def __init__(self, settings: SmtpSettings) -> None:
+        self.settings = settings
+        self.client: aiosmtplib.SMTP | None = None
+        self.used = 0.0
+        self.lock = asyncio.Lock()
 
     async def deliver(self, message: Message, message_id: str) -> None:
+        email = to_email(message, self.settings.sender, message_id)
+        # Flattened here, not by aiosmtplib, so the headers stay unfolded (see UNFOLDED).
+        data = email.as_bytes(policy=UNFOLDED.clone(linesep="\r\n"))
+        async with self.lock:
+            try:
+                client = await self.connected()
+                await client.sendmail(self.settings.sender, list(message.to), data)
+            except aiosmtplib.SMTPRecipientsRefused as error:
+                self.drop()
+                if all(refusal.code >= 500 for refusal in error.recipients):
+                    raise PermanentFailure(
+                        f"recipients refused: {error.recipients[0].code}"
+                    ) from error
+                raise
+            except aiosmtplib.SMTPResponseException as error:
+                self.drop()
+                if error.code >= 500:
+                    raise PermanentFailure(f"{error.code} {error.message}") from error
+                raise
+            except BaseException:
+                self.drop()
+                raise
+            self.used = time.monotonic()
+
+    async def connected(self) -> aiosmtplib.SMTP:
+        fresh = time.monotonic() - self.used < self.IDLE_SECONDS
+        if self.client is not None and self.client.is_connected and fresh:
+            return self.client
+        self.drop()
         smtp = self.settings
-        email = to_email(message, smtp.sender, message_id)
-        try:
-            # Flattened here, not by aiosmtplib, so the headers stay unfolded (see UNFOLDED).
-            await aiosmtplib.send(
-                email.as_bytes(policy=UNFOLDED.clone(linesep="\r\n")),
-                sender=smtp.sender,
-                recipients=list(message.to),
-                hostname=smtp.host,
-                port=smtp.port,
-                username=smtp.username,
-                password=smtp.password.get_secret_value() if smtp.password else None,
-                start_tls=smtp.starttls,
-                use_tls=smtp.tls,
-                timeout=smtp.timeout.total_seconds(),
-            )
-        except aiosmtplib.SMTPRecipientsRefused as error:
-            if all(refusal.code >= 500 for refusal in error.recipients):
-                raise PermanentFailure(f"recipients refused: {error.recipients[0].code}") from error
-            raise
-        except aiosmtplib.SMTPResponseException as error:
-            if error.code >= 500:
-                raise PermanentFailure(f"{error.code} {error.message}") from error
-            raise
+        client = aiosmtplib.SMTP(
+            hostname=smtp.host,
+            port=smtp.port,
+            username=smtp.username,
+            password=smtp.password.get_secret_value() if smtp.password else None,
+            start_tls=smtp.starttls,
+            use_tls=smtp.tls,
+            timeout=smtp.timeout.total_seconds(),
+        )
+        await client.connect()
+        self.client = client
+        return client
+
+    def drop(self) -> None:
+        if self.client is not None:
+            self.client.close()
+            self.client = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,10 +243,22 @@ class Sender:
             await asyncio.sleep(max(pause, 0.0) if sent else poll)
 
     async def drain(self) -> int:
-        """Send what is due now; the number of messages tried."""
-        claimed = await self.outbox.claim(self.policy.lease)
-        await asyncio.gather(*(self.send(item.message, item.attempt) for item in claimed))
-        return len(claimed)
+        """Send what is due now, one message after another; the number of messages tried.
+
+        One at a time, so that a kill finds at most one message delivered and not yet marked
+        sent (sent concurrently, a whole batch could be, and would all go twice).
+        """
+        claimed = await self.outbox.claim(self.policy.lease, CLAIMED)
+        # Past half the lease, the rest waits for it to end rather than risk a second sender
+        # claiming a message this one is still sending.
+        until = time.monotonic() + self.policy.lease.total_seconds() / 2
+        tried = 0
+        for item in claimed:
+            if time.monotonic() > until:
+                break
+            await self.send(item.message, item.attempt)
+            tried += 1
+        return tried
 
     async def send(self, message: Message, attempt: int) -> None:
         message_id = message_id_for(message.key, self.sender)

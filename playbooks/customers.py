@@ -52,6 +52,7 @@ class Affected:
     customer: Customer
     categories: frozenset[Category]
     address: str | None  # None: contact by phone or post, and the public notice
+    problem: str = ""  # why there is no address, when the directory row is at fault
 
 
 def categories_of(incident: Incident, customer_id: str) -> frozenset[Category]:
@@ -77,11 +78,17 @@ def customer_ids(incident: Incident) -> set[str]:
     return found
 
 
-def safe_address(customer: Customer, occurred_at: datetime) -> str | None:
-    """The last address known before the attack: never one the attacker may have set."""
-    if customer.email_changed_at and parse_time(customer.email_changed_at) >= occurred_at:
-        return customer.previous_email or None
-    return customer.email or None
+def safe_address(customer: Customer, occurred_at: datetime) -> tuple[str | None, str]:
+    """The last address known before the attack, never one the attacker may have set; or
+    None and why, when the directory row cannot tell (a change date that does not parse)."""
+    if customer.email_changed_at:
+        try:
+            changed = parse_time(customer.email_changed_at)
+        except (ValueError, OverflowError):
+            return None, "email_changed_at in the customer directory is not a date"
+        if changed >= occurred_at:
+            return customer.previous_email or None, ""
+    return customer.email or None, ""
 
 
 def affected(
@@ -98,7 +105,6 @@ def affected(
         if customer is None:
             unknown.append(customer_id)
             continue
-        found.append(
-            Affected(customer, frozenset(exposed[customer_id]), safe_address(customer, occurred_at))
-        )
+        address, problem = safe_address(customer, occurred_at)
+        found.append(Affected(customer, frozenset(exposed[customer_id]), address, problem))
     return found, unknown

@@ -42,10 +42,14 @@ class Minute:
 
 
 def recipient(key: str) -> tuple[str, str]:
-    """breach:ID:customer:C-1 -> 'khách hàng C-1'; the role for anyone else."""
+    """breach:ID:customer:C-1 -> 'khách hàng C-1'; a draft's signer by role; the role for
+    anyone else."""
     parts = key.split(":")
     if len(parts) >= 4 and parts[2] == "customer":
         return f"khách hàng {parts[3]}", f"customer {parts[3]}"
+    if len(parts) >= 6 and parts[2] == "draft":
+        who_vi, who_en = ROLES.get(parts[5], (parts[5], parts[5]))
+        return f"{who_vi} (bản dự thảo Mẫu số 08 để ký)", f"{who_en} (Form 08 draft for signature)"
     return ROLES.get(parts[2] if len(parts) > 2 else "", (key, key))
 
 
@@ -86,6 +90,11 @@ def described(kind: str, data: Mapping[str, Any]) -> Line:
         return Line(f"{by} phê duyệt {vi}", f"{by} approved {en}")
     if kind == "notice-rendered":
         phase, digest = data.get("phase", ""), str(data.get("sha256", ""))[:12]
+        if data.get("recipient") == "draft for signature":
+            return Line(
+                f"Lập bản dự thảo Mẫu số 08 để ký (giai đoạn {phase}, SHA-256 {digest}…)",
+                f"Form 08 drafted for signature (phase {phase}, SHA-256 {digest}…)",
+            )
         return Line(
             f"Lập thông báo gửi cơ quan chức năng (Mẫu số 08, giai đoạn {phase}, "
             f"SHA-256 {digest}…)",
@@ -95,6 +104,34 @@ def described(kind: str, data: Mapping[str, Any]) -> Line:
 
 
 def described_more(kind: str, data: Mapping[str, Any]) -> Line:
+    by = str(data.get("by", ""))
+    if kind == "authority-filed":
+        phase, reference = data.get("phase", ""), data.get("reference", "")
+        when = Moment(parse_time(str(data.get("filed_at"))))
+        late_vi, late_en = ("", "") if data.get("on_time") else (" (quá hạn)", " (late)")
+        return Line(
+            f"{by} ghi nhận đã nộp Mẫu số 08 giai đoạn {phase} cho cơ quan chức năng lúc "
+            f"{when.vi}{late_vi}, số/mã tham chiếu {reference}",
+            f"{by} recorded Form 08 phase {phase} filed with the authority on {when.en}"
+            f"{late_en}, reference {reference}",
+        )
+    if kind == "discovery":
+        when = Moment(parse_time(str(data.get("detected_at"))))
+        reason = data.get("reason", "")
+        return Line(
+            f"{by} ghi nhận thời điểm phát hiện sớm hơn: {when.vi} ({reason})",
+            f"{by} recorded an earlier discovery: {when.en} ({reason})",
+        )
+    if kind == "confirmed":
+        return Line(
+            f"{by} xác nhận vi phạm dù không có khách hàng bị ảnh hưởng",
+            f"{by} confirmed the breach although it names no customer",
+        )
+    if kind == "withdrawn":
+        reason = data.get("reason", "")
+        return Line(
+            f"{by} rút lại khai báo vi phạm: {reason}", f"{by} withdrew the breach: {reason}"
+        )
     if kind == "notices-rendered":
         notices = data.get("notices", [])
         warned = sum(1 for n in notices if n.get("warning"))

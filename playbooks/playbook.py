@@ -1,9 +1,11 @@
-"""The section 10 playbook: find who was affected, notify the authority and each customer.
+"""The section 10 playbook: find who was affected, prepare Form 08, notify each customer.
 
 `run` is a sequence of idempotent steps; it is safe to run again at any time (after a
-crash, a late reason, an approval, new incidents), and only what is missing is done.
-Notices are queued in the outbox under keys that name the breach and the recipient, so
-nobody is notified twice; the breach record logs every rendering and every send.
+crash, a late reason, an approval, a filing, new incidents), and only what is missing is
+done. By default Form 08 goes as a draft to the officer for signature, and the filing is
+recorded by hand; e-mailing it to the authority is an explicit option. Notices are queued in
+the outbox under keys that name the breach and the recipient, so nobody is notified twice;
+every e-mail carries the record's head, and the record logs every rendering and every send.
 """
 
 from __future__ import annotations
@@ -20,10 +22,13 @@ from monitor.settings import Settings, shipped_file
 from notifications.message import Channel, Message
 from notifications.oncall import Rota
 from notifications.outbox import Outbox
-from playbooks.breach import Breach, BreachStore
+from playbooks.breach import Breach, BreachError, BreachStore
 from playbooks.customers import Affected, affected
+from playbooks.deliveries import record_missing_sends
 from playbooks.evidence import geolocate
+from playbooks.filing import filed_by_email, filing_steps
 from playbooks.form08 import Parties
+from playbooks.message_keys import authority_key, customer_key, draft_key
 from playbooks.notices import (
     BreachView,
     Letters,
@@ -31,11 +36,13 @@ from playbooks.notices import (
     authority_notice,
     customer_notice,
 )
-from playbooks.record import Record
+from playbooks.record import Head, Record
 from playbooks.safety import with_deliverable
 from playbooks.stories import Stories
+from playbooks.view import Moment
 
 BATCH = 1000
+HEAD_HEADER = "X-Vigil-Record-Head"
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,15 +53,11 @@ class Outcome:
     queued: int
     no_address: tuple[str, ...]
     unknown: tuple[str, ...]
-    waiting: str  # "", "approval" or "late reason"
+    waiting: str  # "", "approval", "late reason", "confirmation" or "withdrawn"
 
 
-def authority_key(breach_id: str, phase: int) -> str:
-    return f"breach:{breach_id}:authority:{phase}"
-
-
-def customer_key(breach_id: str, customer_id: str) -> str:
-    return f"breach:{breach_id}:customer:{customer_id}"
+def head_headers(head: Head, language: str) -> dict[str, str]:
+    return {"Content-Language": language, HEAD_HEADER: str(head)}
 
 
 class Playbook:
@@ -85,7 +88,14 @@ class Playbook:
 
     async def run(self, breach_id: str) -> Outcome:
         breach = await self.store.existing(breach_id)
+        await record_missing_sends(self.store, self.outbox, breach.id)  # after a kill
+        if breach.withdrawn:
+            return Outcome(0, 0, (), (), "withdrawn")
         incidents, found, unknown = await self.affected_of(breach)
+        if not (found or unknown or breach.confirmed):
+            return Outcome(0, 0, (), (), "confirmation")  # nothing goes out unconfirmed
+        if self.breach.authority_delivery == "email":
+            breach = await filed_by_email(self.store, self.outbox, breach)
         waiting = await self.notify_authority(breach, incidents, found, unknown)
         queued = 0
         if not waiting or waiting == "late reason":
@@ -101,6 +111,8 @@ class Playbook:
         return incidents, [with_deliverable(c) for c in customers], unknown
 
     def view(self, breach: Breach) -> BreachView:
+        """The breach as its documents print it, with what the flow knows of the filing."""
+        first = breach.phases[0]
         return BreachView(
             breach.id,
             breach.summary,
@@ -108,8 +120,20 @@ class Playbook:
             breach.detected_at,
             phase=breach.phase,
             rendered_at=self.clock(),
+            first_notice_number=first.reference,
+            first_notice_date=Moment(first.filed_at).date_vi if first.filed_at else "",
+            authority_notified_at=first.filed_at,
+            authority_reference=first.reference,
             late_reason=breach.late_reason,
         )
+
+    def people(self) -> dict[str, str]:
+        """Who signs and who is reminded: the officer and `breach.remind`, by address."""
+        now = self.clock()
+        people = [self.rota.resolve(t, now) for t in self.breach.remind]
+        found = {"dpo": self.breach.dpo.email} | {p: self.rota.address(p) for p in people}
+        by_address = {address: person for person, address in reversed(found.items()) if address}
+        return {person: address for address, person in by_address.items()}  # one copy each
 
     async def notify_authority(
         self,
@@ -118,18 +142,48 @@ class Playbook:
         found: Sequence[Affected],
         unknown: Sequence[str] = (),
     ) -> str:
-        """Queue this phase's Form 08 notice and the officer's copy; or say what it waits for."""
-        key = authority_key(breach.id, breach.phase)
-        if await self.outbox.delivery(key) is not None:
-            return ""
+        """Queue this phase's Form 08 (a draft, or the e-mail); or say what it waits for."""
         if self.breach.require_approval != "none" and breach.approved == "none":
             return "approval"
+        email = self.breach.authority_delivery == "email"
+        if email:
+            copies = [
+                (authority_key(breach.id, breach.phase), self.breach.authority_email),
+                (f"breach:{breach.id}:dpo:{breach.phase}", self.breach.dpo.email),
+            ]
+        else:
+            revision = len(breach.incidents)
+            copies = [
+                (draft_key(breach.id, breach.phase, revision, person), address)
+                for person, address in self.people().items()
+            ]
+        if breach.phases[-1].filed_at or await self.outbox.delivery(copies[0][0]) is not None:
+            return ""
         now = self.clock()
-        if now > breach.due(self.breach.deadline) and not breach.late_reason:
+        if email and breach.phases[-1].wants_late_reason(now):
             return "late reason"
-        entries = await self.record.entries(breach.id)
-        head = entries[-1]["hash"] if entries else ""
-        view = replace(self.view(breach), record_entries=len(entries), record_head=head)
+        messages = await self.authority_messages(
+            breach, incidents, found, unknown, copies, not email
+        )
+        await self.remember(breach.id, [k for k, _ in copies], external=email)
+        await self.outbox.enqueue_many(messages)
+        await self.store.redis.hsetnx(
+            self.store.key(breach.id), "authority_queued_at", now.isoformat()
+        )
+        return ""
+
+    async def authority_messages(
+        self,
+        breach: Breach,
+        incidents: Sequence[Incident],
+        found: Sequence[Affected],
+        unknown: Sequence[str],
+        copies: Sequence[tuple[str, str]],
+        draft: bool,
+    ) -> list[Message]:
+        """Form 08 for this phase, rendered and recorded, as one message per copy."""
+        head = await self.record.head(breach.id)
+        view = replace(self.view(breach), record_entries=head.count, record_head=head.hash)
         notice, _ = authority_notice(
             view,
             self.settings.organisation,
@@ -143,43 +197,42 @@ class Playbook:
             "text/html",
             notice.attachment,
         )
-        copies = [
-            (key, self.breach.authority_email, "authority"),
-            (f"breach:{breach.id}:dpo:{breach.phase}", self.breach.dpo.email, "dpo"),
-        ]
-        await self.record.append(
+        entry = await self.record.append(
             breach.id,
             "notice-rendered",
             {
-                "recipient": "authority",
+                "recipient": "draft for signature" if draft else "authority",
                 "phase": breach.phase,
                 "language": notice.language,
                 "sha256": notice.digest,
                 "late_reason": breach.late_reason,
             },
         )
-        await self.outbox.enqueue_many(
-            [
-                Message(
-                    k,
-                    Channel.EMAIL,
-                    (address,),
-                    notice.subject,
-                    notice.text,
-                    "",
-                    breach.incidents,
-                    (attachment,),
-                    {"Content-Language": "vi, en"},
-                )
-                for k, address, _ in copies
-            ]
-        )
-        await self.store.redis.hsetnx(
-            self.store.key(breach.id), "authority_queued_at", now.isoformat()
-        )
-        return ""
+        subject, text = notice.subject, notice.text
+        if draft:
+            subject, text = f"[DRAFT for signature] {subject}", filing_steps(breach) + text
+        headers = head_headers(Head(entry["seq"], entry["hash"]), "vi, en")
+        return [
+            Message(
+                key,
+                Channel.EMAIL,
+                (address,),
+                subject,
+                text,
+                "",
+                breach.incidents,
+                (attachment,),
+                headers,
+            )
+            for key, address in copies
+        ]
 
     async def authority_time(self, breach: Breach) -> datetime | None:
+        """When the authority had (or, by e-mail, was sent) the initial notice."""
+        if breach.phases[0].filed_at is not None:
+            return breach.phases[0].filed_at
+        if self.breach.authority_delivery != "email":
+            return None
         raw = await self.store.redis.hget(self.store.key(breach.id), "authority_queued_at")
         return datetime.fromisoformat(raw.decode()) if raw else None
 
@@ -187,8 +240,32 @@ class Playbook:
         """What every customer notice of this breach shares, as of now."""
         view = self.view(breach)
         notified = view.authority_notified_at or await self.authority_time(breach)
-        lines = authority_lines(self.breach, notified, breach.due(self.breach.deadline), view.today)
+        lines = authority_lines(self.breach, notified, breach.due, view.today)
         return Letters(view, self.settings.organisation, Stories(incidents), lines)
+
+    async def remember(self, breach_id: str, keys: Sequence[str], external: bool = True) -> None:
+        """Messages that leave ALS: once one has gone out, the breach cannot be withdrawn.
+        Internal ones (drafts) are only cancelled by a withdrawal."""
+        name = "external" if external else "internal"
+        if keys:
+            await self.store.redis.sadd(self.store.key(breach_id, name), *keys)
+
+    async def retry_authority(self, breach_id: str) -> bool:
+        """Queue the current phase's dead e-mail to the authority again, rendered anew: past
+        its deadline, only once a late reason is given (it is then in the form)."""
+        breach = await self.store.open_breach(breach_id)
+        if breach.phases[-1].wants_late_reason(self.clock()):
+            raise BreachError(
+                f"phase {breach.phase} is past its deadline: give the late reason first"
+            )
+        key = authority_key(breach.id, breach.phase)
+        delivery = await self.outbox.delivery(key)
+        if delivery is None or delivery.state != "dead":
+            raise BreachError(f"the authority notice of phase {breach.phase} has not failed")
+        incidents, found, unknown = await self.affected_of(breach)
+        copies = [(key, self.breach.authority_email)]
+        messages = await self.authority_messages(breach, incidents, found, unknown, copies, False)
+        return await self.outbox.retry(key, messages[0])
 
     async def notify_customers(
         self, breach: Breach, found: Sequence[Affected], incidents: Sequence[Incident]
@@ -213,6 +290,7 @@ class Playbook:
         if not batch:
             return 0
         messages, rendered = [], []
+        head = await self.record.head(breach.id)
         for item in batch:
             notice = customer_notice(letters, item)
             customer_id = item.customer.customer_id
@@ -235,15 +313,13 @@ class Playbook:
                     notice.html,
                     breach.incidents,
                     (),
-                    {
-                        "Content-Language": "vi, en"
-                        if notice.language == "mixed"
-                        else notice.language
-                    },
+                    head_headers(head, "vi, en" if notice.language == "mixed" else notice.language),
                 )
             )
         # Recorded before it is queued: whatever is sent has its rendering on the record.
+        # The head each carries is the one before this entry: rendering came first.
         await self.record.append(breach.id, "notices-rendered", {"notices": rendered})
+        await self.remember(breach.id, [m.key for m in messages])
         return await self.outbox.enqueue_many(messages)
 
     async def record_unreachable(
@@ -265,39 +341,6 @@ class Playbook:
                 },
             )
             await self.store.redis.sadd(marker, *fresh, *missing)
-
-    async def remind(self, breach_id: str, hours: int) -> None:
-        """+24, +48, +60, +70 hours: tell internal control and the officer where things stand."""
-        breach = await self.store.existing(breach_id)
-        left = breach.due(self.breach.deadline) - self.clock()
-        text = (
-            f"Breach {breach.id}: {breach.summary}\n"
-            f"{hours} hours since detection; "
-            + (
-                f"{int(left.total_seconds() // 3600)} hours left before the 72-hour deadline."
-                if left.total_seconds() > 0
-                else "the 72-hour deadline has passed."
-            )
-            + "\nSee `vigil breach status "
-            + breach.id
-            + "`.\n"
-        )
-        people = [self.rota.resolve(t, self.clock()) for t in self.breach.remind]
-        addresses = {p: self.rota.address(p) for p in people} | {"dpo": self.breach.dpo.email}
-        await self.outbox.enqueue_many(
-            [
-                Message(
-                    f"breach:{breach.id}:reminder:{hours}:{person}",
-                    Channel.EMAIL,
-                    (address,),
-                    f"[Vigil] Breach {breach.id}: {hours} h since detection",
-                    text,
-                )
-                for person, address in addresses.items()
-                if address
-            ]
-        )
-        await self.record.append(breach.id, "reminder", {"hours": hours, "to": sorted(addresses)})
 
 
 def preview(

@@ -51,9 +51,7 @@ def write_preview(
     warnings = [
         f"{key}: not configured, printed on Form 08 as a blank to fill" for key in form.blanks
     ]
-    lines = authority_lines(
-        playbook.breach, None, breach.due(playbook.breach.deadline), playbook.clock()
-    )
+    lines = authority_lines(playbook.breach, None, breach.due, playbook.clock())
     letters = Letters(view, organisation, Stories(incidents), lines)
     for item in found:
         if item.address is None:

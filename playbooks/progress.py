@@ -1,4 +1,4 @@
-"""Where a breach stands: the 72-hour clock and every recipient's notice."""
+"""Where a breach stands: each phase's clock and filing, and every recipient's notice."""
 
 from __future__ import annotations
 
@@ -6,9 +6,32 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
-from playbooks.breach import Breach
+from playbooks.breach import Breach, Phase
 from playbooks.customers import Affected
-from playbooks.playbook import Playbook, authority_key, customer_key
+from playbooks.message_keys import authority_key, customer_key
+from playbooks.playbook import Playbook
+
+
+def filing_state(phase: Phase, sent: str | None, now: datetime) -> str:
+    """One phase in words: filed on time, filed late, or what it waits for."""
+    if phase.filed_at is not None:
+        return "filed on time" if not phase.late(now) else "filed late"
+    if sent is not None:
+        return f"e-mail {sent}"
+    return "OVERDUE, not filed" if now > phase.due else "not filed yet"
+
+
+def phase_report(phase: Phase, sent: str | None, now: datetime) -> dict[str, Any]:
+    return {
+        "phase": phase.number,
+        "state": filing_state(phase, sent, now),
+        "due": phase.due.isoformat(),
+        "overdue": phase.filed_at is None and now > phase.due,
+        "filed_at": phase.filed_at.isoformat() if phase.filed_at else None,
+        "reference": phase.reference,
+        "late_reason": phase.late_reason,
+        "late_reason_missing": phase.wants_late_reason(now),
+    }
 
 
 async def progress(
@@ -17,29 +40,37 @@ async def progress(
     found: list[Affected],
     now: datetime,
     recipients: bool = False,
+    unknown: list[str] | None = None,
 ) -> dict[str, Any]:
-    """The clock, the authority notice, and customer notices by state (JSON-ready)."""
-    due = breach.due(playbook.breach.deadline)
+    """The clocks, the authority's filings, and customer notices by state (JSON-ready)."""
     keys = [customer_key(breach.id, a.customer.customer_id) for a in found if a.address]
-    authority = [authority_key(breach.id, phase) for phase in range(1, breach.phase + 1)]
+    email = playbook.breach.authority_delivery == "email"
+    authority = [authority_key(breach.id, p.number) for p in breach.phases] if email else []
     states = await playbook.outbox.states(keys + authority)
+    phases = [
+        phase_report(p, states.get(authority_key(breach.id, p.number)) if email else None, now)
+        for p in breach.phases
+    ]
     counts = Counter(states.get(key, "not queued") for key in keys)
     report: dict[str, Any] = {
         "id": breach.id,
         "summary": breach.summary,
         "declared_by": breach.declared_by,
+        "declared_at": breach.declared_at.isoformat(),
         "occurred_at": breach.occurred_at.isoformat(),
         "detected_at": breach.detected_at.isoformat(),
-        "due": due.isoformat(),
-        "overdue": now > due,
-        "hours_left": round((due - now).total_seconds() / 3600, 1),
+        "due": breach.due.isoformat(),
+        "overdue": any(p["overdue"] for p in phases),
+        "hours_left": round((breach.due - now).total_seconds() / 3600, 1),
         "phase": breach.phase,
         "late_reason": breach.late_reason,
         "approved": breach.approved,
+        "withdrawn": breach.withdrawn,
+        "confirmed": breach.confirmed,
+        "delivery": playbook.breach.authority_delivery,
         "incidents": list(breach.incidents),
-        "authority": {
-            f"phase {n}": states.get(key, "not queued") for n, key in enumerate(authority, 1)
-        },
+        "authority": {f"phase {p['phase']}": p["state"] for p in phases},
+        "phases": phases,
         "customers": {
             "affected": len(found),
             **dict(counts),
@@ -47,19 +78,25 @@ async def progress(
         },
     }
     if recipients:
-        report["recipients"] = [
-            {
-                "customer": a.customer.customer_id,
-                "language": a.customer.language,
-                "contact": {
-                    "name": a.customer.full_name,
-                    "email": a.address or "",
-                    "phone": a.customer.phone,
-                },
-                "state": states.get(customer_key(breach.id, a.customer.customer_id), "not queued")
-                if a.address
-                else "no safe address: phone, post, public notice",
-            }
-            for a in found
+        report["recipients"] = [recipient(a, breach.id, states) for a in found]
+        # Ids the directory lacks, or whose row it skipped: someone contacts them by hand.
+        report["not_in_directory"] = list(unknown or [])
+        report["directory_bad_rows"] = [
+            {"line": bad.line, "reason": bad.reason} for bad in playbook.customers.read().bad_rows
         ]
     return report
+
+
+def recipient(item: Affected, breach_id: str, states: dict[str, str]) -> dict[str, Any]:
+    return {
+        "customer": item.customer.customer_id,
+        "language": item.customer.language,
+        "contact": {
+            "name": item.customer.full_name,
+            "email": item.address or "",
+            "phone": item.customer.phone,
+        },
+        "state": states.get(customer_key(breach_id, item.customer.customer_id), "not queued")
+        if item.address
+        else f"manual contact: {item.problem or 'no safe address'}; phone, post, public notice",
+    }

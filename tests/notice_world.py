@@ -24,6 +24,7 @@ from notifications.transport import RetryPolicy, Sender, SmtpTransport
 from playbooks.breach import BreachStore
 from playbooks.playbook import Playbook, preview
 from playbooks.record import Record
+from playbooks.seal import seal_for
 
 T0 = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # declared: 09:00 in Hanoi
 ORGANISATION = {
@@ -100,8 +101,8 @@ class Clock:
 def playbook_for(
     redis: aioredis.Redis, keys: Keys, settings: Settings, store: IncidentStore, clock: Clock
 ) -> Playbook:
-    record = Record(redis, keys, settings.breach.retention, clock)
-    breaches = BreachStore(redis, keys, store, record, clock)
+    record = Record(redis, keys, settings.breach.retention, seal_for(settings), clock)
+    breaches = BreachStore(redis, keys, store, record, clock, settings.breach.deadline)
     rota = Rota(settings.alerts.rotation, staff_directory(settings))
     return Playbook(settings, breaches, store, Outbox(redis, keys), rota, clock)
 

@@ -124,7 +124,7 @@ async def test_internal_control_declares_and_customer_care_follows_the_notices(
         "pending",
     )
     assert recipient["contact"]["email"] == "cust1003@example.com"  # customer care may see it
-    assert status.json()["authority"] == {"phase 1": "pending"}
+    assert status.json()["authority"] == {"phase 1": "not filed yet"}  # a draft to sign
 
 
 async def test_silences_through_the_api(api: tuple[httpx.AsyncClient, Users]) -> None:

@@ -2,159 +2,36 @@
 
 from __future__ import annotations
 
-import csv
-import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
-import redis.asyncio as aioredis
 
-from monitor.findings import Finding, Severity
 from monitor.incidents import IncidentStore
-from monitor.settings import Settings
-from monitor.store.keys import Keys
-from notifications.message import Channel
-from notifications.oncall import Rota, staff_directory
-from notifications.outbox import Backoff, Outbox
-from notifications.transport import RetryPolicy, Sender, SmtpTransport
-from playbooks import rules
-from playbooks.breach import BreachStore
 from playbooks.customers import affected
-from playbooks.playbook import Playbook, customer_key, preview
-from playbooks.record import Record, verify
+from playbooks.message_keys import customer_key
+from playbooks.playbook import Playbook, preview
+from tests.breach_parts import (
+    T0,
+    by_email,
+    by_recipient,
+    clock_of,
+    incident,
+    playbook_fixture,
+    send_all,
+    sender,
+    verify,
+)
 from tests.mailbox import Mailbox
 
-T0 = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
-HOSTILE = '<script>alert("x")</script>\r\nBcc: evil@example.com Nguyễn Ḁ𝔸 ' + "x" * 300
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-def write_customers(path: Path, count: int) -> Path:
-    languages = ["vi", "en", "mixed"]
-    with path.open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(
-            [
-                "customer_id",
-                "username",
-                "full_name",
-                "business_name",
-                "email",
-                "phone",
-                "language",
-                "previous_email",
-                "email_changed_at",
-            ]
-        )
-        for n in range(count):
-            name = HOSTILE if n == 7 else f"Khách hàng {n}"
-            changed = "2026-03-01T23:00:00Z" if n in (3, 4) else ""  # changed during the attack
-            previous = f"old{n}@example.com" if n == 3 else ""
-            writer.writerow(
-                [
-                    f"C-{n}",
-                    f"cust-{n}",
-                    name,
-                    f"Công ty {n}",
-                    f"c{n}@example.com",
-                    "0912000000",
-                    languages[n % 3],
-                    previous,
-                    changed,
-                ]
-            )
-    return path
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def breach_settings(settings: Settings, tmp_path: Path, smtp: tuple[Mailbox, int]) -> Settings:
-    customers = write_customers(tmp_path / "customers.csv", 1000)
-    return settings.model_copy(
-        update={
-            "directories": settings.directories.model_copy(update={"customers": customers}),
-            "smtp": settings.smtp.model_copy(update={"port": smtp[1]}),
-        }
-    )
-
-
-@pytest.fixture
-def playbook(
-    redis: aioredis.Redis, keys: Keys, breach_settings: Settings, store: IncidentStore, clock: Clock
-) -> Playbook:
-    record = Record(redis, keys, breach_settings.breach.retention, clock)
-    breaches = BreachStore(redis, keys, store, record, clock)
-    rota = Rota(breach_settings.alerts.rotation, staff_directory(breach_settings))
-    return Playbook(breach_settings, breaches, store, Outbox(redis, keys), rota, clock)
-
-
-def sender(playbook: Playbook) -> Sender:
-    policy = RetryPolicy(Backoff(timedelta(0), timedelta(0)), 3, timedelta(minutes=2))
-    transport = SmtpTransport(playbook.settings.smtp)
-    return Sender(playbook.outbox, {Channel.EMAIL: transport}, "vigil@als.com.vn", policy)
-
-
-async def send_all(playbook: Playbook) -> None:
-    outbox_sender = sender(playbook)
-    while await outbox_sender.drain():
-        pass
-
-
-async def incident(
-    store: IncidentStore,
-    customers: list[str],
-    columns: list[str] | None = None,
-    ip: str = "203.0.113.7",
-) -> str:
-    evidence = tuple(
-        {
-            "id": f"audit.json:{n}",
-            "@timestamp": "2026-03-01T22:00:00Z",
-            "labels.customer_id": c,
-            **({"labels.columns": columns} if columns else {}),
-        }
-        for n, c in enumerate(customers[:50])
-    )
-    finding = Finding(
-        detector="account_takeover.compromise_after_failures",
-        family="account_takeover",
-        severity=Severity.CRITICAL,
-        title=f"Accounts taken over from {ip}",
-        key=f"ip={ip}:{len(customers)}",
-        entities={"ip": ip},
-        first_seen=T0 - timedelta(hours=4),
-        last_seen=T0,
-        evidence=evidence,
-        affected_customers=frozenset(customers),
-    )
-    (change,) = await store.record([finding])
-    return change.incident_id
-
-
-def by_recipient(mailbox: Mailbox) -> dict[str, list[str]]:
-    found: dict[str, list[str]] = {}
-    for message in mailbox.messages:
-        body = message.get_body(preferencelist=("plain",))
-        found.setdefault(str(message["To"]), []).append(str(body.get_content() if body else ""))
-    return found
+playbook = playbook_fixture()
 
 
 async def test_a_thousand_customers_get_one_notice_each_and_the_authority_one(
     playbook: Playbook, store: IncidentStore, smtp: tuple[Mailbox, int]
 ) -> None:
     mailbox, _ = smtp
+    by_email(playbook)
     incident_id = await incident(store, [f"C-{n}" for n in range(1000)])
     breach = await playbook.store.declare([incident_id], "Customer accounts taken over", "quang")
     outcome = await playbook.run(breach.id)
@@ -178,7 +55,7 @@ async def test_a_thousand_customers_get_one_notice_each_and_the_authority_one(
     assert mixed.index("Điều gì đã xảy ra") < mixed.index("What happened")
     assert "Ngày sinh" in vi and "Mật khẩu" in vi  # a taken-over account: the whole profile
     assert "1900 3133" in vi and "c0@example.com" not in vi  # contact given, data not repeated
-    assert verify(await playbook.record.entries(breach.id)) == []
+    assert await verify(playbook, breach.id) == []
 
 
 async def test_an_export_exposes_only_its_columns(
@@ -227,12 +104,13 @@ async def test_a_crash_half_way_resumes_and_nobody_gets_two(
 
 
 async def test_after_72_hours_the_authority_notice_waits_for_a_late_reason(
-    playbook: Playbook, store: IncidentStore, clock: Clock, smtp: tuple[Mailbox, int]
+    playbook: Playbook, store: IncidentStore, smtp: tuple[Mailbox, int]
 ) -> None:
     mailbox, _ = smtp
+    by_email(playbook)
     incident_id = await incident(store, ["C-0", "C-1"])
     breach = await playbook.store.declare([incident_id], "Accounts taken over", "quang")
-    clock.now = T0 + timedelta(hours=73)
+    clock_of(playbook).now = T0 + timedelta(hours=73)
     outcome = await playbook.run(breach.id)
     assert outcome.waiting == "late reason"
     await playbook.store.set_late_reason(breach.id, "forensics took four days", "quang")
@@ -250,6 +128,7 @@ async def test_a_follow_up_notifies_only_the_new_customers(
     playbook: Playbook, store: IncidentStore, smtp: tuple[Mailbox, int]
 ) -> None:
     mailbox, _ = smtp
+    by_email(playbook)
     first = await incident(store, ["C-0", "C-1"])
     breach = await playbook.store.declare([first], "Accounts taken over", "quang")
     await playbook.run(breach.id)
@@ -286,29 +165,15 @@ async def test_hostile_names_are_rendered_safely(
 
 
 async def test_approval_holds_the_authority_notice_until_given(
-    playbook: Playbook, store: IncidentStore, breach_settings: Settings
+    playbook: Playbook, store: IncidentStore
 ) -> None:
-    playbook.breach = breach_settings.breach.model_copy(update={"require_approval": "all"})
+    playbook.breach = playbook.breach.model_copy(update={"require_approval": "all"})
     incident_id = await incident(store, ["C-0"])
     breach = await playbook.store.declare([incident_id], "Accounts taken over", "quang")
     held = await playbook.run(breach.id)
     assert (held.waiting, held.queued) == ("approval", 0)
     await playbook.store.approve(breach.id, "all", "quang")
     assert (await playbook.run(breach.id)).queued == 1
-
-
-async def test_a_changed_record_entry_breaks_the_chain(
-    playbook: Playbook, store: IncidentStore, redis: aioredis.Redis, keys: Keys
-) -> None:
-    incident_id = await incident(store, ["C-0"])
-    breach = await playbook.store.declare([incident_id], "Accounts taken over", "quang")
-    await playbook.run(breach.id)
-    entries = await playbook.record.entries(breach.id)
-    assert verify(entries) == []
-    forged = dict(entries[0], data={**entries[0]["data"], "by": "someone else"})
-    await redis.lset(keys.breach(breach.id, "record"), 0, json.dumps(forged))
-    problems = verify(await playbook.record.entries(breach.id))
-    assert problems and "entry 1" in problems[0]
 
 
 async def test_preview_writes_every_notice_and_sends_nothing(
@@ -322,29 +187,3 @@ async def test_preview_writes_every_notice_and_sends_nothing(
     assert written == 4
     assert (tmp_path / "preview" / "customer-C-1.txt").read_text().count("What happened") == 1
     assert await playbook.outbox.states([customer_key(breach.id, "C-0")]) == {}
-
-
-async def test_a_rule_declares_a_breach_once_for_a_big_export(
-    playbook: Playbook, store: IncidentStore
-) -> None:
-    now = T0
-    export = Finding(
-        detector="bulk_access.export_drop",
-        family="bulk_access",
-        severity=Severity.HIGH,
-        title="Export of 150 customer records",
-        key="actor=lan",
-        entities={"actor": "lan"},
-        first_seen=now,
-        last_seen=now,
-        evidence=({"id": "audit.json:9", "@timestamp": "2026-03-02T02:00:00Z"},),
-        affected_customers=frozenset(f"C-{n}" for n in range(150)),
-    )
-    (change,) = await store.record([export])
-    small = await incident(store, ["C-1"])
-    breach_id = await rules.consider(playbook, change.incident_id)
-    assert breach_id is not None
-    assert await rules.consider(playbook, change.incident_id) is None  # declared once
-    assert await rules.consider(playbook, small) is None  # not the rule's family
-    breach = await playbook.store.existing(breach_id)
-    assert breach.incidents == (change.incident_id,) and breach.declared_by == "vigil (rule)"

@@ -24,14 +24,15 @@ from notifications.pages import AlertParts
 from notifications.schedule import at, build_scheduler, step_job
 from playbooks.breach import BreachStore
 from playbooks.playbook import Playbook
-from playbooks.record import Record, verify
+from playbooks.record import Record
+from playbooks.seal import Seal
+from tests.breach_parts import Clock as BreachClock
+from tests.breach_parts import by_recipient, incident, send_all, write_customers
 from tests.mailbox import Mailbox
 from tests.test_alerting import Clock
 from tests.test_alerting import (
     test_escalation_pages_on_call_then_backup_until_acknowledged as escalation_until_acknowledged,
 )
-from tests.test_breach import Clock as BreachClock
-from tests.test_breach import by_recipient, incident, send_all, write_customers
 from tests.test_pipeline import sshd_lines, with_source
 
 
@@ -138,9 +139,11 @@ async def test_a_breach_notifies_each_customer_once_on_a_cluster(
                 update={"customers": write_customers(tmp_path / "customers.csv", 40)}
             ),
             "smtp": vigil.settings.smtp.model_copy(update={"port": port}),
+            "breach": vigil.settings.breach.model_copy(update={"authority_delivery": "email"}),
         }
     )
-    record = Record(vigil.redis, vigil.keys, settings.breach.retention, clock)
+    seal = Seal(b"a key outside Redis", tmp_path / "record-heads.log")
+    record = Record(vigil.redis, vigil.keys, settings.breach.retention, seal, clock)
     breaches = BreachStore(vigil.redis, vigil.keys, vigil.store, record, clock)
     rota = Rota(settings.alerts.rotation, staff_directory(settings))
     playbook = Playbook(
@@ -154,4 +157,4 @@ async def test_a_breach_notifies_each_customer_once_on_a_cluster(
     received = by_recipient(mailbox)
     assert (outcome.customers, outcome.queued) == (40, 39)  # C-4 has no safe address
     assert len(mailbox.messages) == 39 + 2 and all(len(b) == 1 for b in received.values())
-    assert verify(await playbook.record.entries(breach.id)) == []
+    assert (await playbook.record.verify(breach.id))[1] == []

@@ -17,6 +17,7 @@ from monitor.dashboard.users import Role, Users
 from monitor.incidents import IncidentStore
 from monitor.settings import Settings
 from monitor.store.keys import Keys
+from playbooks.decisions import record_filing
 from playbooks.playbook import Playbook
 from tests.mailbox import Mailbox
 from tests.notice_world import (
@@ -198,10 +199,13 @@ async def test_no_promise_about_a_deadline_already_past(
     incidents, found, _ = await playbook.affected_of(breach)
     letters = await playbook.letters(breach, incidents)
     assert "chậm nhất" not in letters.authority[0] and "by " not in letters.authority[1]
+    assert "ALS đang hoàn tất thông báo cho Cục An ninh mạng" in letters.authority[0]
+    # The officer files the signed form at 80 h: the notices say when.
+    await record_filing(playbook.store, breach_id, 1, clock.now, "123/TB-ALS", "quang")
     await playbook.run(breach_id)
     await send_all(playbook)
     body = plain(to(mailbox, "c0@example.com"))
-    assert "ALS đã thông báo cho Cục An ninh mạng" in body  # queued at 80 h: it says when
+    assert "ALS đã thông báo cho Cục An ninh mạng" in body
     assert "lúc 17:00 ngày 05/03/2026" in body
     assert "chậm nhất" not in body
 

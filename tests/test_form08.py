@@ -167,18 +167,20 @@ def test_a_bad_organisation_value_stops_the_start(key: str, value: str) -> None:
         type(load_settings().organisation).model_validate({key: value})
 
 
-async def test_the_authority_email_carries_form_08_as_sent(
+async def test_the_officer_gets_form_08_as_a_draft_and_the_authority_nothing(
     playbook: Playbook, store: IncidentStore, smtp: tuple[Mailbox, int]
 ) -> None:
     mailbox, _ = smtp
     breach_id = await crafted(playbook, store)
     await playbook.run(breach_id)
     await send_all(playbook)
-    (notice,) = [m for m in mailbox.messages if m["To"] == "a05@bocongan.gov.vn"]
-    (document,) = notice.iter_attachments()
+    assert not [m for m in mailbox.messages if m["To"] == "a05@bocongan.gov.vn"]
+    drafts = [m for m in mailbox.messages if m["Subject"].startswith("[DRAFT for signature]")]
+    assert drafts, [m["Subject"] for m in mailbox.messages]
+    (document,) = drafts[0].iter_attachments()
     body = document.get_content()
     assert "Xuất 3 hồ sơ khách hàng ra tệp" in body and "cust-2" not in body
-    cover = notice.get_body(preferencelist=("plain",))
+    cover = drafts[0].get_body(preferencelist=("plain",))
     assert cover is not None and "Mã băm" in cover.get_content()
 
 

@@ -16,7 +16,6 @@ from monitor.store.keys import Keys
 from playbooks.minutes import record_html, record_minutes
 from playbooks.pdf import record_pdf
 from playbooks.playbook import Playbook
-from playbooks.record import verify
 from tests.mailbox import Mailbox
 from tests.notice_world import (
     ORGANISATION,
@@ -73,15 +72,16 @@ async def test_the_record_reads_as_a_vietnamese_document_in_hanoi_time(
 ) -> None:
     breach_id = await handled(playbook, store, redis_url)
     breach = await playbook.store.existing(breach_id)
-    entries = await playbook.record.entries(breach_id)
-    page = record_html(
-        record_minutes(breach, playbook.settings.organisation, entries, verify(entries))
-    )
+    entries, problems = await playbook.record.verify(breach_id)
+    page = record_html(record_minutes(breach, playbook.settings.organisation, entries, problems))
     assert "BIÊN BẢN XÁC NHẬN VỀ VIỆC XẢY RA VI PHẠM" in page
     assert "Khai báo vi phạm bởi quang: “Hai tài khoản bị chiếm quyền”" in page
     assert "09:00 ngày 02/03/2026" in page  # declared at 02:00 UTC
     assert "Đã gửi thông báo tới khách hàng C-0" in page
-    assert "Đã gửi thông báo tới cơ quan chức năng" in page
+    # Form 08 goes to the officer as a draft for signature, never to the authority unsigned.
+    assert "Lập bản dự thảo Mẫu số 08 để ký" in page
+    assert "Đã gửi thông báo tới cán bộ phụ trách bảo vệ dữ liệu (bản dự thảo" in page
+    assert "cơ quan chức năng lúc" not in page
     assert "1 khách hàng không có địa chỉ email an toàn" in page
     assert "toàn vẹn / intact" in page and entries[-1]["hash"] in page
     assert "c0@example.com" not in page  # recipients by role and id, not by address
@@ -96,8 +96,8 @@ async def test_a_rewritten_entry_shows_on_the_printed_record(
     forged = dict(entries[0], data={**entries[0]["data"], "by": "someone else"})
     await redis.lset(keys.breach(breach_id, "record"), 0, json.dumps(forged))
     breach = await playbook.store.existing(breach_id)
-    entries = await playbook.record.entries(breach_id)
-    minutes = record_minutes(breach, playbook.settings.organisation, entries, verify(entries))
+    entries, problems = await playbook.record.verify(breach_id)
+    minutes = record_minutes(breach, playbook.settings.organisation, entries, problems)
     assert "BỊ THAY ĐỔI / BROKEN" in record_html(minutes)
     text = PdfReader(BytesIO(record_pdf(minutes))).pages[0].extract_text()
     assert "BỊ THAY ĐỔI / BROKEN" in " ".join(text.split())
