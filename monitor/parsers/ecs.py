@@ -18,13 +18,28 @@ def parse(line: str, offset: int, context: LineContext) -> Event:
     flat = {key: portable(value) for key, value in flatten(document).items()}
     if not isinstance(flat.get("@timestamp"), str):
         raise Malformed("no @timestamp")
+    if not valid_port(flat.get("source.port")):
+        raise Malformed("source.port is not a port number")
     flat.setdefault("event.dataset", "ecs")
     flat["log.file.path"] = context.path
     flat["log.offset"] = offset
     try:
         return event_from_flat(flat)
+    except OverflowError as error:  # a time whose offset takes it past year 1 or 9999
+        raise Malformed("time out of range") from error
     except (ValueError, TypeError) as error:
         raise Malformed(f"bad field value: {error}") from error
+
+
+def valid_port(value: Any) -> bool:
+    """Absent, or 0..65535 as a number or digits (`Infinity`, `1e300`, 10**30 are not)."""
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return value.isdigit() and len(value) <= 5 and int(value) <= 65535
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return 0 <= value <= 65535 and value == int(value)
 
 
 def portable(value: Any) -> Any:
