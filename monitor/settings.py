@@ -120,6 +120,12 @@ class IngestSettings(Section):
     stream_maxlen: int = Field(default=2000, ge=100)
     dead_letter_maxlen: int = Field(default=10_000, ge=10)
     timezone: str = "Asia/Ho_Chi_Minh"
+    # A file rotated away is read until it has had no write for this long (Filebeat's
+    # close_inactive): nginx writes to the old file until its reopen signal arrives.
+    close_inactive: Duration = timedelta(seconds=5)
+    # Files kept open at once, shared by the file sources; the least recently active
+    # (read to their end) are closed and opened again when they grow.
+    max_open_files: int = Field(default=512, ge=8)
 
     @field_validator("timezone")
     @classmethod

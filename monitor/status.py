@@ -49,6 +49,7 @@ async def collect(vigil: Vigil) -> dict[str, Any]:
             "used_memory": info.get("used_memory_human"),
         },
         "sources": sources,
+        "file_sources": await file_source_status(vigil),
         "journals": await journal_status(vigil, stats),
         "dead_letters": await redis.xlen(keys.dead_letters),
         "stream": await stream_status(vigil),
@@ -58,6 +59,18 @@ async def collect(vigil: Vigil) -> dict[str, Any]:
         },
         "directories": directory_status(vigil.settings),
     }
+
+
+async def file_source_status(vigil: Vigil) -> list[dict[str, Any]]:
+    """Each configured path or glob: `reading`, or `stalled` with why (its files cannot be
+    read: the other sources go on); `not started` before ingest first looked at it."""
+    raw = await vigil.redis.hgetall(vigil.keys.source_health)
+    health = {k.decode(): json.loads(v) for k, v in raw.items()}
+    return [
+        {"path": source.path, **health.get(source.path, {"state": "not started", "detail": ""})}
+        for source in vigil.settings.sources
+        if source.type is SourceType.FILE
+    ]
 
 
 async def journal_status(vigil: Vigil, stats: dict[str, int]) -> list[dict[str, Any]]:
@@ -129,6 +142,9 @@ async def show(vigil: Vigil, as_json: bool) -> int:
         + ("  (see `vigil outbox dead`)" if outbox["dead"] else "")
     )
     print("Sources")
+    for source in report["file_sources"]:
+        if source["state"] != "reading":
+            print(f"  {source['path']}  {source['state'].upper()}  {source['detail']}".rstrip())
     for source in report["sources"]:
         print(
             f"  {source['path']}  offset {source['offset']}/{source['size']}  "

@@ -33,6 +33,7 @@ class Checkpoint:
     path: str
     identity: Identity
     offset: int
+    at: float = 0.0  # when it was committed (epoch seconds): files newer than this are new
 
     def to_json(self) -> str:
         i = self.identity
@@ -44,6 +45,7 @@ class Checkpoint:
                 "head": i.head,
                 "head_len": i.head_len,
                 "offset": self.offset,
+                "at": self.at,
             }
         )
 
@@ -51,7 +53,7 @@ class Checkpoint:
     def from_json(text: str | bytes) -> Checkpoint:
         data = json.loads(text)
         identity = Identity(data["device"], data["inode"], data["head"], data["head_len"])
-        return Checkpoint(data["path"], identity, data["offset"])
+        return Checkpoint(data["path"], identity, data["offset"], data.get("at", 0.0))
 
 
 class Line(NamedTuple):
@@ -84,14 +86,22 @@ def same_file(identity: Identity, fd: int) -> bool:
 
 
 class Follower:
-    """Reads whole lines of one open file; `offset` moves only when a read is committed."""
+    """Reads whole lines of one open file; `offset` moves only when a read is committed.
+
+    `path` is the name the file was first followed under (its counters and checkpoint keep
+    it across renames); `start` is where reading began, where a lost checkpoint sends it back.
+    """
 
     def __init__(self, path: str, fd: int, offset: int, max_line_bytes: int) -> None:
         self.path = path
         self.fd = fd
         self.identity = identify(fd)
-        self.offset = offset
+        self.offset = self.start = offset
         self.max_line_bytes = max_line_bytes
+        self.active = 0.0  # the last moment (monotonic) it grew or was seen rotated
+        self.seen_size = -1
+        self.written = 0.0  # its mtime, and the name it has, when last looked at
+        self.name = path
 
     @classmethod
     def open(cls, path: str, offset: int, max_line_bytes: int) -> Follower | None:
@@ -109,8 +119,8 @@ class Follower:
     def unlinked(self) -> bool:
         return os.fstat(self.fd).st_nlink == 0
 
-    def checkpoint(self, offset: int | None = None) -> Checkpoint:
-        return Checkpoint(self.path, self.identity, self.offset if offset is None else offset)
+    def checkpoint(self, offset: int | None = None, at: float = 0.0) -> Checkpoint:
+        return Checkpoint(self.path, self.identity, self.offset if offset is None else offset, at)
 
     def check_truncation(self) -> bool:
         """copytruncate (size below the offset, or new first bytes): start again at 0."""
