@@ -12,6 +12,7 @@ from redis.exceptions import ResponseError
 from monitor.directory_files import directory_status
 from monitor.incidents import Status
 from monitor.pipeline.journals import checkpoint_key
+from monitor.pipeline.stream_cap import TRIMMED_UNREAD
 from monitor.pipeline.worker import GROUP
 from monitor.service import Vigil
 from monitor.settings import SourceType
@@ -52,7 +53,11 @@ async def collect(vigil: Vigil) -> dict[str, Any]:
         "file_sources": await file_source_status(vigil),
         "journals": await journal_status(vigil, stats),
         "dead_letters": await redis.xlen(keys.dead_letters),
-        "stream": await stream_status(vigil),
+        "stream": {
+            **await stream_status(vigil),
+            # Lines ingest.stream_maxlen dropped before the detect group read them: lost.
+            "trimmed_unread": stats.get(TRIMMED_UNREAD, 0),
+        },
         "outbox": await Outbox(redis, keys).counts(),
         "incidents": {
             str(s): await redis.zcard(keys.incident_index(f"status:{s}")) for s in Status
@@ -130,6 +135,11 @@ async def show(vigil: Vigil, as_json: bool) -> int:
     print(
         f"Stream     {stream['length']} entries, {stream['pending']} pending, lag {stream['lag']}"
     )
+    if stream["trimmed_unread"]:
+        print(
+            f"  LOST     {stream['trimmed_unread']} lines dropped by ingest.stream_maxlen "
+            "before any worker read them"
+        )
     for consumer in stream["consumers"]:
         print(
             f"  worker   {consumer['name']}  pending {consumer['pending']}  "

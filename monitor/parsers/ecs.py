@@ -7,6 +7,7 @@ from typing import Any
 from monitor.events import Event, event_from_flat, flatten
 from monitor.parsers import access_json
 from monitor.parsers.base import Format, LineContext, Malformed, json_object
+from monitor.parsers.fields import canonical_ip
 
 
 def sniff(line: str) -> bool:
@@ -20,6 +21,9 @@ def parse(line: str, offset: int, context: LineContext) -> Event:
         raise Malformed("no @timestamp")
     if not valid_port(flat.get("source.port")):
         raise Malformed("source.port is not a port number")
+    address = flat.get("source.ip")
+    if isinstance(address, str) and "%" in address:  # fe80::1%eth0: the zone is the host's
+        flat["source.ip"] = canonical_ip(address) or address
     flat.setdefault("event.dataset", "ecs")
     flat["log.file.path"] = context.path
     flat["log.offset"] = offset

@@ -21,6 +21,7 @@ from monitor.parsers.batch import UNENCODABLE, FileParser, Parsed, sift_unencoda
 from monitor.parsers.routes import RouteMap
 from monitor.pipeline.journals import Journals
 from monitor.pipeline.staging import stage_parsed
+from monitor.pipeline.stream_cap import StreamCap, trim
 from monitor.settings import Settings, SourceSettings, SourceType
 from monitor.sources.follower import Checkpoint, Follower
 from monitor.sources.journald import JournalRead
@@ -48,6 +49,7 @@ class Ingest:
         self.journals = Journals([])
         self.health: dict[str, str] = {}  # each file source's problem now ("" for none)
         self.reported: dict[str, str] = {}  # ... and what Redis was last told of it
+        self.cap = StreamCap(settings.ingest.stream_maxlen)
 
     async def start(self) -> None:
         checkpoints = await self.redis.hgetall(self.keys.checkpoints)
@@ -127,7 +129,7 @@ class Ingest:
         parsed = [self.parse(tailer.source, read) for tailer, read in reads]
         async with self.redis.pipeline(transaction=True) as tx:
             journal_events = self.journals.stage(tx, keys, ingest, journal_reads or [])
-            payload = encodable(parsed, [read for _, read in reads], journal_events)
+            payload, count = encodable(parsed, [read for _, read in reads], journal_events)
             for (_, read), result in zip(reads, parsed, strict=True):
                 stage_parsed(tx, keys, ingest, read.follower.path, len(read.lines), result)
                 checkpoint = read.follower.checkpoint(read.end, now)
@@ -138,15 +140,19 @@ class Ingest:
                         f"path:{checkpoint.path}": checkpoint.identity.key,
                     },
                 )
+            added = len(tx)
             if payload is not None:
                 # One entry per batch, not per event: the client's per-command cost dominates.
-                tx.xadd(
-                    keys.events, {"events": payload}, maxlen=ingest.stream_maxlen, approximate=True
-                )
+                tx.xadd(keys.events, {"events": payload})
+                tx.xlen(keys.events)
             for tailer in self.tailers:
                 for gone in tailer.released:
                     tx.hdel(keys.checkpoints, f"file:{gone.identity.key}")
-            await tx.execute()
+            results = await tx.execute()
+        if payload is not None:
+            cut = self.cap.added(results[added], count, results[added + 1])
+            if cut:
+                await trim(self.redis, keys, cut, ingest.stream_maxlen)
         self.journals.commit(journal_reads or [])
         for tailer, read in reads:
             tailer.commit(read, now)
@@ -221,18 +227,21 @@ def line_context(source: SourceSettings, follower: Follower, default_zone: str) 
     return LineContext(follower.path, ZoneInfo(source.timezone or default_zone), mtime)
 
 
-def encodable(parsed: list[Parsed], reads: list[Read], journal_events: list[Event]) -> bytes | None:
-    """The batch as the stream carries it; events it cannot carry become dead letters first."""
+def encodable(
+    parsed: list[Parsed], reads: list[Read], journal_events: list[Event]
+) -> tuple[bytes | None, int]:
+    """The batch as the stream carries it, and its number of events; events it cannot carry
+    become dead letters first."""
     batch = [event for result in parsed for event in result.events] + journal_events
     if not batch:
-        return None
+        return None, 0
     try:
-        return encode_events(batch)
+        return encode_events(batch), len(batch)
     except UNENCODABLE:
         for result, read in zip(parsed, reads, strict=True):
             sift_unencodable(result, read.lines)
         batch = [event for result in parsed for event in result.events] + journal_events
-        return encode_events(batch) if batch else None
+        return (encode_events(batch) if batch else None), len(batch)
 
 
 def open_files_allowed(configured: int) -> int:
