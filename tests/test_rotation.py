@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import shutil
 import time
 from pathlib import Path
 
@@ -128,15 +129,16 @@ def test_a_symlink_swapped_back_and_forth_reads_each_target_once(tmp_path: Path)
     assert sorted(texts) == ["blue 1", "blue 3", "blue 5", "green 1", "green 2", "green 4"]
 
 
-def test_ten_thousand_files_are_read_with_a_bounded_number_open(tmp_path: Path) -> None:
-    for n in range(10_000):
+def test_thousands_of_files_are_read_with_a_bounded_number_open(tmp_path: Path) -> None:
+    """(10,000 files under a real ulimit: tests/test_rotation_faults.py.)"""
+    for n in range(3_000):
         (tmp_path / f"session-{n:05d}.log").write_text(f"file {n}\n")
-    tailer = tail(tmp_path / "session-*.log", max_open=500)
+    tailer = tail(tmp_path / "session-*.log", max_open=100)
     texts: list[str] = []
     while batch := drain_some(tailer):
         texts += batch
-        assert len(tailer.followers) <= 500
-    assert sorted(texts) == sorted(f"file {n}" for n in range(10_000))
+        assert len(tailer.followers) <= 100
+    assert sorted(texts) == sorted(f"file {n}" for n in range(3_000))
     append(tmp_path / "session-00007.log", "again\n")  # a closed file that grows is reopened
     assert drain(tailer) == ["again"]
 
@@ -163,3 +165,54 @@ def test_inode_reused_by_a_new_file_is_read_from_the_start(tmp_path: Path) -> No
     log.write_text("other text!\n")
     reused = log.stat().st_ino == inode
     assert drain(tailer) == ["other text!"], f"inode reused: {reused}"
+
+
+def copytruncate(log: Path, copy: Path, *, truncate: bool = True) -> None:
+    """logrotate's copytruncate: the file copied to its rotated name, then emptied in place."""
+    shutil.copyfile(log, copy)
+    if truncate:
+        with log.open("r+") as handle:
+            handle.truncate(0)
+
+
+def test_copytruncate_inside_the_glob_reads_each_line_once(tmp_path: Path) -> None:
+    """access.log* with copytruncate: access.log.1 is a copy of what was read, plus the
+    lines written just before the copy, which are read from the copy and only from it."""
+    log = tmp_path / "access.log"
+    log.write_text(numbered(0, 100))
+    clock = Clock()
+    tailer = tail(tmp_path / "access.log*", clock=clock)
+    texts = drain(tailer)
+    for round_ in range(1, 5):
+        append(log, numbered(round_ * 100, 50))  # not read before the copy
+        rotated = tmp_path / "access.log.1"
+        if rotated.exists():
+            rotated.rename(tmp_path / f"access.log.{round_ + 1}")
+        copytruncate(log, rotated, truncate=round_ % 2 == 0)
+        texts += drain(tailer)  # odd rounds: copied, not yet truncated
+        if round_ % 2:
+            with log.open("r+") as handle:
+                handle.truncate(0)
+        append(log, numbered(round_ * 100 + 50, 50))
+        texts += drain(tailer)
+        clock.now += 60
+        texts += drain(tailer)
+    assert texts == numbered(0, 500).splitlines()
+
+
+def test_copytruncate_while_stopped_reads_the_copy_from_the_checkpoint(tmp_path: Path) -> None:
+    log = tmp_path / "access.log"
+    log.write_text(numbered(0, 10))
+    first = tail(tmp_path / "access.log*")
+    first.discover()
+    (read,) = first.read(4)
+    checkpoint = first.commit(read, at=time.time())
+    book = Book({checkpoint.identity.key: checkpoint}, {str(log): checkpoint.identity.key})
+    for follower in first.followers.values():
+        follower.close()
+    append(log, numbered(10, 5))
+    copytruncate(log, tmp_path / "access.log.1")
+    append(log, numbered(15, 5))
+    assert sorted(drain(tail(tmp_path / "access.log*", book=book))) == sorted(
+        numbered(4, 16).splitlines()
+    )

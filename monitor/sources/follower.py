@@ -102,6 +102,8 @@ class Follower:
         self.seen_size = -1
         self.written = 0.0  # its mtime, and the name it has, when last looked at
         self.name = path
+        # A copy (copytruncate) waits while the file it was copied from is still being read.
+        self.twin: Follower | None = None
 
     @classmethod
     def open(cls, path: str, offset: int, max_line_bytes: int) -> Follower | None:

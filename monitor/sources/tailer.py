@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from monitor.settings import SourceSettings, StartAt
+from monitor.sources.copies import origin
 from monitor.sources.follower import Checkpoint, Follower, Line, same_file
 from monitor.sources.rotation import Sighting, last_commit, look
 
@@ -74,6 +76,7 @@ class Tailer:
         self.current: set[str] = set()  # the identities the path or glob matched at the last look
         self.passed: dict[str, Checkpoint] = {}  # files seen but not open: where they stood
         self.released: list[Checkpoint] = []
+        self.truncated: deque[Checkpoint] = deque(maxlen=16)  # files just before truncation
         self.looked = False
         self.since = last_commit(book.files.values(), source.path)
         self.crowded = False  # the bound was met once (and said so)
@@ -85,8 +88,12 @@ class Tailer:
         seen = look(self.source.path)
         self.full = False
         for key, sighting in seen.items():
-            follower = self.followers.get(key) or self.begin(sighting)
-            if follower is not None:
+            if (follower := self.followers.get(key)) is not None:
+                self.observe(follower, sighting, now)  # truncations first: copies match them
+        fresh = [sighting for key, sighting in seen.items() if key not in self.followers]
+        fresh.sort(key=lambda s: s.key not in self.book.files and s.key not in self.passed)
+        for sighting in fresh:
+            if (follower := self.begin(sighting)) is not None:
                 self.observe(follower, sighting, now)
         for key, follower in self.followers.items():
             if key in self.current and not (key in seen and seen[key].current):
@@ -101,8 +108,13 @@ class Tailer:
         follower.written, follower.name = sighting.mtime, sighting.name
         if sighting.size != follower.seen_size:
             follower.seen_size, follower.active = sighting.size, now
-        if sighting.current and follower.check_truncation():
+        if not sighting.current:
+            return
+        identity, offset = follower.identity, follower.offset
+        if follower.check_truncation():
             log.info("%s was truncated; reading it again from the start", sighting.name)
+            self.truncated.append(Checkpoint(follower.path, identity, offset))
+            self.settle_copies(follower, offset)
 
     def begin(self, sighting: Sighting) -> Follower | None:
         """Start following a file not open now: from its checkpoint, or as a file new to us."""
@@ -114,19 +126,45 @@ class Tailer:
         follower = Follower.open(sighting.name, 0, self.limits.max_line_bytes)
         if follower is None:
             return None
-        if prior is not None and same_file(prior.identity, follower.fd):
-            follower.path, offset = prior.path, min(prior.offset, sighting.size)
-        else:
-            start = self.first_offset(sighting)
-            if start is None:  # an old rotation, there before this source was ever read
-                self.passed[sighting.key] = follower.checkpoint(sighting.size)
-                follower.close()
-                return None
-            offset = start
+        offset = self.start_of(sighting, follower, prior)
+        if offset is None:  # an old rotation, there before this source was ever read
+            self.passed[sighting.key] = follower.checkpoint(sighting.size)
+            follower.close()
+            return None
         follower.offset = follower.start = offset
         self.followers[sighting.key] = follower
         log.info("following %s from offset %d", sighting.name, offset)
         return follower
+
+    def start_of(
+        self, sighting: Sighting, follower: Follower, prior: Checkpoint | None
+    ) -> int | None:
+        """Where to read a file from: its checkpoint, where the file it is a copy of had got
+        to, or as a file new to us; None for not at all."""
+        if prior is not None:
+            if same_file(prior.identity, follower.fd):
+                follower.path = prior.path
+                return min(prior.offset, sighting.size)
+            self.truncated.append(prior)  # its inode holds new bytes: truncated while away
+        copied = origin(follower.fd, self.candidates())
+        if copied is None:
+            return self.first_offset(sighting)
+        twin = self.followers.get(copied.identity.key)
+        follower.twin = twin if twin is not None and twin.identity == copied.identity else None
+        log.info("%s is a copy of %s (copytruncate)", sighting.name, copied.path)
+        return min(copied.offset, sighting.size)
+
+    def candidates(self) -> Iterator[Checkpoint]:
+        """What a new file may be a copy of: the files open now, and those just truncated."""
+        yield from (follower.checkpoint() for follower in self.followers.values())
+        yield from self.truncated
+
+    def settle_copies(self, original: Follower, offset: int) -> None:
+        """The original was truncated or let go at `offset`: its copies go on from there."""
+        for follower in self.followers.values():
+            if follower.twin is original:
+                follower.offset = follower.start = max(follower.offset, offset)
+                follower.twin = None
 
     def first_offset(self, sighting: Sighting) -> int | None:
         """Where a file without a checkpoint starts; None for one not to read at all."""
@@ -162,6 +200,7 @@ class Tailer:
 
     def park(self, follower: Follower) -> None:
         """Close a file read to its end; its checkpoint finds it again under any name."""
+        self.settle_copies(follower, follower.offset)
         del self.followers[follower.identity.key]
         self.passed[follower.identity.key] = follower.checkpoint()
         follower.close()
@@ -173,6 +212,8 @@ class Tailer:
         for follower in self.in_order():
             if budget <= 0:
                 break
+            if follower.twin is not None:
+                continue  # a copy waits until its original is truncated or let go
             unlinked = follower.unlinked
             rotated = follower.identity.key not in self.current
             final = unlinked or (rotated and now - follower.active >= self.limits.close_inactive)
@@ -204,6 +245,7 @@ class Tailer:
         matching its new name (access.log.1) does not read it again.
         """
         if follower.unlinked:
+            self.settle_copies(follower, follower.offset)
             del self.followers[follower.identity.key]
             self.released.append(follower.checkpoint())
             self.book.files.pop(follower.identity.key, None)
