@@ -14,7 +14,11 @@ from tests.test_tailer import Clock, append, drain, tail
 
 
 def numbered(first: int, count: int) -> str:
-    return "".join(f"line {n}\n" for n in range(first, first + count))
+    """Access-log lines numbered by their AWB (a cargo waybill), 90 bytes each or so."""
+    return "".join(
+        f'203.0.113.9 - - [01/Mar/2026:09:00:00 +0700] "GET /track?awb={n:08d} HTTP/1.1" 200 5\n'
+        for n in range(first, first + count)
+    )
 
 
 def rotate(folder: Path, name: str, keep: int, compress_from: int | None = None) -> None:
@@ -151,6 +155,21 @@ def drain_some(tailer: Tailer) -> list[str]:
         texts += [line.text for line in read.lines]
         tailer.commit(read)
     return texts
+
+
+def test_files_that_only_start_alike_are_each_read(tmp_path: Path) -> None:
+    """Not copies: 300 session logs, each holding the same header line when first seen."""
+    for n in range(300):
+        (tmp_path / f"session-{n:03d}.log").write_text("#Fields: date time\n")
+    tailer = tail(tmp_path / "session-*.log", max_open=50)
+    texts = drain_some(tailer)
+    for n in range(300):
+        append(tmp_path / f"session-{n:03d}.log", f"session {n}\n")
+    while batch := drain_some(tailer):
+        texts += batch
+    assert sorted(t for t in texts if t.startswith("session")) == sorted(
+        f"session {n}" for n in range(300)
+    )
 
 
 def test_inode_reused_by_a_new_file_is_read_from_the_start(tmp_path: Path) -> None:

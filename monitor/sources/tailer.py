@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from monitor.settings import SourceSettings, StartAt
 from monitor.sources.copies import origin
-from monitor.sources.follower import Checkpoint, Follower, Line, same_file
+from monitor.sources.follower import HEAD_BYTES, Checkpoint, Follower, Line, same_file
 from monitor.sources.rotation import Sighting, last_commit, look
 
 log = logging.getLogger(__name__)
@@ -155,9 +155,12 @@ class Tailer:
         return min(copied.offset, sighting.size)
 
     def candidates(self) -> Iterator[Checkpoint]:
-        """What a new file may be a copy of: the files open now, and those just truncated."""
-        yield from (follower.checkpoint() for follower in self.followers.values())
+        """What a new file may be a copy of: a file just truncated, or one open now whose
+        first KiB it repeats (files that merely start with the same short line are not)."""
         yield from self.truncated
+        for follower in self.followers.values():
+            if follower.identity.head_len == HEAD_BYTES:
+                yield follower.checkpoint()
 
     def settle_copies(self, original: Follower, offset: int) -> None:
         """The original was truncated or let go at `offset`: its copies go on from there."""
