@@ -153,3 +153,34 @@ def test_a_glob_matching_ten_thousand_files_stops_no_source(redis_url: str, tmp_
 def lines_read(client: sync_redis.Redis, keys: Keys) -> int:
     stats = client.hgetall(keys.source_stats)
     return sum(int(v) for k, v in stats.items() if k.endswith(b"|lines"))
+
+
+async def test_a_symlink_swapped_back_after_a_restart_reads_only_what_is_new(
+    redis: aioredis.Redis, keys: Keys, settings: Settings, tmp_path: Path
+) -> None:
+    """Blue/green deploys: logs/app.log points into releases/; after a restart the link goes
+    back to blue, whose checkpoint (its file is not in logs/) must have been kept."""
+    (tmp_path / "logs").mkdir()
+    (tmp_path / "releases").mkdir()
+    blue, green = tmp_path / "releases" / "blue.log", tmp_path / "releases" / "green.log"
+    link = tmp_path / "logs" / "app.log"
+    blue.write_text(numbered(0, 100))
+    green.write_text(numbered(100, 100))
+    link.symlink_to(blue)
+    configured = with_source(settings, link)
+    first = Ingest(redis, keys, configured)
+    await first.start()
+    assert await first.step() == 100
+    link.unlink()
+    link.symlink_to(green)
+    assert await first.step() == 100
+    restarted = Ingest(redis, keys, configured)
+    await restarted.start()
+    link.unlink()
+    link.symlink_to(blue)
+    with blue.open("a") as handle:
+        handle.write(numbered(200, 10))
+    while await restarted.step():
+        pass
+    ports = sorted(event.source_port or 0 for event in await stream_events(redis, keys))
+    assert ports == list(range(210))

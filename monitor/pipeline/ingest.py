@@ -25,7 +25,7 @@ from monitor.pipeline.stream_cap import StreamCap, trim
 from monitor.settings import Settings, SourceSettings, SourceType
 from monitor.sources.follower import Checkpoint, Follower
 from monitor.sources.journald import JournalRead
-from monitor.sources.rotation import still_on_disk
+from monitor.sources.rotation import gone_from_disk
 from monitor.sources.tailer import Book, Limits, Read, Tailer
 from monitor.store.keys import Keys
 
@@ -56,11 +56,7 @@ class Ingest:
         self.journals = Journals.from_checkpoints(self.settings.sources, checkpoints)
         book = Book.from_redis(checkpoints)
         current = set(book.paths.values())
-        stale = [
-            key
-            for key, checkpoint in book.files.items()
-            if key not in current and not still_on_disk(checkpoint)
-        ]
+        stale = gone_from_disk({k: c for k, c in book.files.items() if k not in current})
         if stale:  # rotated files that logrotate has since deleted
             await self.redis.hdel(self.keys.checkpoints, *[f"file:{key}" for key in stale])
             for key in stale:

@@ -34,6 +34,7 @@ class Checkpoint:
     identity: Identity
     offset: int
     at: float = 0.0  # when it was committed (epoch seconds): files newer than this are new
+    real: str = ""  # where the file was when first followed, symlinks resolved
 
     def to_json(self) -> str:
         i = self.identity
@@ -46,6 +47,7 @@ class Checkpoint:
                 "head_len": i.head_len,
                 "offset": self.offset,
                 "at": self.at,
+                "real": self.real,
             }
         )
 
@@ -53,7 +55,8 @@ class Checkpoint:
     def from_json(text: str | bytes) -> Checkpoint:
         data = json.loads(text)
         identity = Identity(data["device"], data["inode"], data["head"], data["head_len"])
-        return Checkpoint(data["path"], identity, data["offset"], data.get("at", 0.0))
+        at, real = data.get("at", 0.0), data.get("real", "")
+        return Checkpoint(data["path"], identity, data["offset"], at, real)
 
 
 class Line(NamedTuple):
@@ -102,6 +105,7 @@ class Follower:
         self.seen_size = -1
         self.written = 0.0  # its mtime, and the name it has, when last looked at
         self.name = path
+        self.real = os.path.realpath(path)  # a symlink's target, where a restart looks for it
         # A copy (copytruncate) waits while the file it was copied from is still being read.
         self.twin: Follower | None = None
 
@@ -122,7 +126,8 @@ class Follower:
         return os.fstat(self.fd).st_nlink == 0
 
     def checkpoint(self, offset: int | None = None, at: float = 0.0) -> Checkpoint:
-        return Checkpoint(self.path, self.identity, self.offset if offset is None else offset, at)
+        offset = self.offset if offset is None else offset
+        return Checkpoint(self.path, self.identity, offset, at, self.real)
 
     def check_truncation(self) -> bool:
         """copytruncate (size below the offset, or new first bytes): start again at 0."""

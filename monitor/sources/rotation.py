@@ -7,7 +7,7 @@ import fnmatch
 import glob
 import os
 import stat
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from monitor.sources.follower import Checkpoint
@@ -72,11 +72,26 @@ def last_commit(checkpoints: Iterable[Checkpoint], pattern: str) -> float | None
     return max(times) if times else None
 
 
-def still_on_disk(checkpoint: Checkpoint) -> bool:
-    """Whether the file a checkpoint describes is still in its folder, under any name."""
-    folder = os.path.dirname(checkpoint.path) or "."
+def gone_from_disk(checkpoints: Mapping[str, Checkpoint]) -> list[str]:
+    """The identities whose file is no longer in its folder under any name (nor where its
+    path, a symlink perhaps, points): each folder is listed once, however many files it has."""
+    present: dict[str, set[str]] = {}
+    gone = []
+    for key, checkpoint in checkpoints.items():
+        names = (checkpoint.path, checkpoint.real) if checkpoint.real else (checkpoint.path,)
+        folders = {os.path.dirname(name) or "." for name in names}
+        for folder in folders - present.keys():
+            present[folder] = keys_in(folder)
+        if all(key not in present[folder] for folder in folders):
+            gone.append(key)
+    return gone
+
+
+def keys_in(folder: str) -> set[str]:
     try:
         with os.scandir(folder) as entries:
-            return any(entry.inode() == checkpoint.identity.inode for entry in entries)
+            return {
+                f"{entry.stat(follow_symlinks=False).st_dev}:{entry.inode()}" for entry in entries
+            }
     except OSError:
-        return False
+        return set()
