@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from monitor.events import decode_events, encode_events
@@ -129,6 +129,7 @@ def test_sshd_lines_with_extreme_times_and_ports_are_parsed_or_refused(
 
 @settings(max_examples=200, deadline=None)
 @given(time=CLF_TIMES, status=HUGE_NUMBERS, size=HUGE_NUMBERS)
+@example(time="01/Mar/2026:09:00:00 +0700", status="200", size="9" * 30)  # found by the fuzz
 def test_access_lines_with_extreme_times_and_numbers_are_parsed_or_refused(
     time: str, status: str, size: str
 ) -> None:
