@@ -88,7 +88,9 @@ def test_deep_nesting_and_huge_numbers_are_refused_not_crashing() -> None:
 
 # The hostile shapes that once escaped a parser and stopped `--role ingest` (issue 14).
 HUGE_NUMBERS = st.one_of(
-    st.sampled_from(["Infinity", "-Infinity", "NaN", "1e300", "-1e300", "1e-300", "-0", "0x10"]),
+    st.sampled_from(
+        ["Infinity", "-Infinity", "NaN", "1e300", "-1e300", "1e-300", "-0", "0x10", "²", "٣"]
+    ),
     st.integers(-(10**30), 10**30).map(str),
     st.text(alphabet="0123456789", min_size=19, max_size=400),
 )
@@ -162,12 +164,25 @@ def test_ecs_lines_with_hostile_values_are_parsed_or_refused(
 
 
 @settings(max_examples=200, deadline=None)
-@given(micros=HUGE_NUMBERS, text=BAD_UNICODE, depth=st.integers(0, 600))
+@given(
+    micros=HUGE_NUMBERS,
+    number=HUGE_NUMBERS,
+    text=BAD_UNICODE,
+    depth=st.integers(0, 600),
+    hexadecimal=st.text(alphabet="0123456789abcdef", min_size=1, max_size=40),
+)
 def test_journal_entries_with_hostile_values_are_parsed_or_refused(
-    micros: str, text: str, depth: int
+    micros: str, number: str, text: str, depth: int, hexadecimal: str
 ) -> None:
+    message = f"Failed password for {text} from 203.0.113.9 port 22 ssh2"
     parse_or_refuse(
         "journald",
-        f'{{"__REALTIME_TIMESTAMP": "{micros}", "_COMM": "sshd", "MESSAGE": "Failed password '
-        f'for {text} from 203.0.113.9 port 22 ssh2", "X": {nested(depth)}}}',
+        f'{{"__REALTIME_TIMESTAMP": "{micros}", "_COMM": "sshd", "MESSAGE": "{message}", '
+        f'"X": {nested(depth)}}}',
+    )
+    parse_or_refuse(
+        "journald",
+        f'{{"__CURSOR": "s=1;i={hexadecimal}", "__SEQNUM": "{number}", "_MACHINE_ID": "ab", '
+        f'"_PID": "{number}", "__REALTIME_TIMESTAMP": "1772330400000000", "_COMM": "sshd", '
+        f'"MESSAGE": "{message}"}}',
     )

@@ -40,7 +40,7 @@ def valid_port(value: Any) -> bool:
     if value is None:
         return True
     if isinstance(value, str):
-        return value.isdigit() and len(value) <= 5 and int(value) <= 65535
+        return value.isascii() and value.isdigit() and len(value) <= 5 and int(value) <= 65535
     if isinstance(value, bool) or not isinstance(value, int | float):
         return False
     return 0 <= value <= 65535 and value == int(value)
