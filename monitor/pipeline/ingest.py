@@ -185,11 +185,8 @@ class Ingest:
         append-only file, a replica promoted); if so, every file goes back to what it has."""
         names = [f"file:{read.follower.identity.key}" for _, read in reads]
         stored = await self.redis.hmget(self.keys.checkpoints, names)
-        for (_, read), raw in zip(reads, stored, strict=True):
-            offset = Checkpoint.from_json(raw).offset if raw else read.follower.start
-            if offset != read.follower.offset:
-                break
-        else:
+        pairs = zip(reads, stored, strict=True)
+        if not any(forgotten(tailer, read, raw) for (tailer, read), raw in pairs):
             return False
         log.warning(
             "Redis lost checkpoints it had acknowledged (an older append-only file, a replica "
@@ -221,6 +218,16 @@ class Ingest:
 def line_context(source: SourceSettings, follower: Follower, default_zone: str) -> LineContext:
     mtime = datetime.fromtimestamp(os.fstat(follower.fd).st_mtime, UTC)
     return LineContext(follower.path, ZoneInfo(source.timezone or default_zone), mtime)
+
+
+def forgotten(tailer: Tailer, read: Read, raw: bytes | None) -> bool:
+    """Redis no longer has the checkpoint this process last wrote for the file, but none or
+    an older one. A newer one is another writer's (two hosts whose files share device and
+    inode numbers): not a loss to read again for."""
+    expected = tailer.book.files.get(read.follower.identity.key)
+    if expected is None:
+        return False  # nothing committed yet
+    return raw is None or Checkpoint.from_json(raw).at < expected.at
 
 
 def encodable(
