@@ -119,9 +119,25 @@ class IngestSettings(Section):
     batch_lines: int = Field(default=5000, ge=1, le=100_000)
     poll_interval: Duration = timedelta(seconds=1)
     max_line_bytes: int = Field(default=65536, ge=256)
-    stream_maxlen: int = Field(default=2000, ge=100)
+    # Lines (events) the stream may hold when no worker reads it; what goes unread is counted.
+    stream_maxlen: int = Field(default=1_000_000, ge=100)
     dead_letter_maxlen: int = Field(default=10_000, ge=10)
     timezone: str = "Asia/Ho_Chi_Minh"
+    # A file rotated away is read until it has had no write for this long (Filebeat's
+    # close_inactive): nginx writes to the old file until its reopen signal arrives.
+    close_inactive: Duration = timedelta(seconds=5)
+    # Files kept open at once, shared by the file sources; the least recently active
+    # (read to their end) are closed and opened again when they grow.
+    max_open_files: int = Field(default=512, ge=8)
+
+    @model_validator(mode="after")
+    def stream_holds_a_batch(self) -> IngestSettings:
+        if self.stream_maxlen < self.batch_lines:
+            raise ValueError(
+                f"stream_maxlen ({self.stream_maxlen} lines) must hold one batch "
+                f"(batch_lines, {self.batch_lines})"
+            )
+        return self
 
     @field_validator("timezone")
     @classmethod
@@ -325,6 +341,12 @@ def load_settings(path: Path | None = None, environ: dict[str, str] | None = Non
             text = path.read_text(encoding="utf-8")
         except OSError as error:
             raise ConfigError(f"{path}: cannot read: {error.strerror}") from error
+        except UnicodeDecodeError as error:
+            line = error.object[: error.start].count(b"\n") + 1
+            raise ConfigError(
+                f"{path}: line {line}: not UTF-8 (byte 0x{error.object[error.start]:02x}); "
+                "save the file as UTF-8"
+            ) from None
         data = merge(data, read_yaml_text(text, source))
     for name, (section, key) in ENVIRONMENT.items():
         if environ is not None and name in environ:

@@ -12,6 +12,7 @@ from redis.exceptions import ResponseError
 from monitor.directory_files import directory_status
 from monitor.incidents import Status
 from monitor.pipeline.journals import checkpoint_key
+from monitor.pipeline.stream_cap import TRIMMED_UNREAD
 from monitor.pipeline.worker import GROUP
 from monitor.service import Vigil
 from monitor.settings import SourceType
@@ -49,9 +50,14 @@ async def collect(vigil: Vigil) -> dict[str, Any]:
             "used_memory": info.get("used_memory_human"),
         },
         "sources": sources,
+        "file_sources": await file_source_status(vigil),
         "journals": await journal_status(vigil, stats),
         "dead_letters": await redis.xlen(keys.dead_letters),
-        "stream": await stream_status(vigil),
+        "stream": {
+            **await stream_status(vigil),
+            # Lines ingest.stream_maxlen dropped before the detect group read them: lost.
+            "trimmed_unread": stats.get(TRIMMED_UNREAD, 0),
+        },
         "outbox": await Outbox(redis, keys).counts(),
         "incidents": {
             str(s): await redis.zcard(keys.incident_index(f"status:{s}")) for s in Status
@@ -59,6 +65,18 @@ async def collect(vigil: Vigil) -> dict[str, Any]:
         "directories": directory_status(vigil.settings),
         "organisation": {"blanks": list(vigil.settings.organisation.blanks())},
     }
+
+
+async def file_source_status(vigil: Vigil) -> list[dict[str, Any]]:
+    """Each configured path or glob: `reading`, or `stalled` with why (its files cannot be
+    read: the other sources go on); `not started` before ingest first looked at it."""
+    raw = await vigil.redis.hgetall(vigil.keys.source_health)
+    health = {k.decode(): json.loads(v) for k, v in raw.items()}
+    return [
+        {"path": source.path, **health.get(source.path, {"state": "not started", "detail": ""})}
+        for source in vigil.settings.sources
+        if source.type is SourceType.FILE
+    ]
 
 
 async def journal_status(vigil: Vigil, stats: dict[str, int]) -> list[dict[str, Any]]:
@@ -118,6 +136,11 @@ async def show(vigil: Vigil, as_json: bool) -> int:
     print(
         f"Stream     {stream['length']} entries, {stream['pending']} pending, lag {stream['lag']}"
     )
+    if stream["trimmed_unread"]:
+        print(
+            f"  LOST     {stream['trimmed_unread']} lines dropped by ingest.stream_maxlen "
+            "before any worker read them"
+        )
     for consumer in stream["consumers"]:
         print(
             f"  worker   {consumer['name']}  pending {consumer['pending']}  "
@@ -130,6 +153,9 @@ async def show(vigil: Vigil, as_json: bool) -> int:
         + ("  (see `vigil outbox dead`)" if outbox["dead"] else "")
     )
     print("Sources")
+    for source in report["file_sources"]:
+        if source["state"] != "reading":
+            print(f"  {source['path']}  {source['state'].upper()}  {source['detail']}".rstrip())
     for source in report["sources"]:
         print(
             f"  {source['path']}  offset {source['offset']}/{source['size']}  "

@@ -6,14 +6,29 @@ import os
 from pathlib import Path
 
 from monitor.settings import SourceSettings, StartAt
-from monitor.sources.tailer import Book, Tailer
+from monitor.sources.tailer import Book, Limits, Tailer
+
+
+class Clock:
+    """The tailer's monotonic clock, moved by the test."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
 
 
 def tail(
-    pattern: Path | str, start_at: StartAt = StartAt.BEGINNING, book: Book | None = None
+    pattern: Path | str,
+    start_at: StartAt = StartAt.BEGINNING,
+    book: Book | None = None,
+    clock: Clock | None = None,
+    max_open: int = 1024,
 ) -> Tailer:
     source = SourceSettings(path=str(pattern), start_at=start_at)
-    return Tailer(source, book or Book(), max_line_bytes=100)
+    limits = Limits(max_line_bytes=100, close_inactive=5.0, max_open=max_open)
+    return Tailer(source, book or Book(), limits, clock or Clock())
 
 
 def drain(tailer: Tailer) -> list[str]:
@@ -100,7 +115,7 @@ def test_deleted_file_is_drained_then_let_go(tmp_path: Path) -> None:
     append(log, "b\n")
     os.unlink(log)
     assert drain(tailer) == ["a", "b"]
-    assert tailer.queues == {}
+    assert tailer.followers == {}
     assert [checkpoint.offset for checkpoint in tailer.released] == [4]
     assert tailer.book.files == {}
 

@@ -97,7 +97,10 @@ def dataset_of(name: str, context: LineContext) -> str:
 
 
 def to_int(value: str) -> int | None:
-    return None if value == "-" else int(value)
+    """A byte count; None for `-` and for digits past what 64 bits hold (a forged line)."""
+    if value == "-" or len(value) > 18:
+        return None
+    return int(value)
 
 
 FORMAT = web_format("nginx")

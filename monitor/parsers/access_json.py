@@ -132,10 +132,12 @@ def pick(flat: Mapping[str, Any], field: str) -> str | None:
 
 
 def to_int(value: str | None) -> int | None:
+    """A number the stream can carry (64 bits); None for anything else."""
     try:
-        return None if value is None else int(float(value))
-    except ValueError:
+        number = None if value is None else int(float(value))
+    except (ValueError, OverflowError):
         return None
+    return number if number is None or -(2**63) <= number < 2**63 else None
 
 
 def json_time(flat: Mapping[str, Any]) -> datetime:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from monitor.events import Event
@@ -33,7 +33,46 @@ def json_object(line: str) -> dict[str, Any]:
         raise Malformed("not valid JSON") from error
     if not isinstance(document, dict):
         raise Malformed("a JSON line must be an object")
+    if too_deep(document):
+        raise Malformed(f"JSON nested deeper than {MAX_DEPTH} levels")
+    if ("\\ud" in line or "\\uD" in line) and has_lone_surrogate(document):
+        raise Malformed("invalid Unicode: a lone surrogate escape")
     return document
+
+
+# No log format nests this deep; deeper nesting is an attack on the recursive code after us.
+MAX_DEPTH = 32
+
+
+def too_deep(document: Any) -> bool:
+    """Whether lists and objects nest deeper than MAX_DEPTH (without recursion)."""
+    pending = [(document, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if depth > MAX_DEPTH:
+            return True
+        if isinstance(value, dict):
+            pending += [(child, depth + 1) for child in value.values()]
+        elif isinstance(value, list):
+            pending += [(child, depth + 1) for child in value]
+    return False
+
+
+def has_lone_surrogate(document: Any) -> bool:
+    """A `\\ud800` escape without its pair: valid JSON, but no UTF-8 can carry it."""
+    try:
+        json.dumps(document, ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def in_utc(moment: datetime) -> datetime:
+    """An aware time in UTC; Malformed when the offset takes it past year 1 or 9999."""
+    try:
+        return moment.astimezone(UTC)
+    except (OverflowError, ValueError) as error:
+        raise Malformed("time out of range") from error
 
 
 ParseLine = Callable[[str, int, LineContext], Event | None]

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import logging
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from monitor.events import Event
+import msgspec
+
+from monitor.events import Event, encode_events
 from monitor.parsers import FORMATS, Format, LineContext, Malformed, sniff_line
 from monitor.parsers.attempts import Attempts
 from monitor.parsers.routes import RouteMap
 from monitor.sources.follower import Line
+
+log = logging.getLogger(__name__)
 
 UNRECOGNISED = "no known format recognised in this file yet; set `format` for this source"
 
@@ -58,15 +63,20 @@ class FileParser:
                 continue
             try:
                 event = self.parse_line(line, context)
+                if event is None:
+                    parsed.ignored += 1
+                elif event.action == "http-request" and self.routes is not None:
+                    events.append(self.routes.apply(event))
+                else:
+                    attempts.mark(event, events)
             except Malformed as error:
                 parsed.dead.append(DeadLetter(context.path, line.offset, str(error), line.text))
-                continue
-            if event is None:
-                parsed.ignored += 1
-            elif event.action == "http-request" and self.routes is not None:
-                events.append(self.routes.apply(event))
-            else:
-                attempts.mark(event, events)
+            except Exception as error:  # a parser's flaw costs this line, never the source
+                log.warning(
+                    "parser failed on %s at offset %d: %s", context.path, line.offset, type(error)
+                )
+                reason = f"parser failed: {type(error).__name__}"
+                parsed.dead.append(DeadLetter(context.path, line.offset, reason, line.text))
         return parsed
 
     def commit(self) -> None:
@@ -88,3 +98,23 @@ class FileParser:
         """The format of a file whose first lines showed none, from the first line that does."""
         self.form = sniff_line(text)
         return self.form
+
+
+UNENCODABLE = (msgspec.EncodeError, OverflowError, TypeError, ValueError)
+
+
+def sift_unencodable(parsed: Parsed, lines: Sequence[Line]) -> None:
+    """Move the events the stream cannot carry (a value past 64 bits, a lone surrogate) to
+    dead letters. Called only when a batch failed to encode, so the good path pays nothing."""
+    texts = {line.offset: line.text for line in lines}
+    kept: list[Event] = []
+    for event in parsed.events:
+        try:
+            encode_events([event])
+        except UNENCODABLE as error:
+            reason = f"a value the event stream cannot carry: {type(error).__name__}"
+            line = texts.get(event.offset or 0, "")
+            parsed.dead.append(DeadLetter(event.file_path or "", event.offset or 0, reason, line))
+        else:
+            kept.append(event)
+    parsed.events = kept

@@ -64,9 +64,10 @@ def sequence_number(entry: Entry) -> int | None:
     for part in (text(entry.get("__CURSOR")) or "").split(";"):
         if part.startswith("i="):
             try:
-                return int(part[2:], 16)
+                seqnum = int(part[2:], 16)
             except ValueError:
                 return None
+            return seqnum if seqnum < 2**63 else None  # journald's are 64-bit
     return number(entry.get("__SEQNUM"))
 
 
@@ -101,8 +102,9 @@ def text(value: Any) -> str | None:
 
 
 def number(value: Any) -> int | None:
+    """A field's unsigned number; None where there is none or it is past 64 bits (forged)."""
     raw = text(value)
-    if raw is None or not raw.isdigit():
+    if raw is None or not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
         return None
     return int(raw)
 

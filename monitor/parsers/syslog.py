@@ -7,7 +7,7 @@ from collections.abc import Callable, Container
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import NamedTuple
 
-from monitor.parsers.base import LineContext, Malformed
+from monitor.parsers.base import LineContext, Malformed, in_utc
 
 MONTHS = {
     m: i
@@ -124,7 +124,10 @@ def full_match_time(match: re.Match[str], context: LineContext) -> datetime:
 
 
 def unix_time(match: re.Match[str], context: LineContext) -> datetime:
-    return datetime.fromtimestamp(float(match["epoch"]), UTC)
+    try:
+        return datetime.fromtimestamp(float(match["epoch"]), UTC)
+    except (OverflowError, OSError, ValueError) as error:
+        raise Malformed("time out of range") from error
 
 
 def iso_time(text: str, zone: tzinfo) -> datetime:
@@ -135,7 +138,7 @@ def iso_time(text: str, zone: tzinfo) -> datetime:
         raise Malformed(f"bad timestamp {text[:40]!r}") from error
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)
-    return moment.astimezone(UTC)
+    return in_utc(moment)
 
 
 def full_time(text: str, zone_name: str, zone: tzinfo) -> datetime:
@@ -192,7 +195,7 @@ def hour_start(context: LineContext, year: str | None, mon: str, day: str, hour:
             local = local_hour_without_year(context, month, int(day), int(hour))
         else:
             local = local_hour(int(year), month, int(day), int(hour))
-        start = HOUR_STARTS[key] = local.replace(tzinfo=context.zone).astimezone(UTC)
+        start = HOUR_STARTS[key] = in_utc(local.replace(tzinfo=context.zone))
     return start
 
 

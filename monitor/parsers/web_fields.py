@@ -6,10 +6,10 @@ import ipaddress
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 from monitor.events import Event, Outcome
-from monitor.parsers.base import LineContext, Malformed
+from monitor.parsers.base import LineContext, Malformed, in_utc
 from monitor.parsers.fields import canonical_ip
 from monitor.parsers.syslog import MONTHS
 
@@ -199,4 +199,4 @@ def parse_clf_time(text: str) -> datetime:
         )
     except (KeyError, ValueError) as error:
         raise Malformed("bad access log date") from error
-    return local.astimezone(UTC)
+    return in_utc(local)

@@ -118,6 +118,10 @@ def parse_records(records: Sequence[Record], path: str, attempts: Attempts) -> P
         except Malformed as error:
             parsed.dead.append(DeadLetter(path, offset, str(error), record.text))
             continue
+        except Exception as error:  # a parser's flaw costs this entry, never the journal
+            reason = f"parser failed: {type(error).__name__}"
+            parsed.dead.append(DeadLetter(path, offset, reason, record.text))
+            continue
         if event is None:
             parsed.ignored += 1
         else:

@@ -33,6 +33,8 @@ class Checkpoint:
     path: str
     identity: Identity
     offset: int
+    at: float = 0.0  # when it was committed (epoch seconds): files newer than this are new
+    real: str = ""  # where the file was when first followed, symlinks resolved
 
     def to_json(self) -> str:
         i = self.identity
@@ -44,6 +46,8 @@ class Checkpoint:
                 "head": i.head,
                 "head_len": i.head_len,
                 "offset": self.offset,
+                "at": self.at,
+                "real": self.real,
             }
         )
 
@@ -51,7 +55,8 @@ class Checkpoint:
     def from_json(text: str | bytes) -> Checkpoint:
         data = json.loads(text)
         identity = Identity(data["device"], data["inode"], data["head"], data["head_len"])
-        return Checkpoint(data["path"], identity, data["offset"])
+        at, real = data.get("at", 0.0), data.get("real", "")
+        return Checkpoint(data["path"], identity, data["offset"], at, real)
 
 
 class Line(NamedTuple):
@@ -84,14 +89,25 @@ def same_file(identity: Identity, fd: int) -> bool:
 
 
 class Follower:
-    """Reads whole lines of one open file; `offset` moves only when a read is committed."""
+    """Reads whole lines of one open file; `offset` moves only when a read is committed.
+
+    `path` is the name the file was first followed under (its counters and checkpoint keep
+    it across renames); `start` is where reading began, where a lost checkpoint sends it back.
+    """
 
     def __init__(self, path: str, fd: int, offset: int, max_line_bytes: int) -> None:
         self.path = path
         self.fd = fd
         self.identity = identify(fd)
-        self.offset = offset
+        self.offset = self.start = offset
         self.max_line_bytes = max_line_bytes
+        self.active = 0.0  # the last moment (monotonic) it grew or was seen rotated
+        self.seen_size = -1
+        self.written = 0.0  # its mtime, and the name it has, when last looked at
+        self.name = path
+        self.real = os.path.realpath(path)  # a symlink's target, where a restart looks for it
+        # A copy (copytruncate) waits while the file it was copied from is still being read.
+        self.twin: Follower | None = None
 
     @classmethod
     def open(cls, path: str, offset: int, max_line_bytes: int) -> Follower | None:
@@ -109,8 +125,9 @@ class Follower:
     def unlinked(self) -> bool:
         return os.fstat(self.fd).st_nlink == 0
 
-    def checkpoint(self, offset: int | None = None) -> Checkpoint:
-        return Checkpoint(self.path, self.identity, self.offset if offset is None else offset)
+    def checkpoint(self, offset: int | None = None, at: float = 0.0) -> Checkpoint:
+        offset = self.offset if offset is None else offset
+        return Checkpoint(self.path, self.identity, offset, at, self.real)
 
     def check_truncation(self) -> bool:
         """copytruncate (size below the offset, or new first bytes): start again at 0."""

@@ -1,20 +1,24 @@
-"""Follow every file a configured path or glob matches, across rotation, truncation, deletion."""
+"""Follow every file of a source by its identity, across renames, rotation, truncation and
+deletion, with a bounded number of files open."""
 
 from __future__ import annotations
 
-import glob
 import logging
-import os
-from collections.abc import Iterator, Mapping
+import time
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from monitor.settings import SourceSettings, StartAt
-from monitor.sources.follower import Checkpoint, Follower, Line, same_file
+from monitor.sources.copies import origin
+from monitor.sources.follower import HEAD_BYTES, Checkpoint, Follower, Line, same_file
+from monitor.sources.rotation import Sighting, last_commit, look
 
 log = logging.getLogger(__name__)
 
-# Compressed rotations match globs like access.log*; their lines were read before rotation.
-SKIPPED_SUFFIXES = (".gz", ".bz2", ".xz", ".zst", ".zip")
+# mtime is kept at the kernel's tick, not to the nanosecond: a file written just after a
+# commit may show an mtime a little before it.
+MTIME_SLACK = 1.0
 
 
 @dataclass(slots=True)
@@ -45,143 +49,220 @@ class Book:
         return book
 
 
-class Tailer:
-    """All files of one source; each path keeps a queue: rotated-away files first, current last."""
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """How long a rotated file is kept after its last write, and how many files stay open."""
 
-    def __init__(self, source: SourceSettings, book: Book, max_line_bytes: int) -> None:
+    max_line_bytes: int
+    close_inactive: float = 5.0
+    max_open: int = 1024
+
+
+class Tailer:
+    """All files of one source, by identity; rotated-away files are read before current ones."""
+
+    def __init__(
+        self,
+        source: SourceSettings,
+        book: Book,
+        limits: Limits,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.source = source
         self.book = book
-        self.max_line_bytes = max_line_bytes
-        self.queues: dict[str, list[Follower]] = {}
+        self.limits = limits
+        self.clock = clock
+        self.followers: dict[str, Follower] = {}
+        self.current: set[str] = set()  # the identities the path or glob matched at the last look
+        self.passed: dict[str, Checkpoint] = {}  # files seen but not open: where they stood
         self.released: list[Checkpoint] = []
-
-    def followers(self) -> Iterator[Follower]:
-        for queue in self.queues.values():
-            yield from queue
+        self.truncated: deque[Checkpoint] = deque(maxlen=16)  # files just before truncation
+        self.looked = False
+        self.since = last_commit(book.files.values(), source.path)
+        self.crowded = False  # the bound was met once (and said so)
+        self.full = False  # every open file has lines to read: the others wait a step
 
     def discover(self) -> None:
-        """Start following paths that match now; notice rotation, truncation and deletion."""
-        for path in sorted(glob.glob(self.source.path)):
-            if path.endswith(SKIPPED_SUFFIXES) or not os.path.isfile(path):
-                continue
-            if path in self.queues:
-                self.refresh(path)
-            elif not self.already_followed(path):
-                self.start(path)
+        """Open what appeared or grew; notice rotation (a file no longer matched) and truncation."""
+        now = self.clock()
+        seen = look(self.source.path)
+        self.full = False
+        for key, sighting in seen.items():
+            if (follower := self.followers.get(key)) is not None:
+                self.observe(follower, sighting, now)  # truncations first: copies match them
+        fresh = [sighting for key, sighting in seen.items() if key not in self.followers]
+        fresh.sort(key=lambda s: s.key not in self.book.files and s.key not in self.passed)
+        for sighting in fresh:
+            if (follower := self.begin(sighting)) is not None:
+                self.observe(follower, sighting, now)
+        for key, follower in self.followers.items():
+            if key in self.current and not (key in seen and seen[key].current):
+                follower.active = now  # rotated away just now: close_inactive counts from here
+                gone = "rotated" if key in seen else "moved or deleted"
+                log.info("%s was %s; reading the old file until it is quiet", follower.path, gone)
+        self.current = {key for key, sighting in seen.items() if sighting.current}
+        self.passed = {key: mark for key, mark in self.passed.items() if key in seen}
+        self.looked = True
 
-    def already_followed(self, path: str) -> bool:
-        """A rotated file (access.log.1) that is still being drained as access.log."""
-        try:
-            status = os.stat(path)
-        except FileNotFoundError:
-            return False
-        key = f"{status.st_dev}:{status.st_ino}"
-        return any(follower.identity.key == key for follower in self.followers())
-
-    def start(self, path: str) -> None:
-        queue: list[Follower] = []
-        last = self.book.paths.get(path)
-        known = self.book.files.get(last) if last else None
-        current = Follower.open(path, 0, self.max_line_bytes)
-        if current is None:
+    def observe(self, follower: Follower, sighting: Sighting, now: float) -> None:
+        follower.written, follower.name = sighting.mtime, sighting.name
+        if sighting.size != follower.seen_size:
+            follower.seen_size, follower.active = sighting.size, now
+        if not sighting.current:
             return
-        if known is not None and same_file(known.identity, current.fd):
-            current.offset = min(known.offset, current.size)
-        elif last is not None:
-            # The path held another file before (rotated, possibly while Vigil was down):
-            # drain that one if it is still around, and read this successor whole.
-            rotated = find_rotated(path, known, self.max_line_bytes) if known else None
-            if rotated is not None:
-                queue.append(rotated)
-        elif (mine := self.book.files.get(current.identity.key)) is not None and same_file(
-            mine.identity, current.fd
-        ):
-            current.offset = min(mine.offset, current.size)  # a file seen under another name
-        elif self.source.start_at is StartAt.END:
-            current.offset = current.size
-        queue.append(current)
-        self.queues[path] = queue
-        log.info("following %s from offset %d", path, queue[0].offset)
+        identity, offset = follower.identity, follower.offset
+        if follower.check_truncation():
+            log.info("%s was truncated; reading it again from the start", sighting.name)
+            self.truncated.append(Checkpoint(follower.path, identity, offset))
+            self.settle_copies(follower, offset)
 
-    def refresh(self, path: str) -> None:
-        queue = self.queues[path]
-        current = queue[-1]
-        try:
-            status = os.stat(path)
-        except FileNotFoundError:
-            return  # renamed away or deleted: drained, then let go, in read()
-        if (status.st_dev, status.st_ino) != (current.identity.device, current.identity.inode):
-            fresh = Follower.open(path, 0, self.max_line_bytes)
-            if fresh is not None:
-                queue.append(fresh)
-                log.info("%s was rotated; draining the old file", path)
-        elif current.check_truncation():
-            log.info("%s was truncated; reading it again from the start", path)
+    def begin(self, sighting: Sighting) -> Follower | None:
+        """Start following a file not open now: from its checkpoint, or as a file new to us."""
+        prior = self.book.files.get(sighting.key) or self.passed.get(sighting.key)
+        if prior is not None and sighting.size == prior.offset:
+            return None  # read to its end and unchanged: opened again when it grows
+        if not self.make_room():
+            return None
+        follower = Follower.open(sighting.name, 0, self.limits.max_line_bytes)
+        if follower is None:
+            return None
+        offset = self.start_of(sighting, follower, prior)
+        if offset is None:  # an old rotation, there before this source was ever read
+            self.passed[sighting.key] = follower.checkpoint(sighting.size)
+            follower.close()
+            return None
+        follower.offset = follower.start = offset
+        self.followers[sighting.key] = follower
+        log.info("following %s from offset %d", sighting.name, offset)
+        return follower
+
+    def start_of(
+        self, sighting: Sighting, follower: Follower, prior: Checkpoint | None
+    ) -> int | None:
+        """Where to read a file from: its checkpoint, where the file it is a copy of had got
+        to, or as a file new to us; None for not at all."""
+        if prior is not None:
+            if same_file(prior.identity, follower.fd):
+                follower.path = prior.path
+                return min(prior.offset, sighting.size)
+            self.truncated.append(prior)  # its inode holds new bytes: truncated while away
+        copied = origin(follower.fd, self.candidates())
+        if copied is None:
+            return self.first_offset(sighting)
+        twin = self.followers.get(copied.identity.key)
+        follower.twin = twin if twin is not None and twin.identity == copied.identity else None
+        log.info("%s is a copy of %s (copytruncate)", sighting.name, copied.path)
+        return min(copied.offset, sighting.size)
+
+    def candidates(self) -> Iterator[Checkpoint]:
+        """What a new file may be a copy of: a file just truncated, or one open now whose
+        first KiB it repeats (files that merely start with the same short line are not)."""
+        yield from self.truncated
+        for follower in self.followers.values():
+            if follower.identity.head_len == HEAD_BYTES:
+                yield follower.checkpoint()
+
+    def settle_copies(self, original: Follower, offset: int) -> None:
+        """The original was truncated or let go at `offset`: its copies go on from there."""
+        for follower in self.followers.values():
+            if follower.twin is original:
+                follower.offset = follower.start = max(follower.offset, offset)
+                follower.twin = None
+
+    def first_offset(self, sighting: Sighting) -> int | None:
+        """Where a file without a checkpoint starts; None for one not to read at all."""
+        arrived = self.looked or (
+            self.since is not None and sighting.mtime > self.since - MTIME_SLACK
+        )
+        if arrived:
+            return 0  # it appeared since the last look (a rotation successor, a new file)
+        if not sighting.current:
+            return None
+        return sighting.size if self.source.start_at is StartAt.END else 0
+
+    def make_room(self) -> bool:
+        """Below the open-file bound, or a file read to its end closed to make room."""
+        if len(self.followers) < self.limits.max_open:
+            return True
+        if self.full:
+            return False
+        if not self.crowded:
+            self.crowded = True
+            log.warning(
+                "%s matches more files than ingest.max_open_files lets one source keep open "
+                "(%d): the least recently active are closed and opened again when they grow",
+                self.source.path,
+                self.limits.max_open,
+            )
+        idle = [f for f in self.followers.values() if f.offset >= f.seen_size]
+        if not idle:
+            self.full = True
+            return False
+        self.park(min(idle, key=lambda f: f.active))
+        return True
+
+    def park(self, follower: Follower) -> None:
+        """Close a file read to its end; its checkpoint finds it again under any name."""
+        self.settle_copies(follower, follower.offset)
+        del self.followers[follower.identity.key]
+        self.passed[follower.identity.key] = follower.checkpoint()
+        follower.close()
 
     def read(self, budget: int) -> list[Read]:
-        """Up to `budget` lines; each path's oldest undrained file first."""
+        """Up to `budget` lines: rotated-away files first, each set in the order it was written."""
         reads: list[Read] = []
-        for path in list(self.queues):
-            while budget > 0 and path in self.queues:
-                queue = self.queues[path]
-                head = queue[0]
-                final = len(queue) > 1 or not os.path.exists(path) or head.unlinked
-                lines, end = head.read(budget, final=final)
-                if lines:
-                    reads.append(Read(head, lines, end))
-                    budget -= len(lines)
-                    break  # the next file of this path waits until these lines are committed
-                if not final:
-                    break
-                self.let_go(path)
+        now = self.clock()
+        for follower in self.in_order():
+            if budget <= 0:
+                break
+            if follower.twin is not None:
+                continue  # a copy waits until its original is truncated or let go
+            unlinked = follower.unlinked
+            rotated = follower.identity.key not in self.current
+            final = unlinked or (rotated and now - follower.active >= self.limits.close_inactive)
+            lines, end = follower.read(budget, final=final)
+            if lines:
+                reads.append(Read(follower, lines, end))
+                budget -= len(lines)
+            elif final:
+                self.let_go(follower)
         return reads
 
-    def commit(self, read: Read) -> Checkpoint:
+    def in_order(self) -> list[Follower]:
+        """Current files last; the others by their last write, then auth.log.2 before .1."""
+        by_name = sorted(self.followers.values(), key=lambda f: f.name, reverse=True)
+        return sorted(by_name, key=lambda f: (f.identity.key in self.current, f.written))
+
+    def commit(self, read: Read, at: float = 0.0) -> Checkpoint:
         """Redis has the lines of `read`: move the offset and the book past them."""
         read.follower.offset = read.end
-        checkpoint = read.follower.checkpoint()
+        checkpoint = read.follower.checkpoint(at=at)
         self.book.files[checkpoint.identity.key] = checkpoint
         self.book.paths[checkpoint.path] = checkpoint.identity.key
         return checkpoint
 
-    def let_go(self, path: str) -> None:
-        """The oldest file of `path` is drained and gone from its place: stop following it.
+    def let_go(self, follower: Follower) -> None:
+        """A drained file that was deleted, or rotated away and quiet since: stop following it.
 
-        A deleted file's checkpoint is forgotten; a renamed one's is kept, so that a
-        glob matching the new name (access.log.1) does not read it again.
+        A deleted file's checkpoint is forgotten; a renamed one's is kept, so that a glob
+        matching its new name (access.log.1) does not read it again.
         """
-        queue = self.queues[path]
-        head = queue.pop(0)
-        if head.unlinked:
-            self.released.append(head.checkpoint())
-            self.book.files.pop(head.identity.key, None)
-        head.close()
-        if not queue:
-            del self.queues[path]
+        if follower.unlinked:
+            self.settle_copies(follower, follower.offset)
+            del self.followers[follower.identity.key]
+            self.released.append(follower.checkpoint())
+            self.book.files.pop(follower.identity.key, None)
+            follower.close()
+        else:
+            self.park(follower)
 
-
-def find_rotated(path: str, known: Checkpoint, max_line_bytes: int) -> Follower | None:
-    """The file that used to be `path` (same inode and first bytes), renamed in its folder."""
-    folder = os.path.dirname(path) or "."
-    with os.scandir(folder) as entries:
-        for entry in entries:
-            if entry.inode() != known.identity.inode or not entry.is_file():
-                continue
-            follower = Follower.open(entry.path, known.offset, max_line_bytes)
-            if follower is not None and same_file(known.identity, follower.fd):
-                follower.path = path
-                log.info("%s was rotated while Vigil was down; draining %s", path, entry.path)
-                return follower
-            if follower is not None:
-                follower.close()
-    return None
-
-
-def still_on_disk(checkpoint: Checkpoint) -> bool:
-    """Whether the file a checkpoint describes is still in its folder, under any name."""
-    folder = os.path.dirname(checkpoint.path) or "."
-    try:
-        with os.scandir(folder) as entries:
-            return any(entry.inode() == checkpoint.identity.inode for entry in entries)
-    except OSError:
-        return False
+    def rewind(self, book: Book) -> None:
+        """Redis lost checkpoints it had acknowledged: go back to the ones it has."""
+        self.book = book
+        for key, follower in self.followers.items():
+            kept = book.files.get(key)
+            follower.offset = min(kept.offset if kept else follower.start, follower.size)
+        for key, mark in list(self.passed.items()):
+            kept = book.files.get(key)
+            if kept is not None and kept.offset < mark.offset:
+                self.passed[key] = kept
