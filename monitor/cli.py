@@ -21,6 +21,7 @@ from monitor.parsers import FORMATS
 from monitor.scan import Reading, scan
 from monitor.service import Role, Vigil, open_vigil, run, stop_on_signals
 from monitor.settings import ConfigError, Settings, load_settings
+from monitor.startup import EXIT_STATUS, check_redis, failure_in
 from notifications.oncall import staff_directory
 from notifications.render import masked_title
 
@@ -120,9 +121,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return asyncio.run(demo(settings))
     try:
+        asyncio.run(check_redis(settings))
         return asyncio.run(dispatch(args, settings))
     except KeyboardInterrupt:
         return 130
+    except Exception as error:
+        reason = failure_in(error)
+        if reason is None:
+            raise
+        print(f"vigil: {reason}", file=sys.stderr)
+        return EXIT_STATUS
 
 
 async def dispatch(args: argparse.Namespace, settings: Settings) -> int:

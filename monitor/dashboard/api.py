@@ -12,8 +12,7 @@ from pydantic import BaseModel, Field
 
 from monitor.dashboard.users import AccessDenied, Principal, Role, Users
 from monitor.dashboard.views import SEES_CUSTOMERS, incident_view
-from monitor.findings import Severity
-from monitor.incidents import Classification, IncidentStore, Lifecycle, Status, TransitionRefused
+from monitor.incidents import Classification, IncidentStore, Lifecycle, TransitionRefused
 from notifications.silences import Silences
 from playbooks.breach import BreachError
 from playbooks.playbook import Playbook
@@ -93,13 +92,6 @@ def create_api(parts: ApiParts) -> APIRouter:
         if who.role in SEES_CUSTOMERS and incident.affected_customers:
             await parts.users.audit(who, "viewed customer data", incident_id)
         return incident_view(incident, who.role, parts.staff)
-
-    @api.get("/incidents")
-    async def list_incidents(
-        who: Who, status: Status | None = None, severity: Severity | None = None, limit: int = 50
-    ) -> list[dict[str, Any]]:
-        found = await parts.store.list(status, severity, max(1, min(limit, 500)))
-        return [incident_view(i, who.role, parts.staff) for i in found]
 
     @api.get("/incidents/{incident_id}")
     async def show_incident(who: Who, incident_id: str) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from redis.exceptions import RedisError
 
 from monitor.dashboard.api import ApiParts, create_api
+from monitor.dashboard.listing import create_listing_api
 from monitor.dashboard.metrics import exposition, gather
 from monitor.dashboard.pages import TEMPLATES
 from monitor.dashboard.web import mount_pages
@@ -143,6 +144,8 @@ def create_app(
 def mount_api(app: FastAPI, api: ApiParts, secure_cookies: bool = False) -> None:
     """The JSON API (OpenAPI at /openapi.json) and Prometheus metrics."""
     app.state.users = api.users
+    # The listing first: /api/incidents.csv is an export, not an incident id.
+    app.include_router(create_listing_api(api))
     app.include_router(create_api(api))
     mount_pages(app, api, secure_cookies)
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
@@ -18,14 +17,14 @@ from fastapi.staticfiles import StaticFiles
 
 from monitor.dashboard.api import ACK, ApiParts
 from monitor.dashboard.breach_pages import mount_breach_pages
-from monitor.dashboard.charts import chart
-from monitor.dashboard.pages import HEADERS, HERE, Page, Pages, Refused, form_of, html
+from monitor.dashboard.list_page import mount_list_page
+from monitor.dashboard.pages import HEADERS, HERE, Pages, Refused, form_of, html
 from monitor.dashboard.sessions import COOKIE
 from monitor.dashboard.tables import mount_tables
 from monitor.dashboard.users import AccessDenied, Role
 from monitor.dashboard.views import SEES_CUSTOMERS, incident_view
-from monitor.findings import FAMILIES, Severity
-from monitor.incidents import Classification, Lifecycle, Status, TransitionRefused
+from monitor.incidents import Classification, Lifecycle, TransitionRefused
+from monitor.incidents.query import Selection
 from monitor.store.streams import newest_id
 
 STREAM_ID = re.compile(r"\d{1,20}-\d{1,20}")
@@ -76,49 +75,6 @@ def mount_pages(app: FastAPI, api: ApiParts, secure_cookies: bool) -> None:
         answer = RedirectResponse("/login", status_code=303)
         answer.delete_cookie(COOKIE)
         return answer
-
-    async def listed(current: Page) -> tuple[list[dict[str, Any]], dict[str, str]]:
-        query = current.request.query_params
-        names = ("status", "severity", "family", "detector", "hours")
-        filters = {name: query.get(name, "") for name in names}
-        hours = int(filters["hours"]) if filters["hours"].isdigit() else 0
-        since = (datetime.now(UTC) - timedelta(hours=hours)).isoformat() if hours else ""
-        status = Status(filters["status"]) if filters["status"] in set(Status) else None
-        severity = Severity(filters["severity"]) if filters["severity"] in set(Severity) else None
-        found = await api.store.list(status, severity, 500)
-        found = [
-            i
-            for i in found
-            if (not filters["family"] or i.family == filters["family"])
-            and (not filters["detector"] or filters["detector"] in i.detector)
-            and (not since or i.last_seen.replace("Z", "+00:00") >= since)
-        ]
-        role = current.session.principal.role
-        return [incident_view(i, role, api.staff) for i in found[:200]], filters
-
-    @app.get("/", response_class=HTMLResponse)
-    async def incidents(request: Request) -> HTMLResponse:
-        current = await pages.current(request)
-        # Taken before the list: a change after it is both shown and announced, never lost.
-        after = await newest_id(api.store.redis, api.store.keys.incident_changes)
-        shown, filters = await listed(current)
-        counts = {
-            str(s): await api.store.redis.zcard(api.store.keys.incident_index(f"status:{s}"))
-            for s in Status
-        }
-        return pages.render(
-            current,
-            "incidents.html",
-            after=after,
-            heading="Incidents",
-            incidents=shown,
-            filters=filters,
-            counts=counts,
-            chart=chart(shown, datetime.now(UTC)),
-            statuses=list(Status),
-            severities=list(Severity),
-            families=FAMILIES,
-        )
 
     @app.get("/live")
     async def live(request: Request) -> StreamingResponse:
@@ -175,15 +131,20 @@ def mount_pages(app: FastAPI, api: ApiParts, secure_cookies: bool) -> None:
     async def similar(
         incident_id: str, entities: dict[str, str] | Any, role: Role
     ) -> list[dict[str, Any]]:
+        """Other incidents naming the same address, user or session (newest 20 of each)."""
         wanted = {(k, v) for k, v in entities.items() if k in ("ip", "user", "session")}
-        found = []
-        for other in await api.store.list(None, None, 300):
+        ids: dict[str, None] = {}
+        for _, value in sorted(wanted):
+            found = await api.store.query.page(Selection(entity=value), limit=20)
+            ids.update(dict.fromkeys(found.ids))
+        ids.pop(incident_id, None)
+        shown = []
+        for other in await api.store.get_many(list(ids)):
+            view = incident_view(other, role, api.staff)
             shared = wanted & set(other.entities.items())
-            if other.id != incident_id and shared:
-                view = incident_view(other, role, api.staff)
-                view["shared"] = ", ".join(sorted(k for k, _ in shared))
-                found.append(view)
-        return found[:20]
+            view["shared"] = ", ".join(sorted(k for k, _ in shared))
+            shown.append(view)
+        return shown[:20]
 
     @app.post("/incidents/{incident_id}/{move}")
     async def act(request: Request, incident_id: str, move: str) -> Response:
@@ -211,5 +172,6 @@ def mount_pages(app: FastAPI, api: ApiParts, secure_cookies: bool) -> None:
         await api.users.audit(who, move, incident_id)
         return RedirectResponse(f"/incidents/{incident_id}", status_code=303)
 
+    mount_list_page(app, pages)
     mount_breach_pages(app, pages)
     mount_tables(app, pages)

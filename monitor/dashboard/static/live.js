@@ -5,14 +5,26 @@
   const rows = document.getElementById("incident-rows");
   if (rows && window.EventSource) {
     const source = new EventSource("/live?after=" + encodeURIComponent(rows.dataset.after || ""));
-    source.addEventListener("change", async function () {
+    // A flood sends hundreds of changes a second: refresh at most once a second, and once
+    // more after the last change so none is left unshown.
+    let waiting = false, again = false;
+    const refresh = async function () {
+      waiting = true; again = false;
       const answer = await fetch(window.location.href, {credentials: "same-origin"});
-      if (!answer.ok) { return; }
-      const fresh = new DOMParser().parseFromString(await answer.text(), "text/html");
-      for (const id of live) {
-        const now = document.getElementById(id), next = fresh.getElementById(id);
-        if (now && next) { now.innerHTML = next.innerHTML; }
+      if (answer.ok) {
+        const fresh = new DOMParser().parseFromString(await answer.text(), "text/html");
+        // Keep the person's selection for a bulk move across the swap.
+        const chosen = new Set(Array.from(document.querySelectorAll("input[name=id]:checked"), (box) => box.value));
+        for (const box of fresh.querySelectorAll("input[name=id]")) { box.checked = chosen.has(box.value); }
+        for (const id of live) {
+          const now = document.getElementById(id), next = fresh.getElementById(id);
+          if (now && next) { now.innerHTML = next.innerHTML; }
+        }
       }
+      setTimeout(function () { waiting = false; if (again) { refresh(); } }, 1000);
+    };
+    source.addEventListener("change", function () {
+      if (waiting) { again = true; } else { refresh(); }
     });
   }
   const clock = document.getElementById("clock");
