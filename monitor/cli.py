@@ -59,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     show = actions.add_parser("show")
     show.add_argument("id")
     show.add_argument("--json", action="store_true")
+    actions.add_parser("reindex", help="file every incident in the dashboard's indexes again")
     every = actions.add_parser("customers", help="every customer id an incident names")
     every.add_argument("id")
     for name in ("ack", "resolve", "assign", "comment", "merge"):
@@ -188,6 +189,9 @@ async def incidents_command(vigil: Vigil, args: argparse.Namespace) -> int:
     if args.action == "list":
         for listed in await store.list(args.status, args.severity, args.limit):
             print(listed.to_json() if args.json else incident_line(listed, staff_of(vigil)))
+        return 0
+    if args.action == "reindex":
+        print(f"vigil: {await store.indexer.rebuild()} incidents filed", file=sys.stderr)
         return 0
     if args.action == "customers":
         customers = await store.customers(args.id)

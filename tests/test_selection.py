@@ -3,14 +3,19 @@ where they stopped, totals are exact, and the indexes follow every change of an 
 
 from __future__ import annotations
 
+import asyncio
+import subprocess
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import redis.asyncio as aioredis
 
 from monitor.findings import Finding, Severity
 from monitor.incidents import IncidentStore, Lifecycle
 from monitor.incidents.query import Chart, Order, Selection
+from monitor.settings import Settings
 from monitor.store.keys import Keys
+from tests.processes import vigil_command, with_env, write_config
 
 T0 = datetime(2026, 3, 1, 2, 0, tzinfo=UTC)
 
@@ -152,3 +157,24 @@ async def test_incidents_written_before_the_indexes_are_rebuilt(
     assert (await store.query.page(Selection(families=("integrity",)))).total == 1
     assert (await store.query.page(Selection(entity="C-1001"))).total == 1
     assert await store.indexer.current()
+
+
+async def test_vigil_incidents_reindex_files_old_incidents(
+    redis: aioredis.Redis, redis_url: str, settings: Settings, tmp_path: Path
+) -> None:
+    keys = Keys("reindex-test")
+    store = IncidentStore(redis, keys, settings.incidents)
+    await store.record([tampering(T0)])
+    await redis.delete(keys.incident_index("family:integrity"), keys.incident_index("version"))
+    config = write_config(tmp_path / "vigil.yaml", {"sources": []})
+    env = {"REDIS_URL": redis_url, "VIGIL_REDIS_PREFIX": "reindex-test"}
+    done = await asyncio.to_thread(
+        subprocess.run,
+        vigil_command(config, "incidents", "reindex"),
+        env=with_env(env),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0 and "1 incidents filed" in done.stderr
+    assert (await store.query.page(Selection(families=("integrity",)))).total == 1

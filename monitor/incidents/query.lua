@@ -24,13 +24,28 @@ local function temp(name)
   return key
 end
 
+local bounded = lo ~= '-inf' or hi ~= '+inf'
+local lowest = lo == '-inf' and -math.huge or tonumber(lo)
+local highest = hi == '+inf' and math.huge or tonumber(hi)
+
+-- An index cut to the time range first, when the range leaves out most of it: the unions and
+-- intersections after it then handle only what can be selected.
+local function narrowed(key)
+  if not bounded then return key end
+  if redis.call('ZCOUNT', key, lo, hi) * 2 >= redis.call('ZCARD', key) then return key end
+  local cut = temp('cut' .. #temps)
+  redis.call('ZRANGESTORE', cut, key, lo, hi, 'BYSCORE')
+  return cut
+end
+
 -- The selection, scored by first_seen_ms: the intersection of the groups' unions.
-local sets = {}
+local sets, filtered = {}, {}
 for i = 12, #ARGV do
   local keys = {}
-  for j, name in ipairs(split(ARGV[i])) do keys[j] = prefix .. name end
+  for j, name in ipairs(split(ARGV[i])) do keys[j] = narrowed(prefix .. name) end
   if #keys == 1 then
     sets[#sets + 1] = keys[1]
+    if #split(ARGV[i]) == 1 then filtered[prefix .. ARGV[i]] = true end
   else
     local union = temp('or' .. i)
     combine('ZUNIONSTORE', union, keys)
@@ -44,9 +59,6 @@ elseif #sets > 1 then
   selection = temp('and')
   combine('ZINTERSTORE', selection, sets)
 end
-local bounded = lo ~= '-inf' or hi ~= '+inf'
-local lowest = lo == '-inf' and -math.huge or tonumber(lo)
-local highest = hi == '+inf' and math.huge or tonumber(hi)
 
 local function within(key)
   if not bounded then return key end
@@ -57,7 +69,9 @@ end
 
 local function page()
   local ranked, top, bottom = selection, hi, lo
-  if order == 'severity' then
+  if order == 'severity' and selection == prefix .. 'all' and not bounded then
+    ranked, top, bottom = prefix .. 'by-severity', '+inf', '-inf'
+  elseif order == 'severity' then
     ranked = temp('ranked')
     redis.call('ZINTERSTORE', ranked, 2, within(selection), prefix .. 'by-severity', 'WEIGHTS', 0, 1)
     top, bottom = '+inf', '-inf'
@@ -95,18 +109,25 @@ local function page()
   return total, kept
 end
 
--- Counts per series and time bucket, of the whole selection (not just the page).
+-- Counts per series and time bucket, of the whole selection (not just the page); the time
+-- range clamps the buckets. A series' own index answers alone when nothing else is filtered,
+-- and the selection is its own series when that series is the filter.
 local function chart()
   local counts = {}
   if buckets == 0 then return counts end
-  local shown = within(selection)
   local stop = chart_start + bucket * buckets - 1
   for _, name in ipairs(split(ARGV[11])) do
-    local series = temp('series')
-    redis.call('ZINTERSTORE', series, 2, shown, prefix .. name, 'AGGREGATE', 'MIN')
+    local series = prefix .. name
+    if filtered[series] then
+      series = selection
+    elseif selection ~= prefix .. 'all' then
+      series = temp('series')
+      redis.call('ZINTERSTORE', series, 2, selection, prefix .. name, 'AGGREGATE', 'MIN')
+    end
     for b = 0, buckets - 1 do
-      local from = chart_start + b * bucket
-      counts[#counts + 1] = redis.call('ZCOUNT', series, from, math.min(from + bucket - 1, stop))
+      local from = math.max(chart_start + b * bucket, lowest)
+      local to = math.min(chart_start + (b + 1) * bucket - 1, stop, highest)
+      counts[#counts + 1] = from > to and 0 or redis.call('ZCOUNT', series, from, to)
     end
   end
   return counts

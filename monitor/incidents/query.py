@@ -103,7 +103,9 @@ class IncidentQuery:
         more = len(pairs) > limit
         pairs = pairs[:limit]
         next_cursor = f"{pairs[-1][1]}:{pairs[-1][0]}" if more and pairs else ""
-        return Found(tuple(i for i, _ in pairs), total, next_cursor, self.series(counts, chart))
+        return Found(
+            tuple(i for i, _ in pairs), total, next_cursor, self.series(counts, chart, selection)
+        )
 
     async def groups(self, selection: Selection, chart: Chart | None = None) -> Found:
         """How many selected incidents each detector raised, most first."""
@@ -113,7 +115,7 @@ class IncidentQuery:
             ((flat[i].decode(), int(flat[i + 1])) for i in range(0, len(flat), 2)),
             key=lambda group: (-group[1], group[0]),
         )
-        return Found((), int(reply[0]), "", self.series(reply[2], chart), tuple(groups))
+        return Found((), int(reply[0]), "", self.series(reply[2], chart, selection), tuple(groups))
 
     async def run(
         self,
@@ -138,21 +140,30 @@ class IncidentQuery:
             plot.start_ms,
             plot.bucket_ms,
             plot.buckets,
-            pack([f"family:{name}" for name in plot.series]),
+            pack([f"family:{name}" for name in plot.series if shown(name, selection)]),
             *(pack(group) for group in selection.groups()),
         ]
         reply: list[Any] = await self._query(keys=[self.keys.incident_index("all")], args=args)
         return reply
 
     @staticmethod
-    def series(counts: Sequence[int], chart: Chart | None) -> tuple[tuple[int, ...], ...]:
+    def series(
+        counts: Sequence[int], chart: Chart | None, selection: Selection
+    ) -> tuple[tuple[int, ...], ...]:
+        """Counts per series; a family the filter leaves out was not asked for: all zero."""
         if chart is None or not chart.series:
             return ()
         width = chart.buckets
+        rows = iter(counts[i : i + width] for i in range(0, len(counts), width))
         return tuple(
-            tuple(int(c) for c in counts[i * width : (i + 1) * width])
-            for i in range(len(chart.series))
+            tuple(int(c) for c in next(rows)) if shown(family, selection) else (0,) * width
+            for family in chart.series
         )
+
+
+def shown(family: str, selection: Selection) -> bool:
+    """A chart series worth counting: every family, or those the filter names."""
+    return not selection.families or family in selection.families
 
 
 def bound(moment: datetime | None, open_end: str) -> str:
