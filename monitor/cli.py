@@ -22,6 +22,7 @@ from monitor.scan import Reading, scan
 from monitor.service import Role, Vigil, open_vigil, run, stop_on_signals
 from monitor.settings import ConfigError, Settings, load_settings
 from monitor.startup import EXIT_STATUS, check_redis, failure_in
+from monitor.terminal import printable
 from notifications.oncall import staff_directory
 from notifications.render import masked_title
 
@@ -238,7 +239,7 @@ def incident_line(incident: Incident, staff: frozenset[str], state: str | None =
     title = masked_title(incident, staff)
     return (
         f"{prefix}{incident.id}  {incident.severity.upper():8} {incident.status:12} "
-        f"{title}  ({incident.event_count} events, {incident.first_seen} .. "
+        f"{printable(title)}  ({incident.event_count} events, {incident.first_seen} .. "
         f"{incident.last_seen})"
     )
 

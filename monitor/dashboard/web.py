@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import AsyncIterator
+from html import escape
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
@@ -39,8 +40,11 @@ def mount_pages(app: FastAPI, api: ApiParts, secure_cookies: bool) -> None:
     async def refused(request: Request, error: Refused) -> Response:
         if error.status == 303:
             return RedirectResponse("/login", status_code=303)
+        # The message may echo a path segment or a log value: escaped, never markup.
         return HTMLResponse(
-            f"<p>{error}</p><p><a href='/'>Back</a></p>", status_code=error.status, headers=HEADERS
+            f"<p>{escape(str(error))}</p><p><a href='/'>Back</a></p>",
+            status_code=error.status,
+            headers=HEADERS,
         )
 
     @app.get("/login", response_class=HTMLResponse)
