@@ -143,6 +143,7 @@ async def respond(vigil: Vigil, stop: asyncio.Event) -> None:
         playbook,
         parts.staff,
         lambda: status_view.collect(vigil),
+        settings.dashboard.trusted_proxies,
     )
     app = create_app(
         vigil.store,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
+from ipaddress import IPv4Network, IPv6Network
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Request
@@ -55,6 +56,8 @@ class ApiParts:
     playbook: Playbook
     staff: frozenset[str]
     status: Callable[[], Awaitable[dict[str, Any]]]
+    # Proxies whose X-Forwarded-For names the client (DashboardSettings.trusted_proxies).
+    trusted_proxies: tuple[IPv4Network | IPv6Network, ...] = ()
 
 
 async def current_principal(

@@ -11,6 +11,7 @@ import re
 from collections.abc import AsyncIterator
 from html import escape
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse, StreamingResponse
@@ -19,10 +20,11 @@ from fastapi.staticfiles import StaticFiles
 from monitor.dashboard.api import ACK, ApiParts
 from monitor.dashboard.breach_pages import mount_breach_pages
 from monitor.dashboard.list_page import mount_list_page
-from monitor.dashboard.pages import HEADERS, HERE, Pages, Refused, form_of, html
+from monitor.dashboard.login import mount_login
+from monitor.dashboard.pages import HEADERS, HERE, Pages, Refused
 from monitor.dashboard.sessions import COOKIE
 from monitor.dashboard.tables import mount_tables
-from monitor.dashboard.users import AccessDenied, Role
+from monitor.dashboard.users import Principal, Role
 from monitor.dashboard.views import SEES_CUSTOMERS, incident_view
 from monitor.incidents import Classification, Lifecycle, TransitionRefused
 from monitor.incidents.query import Selection
@@ -38,8 +40,12 @@ def mount_pages(app: FastAPI, api: ApiParts, secure_cookies: bool) -> None:
 
     @app.exception_handler(Refused)
     async def refused(request: Request, error: Refused) -> Response:
-        if error.status == 303:
-            return RedirectResponse("/login", status_code=303)
+        if error.status == 303:  # log in first, then back to the page asked for
+            wanted = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            target = (
+                "/login" if request.method != "GET" else f"/login?{urlencode({'next': wanted})}"
+            )
+            return RedirectResponse(target, status_code=303)
         # The message may echo a path segment or a log value: escaped, never markup.
         return HTMLResponse(
             f"<p>{escape(str(error))}</p><p><a href='/'>Back</a></p>",
@@ -47,47 +53,16 @@ def mount_pages(app: FastAPI, api: ApiParts, secure_cookies: bool) -> None:
             headers=HEADERS,
         )
 
-    @app.get("/login", response_class=HTMLResponse)
-    async def login_form(request: Request) -> HTMLResponse:
-        return html(request, "login.html", {"error": ""})
-
-    @app.post("/login")
-    async def login(request: Request) -> Response:
-        fields = await form_of(request)
-        address = request.client.host if request.client else "unknown"
-        try:
-            cookie = await pages.sessions.login(
-                fields.get("username", ""), fields.get("password", ""), address
-            )
-        except AccessDenied as error:
-            return html(request, "login.html", {"error": str(error)}, 401)
-        answer = RedirectResponse("/", status_code=303)
-        answer.set_cookie(
-            COOKIE,
-            cookie,
-            httponly=True,
-            samesite="strict",
-            secure=secure_cookies or request.url.scheme == "https",
-            max_age=8 * 3600,
-        )
-        return answer
-
-    @app.post("/logout")
-    async def logout(request: Request) -> Response:
-        await pages.posted(request, frozenset(Role))
-        await pages.sessions.logout(request.cookies.get(COOKIE, ""))
-        answer = RedirectResponse("/login", status_code=303)
-        answer.delete_cookie(COOKIE)
-        return answer
-
     @app.get("/live")
     async def live(request: Request) -> StreamingResponse:
-        await pages.current(request)
+        current = await pages.current(request)
         return StreamingResponse(
-            changes(request), media_type="text/event-stream", headers={"Cache-Control": "no-store"}
+            changes(request, current.session.principal),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-store"},
         )
 
-    async def changes(request: Request) -> AsyncIterator[str]:
+    async def changes(request: Request, started: Principal) -> AsyncIterator[str]:
         """Server-Sent Events: one `change` per incident change after the page was rendered.
 
         The page names the last change it showed (`after`), so a change that lands between
@@ -100,7 +75,14 @@ def mount_pages(app: FastAPI, api: ApiParts, secure_cookies: bool) -> None:
             else await newest_id(api.store.redis, api.store.keys.incident_changes)
         )
         yield ": connected\n\n"
+        cookie = request.cookies.get(COOKIE)
         while not await request.is_disconnected():
+            # The directory may have changed: a new role reloads the page, an ended session
+            # (disabled, new password) stops the stream and the page goes to the login.
+            session = await pages.sessions.get(cookie)
+            if session is None or session.principal.role != started.role:
+                yield "event: reload\ndata: {}\n\n"
+                return
             reply = await api.store.redis.xread(
                 {api.store.keys.incident_changes: last}, block=1000, count=50
             )
@@ -176,6 +158,7 @@ def mount_pages(app: FastAPI, api: ApiParts, secure_cookies: bool) -> None:
         await api.users.audit(who, move, incident_id)
         return RedirectResponse(f"/incidents/{incident_id}", status_code=303)
 
+    mount_login(app, pages, secure_cookies)
     mount_list_page(app, pages)
     mount_breach_pages(app, pages)
     mount_tables(app, pages)

@@ -23,6 +23,8 @@
       }
       setTimeout(function () { waiting = false; if (again) { refresh(); } }, 1000);
     };
+    // The session ended or its role changed: the page is rendered again (or the login shown).
+    source.addEventListener("reload", function () { source.close(); window.location.reload(); });
     source.addEventListener("change", function () {
       if (waiting) { again = true; } else { refresh(); }
     });
