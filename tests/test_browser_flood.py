@@ -1,13 +1,17 @@
 """A bad day in Debian's Chromium: a scanner raises 520 brute-force incidents while a website
 file changes; the family filter finds the one that matters, the counts and the chart cover
-every incident, and the flood folds into one row per detector. Screenshot in docs/."""
+every incident, and the flood folds into one row per detector. Meanwhile a role changes under
+an open page, a guesser is slowed down, and a forged user name forges no evidence.
+Screenshots in docs/."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -33,6 +37,20 @@ pytestmark = [
 class Flood:
     url: str
     token: str
+    config: Path
+    env: dict[str, str]
+    audit_log: Path
+
+    def users(self, *args: str, given: str = "") -> None:
+        """`vigil users ...` against the running service's Redis."""
+        subprocess.run(
+            vigil_command(self.config, "users", *args),
+            input=given,
+            text=True,
+            env=with_env(self.env),
+            check=True,
+            capture_output=True,
+        )
 
 
 def total(flood: Flood, query: str) -> int:
@@ -48,8 +66,9 @@ def total(flood: Flood, query: str) -> int:
 @pytest.fixture(scope="module")
 def flood(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator[Flood]:
     folder = tmp_path_factory.mktemp("flood")
-    auth_log, site = folder / "auth.log", folder / "site"
+    auth_log, site, audit_log = folder / "auth.log", folder / "site", folder / "audit.json"
     auth_log.touch()
+    audit_log.touch()
     site.mkdir()
     (site / "index.php").write_text("<?php echo 'ALS';\n")
     prefix, port = "flood-test", free_port()
@@ -60,7 +79,10 @@ def flood(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator[
         config = write_config(
             folder / "vigil.yaml",
             {
-                "sources": [{"path": str(auth_log), "format": "sshd", "start_at": "beginning"}],
+                "sources": [
+                    {"path": str(auth_log), "format": "sshd", "start_at": "beginning"},
+                    {"path": str(audit_log), "format": "ecs", "start_at": "beginning"},
+                ],
                 "folders": {"integrity": [str(site / "*.php")], "poll_interval": "1s"},
                 "detectors": {"file_integrity": {"maintenance": []}},
                 "smtp": {"port": mail_port},
@@ -98,7 +120,7 @@ def flood(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator[
             ]
             auth_log.write_text("\n".join(lines) + "\n")
             (site / "index.php").write_text("<?php system($_GET['c']);\n")
-            flooded = Flood(url, token)
+            flooded = Flood(url, token, config, env, audit_log)
             assert wait_for(lambda: total(flooded, BRUTE_FORCE) >= ATTACKERS, 120)
             assert wait_for(lambda: total(flooded, "family=integrity") == 1, 60)
             yield flooded
@@ -108,10 +130,10 @@ def flood(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator[
             client.close()
 
 
-def log_in(browser: Browser, url: str) -> Page:
+def log_in(browser: Browser, url: str, name: str = "hoa") -> Page:
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.goto(f"{url}/login")
-    page.fill("input[name=username]", "hoa")
+    page.fill("input[name=username]", name)
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
     expect(page.locator("h1")).to_have_text("Incidents")
@@ -141,4 +163,64 @@ def test_the_integrity_incident_shows_under_the_flood(browser: Browser, flood: F
     page.screenshot(path=str(DOCS / "flood.png"), full_page=True)
     flood_row.locator("a").click()
     expect(page.locator("#total")).to_have_text(f"{raised} match these filters")
+    page.close()
+
+
+def test_a_role_change_reaches_an_open_page(browser: Browser, flood: Flood) -> None:
+    flood.users("add", "minh", "--role", ROLE, "--password-stdin", given=PASSWORD + "\n")
+    page = log_in(browser, flood.url, "minh")
+    expect(page.locator("header")).to_contain_text("Audit log")
+    flood.users("set-role", "minh", "--role", "viewer")
+    # No click, no reload: the live stream tells the page, which is drawn again as a viewer.
+    expect(page.locator("header .who")).to_have_text("minh · viewer", timeout=15_000)
+    expect(page.locator("header")).not_to_contain_text("Audit log")
+    flood.users("disable", "minh")
+    expect(page.locator("input[name=password]")).to_be_visible(timeout=15_000)
+    page.close()
+
+
+def test_a_guesser_is_slowed_down_and_the_owner_still_gets_in(
+    browser: Browser, flood: Flood
+) -> None:
+    flood.users("add", "lan", "--role", "oncall", "--password-stdin", given=PASSWORD + "\n")
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    for _ in range(4):
+        page.goto(f"{flood.url}/login")
+        page.fill("input[name=username]", "lan")
+        page.fill("input[name=password]", "guess guess guess")
+        page.click("button[type=submit]")
+    expect(page.locator("p.error")).to_contain_text("too many failed logins")
+    page.screenshot(path=str(DOCS / "login-throttled.png"))
+    flood.users("unlock", "lan")
+    page.close()
+    log_in(browser, flood.url, "lan").close()
+
+
+def test_a_forged_user_name_forges_no_evidence(browser: Browser, flood: Flood) -> None:
+    forged = "cust-1009\u001f10.66.66.66\u001fforged-session"
+    now = datetime.now(UTC)
+    lines = [
+        json.dumps(
+            {
+                "@timestamp": (now + timedelta(seconds=n)).isoformat(),
+                "event": {"action": "user-login", "outcome": "success" if n == 5 else "failure"},
+                "user": {"name": forged},
+                "source": {"ip": "198.51.100.23"},
+                "labels": {"customer_id": "C-1009"},
+            }
+        )
+        for n in range(6)
+    ]
+    with flood.audit_log.open("a") as handle:
+        handle.write("\n".join(lines) + "\n")
+    page = log_in(browser, flood.url)
+    page.goto(f"{flood.url}/?entity=198.51.100.23")
+    taken = page.locator("#incident-rows a", has_text="after 5 failures")
+    expect(taken).to_be_visible(timeout=30_000)
+    taken.click()
+    evidence = page.locator("table").nth(0)
+    addresses = evidence.locator("tr td:nth-child(5)").all_inner_texts()
+    assert addresses and set(addresses) == {"198.51.100.23"}
+    cells = evidence.locator("td").all_inner_texts()
+    assert "10.66.66.66" not in cells and "forged-session" not in cells
     page.close()
