@@ -29,6 +29,33 @@
       if (waiting) { again = true; } else { refresh(); }
     });
   }
+  // The keyboard path through the list: j/k move, x selects, a acknowledges, o opens.
+  if (rows) {
+    let at = -1;
+    const move = function (step) {
+      const all = rows.querySelectorAll("tr");
+      if (!all.length) { return null; }
+      if (at >= 0 && all[at]) { all[at].classList.remove("current"); }
+      at = Math.max(0, Math.min(all.length - 1, at + step));
+      all[at].classList.add("current");
+      all[at].scrollIntoView({block: "nearest"});
+      return all[at];
+    };
+    document.addEventListener("keydown", function (event) {
+      const typing = event.target.closest && event.target.closest("input, select, textarea");
+      if (typing || event.ctrlKey || event.metaKey || event.altKey) { return; }
+      const row = {j: 1, k: -1}[event.key] !== undefined ? move({j: 1, k: -1}[event.key]) : rows.querySelectorAll("tr")[at];
+      if (!row) { return; }
+      const box = row.querySelector("input[name=id]"), link = row.querySelector("a");
+      if (event.key === "x" && box) { box.checked = !box.checked; }
+      if (event.key === "o" && link) { link.click(); }
+      if (event.key === "a" && box) {
+        box.checked = true;
+        const form = document.getElementById("bulk");
+        if (form) { form.requestSubmit(form.querySelector("button[value=ack]")); }
+      }
+    });
+  }
   const clock = document.getElementById("clock");
   if (clock) {
     const due = Date.parse(clock.dataset.due);
