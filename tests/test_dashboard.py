@@ -199,3 +199,19 @@ async def test_unknown_and_known_names_fail_alike_and_are_audited(
         (b"nobody", b"login failed"),
         (b"oncall", b"login failed"),
     ]
+
+
+async def test_a_silence_is_expired_from_the_page_and_then_hidden(web: httpx.AsyncClient) -> None:
+    csrf = await log_in(web, Role.ONCALL)
+    added = await web.post(
+        "/silences",
+        data={"csrf": csrf, "entity": "ip=203.0.113.7", "minutes": "60", "reason": "pentest"},
+    )
+    assert added.status_code == 303
+    page = (await web.get("/silences")).text
+    found = re.search(r"<option>([^<]+)</option>", page)
+    assert found is not None and "pentest" in page
+    expired = await web.post("/silences/expire", data={"csrf": csrf, "id": found[1]})
+    assert expired.status_code == 303
+    assert "pentest" not in (await web.get("/silences")).text
+    assert "pentest" in (await web.get("/silences?all=1")).text
