@@ -184,7 +184,7 @@ def test_a_guesser_is_slowed_down_and_the_owner_still_gets_in(
 ) -> None:
     flood.users("add", "lan", "--role", "oncall", "--password-stdin", given=PASSWORD + "\n")
     page = browser.new_page(viewport={"width": 1280, "height": 900})
-    answers = []
+    answers: list[str] = []
     # Three free failures, then each wait doubles: a slow machine may outlast the first waits.
     while len(answers) < 9 and "too many" not in "".join(answers[-1:]):
         page.goto(f"{flood.url}/login")
