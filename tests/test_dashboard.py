@@ -215,3 +215,22 @@ async def test_a_silence_is_expired_from_the_page_and_then_hidden(web: httpx.Asy
     assert expired.status_code == 303
     assert "pentest" not in (await web.get("/silences")).text
     assert "pentest" in (await web.get("/silences?all=1")).text
+
+
+async def test_the_audit_log_is_uniform_filtered_and_exported(
+    web: httpx.AsyncClient, store: IncidentStore
+) -> None:
+    incident_id = await customer_takeover(store)
+    csrf = await log_in(web, Role.ONCALL)
+    await web.post(f"/incidents/{incident_id}/ack", data={"csrf": csrf})
+    await log_in(web, Role.INTERNAL_CONTROL)
+    await web.get("/")  # a list naming a customer is a view of customer data
+    page = (await web.get("/audit", params={"who": "oncall"})).text
+    assert "acknowledged" in page and "logged in" in page and "internal_control</td>" not in page
+    exported = await web.get("/audit.csv", params={"action": "viewed customer data"})
+    rows = exported.text.splitlines()
+    assert rows[0] == "at,who,role,action,target"
+    # Two lists were seen: the one after logging in and the one asked for.
+    assert [row.split(",")[1:4] for row in rows[1:]] == [
+        ["internal_control", "internal_control", "viewed customer data"]
+    ] * 2

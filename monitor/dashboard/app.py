@@ -127,6 +127,10 @@ def create_app(
             incident = await lifecycle.acknowledge(
                 claim.incident_id, claim.recipient, "acknowledged from the alert email"
             )
+            if api is not None:
+                await api.users.audit_attempt(
+                    claim.recipient, "acknowledged", claim.incident_id, "email link"
+                )
         except TransitionRefused as error:
             return page(
                 request, 409, heading="Nothing to acknowledge", message=str(error), tone="bad"

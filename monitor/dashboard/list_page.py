@@ -13,7 +13,13 @@ from monitor.dashboard.api import ACK
 from monitor.dashboard.charts import chart, chart_request
 from monitor.dashboard.export import as_csv, as_json, selected
 from monitor.dashboard.filters import Filters
-from monitor.dashboard.listing import EXPORTS, export_response, filters_of, move_many
+from monitor.dashboard.listing import (
+    EXPORTS,
+    audit_list,
+    export_response,
+    filters_of,
+    move_many,
+)
 from monitor.dashboard.pages import Page, Pages, Refused
 from monitor.dashboard.views import incident_view
 from monitor.findings import FAMILIES, Severity
@@ -53,8 +59,9 @@ def mount_list_page(app: FastAPI, pages: Pages) -> None:
         except BadSelection as error:
             raise Refused(400, str(error)) from None
         role = current.session.principal.role
-        shown = [incident_view(i, role, api.staff) for i in await api.store.get_many(result.ids)]
-        return result, shown
+        incidents = await api.store.get_many(result.ids)
+        await audit_list(api.users, current.session.principal, incidents)
+        return result, [incident_view(i, role, api.staff) for i in incidents]
 
     async def status_counts() -> dict[str, int]:
         index = api.store.keys.incident_index

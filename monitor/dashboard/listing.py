@@ -17,10 +17,10 @@ from pydantic import BaseModel, Field
 from monitor.dashboard.api import ACK, ApiParts, Who
 from monitor.dashboard.export import as_csv, as_json, selected
 from monitor.dashboard.filters import Filters, read_filters
-from monitor.dashboard.users import Role
-from monitor.dashboard.views import incident_view
+from monitor.dashboard.users import Principal, Role, Users
+from monitor.dashboard.views import SEES_CUSTOMERS, incident_view
 from monitor.findings import Severity
-from monitor.incidents import Classification, Lifecycle, Status, TransitionRefused
+from monitor.incidents import Classification, Incident, Lifecycle, Status, TransitionRefused
 from monitor.incidents.query import BadSelection, Order
 
 EXPORTS = frozenset({Role.INTERNAL_CONTROL})
@@ -67,6 +67,13 @@ async def move_many(
     return outcomes
 
 
+async def audit_list(users: Users, who: Principal, incidents: Sequence[Incident]) -> None:
+    """A list that shows customer data to its reader is a view of customer data too."""
+    naming = [i.id for i in incidents if i.affected_count]
+    if who.role in SEES_CUSTOMERS and naming:
+        await users.audit(who, "viewed customer data", f"list: {', '.join(naming)}"[:500])
+
+
 def create_listing_api(parts: ApiParts) -> APIRouter:
     api = APIRouter(prefix="/api")
     lifecycle = Lifecycle(parts.store)
@@ -101,6 +108,7 @@ def create_listing_api(parts: ApiParts) -> APIRouter:
             following = request.url.include_query_params(cursor=found.next_cursor)
             response.headers["Link"] = f'<{following}>; rel="next"'
         incidents = await parts.store.get_many(found.ids)
+        await audit_list(parts.users, who, incidents)
         return [incident_view(i, who.role, parts.staff) for i in incidents]
 
     @api.post("/incidents/bulk")

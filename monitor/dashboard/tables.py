@@ -117,7 +117,7 @@ def mount_tables(app: FastAPI, pages: Pages) -> None:
         now = datetime.now(UTC)
         try:
             minutes = int(fields.get("minutes", "120"))
-            await silences.add(
+            silence = await silences.add(
                 now,
                 now + timedelta(minutes=minutes),
                 fields.get("reason", ""),
@@ -128,6 +128,7 @@ def mount_tables(app: FastAPI, pages: Pages) -> None:
             )
         except ValueError as error:
             raise Refused(422, str(error)) from None
+        await api.users.audit(current.session.principal, "added a silence", silence.id)
         return RedirectResponse("/silences", status_code=303)
 
     @app.post("/silences/expire")
@@ -138,23 +139,6 @@ def mount_tables(app: FastAPI, pages: Pages) -> None:
             raise Refused(404, f"no silence {silence_id}")
         await api.users.audit(current.session.principal, "expired a silence", silence_id)
         return RedirectResponse("/silences", status_code=303)
-
-    @app.get("/audit", response_class=HTMLResponse)
-    async def audit(request: Request) -> HTMLResponse:
-        current = await pages.current(request, frozenset({Role.INTERNAL_CONTROL}))
-        entries = await api.store.redis.xrevrange(api.store.keys.users("audit"), count=200)
-        rows = [
-            tuple(e[k].decode() for k in (b"at", b"who", b"role", b"action", b"target"))
-            for _, e in entries
-        ]
-        return pages.render(
-            current,
-            "table.html",
-            heading="Audit log",
-            rows=rows,
-            form="",
-            columns=["At", "Who", "Role", "Action", "Target"],
-        )
 
 
 # A worker that has not even asked for work for this long is gone (it blocks for 1 s at a time).

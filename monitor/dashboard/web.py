@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 
 from monitor.dashboard.api import ACK, ApiParts
+from monitor.dashboard.audit_page import mount_audit
 from monitor.dashboard.breach_pages import mount_breach_pages
 from monitor.dashboard.list_page import mount_list_page
 from monitor.dashboard.login import mount_login
@@ -30,6 +31,14 @@ from monitor.incidents import Classification, Lifecycle, TransitionRefused
 from monitor.incidents.query import Selection
 from monitor.store.streams import newest_id
 
+# One verb per action in the audit log, whichever page, API or link it came through.
+VERBS = {
+    "ack": "acknowledged",
+    "resolve": "resolved",
+    "assign": "assigned",
+    "comment": "commented",
+    "merge": "merged",
+}
 STREAM_ID = re.compile(r"\d{1,20}-\d{1,20}")
 
 
@@ -155,10 +164,11 @@ def mount_pages(app: FastAPI, api: ApiParts, secure_cookies: bool) -> None:
                 raise Refused(404, f"no action {move}")
         except (TransitionRefused, ValueError) as error:
             raise Refused(409, str(error)) from None
-        await api.users.audit(who, move, incident_id)
+        await api.users.audit(who, VERBS[move], incident_id)
         return RedirectResponse(f"/incidents/{incident_id}", status_code=303)
 
     mount_login(app, pages, secure_cookies)
     mount_list_page(app, pages)
     mount_breach_pages(app, pages)
     mount_tables(app, pages)
+    mount_audit(app, pages)
