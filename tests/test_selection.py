@@ -123,8 +123,23 @@ async def test_indexes_follow_acknowledge_resolve_and_escalation(store: Incident
     await store.record([tampering(T0 + timedelta(minutes=1), Severity.CRITICAL)])
     assert (await store.query.page(Selection(severities=("medium",)))).total == 0
     assert (await store.query.page(Selection(severities=("critical",)))).total == 1
+    # The per-status twins follow both moves: the status, and the severity under it.
+    for statuses, severities, expected in (
+        (("acknowledged",), ("critical",), 1),
+        (("acknowledged",), ("medium",), 0),
+        (("open",), ("critical",), 0),
+    ):
+        found = await store.query.page(Selection(statuses, severities))
+        assert found.total == expected, (statuses, severities)
     await lifecycle.resolve(created.incident_id, "hoa")
     assert (await store.query.page(Selection(statuses=("resolved",)))).total == 1
+    resolved = Selection(
+        ("resolved",), families=("integrity",), detectors=("integrity.file_changed",)
+    )
+    assert (await store.query.page(resolved)).total == 1
+    assert (
+        await store.query.page(Selection(("acknowledged",), families=("integrity",)))
+    ).total == 0
 
 
 async def test_the_chart_counts_the_selection_not_the_page(store: IncidentStore) -> None:

@@ -4,7 +4,9 @@
 -- fields give (family:, detector:, entity:, word:). `fixed` replaces the title's words (nil
 -- keeps them: the title only changes when the severity rises); `added` (customers) only
 -- grows. The names an incident is filed under are kept in the `names` hash, so a title
--- change or a rebuild removes what no longer holds.
+-- change or a rebuild removes what no longer holds. The family, detector and severity sets
+-- have a twin per status (`family:intrusion@open`): the commonest views ("open intrusion",
+-- open incidents per detector) then read one set instead of intersecting two large ones.
 local INDEX_STATUSES = {'open', 'acknowledged', 'resolved'}
 local INDEX_SEVERITIES = {'low', 'medium', 'high', 'critical'}
 
@@ -45,4 +47,24 @@ local function index_incident(prefix, id, score, status, severity, rank, fixed, 
   end
   table.sort(names)
   redis.call('HSET', prefix .. 'names', id, table.concat(names, '\30'))
+  local twinned = {'severity:' .. severity}
+  for _, name in ipairs(names) do
+    if string.find(name, '^family:') or string.find(name, '^detector:') then
+      twinned[#twinned + 1] = name
+    end
+  end
+  for _, s in ipairs(INDEX_SEVERITIES) do
+    if s ~= severity then twinned[#twinned + 1] = '-severity:' .. s end
+  end
+  for _, name in ipairs(twinned) do
+    local gone = string.sub(name, 1, 1) == '-'
+    if gone then name = string.sub(name, 2) end
+    for _, s in ipairs(INDEX_STATUSES) do
+      if s == status and not gone then
+        redis.call('ZADD', prefix .. name .. '@' .. s, score, id)
+      else
+        redis.call('ZREM', prefix .. name .. '@' .. s, id)
+      end
+    end
+  end
 end

@@ -20,7 +20,7 @@ from monitor.store.scripts import lua_script, run_many
 
 PACKAGE = "monitor.incidents"
 # Bumped when the names change: respond rebuilds the indexes when the stored version differs.
-VERSION = "2"
+VERSION = "3"
 MAX_NAME, MAX_WORDS, BATCH = 200, 40, 500
 INCIDENT_KEY = re.compile(r"\{([0-9a-f]+)\}:(\d+)$")
 FIELDS = (

@@ -133,11 +133,15 @@ local function chart()
   return counts
 end
 
--- One row per detector: how many selected incidents it raised.
+-- One row per detector: how many selected incidents it raised. Filtered by one status alone,
+-- each detector's twin for that status counts them without an intersection.
 local function groups()
-  local shown, found = within(selection), {}
+  local status = #sets == 1 and string.match(ARGV[12], '^status:(%a+)$')
+  local shown, found = status and selection or within(selection), {}
   for _, detector in ipairs(redis.call('SMEMBERS', prefix .. 'detectors')) do
-    local count = redis.call('ZINTERCARD', 2, shown, prefix .. 'detector:' .. detector)
+    local twin = prefix .. 'detector:' .. detector .. '@' .. tostring(status)
+    local count = status and redis.call('ZCOUNT', twin, lo, hi)
+      or redis.call('ZINTERCARD', 2, shown, prefix .. 'detector:' .. detector)
     if count > 0 then
       found[#found + 1] = detector
       found[#found + 1] = count

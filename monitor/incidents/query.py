@@ -49,13 +49,17 @@ class Selection:
     order: Order = Order.NEWEST
 
     def groups(self) -> list[list[str]]:
-        named = (
-            ("status", self.statuses),
-            ("severity", self.severities),
-            ("family", self.families),
+        named = [
             ("detector", self.detectors),
-        )
+            ("family", self.families),
+            ("severity", self.severities),
+        ]
         found = [[f"{kind}:{clean(v)}" for v in values] for kind, values in named if values]
+        if self.statuses and found:
+            # The status goes into the first other filter through its per-status twins.
+            found[0] = [f"{name}@{clean(s)}" for name in found[0] for s in self.statuses]
+        elif self.statuses:
+            found.append([f"status:{clean(s)}" for s in self.statuses])
         if self.entity.strip():
             found.append([f"entity:{clean(self.entity.strip())}"])
         found += [[f"word:{word}"] for word in words(self.text)]
