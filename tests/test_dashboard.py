@@ -234,3 +234,23 @@ async def test_the_audit_log_is_uniform_filtered_and_exported(
     assert [row.split(",")[1:4] for row in rows[1:]] == [
         ["internal_control", "internal_control", "viewed customer data"]
     ] * 2
+
+
+async def test_internal_control_changes_roles_on_the_users_page(
+    web: httpx.AsyncClient, redis: aioredis.Redis, keys: Keys
+) -> None:
+    csrf = await log_in(web, Role.INTERNAL_CONTROL)
+    page = (await web.get("/users")).text
+    assert "customer_care" in page and "Forget failed logins" in page
+    moved = await web.post("/users/oncall/role", data={"csrf": csrf, "role": "viewer"})
+    assert moved.status_code == 303
+    disabled = await web.post("/users/it/disable", data={"csrf": csrf})
+    assert disabled.status_code == 303
+    users = Users(redis, keys)
+    now = await users.current("oncall")
+    assert now is not None and now.role is Role.VIEWER
+    assert await users.current("it") is None
+    forged = await web.post("/users/viewer/role", data={"role": "internal_control"})
+    assert forged.status_code == 403
+    await log_in(web, Role.CUSTOMER_CARE)
+    assert (await web.get("/users")).status_code == 403

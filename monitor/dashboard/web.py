@@ -26,6 +26,7 @@ from monitor.dashboard.pages import HEADERS, HERE, Pages, Refused
 from monitor.dashboard.sessions import COOKIE
 from monitor.dashboard.tables import mount_tables
 from monitor.dashboard.users import Principal, Role
+from monitor.dashboard.users_page import mount_users
 from monitor.dashboard.views import SEES_CUSTOMERS, incident_view
 from monitor.incidents import Classification, Lifecycle, TransitionRefused
 from monitor.incidents.query import Selection
@@ -172,3 +173,4 @@ def mount_pages(app: FastAPI, api: ApiParts, secure_cookies: bool) -> None:
     mount_breach_pages(app, pages)
     mount_tables(app, pages)
     mount_audit(app, pages)
+    mount_users(app, pages)
