@@ -3,12 +3,11 @@ bad query value answered with a 400 rather than a validation error or a crash.""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # Forms and API bodies are small: a declaration names at most 1,000 incident ids.
@@ -59,17 +58,30 @@ async def too_large(scope: Scope, receive: Receive, send: Send) -> None:
     await answer(scope, receive, send)
 
 
+class ApiHeaders:
+    """no-store and nosniff on every API answer, errors included. Plain ASGI: a
+    BaseHTTPMiddleware would hide a closed connection from the live stream."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or not (path.startswith("/api/") or path == "/openapi.json"):
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(raw=message["headers"]).update(API_HEADERS)
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
 def guard(app: FastAPI) -> None:
     app.add_middleware(BodyLimit)
-
-    @app.middleware("http")
-    async def api_headers(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        answer = await call_next(request)
-        if request.url.path.startswith("/api/") or request.url.path == "/openapi.json":
-            answer.headers.update(API_HEADERS)
-        return answer
+    app.add_middleware(ApiHeaders)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, error: RequestValidationError) -> Response:
