@@ -150,6 +150,9 @@ async def test_the_chart_counts_the_selection_not_the_page(store: IncidentStore)
     assert found.chart == ((300, 0), (0, 1))
     only = await store.query.page(Selection(families=("integrity",)), limit=10, chart=chart)
     assert only.chart == ((0, 0), (0, 1))
+    await Lifecycle(store).acknowledge(found.ids[-1], "hoa")
+    still_open = Selection(("open",), families=("intrusion",))
+    assert (await store.query.page(still_open, limit=10, chart=chart)).chart == ((299, 0), (0, 0))
 
 
 async def test_groups_count_each_detector(store: IncidentStore) -> None:

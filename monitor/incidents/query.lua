@@ -43,9 +43,13 @@ local sets, filtered = {}, {}
 for i = 12, #ARGV do
   local keys = {}
   for j, name in ipairs(split(ARGV[i])) do keys[j] = narrowed(prefix .. name) end
+  -- A group of one index, or of its per-status twins: the selection lies within that index.
+  local bases = {}
+  for _, name in ipairs(split(ARGV[i])) do bases[string.gsub(name, '@%a+$', '')] = true end
+  local base = next(bases)
+  if next(bases, base) == nil then filtered[prefix .. base] = true end
   if #keys == 1 then
     sets[#sets + 1] = keys[1]
-    if #split(ARGV[i]) == 1 then filtered[prefix .. ARGV[i]] = true end
   else
     local union = temp('or' .. i)
     combine('ZUNIONSTORE', union, keys)
