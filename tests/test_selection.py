@@ -196,3 +196,17 @@ async def test_vigil_incidents_reindex_files_old_incidents(
     )
     assert done.returncode == 0 and "1 incidents filed" in done.stderr
     assert (await store.query.page(Selection(families=("integrity",)))).total == 1
+
+
+async def test_open_incidents_per_detector_and_their_chart_use_the_twins(
+    store: IncidentStore,
+) -> None:
+    await flood(store, 50)
+    await store.record([tampering(T0)])
+    newest = await store.query.page(Selection(("open",)), limit=1)
+    await Lifecycle(store).resolve(newest.ids[0], "hoa")
+    chart = Chart(int(T0.timestamp() * 1000), 86_400_000, 1, ("intrusion", "integrity"))
+    open_now = await store.query.groups(Selection(("open",)), chart)
+    assert open_now.groups == (("intrusion.ssh_brute_force", 49), ("integrity.file_changed", 1))
+    assert open_now.chart == ((49,), (1,))
+    assert open_now.total == 50

@@ -57,6 +57,8 @@ for i = 12, #ARGV do
   end
 end
 local selection = prefix .. 'all'
+-- Filtered by one status alone: per-status twins answer counts without intersections.
+local only_status = #sets == 1 and string.match(ARGV[12], '^status:(%a+)$')
 if #sets == 1 then
   selection = sets[1]
 elseif #sets > 1 then
@@ -124,6 +126,8 @@ local function chart()
     local series = prefix .. name
     if filtered[series] then
       series = selection
+    elseif only_status then
+      series = series .. '@' .. only_status
     elseif selection ~= prefix .. 'all' then
       series = temp('series')
       redis.call('ZINTERSTORE', series, 2, selection, prefix .. name, 'AGGREGATE', 'MIN')
@@ -140,7 +144,7 @@ end
 -- One row per detector: how many selected incidents it raised. Filtered by one status alone,
 -- each detector's twin for that status counts them without an intersection.
 local function groups()
-  local status = #sets == 1 and string.match(ARGV[12], '^status:(%a+)$')
+  local status = only_status
   local shown, found = status and selection or within(selection), {}
   for _, detector in ipairs(redis.call('SMEMBERS', prefix .. 'detectors')) do
     local twin = prefix .. 'detector:' .. detector .. '@' .. tostring(status)
