@@ -210,3 +210,13 @@ async def test_open_incidents_per_detector_and_their_chart_use_the_twins(
     assert open_now.groups == (("intrusion.ssh_brute_force", 49), ("integrity.file_changed", 1))
     assert open_now.chart == ((49,), (1,))
     assert open_now.total == 50
+
+
+async def test_a_merge_makes_the_customers_it_brings_searchable_on_the_target(
+    store: IncidentStore,
+) -> None:
+    (target,) = await store.record([brute_force(1)])
+    (source,) = await store.record([tampering(T0)])
+    await Lifecycle(store).merge(target.incident_id, [source.incident_id], "hoa")
+    found = await store.query.page(Selection(("open",), entity="C-1001"))
+    assert found.ids == (target.incident_id,)

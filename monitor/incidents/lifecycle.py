@@ -112,6 +112,8 @@ class Lifecycle:
                     source_id, by, Classification.DUPLICATE, f"merged into {target_id}"
                 )
             target = await self.existing(target_id)
+        # The merged customers become searchable on the target.
+        await self.store.indexer.refresh([target_id])
         return target
 
     async def absorb(self, key: str, target: Incident, source: Incident) -> None:
