@@ -131,6 +131,12 @@ async def measure(count: int, runs: int, folder: Path) -> None:
             ("entity=user42", Selection(entity="user42"), ""),
             ("title words 'payments config'", Selection(text="payments config"), ""),
             ("by severity, nothing filtered", Selection(order=Order.SEVERITY), ""),
+            # The worst case: two large indexes with no per-status twin to stand in.
+            (
+                "open, title word 'brute' (80,000 and 72,000 intersected)",
+                Selection(("open",), text="brute"),
+                "",
+            ),
         ]
         flood = Selection(families=("intrusion",))
         cases.append(("page 51 of the flood (cursor)", flood, await deep_cursor(store, flood, 50)))

@@ -144,6 +144,7 @@ async def respond(vigil: Vigil, stop: asyncio.Event) -> None:
         parts.staff,
         lambda: status_view.collect(vigil),
         settings.dashboard.trusted_proxies,
+        {d.id: (d.runbook, d.mitre) for d in build_detectors(settings)},
     )
     app = create_app(
         vigil.store,

@@ -154,6 +154,10 @@ def test_the_integrity_incident_shows_under_the_flood(browser: Browser, flood: F
     expect(rows.first).to_contain_text("HIGH")
     expect(page.locator("#total")).to_have_text("1 match these filters")
     assert "family=integrity" in page.url
+    rows.first.locator("a").click()  # the incident page says what to do and what it is
+    expect(page.locator("main")).to_contain_text("outside a maintenance window")
+    expect(page.locator("main a", has_text="T1505.003")).to_be_visible()
+    page.go_back()
     page.goto(f"{flood.url}/?status=open&group=detector")
     # One more than the attackers: the user they all guessed at is reported too.
     raised = total(flood, f"status=open&{BRUTE_FORCE}")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from ipaddress import IPv4Network, IPv6Network
 from typing import Annotated, Any
@@ -58,6 +58,8 @@ class ApiParts:
     status: Callable[[], Awaitable[dict[str, Any]]]
     # Proxies whose X-Forwarded-For names the client (DashboardSettings.trusted_proxies).
     trusted_proxies: tuple[IPv4Network | IPv6Network, ...] = ()
+    # Per detector id: its runbook and MITRE ATT&CK technique, shown on the incident page.
+    guides: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
 
 async def current_principal(

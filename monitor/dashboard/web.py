@@ -121,6 +121,7 @@ def mount_pages(app: FastAPI, api: ApiParts, secure_cookies: bool) -> None:
             similar=await similar(found.id, found.entities, role),
             may_act=role in ACK,
             may_declare=role is Role.INTERNAL_CONTROL,
+            guide=api.guides.get(found.detector, ("", "")),
             classifications=list(Classification),
         )
 
