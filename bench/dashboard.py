@@ -133,7 +133,7 @@ async def measure(count: int, runs: int, folder: Path) -> None:
             ("by severity, nothing filtered", Selection(order=Order.SEVERITY), ""),
             # The worst case: two large indexes with no per-status twin to stand in.
             (
-                "open, title word 'brute' (80,000 and 72,000 intersected)",
+                "open, title word 'brute' (80,000 with 90,000)",
                 Selection(("open",), text="brute"),
                 "",
             ),
