@@ -1,7 +1,7 @@
 // Live updates without inline script (the CSP allows only files from this origin).
 (function () {
   // On each incident change, fetch this page again and swap the parts that move.
-  const live = ["counts", "chart", "incident-rows"];
+  const live = ["counts", "chart", "incident-rows", "pages"];
   const rows = document.getElementById("incident-rows");
   if (rows && window.EventSource) {
     const source = new EventSource("/live?after=" + encodeURIComponent(rows.dataset.after || ""));
