@@ -254,3 +254,18 @@ async def test_internal_control_changes_roles_on_the_users_page(
     assert forged.status_code == 403
     await log_in(web, Role.CUSTOMER_CARE)
     assert (await web.get("/users")).status_code == 403
+
+
+async def test_an_incident_links_to_the_breach_it_is_part_of(
+    web: httpx.AsyncClient, store: IncidentStore
+) -> None:
+    incident_id = await customer_takeover(store)
+    csrf = await log_in(web, Role.INTERNAL_CONTROL)
+    declared = await web.post(
+        "/breaches", data={"csrf": csrf, "incidents": incident_id, "summary": "taken over"}
+    )
+    breach_id = declared.headers["location"].rsplit("/", 1)[-1]
+    page = (await web.get(f"/incidents/{incident_id}")).text
+    assert f'<a href="/breaches/{breach_id}">breach {breach_id}</a>' in page
+    await log_in(web, Role.ONCALL)  # on-call does not follow breaches
+    assert "/breaches/" not in (await web.get(f"/incidents/{incident_id}")).text

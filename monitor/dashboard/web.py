@@ -17,7 +17,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 
-from monitor.dashboard.api import ACK, ApiParts
+from monitor.dashboard.api import ACK, BREACH_READ, ApiParts
 from monitor.dashboard.audit_page import mount_audit
 from monitor.dashboard.breach_pages import mount_breach_pages
 from monitor.dashboard.list_page import mount_list_page
@@ -122,8 +122,18 @@ def mount_pages(app: FastAPI, api: ApiParts, secure_cookies: bool) -> None:
             may_act=role in ACK,
             may_declare=role is Role.INTERNAL_CONTROL,
             guide=api.guides.get(found.detector, ("", "")),
+            breaches=await breaches_of(incident_id) if role in BREACH_READ else [],
             classifications=list(Classification),
         )
+
+    async def breaches_of(incident_id: str) -> list[str]:
+        """The breaches this incident was declared in or attached to."""
+        store = api.playbook.store
+        return [
+            breach_id
+            for breach_id in await store.ids()
+            if await store.redis.sismember(store.key(breach_id, "incidents"), incident_id)
+        ]
 
     async def similar(
         incident_id: str, entities: dict[str, str] | Any, role: Role
