@@ -21,6 +21,8 @@ from monitor.parsers import FORMATS
 from monitor.scan import Reading, scan
 from monitor.service import Role, Vigil, open_vigil, run, stop_on_signals
 from monitor.settings import ConfigError, Settings, load_settings
+from monitor.startup import EXIT_STATUS, check_redis, failure_in
+from monitor.terminal import printable
 from notifications.oncall import staff_directory
 from notifications.render import masked_title
 
@@ -58,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     show = actions.add_parser("show")
     show.add_argument("id")
     show.add_argument("--json", action="store_true")
+    actions.add_parser("reindex", help="file every incident in the dashboard's indexes again")
     every = actions.add_parser("customers", help="every customer id an incident names")
     every.add_argument("id")
     for name in ("ack", "resolve", "assign", "comment", "merge"):
@@ -120,9 +123,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return asyncio.run(demo(settings))
     try:
+        asyncio.run(check_redis(settings))
         return asyncio.run(dispatch(args, settings))
     except KeyboardInterrupt:
         return 130
+    except Exception as error:
+        reason = failure_in(error)
+        if reason is None:
+            raise
+        print(f"vigil: {reason}", file=sys.stderr)
+        return EXIT_STATUS
 
 
 async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
@@ -181,6 +191,9 @@ async def incidents_command(vigil: Vigil, args: argparse.Namespace) -> int:
         for listed in await store.list(args.status, args.severity, args.limit):
             print(listed.to_json() if args.json else incident_line(listed, staff_of(vigil)))
         return 0
+    if args.action == "reindex":
+        print(f"vigil: {await store.indexer.rebuild()} incidents filed", file=sys.stderr)
+        return 0
     if args.action == "customers":
         customers = await store.customers(args.id)
         if customers is None:
@@ -226,7 +239,7 @@ def incident_line(incident: Incident, staff: frozenset[str], state: str | None =
     title = masked_title(incident, staff)
     return (
         f"{prefix}{incident.id}  {incident.severity.upper():8} {incident.status:12} "
-        f"{title}  ({incident.event_count} events, {incident.first_seen} .. "
+        f"{printable(title)}  ({incident.event_count} events, {incident.first_seen} .. "
         f"{incident.last_seen})"
     )
 

@@ -128,21 +128,20 @@ class Event:
         """
         key = self._key
         if key is None:
+            values = (
+                self.action,
+                self.outcome,
+                self.user or "",
+                self.source_ip or "",
+                self.session_id or "",
+                self.customer_id or "",
+                self.target_user or "",
+                self.user_agent or "",
+                self.url_path or "",
+            )
+            # Log text may hold the separator: escaped, it cannot add forged fields.
             key = SEPARATOR.join(
-                (
-                    self.order,
-                    self.id,
-                    iso(self.timestamp),
-                    self.action,
-                    self.outcome,
-                    self.user or "",
-                    self.source_ip or "",
-                    self.session_id or "",
-                    self.customer_id or "",
-                    self.target_user or "",
-                    self.user_agent or "",
-                    self.url_path or "",
-                )
+                (self.order, self.id, iso(self.timestamp), *(unpackable(v) for v in values))
             )
             object.__setattr__(self, "_key", key)
         return key
@@ -201,6 +200,10 @@ REFERENCE_ATTRIBUTES = (
     "url_path",
 )
 SEPARATOR = "\x1f"  # ASCII unit separator: never in a parsed field that matters here
+
+
+def unpackable(value: str) -> str:
+    return value.replace(SEPARATOR, "\\x1f") if SEPARATOR in value else value
 
 
 def reference_from_key(key: str | bytes) -> dict[str, Any]:

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import os
 import secrets
+import socket
 from collections.abc import Generator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
@@ -21,6 +22,7 @@ from monitor.dashboard.users import Users
 from monitor.directory import DirectoryError
 from monitor.incidents import Lifecycle, TransitionRefused
 from monitor.settings import Settings
+from monitor.startup import listening_socket
 from notifications.alerting import Alerter
 from notifications.message import Channel, Message
 from notifications.oncall import Rota, staff_directory
@@ -117,8 +119,8 @@ class QuietServer(uvicorn.Server):
         yield
 
 
-async def serve(server: uvicorn.Server, stop: asyncio.Event) -> None:
-    task = asyncio.create_task(server.serve())
+async def serve(server: uvicorn.Server, stop: asyncio.Event, sock: socket.socket) -> None:
+    task = asyncio.create_task(server.serve(sockets=[sock]))
     await stop.wait()
     server.should_exit = True
     await task
@@ -147,6 +149,8 @@ async def respond(vigil: Vigil, stop: asyncio.Event) -> None:
         playbook,
         parts.staff,
         lambda: status_view.collect(vigil),
+        settings.dashboard.trusted_proxies,
+        {d.id: (d.runbook, d.mitre) for d in build_detectors(settings)},
     )
     app = create_app(
         vigil.store,
@@ -159,13 +163,19 @@ async def respond(vigil: Vigil, stop: asyncio.Event) -> None:
     config = uvicorn.Config(
         app, host=settings.web.host, port=settings.web.port, log_level="warning", lifespan="off"
     )
+    # Bound before anything starts: without its port the respond role has no dashboard and
+    # no acknowledgement links, so it stops with the reason instead of running on.
+    sock = listening_socket(settings.web.host, settings.web.port)
     scheduler.start()
     try:
+        if not await vigil.store.indexer.current():
+            log.warning("filed %d incidents in the indexes", await vigil.store.indexer.rebuild())
         await resume_breaches(playbook)
         async with asyncio.TaskGroup() as group:
             group.create_task(alerter.run(stop))
             group.create_task(build_sender(vigil, parts.outbox).run(stop))
-            group.create_task(serve(QuietServer(config), stop))
+            group.create_task(serve(QuietServer(config), stop, sock))
             group.create_task(rules.watch(playbook, scheduler, stop))
     finally:
         scheduler.shutdown(wait=False)
+        sock.close()

@@ -13,6 +13,7 @@ import yaml
 from pydantic import (
     AwareDatetime,
     Field,
+    IPvAnyNetwork,
     SecretStr,
     ValidationError,
     field_validator,
@@ -265,6 +266,13 @@ class WebSettings(Section):
     secure_cookies: bool = False  # true behind the TLS reverse proxy
 
 
+class DashboardSettings(Section):
+    """What the dashboard trusts: the reverse proxies whose X-Forwarded-For names the client
+    (addresses or networks); the client address counts login failures and fills the audit."""
+
+    trusted_proxies: tuple[IPvAnyNetwork, ...] = ()
+
+
 class SmtpSettings(Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8025, ge=1, le=65535)
@@ -292,6 +300,7 @@ class Settings(Section):
     outbox: OutboxSettings = OutboxSettings()
     directories: DirectorySettings = DirectorySettings()
     web: WebSettings = WebSettings()
+    dashboard: DashboardSettings = DashboardSettings()
     breach: BreachSettings = BreachSettings()
     signing: SigningSettings = SigningSettings()
     organisation: OrganisationSettings = OrganisationSettings()

@@ -65,7 +65,8 @@ async def test_oncall_sees_customers_masked_internal_control_sees_them(
     ).json()
     assert "cust-1003" not in str(oncall) and "C-1003" not in str(oncall)
     it = (await client.get("/api/incidents", headers=await bearer(users, Role.IT))).json()
-    assert it[0]["affected_customers"] == [] and "cust-1003" not in str(it)
+    # IT learns how many customers are affected, never who.
+    assert it[0]["affected_customers"] == ["1 customers (hidden)"] and "cust-1003" not in str(it)
     control = (
         await client.get(
             f"/api/incidents/{incident_id}", headers=await bearer(users, Role.INTERNAL_CONTROL)
@@ -147,11 +148,17 @@ async def test_silences_through_the_api(api: tuple[httpx.AsyncClient, Users]) ->
 async def test_openapi_and_metrics(
     api: tuple[httpx.AsyncClient, Users], store: IncidentStore
 ) -> None:
-    client, _ = api
+    client, users = api
     await customer_takeover(store)
-    schema = (await client.get("/openapi.json")).json()
+    assert (await client.get("/openapi.json")).status_code == 401
+    assert (await client.get("/metrics")).status_code == 401
+    it = await bearer(users, Role.IT)
+    assert (
+        await client.get("/metrics", headers=await bearer(users, Role.ONCALL))
+    ).status_code == 403
+    schema = (await client.get("/openapi.json", headers=it)).json()
     assert "/api/incidents/{incident_id}/ack" in schema["paths"]
-    metrics = (await client.get("/metrics")).text
+    metrics = (await client.get("/metrics", headers=it)).text
     assert 'vigil_incidents_by_family{family="account_takeover"} 1.0' in metrics
     assert 'vigil_incidents_by_severity{severity="high"} 1.0' in metrics
 

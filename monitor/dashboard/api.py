@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
+from ipaddress import IPv4Network, IPv6Network
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Request
@@ -12,8 +13,7 @@ from pydantic import BaseModel, Field
 
 from monitor.dashboard.users import AccessDenied, Principal, Role, Users
 from monitor.dashboard.views import SEES_CUSTOMERS, incident_view
-from monitor.findings import Severity
-from monitor.incidents import Classification, IncidentStore, Lifecycle, Status, TransitionRefused
+from monitor.incidents import Classification, IncidentStore, Lifecycle, TransitionRefused
 from notifications.silences import Silences
 from playbooks.breach import BreachError
 from playbooks.playbook import Playbook
@@ -56,6 +56,10 @@ class ApiParts:
     playbook: Playbook
     staff: frozenset[str]
     status: Callable[[], Awaitable[dict[str, Any]]]
+    # Proxies whose X-Forwarded-For names the client (DashboardSettings.trusted_proxies).
+    trusted_proxies: tuple[IPv4Network | IPv6Network, ...] = ()
+    # Per detector id: its runbook and MITRE ATT&CK technique, shown on the incident page.
+    guides: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
 
 async def current_principal(
@@ -93,13 +97,6 @@ def create_api(parts: ApiParts) -> APIRouter:
         if who.role in SEES_CUSTOMERS and incident.affected_customers:
             await parts.users.audit(who, "viewed customer data", incident_id)
         return incident_view(incident, who.role, parts.staff)
-
-    @api.get("/incidents")
-    async def list_incidents(
-        who: Who, status: Status | None = None, severity: Severity | None = None, limit: int = 50
-    ) -> list[dict[str, Any]]:
-        found = await parts.store.list(status, severity, max(1, min(limit, 500)))
-        return [incident_view(i, who.role, parts.staff) for i in found]
 
     @api.get("/incidents/{incident_id}")
     async def show_incident(who: Who, incident_id: str) -> dict[str, Any]:

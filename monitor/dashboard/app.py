@@ -9,19 +9,23 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, HTTPException, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 from redis.exceptions import RedisError
 
-from monitor.dashboard.api import ApiParts, create_api
+from monitor.dashboard.api import ApiParts, Who, create_api
+from monitor.dashboard.guards import guard
+from monitor.dashboard.listing import create_listing_api
 from monitor.dashboard.metrics import exposition, gather
 from monitor.dashboard.pages import TEMPLATES
+from monitor.dashboard.users import Role
+from monitor.dashboard.views import hidden_title
 from monitor.dashboard.web import mount_pages
 from monitor.incidents import IncidentStore, Lifecycle, TransitionRefused
 from monitor.store.keys import Keys
-from notifications.render import masked_title
 from notifications.tokens import AckClaim, BadToken, verify
 
 log = logging.getLogger(__name__)
@@ -48,9 +52,11 @@ def create_app(
         version="0.1.0",
         docs_url=None,
         redoc_url=None,
+        openapi_url=None,  # served below, to bearer tokens only
         description="Security monitoring and breach response for ALS",
     )
     lifecycle = Lifecycle(store)
+    guard(app)
 
     @app.exception_handler(RedisError)
     async def redis_away(request: Request, error: RedisError) -> Response:
@@ -102,7 +108,7 @@ def create_app(
             200,
             heading="Acknowledge this incident?",
             incident=incident,
-            title=masked_title(incident, staff),
+            title=hidden_title(incident, staff),
             confirm=True,
             recipient=claim.recipient,
         )
@@ -121,6 +127,10 @@ def create_app(
             incident = await lifecycle.acknowledge(
                 claim.incident_id, claim.recipient, "acknowledged from the alert email"
             )
+            if api is not None:
+                await api.users.audit_attempt(
+                    claim.recipient, "acknowledged", claim.incident_id, "email link"
+                )
         except TransitionRefused as error:
             return page(
                 request, 409, heading="Nothing to acknowledge", message=str(error), tone="bad"
@@ -131,7 +141,7 @@ def create_app(
             heading="Acknowledged",
             incident=incident,
             tone="good",
-            title=masked_title(incident, staff),
+            title=hidden_title(incident, staff),
             message=f"Escalation has stopped. Acknowledged by {claim.recipient}.",
         )
 
@@ -143,10 +153,19 @@ def create_app(
 def mount_api(app: FastAPI, api: ApiParts, secure_cookies: bool = False) -> None:
     """The JSON API (OpenAPI at /openapi.json) and Prometheus metrics."""
     app.state.users = api.users
+    # The listing first: /api/incidents.csv is an export, not an incident id.
+    app.include_router(create_listing_api(api))
     app.include_router(create_api(api))
     mount_pages(app, api, secure_cookies)
 
+    @app.get("/openapi.json", include_in_schema=False)
+    async def schema(who: Who) -> dict[str, Any]:
+        return app.openapi()
+
     @app.get("/metrics", include_in_schema=False)
-    async def metrics() -> Response:
+    async def metrics(who: Who) -> Response:
+        """For a Prometheus scrape with a bearer token (internal control's or IT's)."""
+        if who.role not in (Role.INTERNAL_CONTROL, Role.IT):
+            raise HTTPException(403, f"the {who.role} role may not read metrics")
         families = await gather(api.store, await api.status())
         return Response(exposition(families), media_type=CONTENT_TYPE_LATEST)

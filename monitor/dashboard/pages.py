@@ -51,6 +51,7 @@ class Pages:
     def __init__(self, api: ApiParts) -> None:
         self.api = api
         self.sessions = Sessions(api.store.redis, api.store.keys, api.users)
+        self.proxies = api.trusted_proxies
 
     async def current(self, request: Request, roles: frozenset[Role] = EVERYONE) -> Page:
         session = await self.sessions.get(request.cookies.get(COOKIE))

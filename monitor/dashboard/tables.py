@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from html import escape
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -54,7 +55,7 @@ def mount_tables(app: FastAPI, pages: Pages) -> None:
                 "",
                 "",
                 f"{w['pending']} pending",
-                f"idle {w['idle_ms']} ms",
+                worker_state(w["idle_ms"]),
             )
             for w in stream["consumers"]
         ]
@@ -81,20 +82,26 @@ def mount_tables(app: FastAPI, pages: Pages) -> None:
     @app.get("/silences", response_class=HTMLResponse)
     async def silence_list(request: Request) -> HTMLResponse:
         current = await pages.current(request)
+        now = datetime.now(UTC).isoformat()
+        every = request.query_params.get("all") == "1"
+        shown = [s for s in await silences.all() if every or s.ends > now]
         rows = [
             (s.id, s.family or "", s.detector or "", s.entity or "", s.ends[:16], s.by, s.reason)
-            for s in await silences.all()
+            for s in shown
         ]
+        csrf = current.session.csrf
         form = (
             ""
             if current.session.principal.role not in ACK
             else '<form class="inline" method="post" action="/silences">'
-            f'<input type="hidden" name="csrf" value="{current.session.csrf}">'
+            f'<input type="hidden" name="csrf" value="{csrf}">'
             '<input name="entity" placeholder="ip=203.0.113.7"><input name="family" '
             'placeholder="family"><input name="minutes" value="120" size="4">'
             '<input name="reason" placeholder="reason" required><button>Silence</button>'
-            "</form>"
+            "</form>" + expire_form(csrf, [s.id for s in shown if s.ends > now])
         )
+        form += ' <a href="/silences">active only</a>' if every else ' <a href="/silences?all=1">'
+        form += "" if every else "show expired ones too</a>"
         return pages.render(
             current,
             "table.html",
@@ -110,7 +117,7 @@ def mount_tables(app: FastAPI, pages: Pages) -> None:
         now = datetime.now(UTC)
         try:
             minutes = int(fields.get("minutes", "120"))
-            await silences.add(
+            silence = await silences.add(
                 now,
                 now + timedelta(minutes=minutes),
                 fields.get("reason", ""),
@@ -121,21 +128,36 @@ def mount_tables(app: FastAPI, pages: Pages) -> None:
             )
         except ValueError as error:
             raise Refused(422, str(error)) from None
+        await api.users.audit(current.session.principal, "added a silence", silence.id)
         return RedirectResponse("/silences", status_code=303)
 
-    @app.get("/audit", response_class=HTMLResponse)
-    async def audit(request: Request) -> HTMLResponse:
-        current = await pages.current(request, frozenset({Role.INTERNAL_CONTROL}))
-        entries = await api.store.redis.xrevrange(api.store.keys.users("audit"), count=200)
-        rows = [
-            tuple(e[k].decode() for k in (b"at", b"who", b"role", b"action", b"target"))
-            for _, e in entries
-        ]
-        return pages.render(
-            current,
-            "table.html",
-            heading="Audit log",
-            rows=rows,
-            form="",
-            columns=["At", "Who", "Role", "Action", "Target"],
-        )
+    @app.post("/silences/expire")
+    async def silence_expire(request: Request) -> Response:
+        current, fields = await pages.posted(request, ACK)
+        silence_id = fields.get("id", "")
+        if not await silences.expire(silence_id, datetime.now(UTC)):
+            raise Refused(404, f"no silence {silence_id}")
+        await api.users.audit(current.session.principal, "expired a silence", silence_id)
+        return RedirectResponse("/silences", status_code=303)
+
+
+# A worker that has not even asked for work for this long is gone (it blocks for 1 s at a time).
+DEAD_AFTER_MS = 60_000
+
+
+def worker_state(idle_ms: int) -> str:
+    if idle_ms > DEAD_AFTER_MS:
+        return f"DEAD: silent for {idle_ms // 1000} s"
+    return f"idle {idle_ms} ms"
+
+
+def expire_form(csrf: str, active: list[str]) -> str:
+    """One form to end an active silence early (ids are Vigil's own, escaped all the same)."""
+    if not active:
+        return ""
+    options = "".join(f"<option>{escape(silence_id)}</option>" for silence_id in active)
+    return (
+        '<form class="inline" method="post" action="/silences/expire">'
+        f'<input type="hidden" name="csrf" value="{csrf}">'
+        f'<select name="id" aria-label="silence">{options}</select><button>Expire</button></form>'
+    )

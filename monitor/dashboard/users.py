@@ -17,6 +17,9 @@ from redis.asyncio import Redis
 from monitor.store.keys import Keys
 
 HASHER = PasswordHasher()
+# Checked against when the user is unknown or disabled, so every failed login costs one
+# argon2 verification: the answer's timing does not tell which names exist.
+DUMMY_HASH = HASHER.hash(secrets.token_urlsafe(16))
 
 
 class Role(StrEnum):
@@ -33,6 +36,8 @@ class Principal:
 
     name: str
     role: Role
+    # Bumped by a password change: sessions opened before it end.
+    generation: int = 0
 
 
 class AccessDenied(Exception):
@@ -45,23 +50,47 @@ class Users:
         self.keys = keys
 
     async def add(self, name: str, role: Role, password: str) -> None:
-        if len(password) < 12:
-            raise ValueError("a password has at least 12 characters")
-        record = {"role": str(role), "hash": HASHER.hash(password), "disabled": False}
+        record = {"role": str(role), "hash": hashed(password), "disabled": False}
         await self.redis.hset(self.keys.users("people"), name, json.dumps(record))
 
-    async def disable(self, name: str) -> bool:
-        """Disabled, never deleted: the audit log keeps naming who did what."""
+    async def change(self, name: str, **fields: Any) -> bool:
+        """Change a person's record; False for an unknown name. Sessions follow at once."""
         raw = await self.redis.hget(self.keys.users("people"), name)
         if raw is None:
             return False
-        record = json.loads(raw) | {"disabled": True}
+        record = json.loads(raw) | fields
         await self.redis.hset(self.keys.users("people"), name, json.dumps(record))
         return True
 
-    async def active(self, name: str) -> bool:
+    async def disable(self, name: str) -> bool:
+        """Disabled, never deleted: the audit log keeps naming who did what."""
+        return await self.change(name, disabled=True)
+
+    async def set_role(self, name: str, role: Role) -> bool:
+        return await self.change(name, role=str(role))
+
+    async def set_password(self, name: str, password: str) -> bool:
+        """A new password ends the sessions opened with the old one."""
+        record = await self.record(name)
+        if record is None:
+            return False
+        generation = int(record.get("generation", 0)) + 1
+        return await self.change(name, hash=hashed(password), generation=generation)
+
+    async def record(self, name: str) -> dict[str, Any] | None:
         raw = await self.redis.hget(self.keys.users("people"), name)
-        return raw is not None and not json.loads(raw)["disabled"]
+        found: dict[str, Any] | None = json.loads(raw) if raw else None
+        return found
+
+    async def current(self, name: str) -> Principal | None:
+        """The person as the directory has them now; None if unknown or disabled."""
+        record = await self.record(name)
+        if record is None or record["disabled"]:
+            return None
+        return Principal(name, Role(record["role"]), int(record.get("generation", 0)))
+
+    async def active(self, name: str) -> bool:
+        return await self.current(name) is not None
 
     async def disable_token(self, name: str) -> int:
         """Disable every token made under `name`; how many there were."""
@@ -79,15 +108,15 @@ class Users:
         return {k.decode(): json.loads(v) for k, v in raw.items()}
 
     async def login(self, name: str, password: str) -> Principal:
-        raw = await self.redis.hget(self.keys.users("people"), name)
-        record = json.loads(raw) if raw else None
-        if record is None or record["disabled"]:
-            raise AccessDenied("unknown or disabled user")
+        record = await self.record(name)
+        known = record is not None and not record["disabled"]
         try:
-            HASHER.verify(record["hash"], password)
+            HASHER.verify(record["hash"] if record and known else DUMMY_HASH, password)
         except VerificationError as error:
             raise AccessDenied("wrong password") from error
-        return Principal(name, Role(record["role"]))
+        if record is None or not known:
+            raise AccessDenied("unknown or disabled user")
+        return Principal(name, Role(record["role"]), int(record.get("generation", 0)))
 
     async def add_token(self, name: str, role: Role) -> str:
         """A bearer token for automation; only its hash is kept, the token is shown once."""
@@ -110,18 +139,28 @@ class Users:
 
     async def audit(self, who: Principal, action: str, target: str) -> None:
         """Every view of customer data and every action, for internal control."""
+        await self.audit_attempt(who.name, action, target, str(who.role))
+
+    async def audit_attempt(self, name: str, action: str, target: str, role: str = "") -> None:
+        """An entry for a name that may be no user at all (a failed login)."""
         await self.redis.xadd(
             self.keys.users("audit"),
             {
                 "at": datetime.now(UTC).isoformat(),
-                "who": who.name,
-                "role": str(who.role),
+                "who": name,
+                "role": role,
                 "action": action,
                 "target": target,
             },
             maxlen=100_000,
             approximate=True,
         )
+
+
+def hashed(password: str) -> str:
+    if len(password) < 12:
+        raise ValueError("a password has at least 12 characters")
+    return HASHER.hash(password)
 
 
 def digest(token: str) -> str:

@@ -9,25 +9,37 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from html import escape
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 
-from monitor.dashboard.api import ACK, ApiParts
+from monitor.dashboard.api import ACK, BREACH_READ, ApiParts
+from monitor.dashboard.audit_page import mount_audit
 from monitor.dashboard.breach_pages import mount_breach_pages
-from monitor.dashboard.charts import chart
-from monitor.dashboard.pages import HEADERS, HERE, Page, Pages, Refused, form_of, html
+from monitor.dashboard.list_page import mount_list_page
+from monitor.dashboard.login import mount_login
+from monitor.dashboard.pages import HEADERS, HERE, Pages, Refused
 from monitor.dashboard.sessions import COOKIE
 from monitor.dashboard.tables import mount_tables
-from monitor.dashboard.users import AccessDenied, Role
+from monitor.dashboard.users import Principal, Role
+from monitor.dashboard.users_page import mount_users
 from monitor.dashboard.views import SEES_CUSTOMERS, incident_view
-from monitor.findings import FAMILIES, Severity
-from monitor.incidents import Classification, Lifecycle, Status, TransitionRefused
+from monitor.incidents import Classification, Lifecycle, TransitionRefused
+from monitor.incidents.query import Selection
 from monitor.store.streams import newest_id
 
+# One verb per action in the audit log, whichever page, API or link it came through.
+VERBS = {
+    "ack": "acknowledged",
+    "resolve": "resolved",
+    "assign": "assigned",
+    "comment": "commented",
+    "merge": "merged",
+}
 STREAM_ID = re.compile(r"\d{1,20}-\d{1,20}")
 
 
@@ -38,96 +50,29 @@ def mount_pages(app: FastAPI, api: ApiParts, secure_cookies: bool) -> None:
 
     @app.exception_handler(Refused)
     async def refused(request: Request, error: Refused) -> Response:
-        if error.status == 303:
-            return RedirectResponse("/login", status_code=303)
-        return HTMLResponse(
-            f"<p>{error}</p><p><a href='/'>Back</a></p>", status_code=error.status, headers=HEADERS
-        )
-
-    @app.get("/login", response_class=HTMLResponse)
-    async def login_form(request: Request) -> HTMLResponse:
-        return html(request, "login.html", {"error": ""})
-
-    @app.post("/login")
-    async def login(request: Request) -> Response:
-        fields = await form_of(request)
-        address = request.client.host if request.client else "unknown"
-        try:
-            cookie = await pages.sessions.login(
-                fields.get("username", ""), fields.get("password", ""), address
+        if error.status == 303:  # log in first, then back to the page asked for
+            wanted = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            target = (
+                "/login" if request.method != "GET" else f"/login?{urlencode({'next': wanted})}"
             )
-        except AccessDenied as error:
-            return html(request, "login.html", {"error": str(error)}, 401)
-        answer = RedirectResponse("/", status_code=303)
-        answer.set_cookie(
-            COOKIE,
-            cookie,
-            httponly=True,
-            samesite="strict",
-            secure=secure_cookies or request.url.scheme == "https",
-            max_age=8 * 3600,
-        )
-        return answer
-
-    @app.post("/logout")
-    async def logout(request: Request) -> Response:
-        await pages.posted(request, frozenset(Role))
-        await pages.sessions.logout(request.cookies.get(COOKIE, ""))
-        answer = RedirectResponse("/login", status_code=303)
-        answer.delete_cookie(COOKIE)
-        return answer
-
-    async def listed(current: Page) -> tuple[list[dict[str, Any]], dict[str, str]]:
-        query = current.request.query_params
-        names = ("status", "severity", "family", "detector", "hours")
-        filters = {name: query.get(name, "") for name in names}
-        hours = int(filters["hours"]) if filters["hours"].isdigit() else 0
-        since = (datetime.now(UTC) - timedelta(hours=hours)).isoformat() if hours else ""
-        status = Status(filters["status"]) if filters["status"] in set(Status) else None
-        severity = Severity(filters["severity"]) if filters["severity"] in set(Severity) else None
-        found = await api.store.list(status, severity, 500)
-        found = [
-            i
-            for i in found
-            if (not filters["family"] or i.family == filters["family"])
-            and (not filters["detector"] or filters["detector"] in i.detector)
-            and (not since or i.last_seen.replace("Z", "+00:00") >= since)
-        ]
-        role = current.session.principal.role
-        return [incident_view(i, role, api.staff) for i in found[:200]], filters
-
-    @app.get("/", response_class=HTMLResponse)
-    async def incidents(request: Request) -> HTMLResponse:
-        current = await pages.current(request)
-        # Taken before the list: a change after it is both shown and announced, never lost.
-        after = await newest_id(api.store.redis, api.store.keys.incident_changes)
-        shown, filters = await listed(current)
-        counts = {
-            str(s): await api.store.redis.zcard(api.store.keys.incident_index(f"status:{s}"))
-            for s in Status
-        }
-        return pages.render(
-            current,
-            "incidents.html",
-            after=after,
-            heading="Incidents",
-            incidents=shown,
-            filters=filters,
-            counts=counts,
-            chart=chart(shown, datetime.now(UTC)),
-            statuses=list(Status),
-            severities=list(Severity),
-            families=FAMILIES,
+            return RedirectResponse(target, status_code=303)
+        # The message may echo a path segment or a log value: escaped, never markup.
+        return HTMLResponse(
+            f"<p>{escape(str(error))}</p><p><a href='/'>Back</a></p>",
+            status_code=error.status,
+            headers=HEADERS,
         )
 
     @app.get("/live")
     async def live(request: Request) -> StreamingResponse:
-        await pages.current(request)
+        current = await pages.current(request)
         return StreamingResponse(
-            changes(request), media_type="text/event-stream", headers={"Cache-Control": "no-store"}
+            changes(request, current.session.principal),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-store"},
         )
 
-    async def changes(request: Request) -> AsyncIterator[str]:
+    async def changes(request: Request, started: Principal) -> AsyncIterator[str]:
         """Server-Sent Events: one `change` per incident change after the page was rendered.
 
         The page names the last change it showed (`after`), so a change that lands between
@@ -140,7 +85,14 @@ def mount_pages(app: FastAPI, api: ApiParts, secure_cookies: bool) -> None:
             else await newest_id(api.store.redis, api.store.keys.incident_changes)
         )
         yield ": connected\n\n"
+        cookie = request.cookies.get(COOKIE)
         while not await request.is_disconnected():
+            # The directory may have changed: a new role reloads the page, an ended session
+            # (disabled, new password) stops the stream and the page goes to the login.
+            session = await pages.sessions.get(cookie)
+            if session is None or session.principal.role != started.role:
+                yield "event: reload\ndata: {}\n\n"
+                return
             reply = await api.store.redis.xread(
                 {api.store.keys.incident_changes: last}, block=1000, count=50
             )
@@ -169,21 +121,37 @@ def mount_pages(app: FastAPI, api: ApiParts, secure_cookies: bool) -> None:
             similar=await similar(found.id, found.entities, role),
             may_act=role in ACK,
             may_declare=role is Role.INTERNAL_CONTROL,
+            guide=api.guides.get(found.detector, ("", "")),
+            breaches=await breaches_of(incident_id) if role in BREACH_READ else [],
             classifications=list(Classification),
         )
+
+    async def breaches_of(incident_id: str) -> list[str]:
+        """The breaches this incident was declared in or attached to."""
+        store = api.playbook.store
+        return [
+            breach_id
+            for breach_id in await store.ids()
+            if await store.redis.sismember(store.key(breach_id, "incidents"), incident_id)
+        ]
 
     async def similar(
         incident_id: str, entities: dict[str, str] | Any, role: Role
     ) -> list[dict[str, Any]]:
+        """Other incidents naming the same address, user or session (newest 20 of each)."""
         wanted = {(k, v) for k, v in entities.items() if k in ("ip", "user", "session")}
-        found = []
-        for other in await api.store.list(None, None, 300):
+        ids: dict[str, None] = {}
+        for _, value in sorted(wanted):
+            found = await api.store.query.page(Selection(entity=value), limit=20)
+            ids.update(dict.fromkeys(found.ids))
+        ids.pop(incident_id, None)
+        shown = []
+        for other in await api.store.get_many(list(ids)):
+            view = incident_view(other, role, api.staff)
             shared = wanted & set(other.entities.items())
-            if other.id != incident_id and shared:
-                view = incident_view(other, role, api.staff)
-                view["shared"] = ", ".join(sorted(k for k, _ in shared))
-                found.append(view)
-        return found[:20]
+            view["shared"] = ", ".join(sorted(k for k, _ in shared))
+            shown.append(view)
+        return shown[:20]
 
     @app.post("/incidents/{incident_id}/{move}")
     async def act(request: Request, incident_id: str, move: str) -> Response:
@@ -208,8 +176,12 @@ def mount_pages(app: FastAPI, api: ApiParts, secure_cookies: bool) -> None:
                 raise Refused(404, f"no action {move}")
         except (TransitionRefused, ValueError) as error:
             raise Refused(409, str(error)) from None
-        await api.users.audit(who, move, incident_id)
+        await api.users.audit(who, VERBS[move], incident_id)
         return RedirectResponse(f"/incidents/{incident_id}", status_code=303)
 
+    mount_login(app, pages, secure_cookies)
+    mount_list_page(app, pages)
     mount_breach_pages(app, pages)
     mount_tables(app, pages)
+    mount_audit(app, pages)
+    mount_users(app, pages)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
-from importlib import resources
 from typing import Any
 
 from monitor.events import format_time
 from monitor.incidents.model import Incident, Status
 from monitor.incidents.store import Change, IncidentStore, epoch_ms
+from monitor.store.scripts import lua_script
 
 
 class Classification(StrEnum):
@@ -34,7 +34,7 @@ ALLOWED_FROM = {
 class Lifecycle:
     def __init__(self, store: IncidentStore) -> None:
         self.store = store
-        lua = resources.files("monitor.incidents").joinpath("transition.lua").read_text()
+        lua = lua_script("monitor.incidents", "transition.lua", "index.lua")
         self._transition = store.redis.register_script(lua)
 
     async def acknowledge(self, incident_id: str, by: str, note: str = "") -> Incident:
@@ -68,6 +68,8 @@ class Lifecycle:
                 ",".join(ALLOWED_FROM[status]),
                 epoch_ms(now),
                 str(classification or ""),
+                self.store.index_prefix,
+                incident_id,
             ],
         )
         if outcome == b"missing":
@@ -75,13 +77,7 @@ class Lifecycle:
         if outcome == b"refused":
             raise TransitionRefused(f"incident {incident_id} is {old.decode()}, cannot be {status}")
         incident = await self.existing(incident_id)
-        index = self.store.keys.incident_index
-        score = await self.store.redis.zscore(index("all"), incident_id) or 0
-        async with self.store.redis.pipeline(transaction=False) as pipe:
-            pipe.zrem(index(f"status:{old.decode()}"), incident_id)
-            pipe.zadd(index(f"status:{status}"), {incident_id: score})
-            self.store.announce(pipe, Change(incident_id, str(status), incident.severity))
-            await pipe.execute()
+        await self.store.after_write([Change(incident_id, str(status), incident.severity)])
         return incident
 
     async def assign(self, incident_id: str, owner: str, by: str) -> Incident:
@@ -116,6 +112,8 @@ class Lifecycle:
                     source_id, by, Classification.DUPLICATE, f"merged into {target_id}"
                 )
             target = await self.existing(target_id)
+        # The merged customers become searchable on the target.
+        await self.store.indexer.refresh([target_id])
         return target
 
     async def absorb(self, key: str, target: Incident, source: Incident) -> None:

@@ -13,7 +13,10 @@ local evidence_n = tonumber(ARGV[17])
 local base = ARGV[18]
 local now_ms, reopen_ms = tonumber(ARGV[19]), tonumber(ARGV[20])
 local marks_n = tonumber(ARGV[21])
-local FIRST_EVIDENCE = 22
+-- The indexes' key prefix ('' on a cluster, where the store files the incident after), the
+-- packed index names of the finding's family, detector, entities and title, of its customers.
+local index_prefix, index_fixed, index_added = ARGV[22], ARGV[23], ARGV[24]
+local FIRST_EVIDENCE = 25
 local FIRST_MARK = FIRST_EVIDENCE + 2 * evidence_n
 
 local applied = fp .. ':applied'
@@ -27,6 +30,7 @@ redis.call('PEXPIRE', applied, applied_ttl)
 local key = base .. n
 local merge = false
 local reopen = false
+local retitled = false
 if n > 0 then
   local status = redis.call('HGET', key, 'status')
   local seen = tonumber(redis.call('HGET', key, 'last_seen_ms') or '0')
@@ -58,12 +62,14 @@ if merge then
   end
   if rank > tonumber(redis.call('HGET', key, 'severity_rank')) then
     if not reopen then state = 'escalated' end
+    retitled = true
     redis.call('HSET', key, 'severity', severity, 'severity_rank', rank, 'title', ARGV[12])
     redis.call('RPUSH', key .. ':timeline', cjson.encode({
       at = now_iso, by = 'vigil', action = 'severity-raised', severity = severity}))
   end
 else
   state = 'created'
+  retitled = true
   n = n + 1
   key = base .. n
   redis.call('HSET', fp, 'n', n)
@@ -89,5 +95,12 @@ for i = 0, evidence_n - 1 do
 end
 for i = FIRST_MARK + marks_n, #ARGV do
   redis.call('SADD', key .. ':customers', ARGV[i])
+end
+if index_prefix ~= '' then
+  local f = redis.call('HMGET', key, 'first_seen_ms', 'status', 'severity', 'severity_rank')
+  local added = {}
+  if index_added ~= '' then added = split(index_added) end
+  index_incident(index_prefix, tag .. '-' .. n, f[1], f[2], f[3], f[4],
+    retitled and split(index_fixed) or nil, added)
 end
 return {tag .. '-' .. n, state, redis.call('HGET', key, 'severity')}

@@ -12,7 +12,9 @@ from redis.asyncio import Redis, RedisCluster
 
 from monitor.events import format_time
 from monitor.findings import Finding, Severity
+from monitor.incidents.indexing import Indexer, customer_names, fixed_names, pack
 from monitor.incidents.model import Incident, Status, incident_from_redis
+from monitor.incidents.query import IncidentQuery, Selection
 from monitor.settings import IncidentSettings
 from monitor.store.keys import Keys, fingerprint_tag
 from monitor.store.scripts import lua_script, run_many
@@ -44,7 +46,11 @@ class IncidentStore:
         self.keys = keys
         self.settings = settings
         self.clock = clock
-        self._record = redis.register_script(lua_script(PACKAGE, "record.lua", "count.lua"))
+        self._record = redis.register_script(
+            lua_script(PACKAGE, "record.lua", "count.lua", "index.lua")
+        )
+        self.indexer = Indexer(redis, keys)
+        self.query = IncidentQuery(redis, keys)
         self._extend = redis.register_script(lua_script(PACKAGE, "extend.lua", "count.lua"))
 
     async def record(self, findings: Iterable[Finding]) -> list[Change]:
@@ -66,7 +72,7 @@ class IncidentStore:
         replies = await run_many(self.redis, self._record, calls) if calls else []
         recorded = [Change(r[0].decode(), r[1].decode(), Severity(r[2].decode())) for r in replies]
         recorded = [c for c in recorded if c.state != "duplicate"]
-        await self.index(recorded, opening)
+        await self.after_write(recorded)
         return recorded + changes
 
     async def extend(self, findings: Sequence[Finding]) -> list[Change]:
@@ -129,6 +135,9 @@ class IncidentStore:
             now_ms,
             int(self.settings.reopen_window.total_seconds() * 1000),
             len(finding.counted),
+            self.index_prefix,
+            pack(fixed_names(finding.family, finding.detector, finding.entities, finding.title)),
+            pack(customer_names(sorted(finding.affected_customers))),
         ]
         for reference in finding.evidence:
             args += [str(reference["id"]), json.dumps(reference, ensure_ascii=False)]
@@ -136,29 +145,19 @@ class IncidentStore:
         args += sorted(finding.affected_customers)
         return args
 
-    async def index(self, changes: Sequence[Change], findings: Sequence[Finding]) -> None:
-        first_seen = {fingerprint_tag(f.fingerprint): epoch_ms(f.first_seen) for f in findings}
-        family = {fingerprint_tag(f.fingerprint): f.family for f in findings}
-        index = self.keys.incident_index
+    @property
+    def index_prefix(self) -> str:
+        """Where the scripts file incidents; '' on a cluster, where `after_write` does."""
+        return "" if isinstance(self.redis, RedisCluster) else self.keys.incident_index("")
+
+    async def after_write(self, changes: Sequence[Change]) -> None:
+        """Announce the changes; on a cluster, file the incidents first (see indexing)."""
+        if not changes:
+            return
+        if not self.index_prefix:
+            await self.indexer.refresh([change.incident_id for change in changes])
         async with self.redis.pipeline(transaction=False) as pipe:
             for change in changes:
-                # Scores are first_seen; LT keeps the earliest when a late finding comes in.
-                entry = {change.incident_id: first_seen[change.incident_id.rpartition("-")[0]]}
-                if change.state == "created":
-                    pipe.zadd(index("all"), entry, lt=True)
-                    pipe.zadd(
-                        index(f"family:{family[change.incident_id.rpartition('-')[0]]}"),
-                        entry,
-                        lt=True,
-                    )
-                if change.state in ("created", "reopened"):
-                    pipe.zrem(index(f"status:{Status.RESOLVED}"), change.incident_id)
-                    pipe.zadd(index(f"status:{Status.OPEN}"), entry, lt=True)
-                if change.state in ("created", "escalated", "reopened"):
-                    for severity in Severity:
-                        if severity != change.severity:
-                            pipe.zrem(index(f"severity:{severity}"), change.incident_id)
-                    pipe.zadd(index(f"severity:{change.severity}"), entry, lt=True)
                 self.announce(pipe, change)
             await pipe.execute()
 
@@ -207,18 +206,12 @@ class IncidentStore:
         self, status: Status | None = None, severity: Severity | None = None, limit: int = 50
     ) -> list[Incident]:
         """Newest first, filtered by status and severity."""
-        index = self.keys.incident_index
-        name = f"status:{status}" if status else f"severity:{severity}" if severity else "all"
-        # One filter: only the newest `limit` ids are read; two: their intersection is needed.
-        last = -1 if status and severity else limit - 1
-        ids = [raw.decode() for raw in await self.redis.zrevrange(index(name), 0, last)]
-        if status and severity:
-            wanted = {
-                raw.decode()
-                for raw in await self.redis.zrange(index(f"severity:{severity}"), 0, -1)
-            }
-            ids = [incident_id for incident_id in ids if incident_id in wanted]
-        return await self.get_many(ids[:limit])
+        selection = Selection(
+            statuses=(str(status),) if status else (),
+            severities=(str(severity),) if severity else (),
+        )
+        found = await self.query.page(selection, limit=limit)
+        return await self.get_many(found.ids)
 
 
 def merge_by_fingerprint(
