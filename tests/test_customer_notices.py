@@ -32,6 +32,7 @@ from tests.notice_world import (
     send_all,
     write_directory,
 )
+from tests.test_dashboard import attempt
 
 PASSWORD = "correct horse battery staple"
 HOSTILE_NAME = "Nguyễn Văn A\r\nBcc: evil@example.com\r\n\r\nHotline giả: 0999 999 999"
@@ -237,7 +238,7 @@ async def test_the_breach_page_previews_a_customer_s_own_notice(
     app = create_app(store, keys, b"k" * 32, frozenset(), api=parts)
     transport = httpx.ASGITransport(app=app, client=("192.0.2.50", 5000))
     async with httpx.AsyncClient(transport=transport, base_url="http://vigil") as web:
-        await web.post("/login", data={"username": "control", "password": PASSWORD})
+        assert (await attempt(web, "control", PASSWORD)).status_code == 303
         page = await web.get(f"/breaches/{breach_id}/preview/C-1")
     assert page.status_code == 200
     assert "an ALS employee exported" in page.text and "password to a new one" not in page.text
