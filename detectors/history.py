@@ -263,9 +263,9 @@ def combine(stored: list[Any], added: dict[str, int]) -> Series:
 
 
 def pack(window: Window, seen: Touch, settled: int | None) -> str:
-    """One script argument for one group: since, upper, keep, settled, cap, ttl, then
-    score/member pairs. Trims stop at `settled`, the earliest event of a batch in flight
-    (see window.lua); without one (`vigil scan`), at this batch's latest."""
+    """One script argument for one group: since, upper, keep, settled, cap, ttl, oldest
+    member, then score/member pairs. Trims stop at `settled`, the earliest event of a batch
+    in flight (see window.lua); without one (`vigil scan`), at this batch's latest."""
     span_ms = window.span_ms
     done = seen.latest if settled is None else min(seen.latest, settled)
     head = [
@@ -275,6 +275,7 @@ def pack(window: Window, seen: Touch, settled: int | None) -> str:
         str(done),
         str(window.cap),
         str(span_ms + TTL_SLACK_MS),
+        str(min(seen.added.values(), default=seen.latest)),
     ]
     pairs = [f"{score}\x1e{member}" for member, score in seen.added.items()]
     return "\x1e".join(head + pairs)

@@ -8,20 +8,22 @@
 -- by time, members older than it by the span go; by the cap, only members up to it go (the
 -- oldest first), so the members a first run saw are still there for its replay.
 -- KEYS: window keys sharing one hash tag. ARGV[i] belongs to KEYS[i] and packs, separated
--- by \30: since, upper, keep (settled less the span), settled (ms), cap, ttl (ms), then
--- pairs of score and member.
+-- by \30: since, upper, keep (settled less the span), settled (ms), cap, ttl (ms), the
+-- oldest of the batch's members (ms), then pairs of score and member.
 -- One packed argument per key keeps the client from encoding a million arguments.
-local FIRST_PAIR = 7
+local FIRST_PAIR = 8
 local out = {}
 for i, key in ipairs(KEYS) do
   local parts = split(ARGV[i])
   local since, upper, keep, settled = parts[1], parts[2], parts[3], parts[4]
-  local cap, ttl = tonumber(parts[5]), parts[6]
+  local cap, ttl, oldest = tonumber(parts[5]), parts[6], parts[7]
   local own = (#parts - FIRST_PAIR + 1) / 2
   local newest = redis.call('ZREVRANGEBYSCORE', key, upper, '(' .. since, 'WITHSCORES',
     'LIMIT', 0, cap + own)
+  -- The batch's own members can only be among them if the newest is not older than the
+  -- batch's oldest (a replay, or ties): only then are they looked up.
   local mine = {}
-  if own > 0 and #newest > 0 then
+  if own > 0 and #newest > 0 and tonumber(newest[2]) >= tonumber(oldest) then
     for j = FIRST_PAIR + 1, #parts, 2 do mine[parts[j]] = true end
   end
   -- Newest first: keep the newest `cap` that are not the batch's, then oldest first, with

@@ -52,9 +52,11 @@ def build_scheduler(redis_url: str, prefix: str, timezone: str) -> AsyncIOSchedu
 class SteadyScheduler(AsyncIOScheduler):  # type: ignore[misc]  # APScheduler 3 is untyped
     """APScheduler whose clock outlives a job store error while it hands out due jobs.
 
-    Removing a job that ran is a MULTI block, which Redis refuses whole at its memory limit;
-    APScheduler then stops waking up (its wakeup raised) and no later step would run. This
-    one wakes again shortly; the job still in the store runs again, and jobs are idempotent.
+    After handing a job out it removes or reschedules it in the store: a MULTI block that
+    fails while Redis is away, and that Redis refuses whole at its memory limit when it
+    writes (the digest's next run). APScheduler then stops waking up (its wakeup raised) and
+    no later step would run. This one wakes again shortly; a job still in the store runs
+    again, and jobs are idempotent.
     """
 
     def _process_jobs(self) -> float | None:

@@ -116,6 +116,12 @@ class Run:
             embedded.release_server(self.folder / "redis", force=True)
 
 
+def pin_to_one_core(run: Run, share: tuple[float, float]) -> None:
+    """Every detect process on one core (taskset), from the start: they run in turns."""
+    for worker in run.crew:
+        subprocess.run(["taskset", "-pc", "0", str(worker.pid)], check=True, capture_output=True)
+
+
 def stop_one_past_claim_idle(run: Run, share: tuple[float, float]) -> None:
     """SIGSTOP one worker while it holds entries, for 2.5 x claim_idle, then SIGCONT: the
     others take its entries over; it finds them gone and stores nothing."""
@@ -148,8 +154,13 @@ def kill_valkey(run: Run, share: tuple[float, float]) -> None:
 CASES = [
     pytest.param(1, (kill_a_worker, kill_valkey), 1, id="1-kill-worker-then-valkey"),
     pytest.param(2, (stop_one_past_claim_idle, kill_valkey), 2, id="2-stop-one-then-kill-valkey"),
-    pytest.param(2, (kill_a_worker,), 3, id="2-kill-worker"),
-    pytest.param(4, (stop_one_past_claim_idle, kill_a_worker), 4, id="4-stop-one-then-kill-one"),
+    pytest.param(2, (pin_to_one_core, kill_a_worker), 3, id="2-on-one-core-kill-worker"),
+    pytest.param(
+        4,
+        (pin_to_one_core, stop_one_past_claim_idle, kill_a_worker),
+        4,
+        id="4-on-one-core-stop-one-then-kill-one",
+    ),
 ]
 
 

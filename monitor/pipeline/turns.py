@@ -105,18 +105,19 @@ def order(entry_id: bytes | str) -> tuple[int, int]:
 
 async def register(redis: Redis, keys: Keys, group: str, ids: list[str], earliest: int) -> int:
     """Note the batch's entries as in flight; the earliest event any batch in flight holds."""
-    args = [group, earliest, *ids]
-    return int(await redis.eval(REGISTER, 2, keys.in_flight, keys.events, *args))
+    script = redis.register_script(REGISTER)
+    return int(await script(keys=[keys.in_flight, keys.events], args=[group, earliest, *ids]))
 
 
 async def settle(redis: Redis, keys: Keys, group: str, ids: list[str]) -> None:
     """Acknowledge the entries and take them off the in-flight list, at once."""
-    await redis.eval(SETTLE, 2, keys.events, keys.in_flight, group, *ids)
+    await redis.register_script(SETTLE)(keys=[keys.events, keys.in_flight], args=[group, *ids])
 
 
 async def renew(redis: Redis, keys: Keys, group: str, consumer: str, ids: list[str]) -> bool:
     """Whether `consumer` still holds the entries; if so none is taken over for a while."""
-    return bool(await redis.eval(RENEW, 1, keys.events, group, consumer, *ids))
+    script = redis.register_script(RENEW)
+    return bool(await script(keys=[keys.events], args=[group, consumer, *ids]))
 
 
 class StreamTurn:
@@ -168,4 +169,4 @@ class StreamTurn:
         return bool(held)
 
     async def done(self) -> None:
-        await self.redis.eval(ADVANCE, 1, self.mark, self.last)
+        await self.redis.register_script(ADVANCE)(keys=[self.mark], args=[self.last])

@@ -140,12 +140,14 @@ class Worker:
         (or taken over) reads the windows its first run read, so it finds what that found,
         and the incidents take each finding once."""
         events = self.decode(entries)
-        await self.pause("read")
+        await self.pause()
         ids = [entry_id.decode() for entry_id, _ in entries]
-        earliest = min((event.epoch_ms for event in events), default=0)
-        settled = await register(self.redis, self.keys, GROUP, ids, earliest)
+        settled = None
+        if events:  # an entry without events touches no window
+            earliest = min(event.epoch_ms for event in events)
+            settled = await register(self.redis, self.keys, GROUP, ids, earliest)
         findings = await self.detection.process(events, self.turn(entries, "windows"), settled)
-        await self.pause("evaluated")
+        await self.pause()
         stored = self.turn(entries, "findings")
         await stored.wait()
         if not await renew(self.redis, self.keys, GROUP, self.name, ids):
@@ -153,7 +155,7 @@ class Worker:
             log.warning("%d entries were taken over; their findings are left to it", len(ids))
             return []
         changes = await self.store.record(findings)
-        await self.pause("stored")
+        await self.pause()
         await stored.done()
         await settle(self.redis, self.keys, GROUP, ids)
         return changes
@@ -170,9 +172,10 @@ class Worker:
             lambda: self.reclaim(before=first),
         )
 
-    async def pause(self, moment: str) -> None:
-        """Where tests put random sleeps between steps (VIGIL_TEST_JITTER=seed): the result
-        must not depend on how the workers' steps interleave."""
+    async def pause(self) -> None:
+        """Where tests put random sleeps between a batch's steps (VIGIL_TEST_JITTER=seed):
+        reading, windows, storing, acknowledging. The result must not depend on how the
+        workers' steps interleave."""
         if self.jitter is not None:
             await asyncio.sleep(self.jitter.random() * JITTER_SECONDS)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import defaultdict
 from collections.abc import Sequence
 from importlib import resources
 from typing import Any
@@ -27,17 +28,25 @@ def lua_script(package: str, name: str, *preludes: str) -> str:
 
 async def run_many(redis: Redis, script: AsyncScript, calls: Sequence[Call]) -> list[Any]:
     """Each call's reply, in order. A cluster client refuses scripts in a pipeline (each may
-    go to another node), so there the calls go out together instead."""
+    go to another node), so there the calls go out together instead; calls on one key
+    still run one after another, in order (two findings of one incident in a batch)."""
     if isinstance(redis, RedisCluster):
         gate = asyncio.Semaphore(CLUSTER_CONCURRENCY)
+        replies: list[Any] = [None] * len(calls)
+        by_key: dict[str, list[int]] = defaultdict(list)
+        for index, (keys, _) in enumerate(calls):
+            by_key[keys[0] if keys else ""].append(index)
 
-        async def call(keys: Sequence[str], args: Sequence[Any]) -> Any:
-            async with gate:
-                return await script(keys=keys, args=args)
+        async def in_order(indexes: list[int]) -> None:
+            for index in indexes:
+                keys, args = calls[index]
+                async with gate:
+                    replies[index] = await script(keys=keys, args=args)
 
-        return list(await asyncio.gather(*(call(k, a) for k, a in calls)))
+        await asyncio.gather(*(in_order(indexes) for indexes in by_key.values()))
+        return replies
     async with redis.pipeline(transaction=False) as pipe:
         for keys, args in calls:
             await script(keys=keys, args=args, client=pipe)
-        replies: list[Any] = await pipe.execute()
+        replies = await pipe.execute()
     return replies
