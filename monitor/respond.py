@@ -21,6 +21,7 @@ from monitor.dashboard.app import create_app
 from monitor.dashboard.users import Users
 from monitor.directory import DirectoryError
 from monitor.incidents import Lifecycle, TransitionRefused
+from monitor.lag import watch_lag
 from monitor.settings import Settings
 from monitor.startup import listening_socket
 from notifications.alerting import Alerter
@@ -176,6 +177,17 @@ async def respond(vigil: Vigil, stop: asyncio.Event) -> None:
             group.create_task(build_sender(vigil, parts.outbox).run(stop))
             group.create_task(serve(QuietServer(config), stop, sock))
             group.create_task(rules.watch(playbook, scheduler, stop))
+            group.create_task(
+                watch_lag(
+                    vigil.redis,
+                    vigil.keys,
+                    parts.outbox,
+                    parts.rota,
+                    settings.alerts.lag_bound.total_seconds(),
+                    settings.alerts.public_url,
+                    stop,
+                )
+            )
     finally:
         scheduler.shutdown(wait=False)
         sock.close()

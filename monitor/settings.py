@@ -206,6 +206,8 @@ class AlertSettings(Section):
     digest_at: str = Field(default="08:00", pattern=r"^\d{2}:\d{2}$")
     digest_to: tuple[str, ...] = ("oncall",)
     ack_link_ttl: Duration = timedelta(hours=24)
+    # Detection this far behind the logs e-mails the person on call (at most once an hour).
+    lag_bound: Duration = timedelta(seconds=60)
     rotation: RotationSettings = RotationSettings()
     escalation: EscalationSettings = EscalationSettings()
     webhooks: tuple[WebhookSettings, ...] = ()

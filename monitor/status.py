@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import UTC, datetime
 from typing import Any
 
 from redis.exceptions import ResponseError
 
 from monitor.directory_files import directory_status
 from monitor.incidents import Status
+from monitor.lag import seconds_behind
 from monitor.pipeline.journals import checkpoint_key
 from monitor.pipeline.stream_cap import TRIMMED_UNREAD
 from monitor.pipeline.worker import GROUP
@@ -112,10 +114,18 @@ async def stream_status(vigil: Vigil) -> dict[str, Any]:
         groups = await redis.xinfo_groups(keys.events)
         consumers = await redis.xinfo_consumers(keys.events, GROUP)
     except ResponseError:
-        return {"length": length, "pending": 0, "lag": length, "consumers": []}
+        behind = round(await seconds_behind(redis, keys, datetime.now(UTC)), 1)
+        return {
+            "length": length,
+            "behind_seconds": behind,
+            "pending": 0,
+            "lag": length,
+            "consumers": [],
+        }
     group = next((g for g in groups if g["name"].decode() == GROUP), None)
     return {
         "length": length,
+        "behind_seconds": round(await seconds_behind(redis, keys, datetime.now(UTC)), 1),
         "pending": group["pending"] if group else 0,
         "lag": group.get("lag") if group else length,
         "consumers": [
@@ -134,7 +144,8 @@ async def show(vigil: Vigil, as_json: bool) -> int:
     print(f"Redis      {redis['url']}  version {redis['version']}  memory {redis['used_memory']}")
     stream = report["stream"]
     print(
-        f"Stream     {stream['length']} entries, {stream['pending']} pending, lag {stream['lag']}"
+        f"Stream     {stream['length']} entries, {stream['pending']} pending, lag {stream['lag']}, "
+        f"detection {stream['behind_seconds']:,.0f} s behind the logs"
     )
     if stream["trimmed_unread"]:
         print(

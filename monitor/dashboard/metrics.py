@@ -46,7 +46,23 @@ async def gather(store: IncidentStore, status: dict[str, Any]) -> list[Metric]:
         GaugeMetricFamily(
             "vigil_dead_letters", "Malformed lines kept", value=status["dead_letters"]
         ),
+        GaugeMetricFamily(
+            "vigil_detection_behind_seconds",
+            "Age of the oldest batch detection has not finished",
+            value=stream["behind_seconds"],
+        ),
+        CounterMetricFamily(
+            "vigil_stream_trimmed_unread_lines",
+            "Lines ingest.stream_maxlen dropped before detection read them",
+            value=stream["trimmed_unread"],
+        ),
     ]
+    stalled = GaugeMetricFamily(
+        "vigil_source_stalled", "1 when a source's files cannot be read", labels=["path"]
+    )
+    for source in status["file_sources"]:
+        stalled.add_metric([source["path"]], 1 if source["state"] == "stalled" else 0)
+    gauges.append(stalled)
     pages = CounterMetricFamily(
         "vigil_escalation_pages", "Pages sent per escalation level", labels=["level"]
     )

@@ -40,12 +40,17 @@ def mount_tables(app: FastAPI, pages: Pages) -> None:
                 "(event stream)",
                 stream["length"],
                 "",
-                stream["lag"],
+                f"{stream['lag']} batches, {stream['behind_seconds']:,.0f} s behind",
                 "",
                 f"{stream['pending']} pending",
-                f"{state['dead_letters']} dead letters",
+                f"{state['dead_letters']} dead letters, {stream['trimmed_unread']} lost unread",
             )
         )
+        rows += [
+            (f"{s['path']} (STALLED)", "", "", "", "", "", s["detail"])
+            for s in state["file_sources"]
+            if s["state"] == "stalled"
+        ]
         rows.append(("(outbox)", outbox["due"], "", "", "", "", f"{outbox['dead']} dead"))
         rows += [
             (
