@@ -71,9 +71,26 @@ class IncidentStore:
         ]
         replies = await run_many(self.redis, self._record, calls) if calls else []
         recorded = [Change(r[0].decode(), r[1].decode(), Severity(r[2].decode())) for r in replies]
-        recorded = [c for c in recorded if c.state != "duplicate"]
-        await self.after_write(recorded)
-        return recorded + changes
+        fresh = [c for c in recorded if c.state != "duplicate"]
+        fresh += await self.unfiled([c for c in recorded if c.state == "duplicate"])
+        await self.after_write(fresh)
+        return fresh + changes
+
+    async def unfiled(self, duplicates: Sequence[Change]) -> list[Change]:
+        """On a cluster, the incidents of findings replayed after a crash that came between
+        their write and their filing (see after_write): found in no index, they were created
+        by that write and never announced, so they are now, as created; the rest were."""
+        if self.index_prefix or not duplicates:
+            return []
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for change in duplicates:
+                pipe.zscore(self.keys.incident_index("all"), change.incident_id)
+            scores = await pipe.execute()
+        return [
+            replace(change, state="created")
+            for change, score in zip(duplicates, scores, strict=True)
+            if score is None
+        ]
 
     async def extend(self, findings: Sequence[Finding]) -> list[Change]:
         """Add the events of attacks past their thresholds to their open incidents: one

@@ -47,12 +47,16 @@ redis.call('SET', KEYS[1], ARGV[1])
 return 1
 """
 )
-# KEYS: in-flight hash, stream. ARGV: group, the batch's earliest event (ms), its entries.
-# Notes each entry's earliest event (the lower if noted twice), forgets entries no longer
-# pending (acknowledged, or trimmed away), and returns the earliest of all in flight.
+# KEYS: in-flight hash, stream. ARGV: group, the batch's earliest event (ms), its entries
+# (in stream order). Notes each entry's earliest event (the lower if noted twice), forgets
+# entries no longer pending (acknowledged, or trimmed away), and returns the earliest of all
+# in flight; 0 (trim nothing) while an earlier entry is read but not noted yet: its worker
+# was slower to decode, and what its events will read, this batch's trims must leave.
 REGISTER = (
     BEFORE
     + """
+-- Past this many earlier entries pending, one unnoted among them is assumed (trim nothing).
+local UNNOTED_LIMIT = 1000
 local earliest = tonumber(ARGV[2])
 for i = 3, #ARGV do
   local known = redis.call('HGET', KEYS[1], ARGV[i])
@@ -68,6 +72,15 @@ for j = 1, #held, 2 do
     redis.call('HDEL', KEYS[1], held[j])
   elseif tonumber(held[j + 1]) < floor then
     floor = tonumber(held[j + 1])
+  end
+end
+local earlier = redis.call('XPENDING', KEYS[2], ARGV[1], '-', '(' .. ARGV[3], UNNOTED_LIMIT)
+if #earlier == UNNOTED_LIMIT then
+  return 0
+end
+for _, entry in ipairs(earlier) do
+  if redis.call('HEXISTS', KEYS[1], entry[1]) == 0 then
+    return 0
   end
 end
 return floor
@@ -104,7 +117,8 @@ def order(entry_id: bytes | str) -> tuple[int, int]:
 
 
 async def register(redis: Redis, keys: Keys, group: str, ids: list[str], earliest: int) -> int:
-    """Note the batch's entries as in flight; the earliest event any batch in flight holds."""
+    """Note the batch's entries as in flight; the earliest event any batch in flight holds
+    (0 while an earlier entry read is not noted yet: the batch's trims then wait)."""
     script = redis.register_script(REGISTER)
     return int(await script(keys=[keys.in_flight, keys.events], args=[group, earliest, *ids]))
 
