@@ -24,6 +24,7 @@ from playbooks.progress import progress
 from playbooks.record import Record
 from playbooks.schedule import schedule_reminders
 from playbooks.seal import seal_for
+from playbooks.signed_form import stored_problems
 
 WAITS_FOR = {
     "approval": "`vigil breach approve`",
@@ -244,6 +245,7 @@ async def show_record(playbook: Playbook, args: argparse.Namespace) -> int:
     breach = await playbook.store.existing(args.id)
     entries, problems = await playbook.record.verify(breach.id)
     problems += await disagreements(playbook.store, playbook.outbox, breach.id, entries)
+    problems += await stored_problems(playbook.settings, breach.id, entries)
     if args.action == "verify":
         print(
             f"{breach.id}: {len(entries)} entries, "

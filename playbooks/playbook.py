@@ -10,6 +10,7 @@ every e-mail carries the record's head, and the record logs every rendering and 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -38,8 +39,12 @@ from playbooks.notices import (
 )
 from playbooks.record import Head, Record
 from playbooks.safety import with_deliverable
+from playbooks.signed_form import EMAILED, failure_note, fall_back, sign_form, signing_failed
+from playbooks.signing import SigningError
 from playbooks.stories import Stories
 from playbooks.view import Moment
+
+log = logging.getLogger(__name__)
 
 BATCH = 1000
 HEAD_HEADER = "X-Vigil-Record-Head"
@@ -94,7 +99,7 @@ class Playbook:
         incidents, found, unknown = await self.affected_of(breach)
         if not (found or unknown or breach.confirmed):
             return Outcome(0, 0, (), (), "confirmation")  # nothing goes out unconfirmed
-        if self.breach.authority_delivery == "email":
+        if self.breach.authority_delivery in EMAILED:
             breach = await filed_by_email(self.store, self.outbox, breach)
         waiting = await self.notify_authority(breach, incidents, found, unknown)
         queued = 0
@@ -145,7 +150,9 @@ class Playbook:
         """Queue this phase's Form 08 (a draft, or the e-mail); or say what it waits for."""
         if self.breach.require_approval != "none" and breach.approved == "none":
             return "approval"
-        email = self.breach.authority_delivery == "email"
+        delivery = self.breach.authority_delivery
+        failed = await signing_failed(self.store, breach) if delivery == "signed-email" else None
+        email = delivery in EMAILED and failed is None
         if email:
             copies = [
                 (authority_key(breach.id, breach.phase), self.breach.authority_email),
@@ -162,9 +169,15 @@ class Playbook:
         now = self.clock()
         if email and breach.phases[-1].wants_late_reason(now):
             return "late reason"
-        messages = await self.authority_messages(
-            breach, incidents, found, unknown, copies, not email
-        )
+        mode = ("signed" if delivery == "signed-email" else "email") if email else "draft"
+        try:
+            messages = await self.authority_messages(
+                breach, incidents, found, unknown, copies, mode, failed or ""
+            )
+        except SigningError as error:  # expired, token pulled, wrong PIN: the officer signs
+            log.error("breach %s: Form 08 not signed, sent as a draft: %s", breach.id, error)
+            await fall_back(self.store, breach, str(error))
+            return await self.notify_authority(breach, incidents, found, unknown)
         await self.remember(breach.id, [k for k, _ in copies], external=email)
         await self.outbox.enqueue_many(messages)
         await self.store.redis.hsetnx(
@@ -179,12 +192,14 @@ class Playbook:
         found: Sequence[Affected],
         unknown: Sequence[str],
         copies: Sequence[tuple[str, str]],
-        draft: bool,
+        mode: str,
+        failed: str = "",
     ) -> list[Message]:
-        """Form 08 for this phase, rendered and recorded, as one message per copy."""
+        """Form 08 for this phase, rendered and recorded (and with `mode` "signed", signed
+        and kept), as one message per copy; `failed`: why the draft replaces a signed form."""
         head = await self.record.head(breach.id)
         view = replace(self.view(breach), record_entries=head.count, record_head=head.hash)
-        notice, _ = authority_notice(
+        notice, form = authority_notice(
             view,
             self.settings.organisation,
             self.breach,
@@ -192,11 +207,15 @@ class Playbook:
             Parties(found, unknown, self.rota.staff),
             self.locate,
         )
-        attachment = (
+        attachment: tuple[str, str, str | bytes] = (
             f"{breach.id}-form-08-phase-{breach.phase}.html",
             "text/html",
             notice.attachment,
         )
+        if mode == "signed":
+            name, pdf = await sign_form(self.record, self.settings, breach, form, self.clock())
+            attachment = (name, "application/pdf", pdf)
+        draft = mode == "draft"
         entry = await self.record.append(
             breach.id,
             "notice-rendered",
@@ -211,6 +230,8 @@ class Playbook:
         subject, text = notice.subject, notice.text
         if draft:
             subject, text = f"[DRAFT for signature] {subject}", filing_steps(breach) + text
+        if failed:
+            subject, text = f"[SIGNING FAILED] {subject}", failure_note(failed) + text
         headers = head_headers(Head(entry["seq"], entry["hash"]), "vi, en")
         return [
             Message(
@@ -231,7 +252,7 @@ class Playbook:
         """When the authority had (or, by e-mail, was sent) the initial notice."""
         if breach.phases[0].filed_at is not None:
             return breach.phases[0].filed_at
-        if self.breach.authority_delivery != "email":
+        if self.breach.authority_delivery not in EMAILED:
             return None
         raw = await self.store.redis.hget(self.store.key(breach.id), "authority_queued_at")
         return datetime.fromisoformat(raw.decode()) if raw else None
@@ -264,7 +285,13 @@ class Playbook:
             raise BreachError(f"the authority notice of phase {breach.phase} has not failed")
         incidents, found, unknown = await self.affected_of(breach)
         copies = [(key, self.breach.authority_email)]
-        messages = await self.authority_messages(breach, incidents, found, unknown, copies, False)
+        mode = "signed" if self.breach.authority_delivery == "signed-email" else "email"
+        try:
+            messages = await self.authority_messages(
+                breach, incidents, found, unknown, copies, mode
+            )
+        except SigningError as error:
+            raise BreachError(f"Form 08 cannot be signed: {error}") from None
         return await self.outbox.retry(key, messages[0])
 
     async def notify_customers(

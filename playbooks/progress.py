@@ -10,6 +10,7 @@ from playbooks.breach import Breach, Phase
 from playbooks.customers import Affected
 from playbooks.message_keys import authority_key, customer_key
 from playbooks.playbook import Playbook
+from playbooks.signed_form import EMAILED
 
 
 def filing_state(phase: Phase, sent: str | None, now: datetime) -> str:
@@ -44,7 +45,7 @@ async def progress(
 ) -> dict[str, Any]:
     """The clocks, the authority's filings, and customer notices by state (JSON-ready)."""
     keys = [customer_key(breach.id, a.customer.customer_id) for a in found if a.address]
-    email = playbook.breach.authority_delivery == "email"
+    email = playbook.breach.authority_delivery in EMAILED
     authority = [authority_key(breach.id, p.number) for p in breach.phases] if email else []
     states = await playbook.outbox.states(keys + authority)
     phases = [

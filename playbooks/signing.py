@@ -137,6 +137,19 @@ def usable(settings: SigningSettings, now: datetime | None = None) -> x509.Certi
     return cert
 
 
+def refusal(delivery: str, settings: SigningSettings) -> str | None:
+    """Why Vigil cannot start with this delivery (signed-email needs a usable key), or None."""
+    if delivery != "signed-email":
+        return None
+    try:
+        usable(settings)
+    except SigningError as error:
+        return (
+            f"breach.authority_delivery is signed-email but the signing key is not usable: {error}"
+        )
+    return None
+
+
 @dataclass(frozen=True)
 class VietnameseFont(GlyphAccumulatorFactory):
     """DejaVu Sans, read into memory (pyHanko's own factory leaves the file open)."""
