@@ -12,7 +12,8 @@ import hashlib
 import io
 import os
 import stat
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -69,6 +70,19 @@ def secret(settings: SigningSettings) -> str:
         return path.read_text(encoding="utf-8").strip()
     except OSError as error:
         raise SigningError(f"{path}: cannot read: {error.strerror}") from None
+
+
+@contextmanager
+def opened(settings: SigningSettings) -> Iterator[signers.Signer]:
+    """The configured key, for one use: a token's session is closed after it, since a login
+    left open makes the next one fail (UserAlreadyLoggedIn) until Vigil restarts."""
+    signer = open_signer(settings)
+    try:
+        yield signer
+    finally:
+        session = getattr(signer, "pkcs11_session", None)
+        if session is not None:
+            session.close()
 
 
 def open_signer(settings: SigningSettings) -> signers.Signer:
@@ -132,7 +146,8 @@ def check_valid(cert: x509.Certificate, now: datetime) -> None:
 
 def usable(settings: SigningSettings, now: datetime | None = None) -> x509.Certificate:
     """At start: the key opens and its certificate is valid now, or SigningError."""
-    cert = certificate_of(open_signer(settings))
+    with opened(settings) as signer:
+        cert = certificate_of(signer)
     check_valid(cert, now or datetime.now(UTC))
     return cert
 
@@ -178,7 +193,13 @@ async def sign_pdf(
     pdf: bytes, settings: SigningSettings, now: datetime | None = None
 ) -> tuple[bytes, Signature]:
     """`pdf` signed by the configured key on its signature place, and what to record of it."""
-    signer = open_signer(settings)
+    with opened(settings) as signer:
+        return await signed_with(signer, pdf, settings, now)
+
+
+async def signed_with(
+    signer: signers.Signer, pdf: bytes, settings: SigningSettings, now: datetime | None
+) -> tuple[bytes, Signature]:
     cert = certificate_of(signer)
     at = now or datetime.now(UTC)
     check_valid(cert, at)

@@ -16,11 +16,11 @@ import pytest
 from monitor.breach_commands import show_record
 from monitor.incidents import IncidentStore
 from playbooks.playbook import Playbook
-from playbooks.signing import verify_pdf
+from playbooks.signing import usable, verify_pdf
 from tests.breach_parts import T0, clock_of, incident, playbook_fixture, send_all
 from tests.mailbox import Mailbox
 from tests.processes import write_config
-from tests.signing_keys import Key, als_key, pkcs12_file
+from tests.signing_keys import PIN, SOFTHSM, Key, als_key, pkcs12_file, process_token
 from tests.test_startup import vigil
 
 OFFICER = "quang.le@als.com.vn"
@@ -35,22 +35,23 @@ playbook = playbook_fixture(customers=20)
 @pytest.fixture
 def signing(playbook: Playbook, tmp_path: Path) -> Callable[[Key], Playbook]:
     """The test world's playbook with signed-email delivery and `key` in a PKCS#12 file."""
+    return lambda key: signed_email(
+        playbook, tmp_path, {"pkcs12": pkcs12_file(tmp_path / "als.p12", key, PASSWORD)}
+    )
 
-    def build(key: Key) -> Playbook:
-        settings = playbook.settings
-        settings = settings.model_copy(
-            update={
-                "redis": settings.redis.model_copy(update={"data_dir": tmp_path / "var" / "redis"}),
-                "breach": settings.breach.model_copy(update={"authority_delivery": "signed-email"}),
-                "signing": settings.signing.model_copy(
-                    update={"pkcs12": pkcs12_file(tmp_path / "als.p12", key, PASSWORD)}
-                ),
-            }
-        )
-        parts = (playbook.store, playbook.incidents, playbook.outbox, playbook.rota)
-        return Playbook(settings, *parts, playbook.clock)
 
-    return build
+def signed_email(playbook: Playbook, folder: Path, key: dict[str, object]) -> Playbook:
+    """`playbook` with signed-email delivery, the `key` signing settings, data in `folder`."""
+    settings = playbook.settings
+    settings = settings.model_copy(
+        update={
+            "redis": settings.redis.model_copy(update={"data_dir": folder / "var" / "redis"}),
+            "breach": settings.breach.model_copy(update={"authority_delivery": "signed-email"}),
+            "signing": settings.signing.model_copy(update=key),
+        }
+    )
+    parts = (playbook.store, playbook.incidents, playbook.outbox, playbook.rota)
+    return Playbook(settings, *parts, playbook.clock)
 
 
 @pytest.fixture(autouse=True)
@@ -85,8 +86,8 @@ async def entries_of(playbook: Playbook, breach_id: str, kind: str) -> list[dict
 
 
 def valid_key() -> Key:
-    """Valid from the day before the test world's discovery, for two years."""
-    return als_key(valid_from=T0 - timedelta(days=1), days=730)
+    """Valid from the day before the test world's discovery (and at any real time since)."""
+    return als_key(valid_from=T0 - timedelta(days=1), days=36500)
 
 
 async def verified(playbook: Playbook, breach_id: str) -> int:
@@ -164,6 +165,38 @@ async def test_an_expired_certificate_sends_the_draft_to_the_officer_and_says_so
     assert failed == {"phase": 1, "reason": expired, "instead": "draft for signature"}
     assert await entries_of(playbook, breach_id, "form-signed") == []
     assert await entries_of(playbook, breach_id, "authority-filed") == []
+
+
+@pytest.mark.skipif(not SOFTHSM.exists(), reason="make test installs softhsm2")
+async def test_a_token_signs_phase_1_and_a_wrong_pin_later_sends_phase_2_as_a_draft(
+    playbook: Playbook,
+    store: IncidentStore,
+    smtp: tuple[Mailbox, int],
+    tmp_path: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    mailbox, _ = smtp
+    process_token(tmp_path_factory.getbasetemp() / "softhsm")
+    monkeypatch.setenv("VIGIL_SIGNING_SECRET", PIN)
+    token = {"pkcs11_module": SOFTHSM, "token_label": "ALS", "key_label": "als-signing"}
+    playbook = signed_email(playbook, tmp_path, token)
+    usable(playbook.settings.signing)  # as at start-up: its login must not outlive the check
+    breach_id = await declared(playbook, store)
+    (first,) = sent_to(mailbox, AUTHORITY)
+    (signed,) = await entries_of(playbook, breach_id, "form-signed")
+    assert await verify_pdf(pdf_of(first), {k: str(v) for k, v in signed.items()}) == []
+    monkeypatch.setenv("VIGIL_SIGNING_SECRET", "000000")  # someone changed the PIN
+    second = await incident(store, ["C-2"], ip="198.51.100.4")
+    await playbook.store.attach(breach_id, [second], "lan")
+    await playbook.run(breach_id)
+    await send_all(playbook)
+    assert len(sent_to(mailbox, AUTHORITY)) == 1  # phase 2 never reached A05 unsigned
+    (draft,) = [m for m in sent_to(mailbox, OFFICER) if "SIGNING FAILED" in str(m["Subject"])]
+    body = draft.get_body(preferencelist=("plain",))
+    assert body is not None and "token 'ALS'" in str(body.get_content())
+    (failed,) = await entries_of(playbook, breach_id, "signing-failed")
+    assert failed["phase"] == 2 and failed["reason"] == "token 'ALS': PinIncorrect"
 
 
 @pytest.mark.parametrize("command", [("status",), ("run", "--role", "respond")])

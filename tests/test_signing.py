@@ -12,7 +12,7 @@ from pyhanko.pdf_utils.writer import PageObject, PdfFileWriter
 
 from monitor.signing_settings import SigningSettings
 from playbooks.signing import SigningError, sign_pdf, usable, verify_pdf
-from tests.signing_keys import PIN, SOFTHSM, als_key, pkcs12_file, softhsm_token
+from tests.signing_keys import PIN, SOFTHSM, als_key, pkcs12_file, process_token
 
 
 def a_form() -> bytes:
@@ -79,11 +79,9 @@ def test_a_secret_file_others_can_read_is_refused(
 
 @pytest.mark.skipif(not SOFTHSM.exists(), reason="make test installs softhsm2")
 async def test_a_key_on_a_token_signs_and_a_wrong_pin_is_refused(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    key = als_key()
-    for name, value in softhsm_token(tmp_path / "hsm", key).items():
-        monkeypatch.setenv(name, value)
+    process_token(tmp_path_factory.getbasetemp() / "softhsm")
     monkeypatch.setenv("VIGIL_SIGNING_SECRET", PIN)
     settings = SigningSettings(pkcs11_module=SOFTHSM, token_label="ALS", key_label="als-signing")
     signed, signature = await sign_pdf(a_form(), settings)
