@@ -10,7 +10,7 @@ from playbooks.breach import Breach, Phase
 from playbooks.customers import Affected
 from playbooks.message_keys import authority_key, customer_key
 from playbooks.playbook import Playbook
-from playbooks.signed_form import EMAILED
+from playbooks.signed_form import EMAILED, failures_key
 
 
 def filing_state(phase: Phase, sent: str | None, now: datetime) -> str:
@@ -52,6 +52,10 @@ async def progress(
         phase_report(p, states.get(authority_key(breach.id, p.number)) if email else None, now)
         for p in breach.phases
     ]
+    failed = await playbook.store.redis.hgetall(failures_key(playbook.store, breach.id))
+    for phase in phases:  # a signed-email phase whose key failed: the officer has the draft
+        reason = failed.get(str(phase["phase"]).encode())
+        phase["signing_failed"] = reason.decode() if reason else None
     counts = Counter(states.get(key, "not queued") for key in keys)
     report: dict[str, Any] = {
         "id": breach.id,

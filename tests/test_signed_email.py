@@ -15,7 +15,9 @@ import pytest
 
 from monitor.breach_commands import show_record
 from monitor.incidents import IncidentStore
+from playbooks.message_keys import authority_key
 from playbooks.playbook import Playbook
+from playbooks.progress import progress
 from playbooks.signing import usable, verify_pdf
 from tests.breach_parts import T0, clock_of, incident, playbook_fixture, send_all
 from tests.mailbox import Mailbox
@@ -165,6 +167,41 @@ async def test_an_expired_certificate_sends_the_draft_to_the_officer_and_says_so
     assert failed == {"phase": 1, "reason": expired, "instead": "draft for signature"}
     assert await entries_of(playbook, breach_id, "form-signed") == []
     assert await entries_of(playbook, breach_id, "authority-filed") == []
+    breach = await playbook.store.existing(breach_id)
+    _, found, _ = await playbook.affected_of(breach)
+    (phase,) = (await progress(playbook, breach, found, playbook.clock()))["phases"]
+    assert (phase["state"], phase["signing_failed"]) == ("not filed yet", expired)
+
+
+async def test_a_failed_signed_form_is_signed_anew_on_retry_and_both_stay_verifiable(
+    signing: Callable[[Key], Playbook],
+    store: IncidentStore,
+    smtp: tuple[Mailbox, int],
+    tmp_path: Path,
+    capsys: Captured,
+) -> None:
+    mailbox, _ = smtp
+    playbook = signing(valid_key())
+    incident_id = await incident(store, ["C-0"])
+    clock_of(playbook).now = T0 + timedelta(hours=2)
+    breach = await playbook.store.declare([incident_id], "Accounts taken over", "quang")
+    await playbook.run(breach.id)
+    key = authority_key(breach.id, 1)
+    await playbook.outbox.claim(timedelta(minutes=1), count=100)
+    await playbook.outbox.failed(key, "550 mailbox unavailable", None)  # dead, as after 5 tries
+    assert await playbook.retry_authority(breach.id)
+    await send_all(playbook)
+    await playbook.run(breach.id)  # records the send, as the respond role does on delivery
+    (notice,) = sent_to(mailbox, AUTHORITY)
+    kept = tmp_path / "var" / "breach" / breach.id
+    assert sorted(p.name for p in kept.iterdir()) == [
+        "form-08-phase-1-2.pdf",
+        "form-08-phase-1.pdf",
+    ]
+    assert pdf_of(notice) == (kept / "form-08-phase-1-2.pdf").read_bytes()
+    assert len(await entries_of(playbook, breach.id, "form-signed")) == 2
+    assert await verified(playbook, breach.id) == 0
+    assert "the chain is intact" in capsys.readouterr().out
 
 
 @pytest.mark.skipif(not SOFTHSM.exists(), reason="make test installs softhsm2")
