@@ -56,6 +56,11 @@ def signed_email(playbook: Playbook, folder: Path, key: dict[str, object]) -> Pl
     return Playbook(settings, *parts, playbook.clock)
 
 
+@pytest.fixture
+def mailbox(smtp: tuple[Mailbox, int]) -> Mailbox:
+    return smtp[0]
+
+
 @pytest.fixture(autouse=True)
 def password(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("VIGIL_SIGNING_SECRET", PASSWORD)
@@ -100,11 +105,10 @@ async def verified(playbook: Playbook, breach_id: str) -> int:
 async def test_the_signed_form_reaches_a05_verifies_and_its_hash_is_on_the_record(
     signing: Callable[[Key], Playbook],
     store: IncidentStore,
-    smtp: tuple[Mailbox, int],
+    mailbox: Mailbox,
     tmp_path: Path,
     capsys: Captured,
 ) -> None:
-    mailbox, _ = smtp
     key = valid_key()
     playbook = signing(key)
     breach_id = await declared(playbook, store)
@@ -148,9 +152,8 @@ async def test_a_stored_form_changed_after_signing_fails_verify(
 
 
 async def test_an_expired_certificate_sends_the_draft_to_the_officer_and_says_so(
-    signing: Callable[[Key], Playbook], store: IncidentStore, smtp: tuple[Mailbox, int]
+    signing: Callable[[Key], Playbook], store: IncidentStore, mailbox: Mailbox
 ) -> None:
-    mailbox, _ = smtp
     key = als_key(valid_from=T0 - timedelta(days=400), days=365)
     playbook = signing(key)
     breach_id = await declared(playbook, store)
@@ -176,11 +179,10 @@ async def test_an_expired_certificate_sends_the_draft_to_the_officer_and_says_so
 async def test_a_failed_signed_form_is_signed_anew_on_retry_and_both_stay_verifiable(
     signing: Callable[[Key], Playbook],
     store: IncidentStore,
-    smtp: tuple[Mailbox, int],
+    mailbox: Mailbox,
     tmp_path: Path,
     capsys: Captured,
 ) -> None:
-    mailbox, _ = smtp
     playbook = signing(valid_key())
     incident_id = await incident(store, ["C-0"])
     clock_of(playbook).now = T0 + timedelta(hours=2)
@@ -208,12 +210,11 @@ async def test_a_failed_signed_form_is_signed_anew_on_retry_and_both_stay_verifi
 async def test_a_token_signs_phase_1_and_a_wrong_pin_later_sends_phase_2_as_a_draft(
     playbook: Playbook,
     store: IncidentStore,
-    smtp: tuple[Mailbox, int],
+    mailbox: Mailbox,
     tmp_path: Path,
     tmp_path_factory: pytest.TempPathFactory,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    mailbox, _ = smtp
     process_token(tmp_path_factory.getbasetemp() / "softhsm")
     monkeypatch.setenv("VIGIL_SIGNING_SECRET", PIN)
     token = {"pkcs11_module": SOFTHSM, "token_label": "ALS", "key_label": "als-signing"}
