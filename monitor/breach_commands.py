@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
 from monitor.breach_status import print_status
 from monitor.events import parse_time
 from monitor.service import Vigil
+from monitor.settings import Settings
 from notifications.oncall import Rota, staff_directory
 from notifications.outbox import Outbox
 from notifications.schedule import build_scheduler
@@ -25,6 +27,7 @@ from playbooks.record import Record
 from playbooks.schedule import schedule_reminders
 from playbooks.seal import seal_for
 from playbooks.signed_form import stored_problems
+from playbooks.signing import SigningError, secret
 
 WAITS_FOR = {
     "approval": "`vigil breach approve`",
@@ -98,6 +101,10 @@ def add_parsers(commands: Any) -> None:
 
 
 async def breach_command(vigil: Vigil, args: argparse.Namespace) -> int:
+    if args.action in RUNS and (missing := unsigned(vigil.settings)):
+        # Without it here, the playbook run by this command would send the draft instead.
+        print(f"vigil: {missing}", file=sys.stderr)
+        return 2
     playbook = build_playbook(vigil)
     try:
         return await dispatch(vigil, playbook, args)
@@ -191,6 +198,20 @@ MOVES = {
     "confirm": confirm,
     "withdraw": withdraw,
 }
+
+
+RUNS = ("declare", "run", *MOVES)  # the actions that run the playbook, which may sign
+
+
+def unsigned(settings: Settings) -> str | None:
+    """Why this process cannot sign Form 08 under signed-email (no PIN or password), or None."""
+    if settings.breach.authority_delivery != "signed-email":
+        return None
+    try:
+        secret(settings.signing)
+    except SigningError as error:
+        return f"signed-email: this command cannot sign Form 08 ({error}); run it as Vigil's user"
+    return None
 
 
 async def reminders(vigil: Vigil, playbook: Playbook, breach_id: str) -> None:

@@ -260,3 +260,24 @@ def test_start_up_refuses_signed_email_without_a_usable_key(
         (line,) = [line for line in done.stderr.strip().splitlines() if "running" not in line]
         assert "signed-email but the signing key is not usable" in line and reason in line
         assert PASSWORD not in done.stderr
+
+
+def test_a_breach_command_without_the_pin_refuses_rather_than_send_a_draft(
+    tmp_path: Path, redis_url: str
+) -> None:
+    key = pkcs12_file(tmp_path / "als.p12", valid_key(), PASSWORD)
+    config = write_config(
+        tmp_path / "vigil.yaml",
+        {
+            "sources": [],
+            "breach": {"authority_delivery": "signed-email"},
+            "signing": {"pkcs12": str(key)},
+        },
+    )
+    env = {"REDIS_URL": redis_url, "VIGIL_SIGNING_SECRET": ""}
+    done = vigil(config, env, "breach", "declare", "INC-1", "--summary", "Accounts taken over")
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        "vigil: signed-email: this command cannot sign Form 08 (no PIN or password: set "
+        "VIGIL_SIGNING_SECRET or signing.secret_file); run it as Vigil's user"
+    )
