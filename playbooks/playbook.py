@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,23 +23,22 @@ from monitor.settings import Settings, shipped_file
 from notifications.message import Channel, Message
 from notifications.oncall import Rota
 from notifications.outbox import Outbox
+from playbooks.authority_form import authority_messages
 from playbooks.breach import Breach, BreachError, BreachStore
 from playbooks.customers import Affected, affected
 from playbooks.deliveries import record_missing_sends
 from playbooks.evidence import geolocate
-from playbooks.filing import filed_by_email, filing_steps
-from playbooks.form08 import Parties
+from playbooks.filing import filed_by_email
 from playbooks.message_keys import authority_key, customer_key, draft_key
 from playbooks.notices import (
     BreachView,
     Letters,
     authority_lines,
-    authority_notice,
     customer_notice,
 )
-from playbooks.record import Head, Record
+from playbooks.record import Record, head_headers
 from playbooks.safety import with_deliverable
-from playbooks.signed_form import EMAILED, failure_note, fall_back, sign_form, signing_failed
+from playbooks.signed_form import EMAILED, fall_back, signing_failed
 from playbooks.signing import SigningError
 from playbooks.stories import Stories
 from playbooks.view import Moment
@@ -47,7 +46,6 @@ from playbooks.view import Moment
 log = logging.getLogger(__name__)
 
 BATCH = 1000
-HEAD_HEADER = "X-Vigil-Record-Head"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,10 +57,6 @@ class Outcome:
     no_address: tuple[str, ...]
     unknown: tuple[str, ...]
     waiting: str  # "", "approval", "late reason", "confirmation" or "withdrawn"
-
-
-def head_headers(head: Head, language: str) -> dict[str, str]:
-    return {"Content-Language": language, HEAD_HEADER: str(head)}
 
 
 class Playbook:
@@ -171,8 +165,8 @@ class Playbook:
             return "late reason"
         mode = ("signed" if delivery == "signed-email" else "email") if email else "draft"
         try:
-            messages = await self.authority_messages(
-                breach, incidents, found, unknown, copies, mode, failed or ""
+            messages = await authority_messages(
+                self, breach, incidents, found, unknown, copies, mode, failed or ""
             )
         except SigningError as error:  # expired, token pulled, wrong PIN: the officer signs
             log.error("breach %s: Form 08 not signed, sent as a draft: %s", breach.id, error)
@@ -184,69 +178,6 @@ class Playbook:
             self.store.key(breach.id), "authority_queued_at", now.isoformat()
         )
         return ""
-
-    async def authority_messages(
-        self,
-        breach: Breach,
-        incidents: Sequence[Incident],
-        found: Sequence[Affected],
-        unknown: Sequence[str],
-        copies: Sequence[tuple[str, str]],
-        mode: str,
-        failed: str = "",
-    ) -> list[Message]:
-        """Form 08 for this phase, rendered and recorded (and with `mode` "signed", signed
-        and kept), as one message per copy; `failed`: why the draft replaces a signed form."""
-        head = await self.record.head(breach.id)
-        view = replace(self.view(breach), record_entries=head.count, record_head=head.hash)
-        notice, form = authority_notice(
-            view,
-            self.settings.organisation,
-            self.breach,
-            incidents,
-            Parties(found, unknown, self.rota.staff),
-            self.locate,
-        )
-        attachment: tuple[str, str, str | bytes] = (
-            f"{breach.id}-form-08-phase-{breach.phase}.html",
-            "text/html",
-            notice.attachment,
-        )
-        if mode == "signed":
-            name, pdf = await sign_form(self.record, self.settings, breach, form, self.clock())
-            attachment = (name, "application/pdf", pdf)
-        draft = mode == "draft"
-        entry = await self.record.append(
-            breach.id,
-            "notice-rendered",
-            {
-                "recipient": "draft for signature" if draft else "authority",
-                "phase": breach.phase,
-                "language": notice.language,
-                "sha256": notice.digest,
-                "late_reason": breach.late_reason,
-            },
-        )
-        subject, text = notice.subject, notice.text
-        if draft:
-            subject, text = f"[DRAFT for signature] {subject}", filing_steps(breach) + text
-        if failed:
-            subject, text = f"[SIGNING FAILED] {subject}", failure_note(failed) + text
-        headers = head_headers(Head(entry["seq"], entry["hash"]), "vi, en")
-        return [
-            Message(
-                key,
-                Channel.EMAIL,
-                (address,),
-                subject,
-                text,
-                "",
-                breach.incidents,
-                (attachment,),
-                headers,
-            )
-            for key, address in copies
-        ]
 
     async def authority_time(self, breach: Breach) -> datetime | None:
         """When the authority had (or, by e-mail, was sent) the initial notice."""
@@ -287,8 +218,8 @@ class Playbook:
         copies = [(key, self.breach.authority_email)]
         mode = "signed" if self.breach.authority_delivery == "signed-email" else "email"
         try:
-            messages = await self.authority_messages(
-                breach, incidents, found, unknown, copies, mode
+            messages = await authority_messages(
+                self, breach, incidents, found, unknown, copies, mode
             )
         except SigningError as error:
             raise BreachError(f"Form 08 cannot be signed: {error}") from None
