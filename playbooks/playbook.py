@@ -145,7 +145,8 @@ class Playbook:
         if self.breach.require_approval != "none" and breach.approved == "none":
             return "approval"
         delivery = self.breach.authority_delivery
-        failed = await signing_failed(self.store, breach) if delivery == "signed-email" else None
+        signed = delivery == "signed-email"
+        failed = await signing_failed(self.store, breach.id, breach.phase) if signed else None
         email = delivery in EMAILED and failed is None
         if email:
             copies = [
@@ -184,6 +185,8 @@ class Playbook:
         if breach.phases[0].filed_at is not None:
             return breach.phases[0].filed_at
         if self.breach.authority_delivery not in EMAILED:
+            return None
+        if await signing_failed(self.store, breach.id, 1):  # only a draft went, to the officer
             return None
         raw = await self.store.redis.hget(self.store.key(breach.id), "authority_queued_at")
         return datetime.fromisoformat(raw.decode()) if raw else None

@@ -64,9 +64,9 @@ def failures_key(store: BreachStore, breach_id: str) -> str:
     return store.key(breach_id, "signing_failed")
 
 
-async def signing_failed(store: BreachStore, breach: Breach) -> str | None:
-    """Why this phase's form could not be signed, once it fell back to the draft."""
-    raw = await store.redis.hget(failures_key(store, breach.id), str(breach.phase))
+async def signing_failed(store: BreachStore, breach_id: str, phase: int) -> str | None:
+    """Why a phase's form could not be signed, once it fell back to the draft."""
+    raw = await store.redis.hget(failures_key(store, breach_id), str(phase))
     return raw.decode() if raw else None
 
 

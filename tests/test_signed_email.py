@@ -19,7 +19,14 @@ from playbooks.message_keys import authority_key
 from playbooks.playbook import Playbook
 from playbooks.progress import progress
 from playbooks.signing import usable, verify_pdf
-from tests.breach_parts import T0, clock_of, incident, playbook_fixture, send_all
+from tests.breach_parts import (
+    T0,
+    by_recipient,
+    clock_of,
+    incident,
+    playbook_fixture,
+    send_all,
+)
 from tests.mailbox import Mailbox
 from tests.processes import write_config
 from tests.signing_keys import PIN, SOFTHSM, Key, als_key, pkcs12_file, process_token
@@ -116,6 +123,8 @@ async def test_the_signed_form_reaches_a05_verifies_and_its_hash_is_on_the_recor
     (copy,) = sent_to(mailbox, OFFICER)
     pdf = pdf_of(notice)
     assert pdf_of(copy) == pdf
+    (letter,) = by_recipient(mailbox)["c1@example.com"]
+    assert "ALS notified the" in letter
     assert not str(notice["Subject"]).startswith("[DRAFT")
     (signed,) = await entries_of(playbook, breach_id, "form-signed")
     assert signed["sha256"] == hashlib.sha256(pdf).hexdigest()
@@ -174,6 +183,8 @@ async def test_an_expired_certificate_sends_the_draft_to_the_officer_and_says_so
     _, found, _ = await playbook.affected_of(breach)
     (phase,) = (await progress(playbook, breach, found, playbook.clock()))["phases"]
     assert (phase["state"], phase["signing_failed"]) == ("not filed yet", expired)
+    (letter,) = by_recipient(mailbox)["c1@example.com"]  # in English
+    assert "ALS will notify the" in letter and "ALS notified the" not in letter
 
 
 async def test_a_failed_signed_form_is_signed_anew_on_retry_and_both_stay_verifiable(
