@@ -15,6 +15,7 @@ import pytest
 
 from monitor.breach_commands import show_record
 from monitor.incidents import IncidentStore
+from playbooks.decisions import record_filing
 from playbooks.message_keys import authority_key
 from playbooks.playbook import Playbook
 from playbooks.progress import progress
@@ -185,6 +186,11 @@ async def test_an_expired_certificate_sends_the_draft_to_the_officer_and_says_so
     assert (phase["state"], phase["signing_failed"]) == ("not filed yet", expired)
     (letter,) = by_recipient(mailbox)["c1@example.com"]  # in English
     assert "ALS will notify the" in letter and "ALS notified the" not in letter
+    clock_of(playbook).now = T0 + timedelta(hours=31)  # the officer signs by hand and files
+    await record_filing(
+        playbook.store, breach_id, 1, T0 + timedelta(hours=30), "A05 7/2026", "quang"
+    )
+    assert (await playbook.store.existing(breach_id)).phases[0].reference == "A05 7/2026"
 
 
 async def test_a_failed_signed_form_is_signed_anew_on_retry_and_both_stay_verifiable(
