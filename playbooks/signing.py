@@ -129,7 +129,10 @@ def pkcs11_signer(settings: SigningSettings, pin: str) -> signers.Signer:
 
 
 def certificate_of(signer: signers.Signer) -> x509.Certificate:
-    cert = signer.signing_cert
+    try:
+        cert = signer.signing_cert  # a token's is looked up now, by key_label
+    except Exception as error:  # pkcs11's errors: no such label, two of them, token gone
+        raise SigningError(f"the key's certificate: {type(error).__name__}: {error}") from None
     if cert is None:
         raise SigningError("the key has no certificate")
     return cert

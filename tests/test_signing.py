@@ -89,6 +89,11 @@ async def test_a_key_on_a_token_signs_and_a_wrong_pin_is_refused(
     missing = settings.model_copy(update={"token_label": "NOT-PLUGGED-IN"})
     with pytest.raises(SigningError, match="token 'NOT-PLUGGED-IN'"):
         usable(missing)
+    mislabelled = settings.model_copy(update={"key_label": "als-2025"})
+    with pytest.raises(SigningError, match="Could not find certificate with label 'als-2025'"):
+        usable(mislabelled)
+    again, second = await sign_pdf(a_form(), settings)  # the failures left no login open
+    assert await verify_pdf(again, second.to_record()) == []
 
 
 def test_settings_take_one_key_and_a_token_needs_its_labels() -> None:
