@@ -31,6 +31,7 @@ from pyhanko.stamp import TextStampStyle
 from pyhanko_certvalidator import ValidationContext
 
 from monitor.signing_settings import SECRET_VARIABLE, SigningSettings
+from playbooks.pdf import Place
 
 FIELD = "ChuKyToChuc"  # the organisation's signature, on the form's signature place
 FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")  # Debian's fonts-dejavu-core
@@ -193,15 +194,20 @@ def stamp_style(signer_name: str) -> TextStampStyle:
 
 
 async def sign_pdf(
-    pdf: bytes, settings: SigningSettings, now: datetime | None = None
+    pdf: bytes, settings: SigningSettings, now: datetime | None = None, place: Place | None = None
 ) -> tuple[bytes, Signature]:
-    """`pdf` signed by the configured key on its signature place, and what to record of it."""
+    """`pdf` signed by the configured key on its signature place, and what to record of it.
+    `place`: where the block goes; none: `settings.box` on the last page."""
     with opened(settings) as signer:
-        return await signed_with(signer, pdf, settings, now)
+        return await signed_with(signer, pdf, settings, now, place)
 
 
 async def signed_with(
-    signer: signers.Signer, pdf: bytes, settings: SigningSettings, now: datetime | None
+    signer: signers.Signer,
+    pdf: bytes,
+    settings: SigningSettings,
+    now: datetime | None,
+    place: Place | None,
 ) -> tuple[bytes, Signature]:
     cert = certificate_of(signer)
     at = now or datetime.now(UTC)
@@ -209,7 +215,8 @@ async def signed_with(
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
     if FIELD not in {name for name, _, _ in fields.enumerate_sig_fields(writer)}:
         last = int(writer.root["/Pages"]["/Count"]) - 1
-        spec = fields.SigFieldSpec(FIELD, on_page=last, box=settings.box)
+        page, box = (place.page, place.box) if place else (last, settings.box)
+        spec = fields.SigFieldSpec(FIELD, on_page=page, box=box)
         fields.append_signature_field(writer, spec)
     name = settings.signer_name or cert.subject.native.get("common_name", "")
     meta = signers.PdfSignatureMetadata(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import io
 import stat
 from collections.abc import Callable
 from datetime import timedelta
@@ -12,6 +13,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from pyhanko.pdf_utils.reader import PdfFileReader
 
 from monitor.breach_commands import show_record
 from monitor.incidents import IncidentStore
@@ -19,7 +21,7 @@ from playbooks.decisions import record_filing
 from playbooks.message_keys import authority_key
 from playbooks.playbook import Playbook
 from playbooks.progress import progress
-from playbooks.signing import usable, verify_pdf
+from playbooks.signing import FIELD, usable, verify_pdf
 from tests.breach_parts import (
     T0,
     by_recipient,
@@ -100,6 +102,19 @@ async def entries_of(playbook: Playbook, breach_id: str, kind: str) -> list[dict
     return [e["data"] for e in await playbook.record.entries(breach_id) if e["kind"] == kind]
 
 
+def signature_pages(pdf: bytes) -> tuple[int, list[int]]:
+    """How many pages, and those (from 0) that show the organisation's signature block."""
+    reader = PdfFileReader(io.BytesIO(pdf))
+    found = []
+    count = int(reader.root["/Pages"]["/Count"])
+    for number in range(count):
+        page, _ = reader.find_page_for_modification(number)  # type: ignore[no-untyped-call]
+        annotations = page.get_object().get("/Annots", [])
+        names = [str(a.get_object().get("/T", "")) for a in annotations]
+        found += [number] if FIELD in names else []
+    return count, found
+
+
 def valid_key() -> Key:
     """Valid from the day before the test world's discovery (and at any real time since)."""
     return als_key(valid_from=T0 - timedelta(days=1), days=36500)
@@ -126,6 +141,8 @@ async def test_the_signed_form_reaches_a05_verifies_and_its_hash_is_on_the_recor
     assert pdf_of(copy) == pdf
     (letter,) = by_recipient(mailbox)["c1@example.com"]
     assert "ALS notified the" in letter
+    pages, (signed_on,) = signature_pages(pdf)
+    assert signed_on < pages - 1  # under the Vietnamese form's signer; the translation follows
     assert not str(notice["Subject"]).startswith("[DRAFT")
     (signed,) = await entries_of(playbook, breach_id, "form-signed")
     assert signed["sha256"] == hashlib.sha256(pdf).hexdigest()
