@@ -220,7 +220,10 @@ async def signed_with(
         fields.append_signature_field(writer, spec)
     name = settings.signer_name or cert.subject.native.get("common_name", "")
     meta = signers.PdfSignatureMetadata(
-        field_name=FIELD, reason="Mẫu số 08 (Nghị định 356/2025/NĐ-CP)", location="Hà Nội"
+        field_name=FIELD,
+        reason="Mẫu số 08 (Nghị định 356/2025/NĐ-CP)",
+        location="Hà Nội",
+        subfilter=fields.SigSeedSubFilter.PADES,  # ETSI.CAdES.detached, not adbe.pkcs7
     )
     stamper = timestamps.HTTPTimeStamper(settings.timestamp_url) if settings.timestamp_url else None
     pdf_signer = signers.PdfSigner(

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.pdf_utils.writer import PageObject, PdfFileWriter
 
 from monitor.signing_settings import SigningSettings
@@ -41,6 +42,8 @@ async def test_a_signed_form_verifies_and_any_change_breaks_it(tmp_path: Path, s
     assert record["serial"] == format(key.cert.serial_number, "x")
     assert "Logistics Hàng không (ALS)" in record["subject"]
     assert await verify_pdf(signed, record) == []
+    (embedded,) = PdfFileReader(io.BytesIO(signed)).embedded_signatures
+    assert embedded.sig_object["/SubFilter"] == "/ETSI.CAdES.detached"  # PAdES
     changed = signed.replace(b"Mau so 08", b"Mau so 09")
     problems = await verify_pdf(changed, record)
     assert "the PDF is not the one signed (SHA-256 differs)" in problems
