@@ -169,6 +169,25 @@ def refusal(delivery: str, settings: SigningSettings) -> str | None:
     return None
 
 
+class PerMille(GlyphAccumulator):
+    """pyHanko 0.38 writes a TrueType font's glyph widths to /W in font units, which PDF
+    reads per 1000 em: DejaVu has 2048, so readers spaced every letter twice as wide.
+    Here shaping, widths and advances are all counted per 1000 em."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.font_units = self.units_per_em
+        self.units_per_em = 1000
+        self.hb_font.scale = (1000, 1000)
+
+    def _get_cid_and_width(self, glyph_id: int) -> tuple[int, int]:
+        if glyph_id in self._glyphs:
+            return self._glyphs[glyph_id]
+        cid, width = super()._get_cid_and_width(glyph_id)
+        self._glyphs[glyph_id] = scaled = cid, round(width * 1000 / self.font_units)
+        return scaled
+
+
 @dataclass(frozen=True)
 class VietnameseFont(GlyphAccumulatorFactory):
     """DejaVu Sans, read into memory (pyHanko's own factory leaves the file open)."""
@@ -176,7 +195,7 @@ class VietnameseFont(GlyphAccumulatorFactory):
     def create_font_engine(
         self, writer: BasePdfFileWriter, obj_stream: Any = None
     ) -> GlyphAccumulator:
-        return GlyphAccumulator(
+        return PerMille(
             writer=writer,
             font_handle=io.BytesIO(Path(self.font_file).read_bytes()),
             font_size=self.font_size,

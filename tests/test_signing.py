@@ -28,6 +28,17 @@ def a_form() -> bytes:
     return out.getvalue()
 
 
+def font_widths(item: object, depth: int = 0) -> list[int]:
+    """Every glyph width (/W) of the fonts an appearance stream draws with."""
+    item = item.get_object() if isinstance(item, generic.IndirectObject) else item
+    if depth > 8 or not isinstance(item, generic.DictionaryObject | generic.ArrayObject):
+        return []
+    if isinstance(item, generic.DictionaryObject) and "/W" in item and "/CIDSystemInfo" in item:
+        return [int(w) for run in item["/W"] if isinstance(run, generic.ArrayObject) for w in run]
+    children = item.values() if isinstance(item, generic.DictionaryObject) else item
+    return [w for child in children for w in font_widths(child, depth + 1)]
+
+
 @pytest.fixture
 def secret(monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("VIGIL_SIGNING_SECRET", "mật-khẩu-ALS")
@@ -44,6 +55,10 @@ async def test_a_signed_form_verifies_and_any_change_breaks_it(tmp_path: Path, s
     assert await verify_pdf(signed, record) == []
     (embedded,) = PdfFileReader(io.BytesIO(signed)).embedded_signatures
     assert embedded.sig_object["/SubFilter"] == "/ETSI.CAdES.detached"  # PAdES
+    # The block's letters are spaced as the font says: widths per 1000 em, none wider than
+    # an em (pyHanko alone wrote DejaVu's 2048-unit widths, and readers doubled the spacing).
+    widths = font_widths(embedded.sig_field["/AP"]["/N"])
+    assert widths and max(widths) <= 1000 and 636 in widths  # 636: a DejaVu Sans digit
     changed = signed.replace(b"Mau so 08", b"Mau so 09")
     problems = await verify_pdf(changed, record)
     assert "the PDF is not the one signed (SHA-256 differs)" in problems
