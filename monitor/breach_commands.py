@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
 from monitor.breach_status import print_status
 from monitor.events import parse_time
 from monitor.service import Vigil
+from monitor.settings import Settings
 from notifications.oncall import Rota, staff_directory
 from notifications.outbox import Outbox
 from notifications.schedule import build_scheduler
@@ -24,6 +26,8 @@ from playbooks.progress import progress
 from playbooks.record import Record
 from playbooks.schedule import schedule_reminders
 from playbooks.seal import seal_for
+from playbooks.signed_form import stored_problems
+from playbooks.signing import SigningError, secret
 
 WAITS_FOR = {
     "approval": "`vigil breach approve`",
@@ -97,6 +101,10 @@ def add_parsers(commands: Any) -> None:
 
 
 async def breach_command(vigil: Vigil, args: argparse.Namespace) -> int:
+    if args.action in RUNS and (missing := unsigned(vigil.settings)):
+        # Without it here, the playbook run by this command would send the draft instead.
+        print(f"vigil: {missing}", file=sys.stderr)
+        return 2
     playbook = build_playbook(vigil)
     try:
         return await dispatch(vigil, playbook, args)
@@ -192,6 +200,20 @@ MOVES = {
 }
 
 
+RUNS = ("declare", "run", *MOVES)  # the actions that run the playbook, which may sign
+
+
+def unsigned(settings: Settings) -> str | None:
+    """Why this process cannot sign Form 08 under signed-email (no PIN or password), or None."""
+    if settings.breach.authority_delivery != "signed-email":
+        return None
+    try:
+        secret(settings.signing)
+    except SigningError as error:
+        return f"signed-email: this command cannot sign Form 08 ({error}); run it as Vigil's user"
+    return None
+
+
 async def reminders(vigil: Vigil, playbook: Playbook, breach_id: str) -> None:
     """Store the reminder jobs; the respond role runs them (a paused scheduler only stores)."""
     scheduler = build_scheduler(vigil.url, vigil.keys.prefix, vigil.settings.ingest.timezone)
@@ -244,6 +266,7 @@ async def show_record(playbook: Playbook, args: argparse.Namespace) -> int:
     breach = await playbook.store.existing(args.id)
     entries, problems = await playbook.record.verify(breach.id)
     problems += await disagreements(playbook.store, playbook.outbox, breach.id, entries)
+    problems += await stored_problems(playbook.settings, breach.id, entries)
     if args.action == "verify":
         print(
             f"{breach.id}: {len(entries)} entries, "

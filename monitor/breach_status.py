@@ -37,4 +37,6 @@ def phase_line(phase: dict[str, Any]) -> str:
         line += f"; late reason: {phase['late_reason']}"
     if phase["late_reason_missing"]:
         line += "; LATE REASON MISSING"
+    if phase.get("signing_failed"):
+        line += f"; SIGNING FAILED ({phase['signing_failed']}): the officer has the draft"
     return line

@@ -23,7 +23,7 @@ from monitor.directory import DirectoryError
 from monitor.incidents import Lifecycle, TransitionRefused
 from monitor.lag import watch_lag
 from monitor.settings import Settings
-from monitor.startup import listening_socket
+from monitor.startup import StartupFailure, listening_socket
 from notifications.alerting import Alerter
 from notifications.message import Channel, Message
 from notifications.oncall import Rota, staff_directory
@@ -37,6 +37,7 @@ from playbooks.playbook import Playbook
 from playbooks.record import Record
 from playbooks.schedule import PLAYBOOKS
 from playbooks.seal import seal_for
+from playbooks.signing import refusal
 
 if TYPE_CHECKING:
     from monitor.service import Vigil
@@ -139,6 +140,9 @@ async def resume_breaches(playbook: Playbook) -> None:
 async def respond(vigil: Vigil, stop: asyncio.Event) -> None:
     """Alerts, escalations, digests, the outbox and the acknowledgement pages, until `stop`."""
     settings = vigil.settings
+    # Checked first: a signed-email that cannot sign would send every form as a draft.
+    if refused := refusal(settings.breach.authority_delivery, settings.signing):
+        raise StartupFailure(refused)
     parts = alert_parts(vigil)
     scheduler = build_scheduler(vigil.url, vigil.keys.prefix, settings.ingest.timezone)
     alerter = Alerter(parts, scheduler)

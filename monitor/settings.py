@@ -237,8 +237,10 @@ class ContactSettings(Section):
 class BreachSettings(Section):
     dpo: ContactSettings = ContactSettings()
     # draft: Form 08 goes to the officer for signature, and the filing is recorded by hand;
-    # email: the form is also e-mailed to authority_email (only once it can go out signed).
-    authority_delivery: str = Field(default="draft", pattern=r"^(draft|email)$")
+    # email: the form is also e-mailed to authority_email (only once it can go out signed);
+    # signed-email: the form is signed with the `signing` key (PAdES) and e-mailed to
+    # authority_email, a copy to the officer; a key that fails falls back to the draft.
+    authority_delivery: str = Field(default="draft", pattern=r"^(draft|email|signed-email)$")
     authority_email: str = "a05@bocongan.gov.vn"
     authority_name: str = "Cục An ninh mạng và phòng, chống tội phạm sử dụng công nghệ cao (A05)"
     authority_name_en: str = (

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,6 +22,7 @@ from monitor.settings import SourceType
 from monitor.sources.tailer import Book
 from monitor.store.connection import display_url
 from notifications.outbox import Outbox
+from playbooks.signing import refusal
 
 
 async def collect(vigil: Vigil) -> dict[str, Any]:
@@ -136,6 +138,9 @@ async def stream_status(vigil: Vigil) -> dict[str, Any]:
 
 
 async def show(vigil: Vigil, as_json: bool) -> int:
+    if refused := refusal(vigil.settings.breach.authority_delivery, vigil.settings.signing):
+        print(f"vigil: {refused}", file=sys.stderr)
+        return 2  # the respond role would refuse to start: say so before anything looks fine
     report = await collect(vigil)
     if as_json:
         print(json.dumps(report, indent=2))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
@@ -24,11 +25,14 @@ class Message:
     text: str
     html: str = ""
     incident_ids: tuple[str, ...] = ()
-    attachments: tuple[tuple[str, str, str], ...] = ()  # (filename, mime type, text)
+    # (filename, mime type, content): text, or bytes (a signed PDF) kept byte for byte
+    attachments: tuple[tuple[str, str, str | bytes], ...] = ()
     headers: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False)
+        data = asdict(self)
+        data["attachments"] = [stored(*a) for a in self.attachments]
+        return json.dumps(data, ensure_ascii=False)
 
     @staticmethod
     def from_json(text: str | bytes) -> Message:
@@ -41,6 +45,19 @@ class Message:
             text=data["text"],
             html=data.get("html", ""),
             incident_ids=tuple(data.get("incident_ids", ())),
-            attachments=tuple((a[0], a[1], a[2]) for a in data.get("attachments", ())),
+            attachments=tuple(loaded(a) for a in data.get("attachments", ())),
             headers=dict(data.get("headers", {})),
         )
+
+
+def stored(name: str, mime: str, content: str | bytes) -> list[str]:
+    """An attachment as JSON: bytes in base64, marked so they come back as bytes."""
+    if isinstance(content, bytes):
+        return [name, mime, base64.b64encode(content).decode(), "base64"]
+    return [name, mime, content]
+
+
+def loaded(item: list[str]) -> tuple[str, str, str | bytes]:
+    if len(item) > 3 and item[3] == "base64":
+        return item[0], item[1], base64.b64decode(item[2])
+    return item[0], item[1], item[2]

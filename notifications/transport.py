@@ -68,7 +68,9 @@ def to_email(message: Message, sender: str, message_id: str) -> EmailMessage:
     for filename, mime, content in message.attachments:
         maintype, _, subtype = mime.partition("/")
         name = clean_header(filename, 100)
-        if maintype == "text":  # text stays text, in UTF-8, so it opens as written
+        if isinstance(content, bytes):  # a signed PDF: any changed byte breaks its signature
+            email.add_attachment(content, maintype=maintype, subtype=subtype, filename=name)
+        elif maintype == "text":  # text stays text, in UTF-8, so it opens as written
             email.add_attachment(content, subtype=subtype, filename=name)
         else:
             email.add_attachment(

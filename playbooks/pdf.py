@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from fpdf import FPDF
@@ -21,6 +22,21 @@ from playbooks.minutes import Minutes
 FONTS = Path("/usr/share/fonts/truetype/dejavu")
 FACES = {"": "DejaVuSerif.ttf", "B": "DejaVuSerif-Bold.ttf", "I": "DejaVuSerif-Italic.ttf"}
 WIDTH = 165.0  # A4 less the 30 mm and 15 mm margins of a Vietnamese administrative document
+
+
+BLOCK_MM = 28.0  # the signature block's height under the signer's title
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """Where a signature block goes: a page (from 0) and a box in points from bottom left."""
+
+    page: int
+    box: tuple[int, int, int, int]
+
+
+def points(mm: float) -> int:
+    return round(mm * 72 / 25.4)
 
 
 class FontMissing(RuntimeError):
@@ -93,6 +109,15 @@ class Sheet:
 
     def output(self) -> bytes:
         return bytes(self.pdf.output())
+
+    def place_below(self) -> Place | None:
+        """Room under the signer's column for a signature block, or None (no room left)."""
+        top = self.pdf.get_y()
+        if top + BLOCK_MM > self.pdf.h - self.pdf.b_margin:
+            return None
+        bottom = self.pdf.h - top - BLOCK_MM
+        box = (points(100), points(bottom), points(195), points(bottom + BLOCK_MM))
+        return Place(self.pdf.page - 1, box)  # the signer's column spans 100 to 195 mm
 
 
 def shown(item: Fill, blank: str) -> str:
@@ -172,7 +197,16 @@ def record_pdf(minutes: Minutes) -> bytes:
 
 def form_pdf(form: Form08) -> bytes:
     """Form 08 for signature: the Vietnamese form, then its English translation."""
+    return placed_form_pdf(form)[0]
+
+
+def placed_form_pdf(form: Form08) -> tuple[bytes, Place | None]:
+    """Form 08, and where its signature goes: under the Vietnamese form's signer, the
+    version that binds (None: that page is full, the signer picks a place)."""
     sheet = Sheet(f"Mẫu số 08 / Form 08: {form.breach_id}")
-    for page in pages(form):
+    place = None
+    for number, page in enumerate(pages(form)):
         draw(sheet, page)
-    return sheet.output()
+        if number == 0:
+            place = sheet.place_below()
+    return sheet.output(), place

@@ -10,8 +10,9 @@ every e-mail carries the record's head, and the record logs every rendering and 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,27 +23,29 @@ from monitor.settings import Settings, shipped_file
 from notifications.message import Channel, Message
 from notifications.oncall import Rota
 from notifications.outbox import Outbox
+from playbooks.authority_form import authority_messages
 from playbooks.breach import Breach, BreachError, BreachStore
 from playbooks.customers import Affected, affected
 from playbooks.deliveries import record_missing_sends
 from playbooks.evidence import geolocate
-from playbooks.filing import filed_by_email, filing_steps
-from playbooks.form08 import Parties
+from playbooks.filing import filed_by_email
 from playbooks.message_keys import authority_key, customer_key, draft_key
 from playbooks.notices import (
     BreachView,
     Letters,
     authority_lines,
-    authority_notice,
     customer_notice,
 )
-from playbooks.record import Head, Record
+from playbooks.record import Record, head_headers
 from playbooks.safety import with_deliverable
+from playbooks.signed_form import EMAILED, fall_back, signing_failed
+from playbooks.signing import SigningError
 from playbooks.stories import Stories
 from playbooks.view import Moment
 
+log = logging.getLogger(__name__)
+
 BATCH = 1000
-HEAD_HEADER = "X-Vigil-Record-Head"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,10 +57,6 @@ class Outcome:
     no_address: tuple[str, ...]
     unknown: tuple[str, ...]
     waiting: str  # "", "approval", "late reason", "confirmation" or "withdrawn"
-
-
-def head_headers(head: Head, language: str) -> dict[str, str]:
-    return {"Content-Language": language, HEAD_HEADER: str(head)}
 
 
 class Playbook:
@@ -94,7 +93,7 @@ class Playbook:
         incidents, found, unknown = await self.affected_of(breach)
         if not (found or unknown or breach.confirmed):
             return Outcome(0, 0, (), (), "confirmation")  # nothing goes out unconfirmed
-        if self.breach.authority_delivery == "email":
+        if self.breach.authority_delivery in EMAILED:
             breach = await filed_by_email(self.store, self.outbox, breach)
         waiting = await self.notify_authority(breach, incidents, found, unknown)
         queued = 0
@@ -145,7 +144,10 @@ class Playbook:
         """Queue this phase's Form 08 (a draft, or the e-mail); or say what it waits for."""
         if self.breach.require_approval != "none" and breach.approved == "none":
             return "approval"
-        email = self.breach.authority_delivery == "email"
+        delivery = self.breach.authority_delivery
+        signed = delivery == "signed-email"
+        failed = await signing_failed(self.store, breach.id, breach.phase) if signed else None
+        email = delivery in EMAILED and failed is None
         if email:
             copies = [
                 (authority_key(breach.id, breach.phase), self.breach.authority_email),
@@ -162,9 +164,15 @@ class Playbook:
         now = self.clock()
         if email and breach.phases[-1].wants_late_reason(now):
             return "late reason"
-        messages = await self.authority_messages(
-            breach, incidents, found, unknown, copies, not email
-        )
+        mode = ("signed" if delivery == "signed-email" else "email") if email else "draft"
+        try:
+            messages = await authority_messages(
+                self, breach, incidents, found, unknown, copies, mode, failed or ""
+            )
+        except SigningError as error:  # expired, token pulled, wrong PIN: the officer signs
+            log.error("breach %s: Form 08 not signed, sent as a draft: %s", breach.id, error)
+            await fall_back(self.store, breach, str(error))
+            return await self.notify_authority(breach, incidents, found, unknown)
         await self.remember(breach.id, [k for k, _ in copies], external=email)
         await self.outbox.enqueue_many(messages)
         await self.store.redis.hsetnx(
@@ -172,66 +180,13 @@ class Playbook:
         )
         return ""
 
-    async def authority_messages(
-        self,
-        breach: Breach,
-        incidents: Sequence[Incident],
-        found: Sequence[Affected],
-        unknown: Sequence[str],
-        copies: Sequence[tuple[str, str]],
-        draft: bool,
-    ) -> list[Message]:
-        """Form 08 for this phase, rendered and recorded, as one message per copy."""
-        head = await self.record.head(breach.id)
-        view = replace(self.view(breach), record_entries=head.count, record_head=head.hash)
-        notice, _ = authority_notice(
-            view,
-            self.settings.organisation,
-            self.breach,
-            incidents,
-            Parties(found, unknown, self.rota.staff),
-            self.locate,
-        )
-        attachment = (
-            f"{breach.id}-form-08-phase-{breach.phase}.html",
-            "text/html",
-            notice.attachment,
-        )
-        entry = await self.record.append(
-            breach.id,
-            "notice-rendered",
-            {
-                "recipient": "draft for signature" if draft else "authority",
-                "phase": breach.phase,
-                "language": notice.language,
-                "sha256": notice.digest,
-                "late_reason": breach.late_reason,
-            },
-        )
-        subject, text = notice.subject, notice.text
-        if draft:
-            subject, text = f"[DRAFT for signature] {subject}", filing_steps(breach) + text
-        headers = head_headers(Head(entry["seq"], entry["hash"]), "vi, en")
-        return [
-            Message(
-                key,
-                Channel.EMAIL,
-                (address,),
-                subject,
-                text,
-                "",
-                breach.incidents,
-                (attachment,),
-                headers,
-            )
-            for key, address in copies
-        ]
-
     async def authority_time(self, breach: Breach) -> datetime | None:
         """When the authority had (or, by e-mail, was sent) the initial notice."""
         if breach.phases[0].filed_at is not None:
             return breach.phases[0].filed_at
-        if self.breach.authority_delivery != "email":
+        if self.breach.authority_delivery not in EMAILED:
+            return None
+        if await signing_failed(self.store, breach.id, 1):  # only a draft went, to the officer
             return None
         raw = await self.store.redis.hget(self.store.key(breach.id), "authority_queued_at")
         return datetime.fromisoformat(raw.decode()) if raw else None
@@ -264,7 +219,13 @@ class Playbook:
             raise BreachError(f"the authority notice of phase {breach.phase} has not failed")
         incidents, found, unknown = await self.affected_of(breach)
         copies = [(key, self.breach.authority_email)]
-        messages = await self.authority_messages(breach, incidents, found, unknown, copies, False)
+        mode = "signed" if self.breach.authority_delivery == "signed-email" else "email"
+        try:
+            messages = await authority_messages(
+                self, breach, incidents, found, unknown, copies, mode
+            )
+        except SigningError as error:
+            raise BreachError(f"Form 08 cannot be signed: {error}") from None
         return await self.outbox.retry(key, messages[0])
 
     async def notify_customers(

@@ -10,6 +10,7 @@ from playbooks.breach import Breach, Phase
 from playbooks.customers import Affected
 from playbooks.message_keys import authority_key, customer_key
 from playbooks.playbook import Playbook
+from playbooks.signed_form import EMAILED, failures_key
 
 
 def filing_state(phase: Phase, sent: str | None, now: datetime) -> str:
@@ -44,13 +45,17 @@ async def progress(
 ) -> dict[str, Any]:
     """The clocks, the authority's filings, and customer notices by state (JSON-ready)."""
     keys = [customer_key(breach.id, a.customer.customer_id) for a in found if a.address]
-    email = playbook.breach.authority_delivery == "email"
+    email = playbook.breach.authority_delivery in EMAILED
     authority = [authority_key(breach.id, p.number) for p in breach.phases] if email else []
     states = await playbook.outbox.states(keys + authority)
     phases = [
         phase_report(p, states.get(authority_key(breach.id, p.number)) if email else None, now)
         for p in breach.phases
     ]
+    failed = await playbook.store.redis.hgetall(failures_key(playbook.store, breach.id))
+    for phase in phases:  # a signed-email phase whose key failed: the officer has the draft
+        reason = failed.get(str(phase["phase"]).encode())
+        phase["signing_failed"] = reason.decode() if reason else None
     counts = Counter(states.get(key, "not queued") for key in keys)
     report: dict[str, Any] = {
         "id": breach.id,

@@ -37,6 +37,13 @@ class Head:
         return f"{self.count}:{self.hash}"
 
 
+HEAD_HEADER = "X-Vigil-Record-Head"  # every e-mail of a breach carries the record's head
+
+
+def head_headers(head: Head, language: str) -> dict[str, str]:
+    return {"Content-Language": language, HEAD_HEADER: str(head)}
+
+
 def entry_hash(entry: Mapping[str, Any], key: bytes) -> str:
     """HMAC-SHA-256 over the canonical JSON of the entry without its own hash."""
     body = {name: value for name, value in entry.items() if name != "hash"}

@@ -12,7 +12,8 @@ import hashlib
 import io
 import os
 import stat
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,6 +31,7 @@ from pyhanko.stamp import TextStampStyle
 from pyhanko_certvalidator import ValidationContext
 
 from monitor.signing_settings import SECRET_VARIABLE, SigningSettings
+from playbooks.pdf import Place
 
 FIELD = "ChuKyToChuc"  # the organisation's signature, on the form's signature place
 FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")  # Debian's fonts-dejavu-core
@@ -69,6 +71,19 @@ def secret(settings: SigningSettings) -> str:
         return path.read_text(encoding="utf-8").strip()
     except OSError as error:
         raise SigningError(f"{path}: cannot read: {error.strerror}") from None
+
+
+@contextmanager
+def opened(settings: SigningSettings) -> Iterator[signers.Signer]:
+    """The configured key, for one use: a token's session is closed after it, since a login
+    left open makes the next one fail (UserAlreadyLoggedIn) until Vigil restarts."""
+    signer = open_signer(settings)
+    try:
+        yield signer
+    finally:
+        session = getattr(signer, "pkcs11_session", None)
+        if session is not None:
+            session.close()
 
 
 def open_signer(settings: SigningSettings) -> signers.Signer:
@@ -115,7 +130,10 @@ def pkcs11_signer(settings: SigningSettings, pin: str) -> signers.Signer:
 
 
 def certificate_of(signer: signers.Signer) -> x509.Certificate:
-    cert = signer.signing_cert
+    try:
+        cert = signer.signing_cert  # a token's is looked up now, by key_label
+    except Exception as error:  # pkcs11's errors: no such label, two of them, token gone
+        raise SigningError(f"the key's certificate: {type(error).__name__}: {error}") from None
     if cert is None:
         raise SigningError("the key has no certificate")
     return cert
@@ -132,9 +150,42 @@ def check_valid(cert: x509.Certificate, now: datetime) -> None:
 
 def usable(settings: SigningSettings, now: datetime | None = None) -> x509.Certificate:
     """At start: the key opens and its certificate is valid now, or SigningError."""
-    cert = certificate_of(open_signer(settings))
+    with opened(settings) as signer:
+        cert = certificate_of(signer)
     check_valid(cert, now or datetime.now(UTC))
     return cert
+
+
+def refusal(delivery: str, settings: SigningSettings) -> str | None:
+    """Why Vigil cannot start with this delivery (signed-email needs a usable key), or None."""
+    if delivery != "signed-email":
+        return None
+    try:
+        usable(settings)
+    except SigningError as error:
+        return (
+            f"breach.authority_delivery is signed-email but the signing key is not usable: {error}"
+        )
+    return None
+
+
+class PerMille(GlyphAccumulator):
+    """pyHanko 0.38 writes a TrueType font's glyph widths to /W in font units, which PDF
+    reads per 1000 em: DejaVu has 2048, so readers spaced every letter twice as wide.
+    Here shaping, widths and advances are all counted per 1000 em."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.font_units = self.units_per_em
+        self.units_per_em = 1000
+        self.hb_font.scale = (1000, 1000)
+
+    def _get_cid_and_width(self, glyph_id: int) -> tuple[int, int]:
+        if glyph_id in self._glyphs:
+            return self._glyphs[glyph_id]
+        cid, width = super()._get_cid_and_width(glyph_id)
+        self._glyphs[glyph_id] = scaled = cid, round(width * 1000 / self.font_units)
+        return scaled
 
 
 @dataclass(frozen=True)
@@ -144,7 +195,7 @@ class VietnameseFont(GlyphAccumulatorFactory):
     def create_font_engine(
         self, writer: BasePdfFileWriter, obj_stream: Any = None
     ) -> GlyphAccumulator:
-        return GlyphAccumulator(
+        return PerMille(
             writer=writer,
             font_handle=io.BytesIO(Path(self.font_file).read_bytes()),
             font_size=self.font_size,
@@ -162,21 +213,36 @@ def stamp_style(signer_name: str) -> TextStampStyle:
 
 
 async def sign_pdf(
-    pdf: bytes, settings: SigningSettings, now: datetime | None = None
+    pdf: bytes, settings: SigningSettings, now: datetime | None = None, place: Place | None = None
 ) -> tuple[bytes, Signature]:
-    """`pdf` signed by the configured key on its signature place, and what to record of it."""
-    signer = open_signer(settings)
+    """`pdf` signed by the configured key on its signature place, and what to record of it.
+    `place`: where the block goes; none: `settings.box` on the last page."""
+    with opened(settings) as signer:
+        return await signed_with(signer, pdf, settings, now, place)
+
+
+async def signed_with(
+    signer: signers.Signer,
+    pdf: bytes,
+    settings: SigningSettings,
+    now: datetime | None,
+    place: Place | None,
+) -> tuple[bytes, Signature]:
     cert = certificate_of(signer)
     at = now or datetime.now(UTC)
     check_valid(cert, at)
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
     if FIELD not in {name for name, _, _ in fields.enumerate_sig_fields(writer)}:
         last = int(writer.root["/Pages"]["/Count"]) - 1
-        spec = fields.SigFieldSpec(FIELD, on_page=last, box=settings.box)
+        page, box = (place.page, place.box) if place else (last, settings.box)
+        spec = fields.SigFieldSpec(FIELD, on_page=page, box=box)
         fields.append_signature_field(writer, spec)
     name = settings.signer_name or cert.subject.native.get("common_name", "")
     meta = signers.PdfSignatureMetadata(
-        field_name=FIELD, reason="Mẫu số 08 (Nghị định 356/2025/NĐ-CP)", location="Hà Nội"
+        field_name=FIELD,
+        reason="Mẫu số 08 (Nghị định 356/2025/NĐ-CP)",
+        location="Hà Nội",
+        subfilter=fields.SigSeedSubFilter.PADES,  # ETSI.CAdES.detached, not adbe.pkcs7
     )
     stamper = timestamps.HTTPTimeStamper(settings.timestamp_url) if settings.timestamp_url else None
     pdf_signer = signers.PdfSigner(

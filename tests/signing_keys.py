@@ -99,3 +99,15 @@ def softhsm_token(folder: Path, key: Key, label: str = "ALS") -> dict[str, str]:
         cert = decode_x509_certificate(key.cert.public_bytes(serialization.Encoding.DER))
         session.create_object({**cert, **mine})
     return env
+
+
+TOKENS: list[tuple[Key, dict[str, str]]] = []
+
+
+def process_token(folder: Path) -> Key:
+    """SoftHSM reads its configuration once a process: one token, made on first use, serves
+    every test of the run. Its key is valid from before the breach tests' T0 for a century."""
+    if not TOKENS:
+        key = als_key(valid_from=datetime(2026, 3, 1, tzinfo=UTC), days=36500)
+        TOKENS.append((key, softhsm_token(folder, key)))
+    return TOKENS[0][0]

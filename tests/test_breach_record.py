@@ -14,8 +14,8 @@ from monitor.settings import load_settings
 from monitor.store.keys import Keys
 from playbooks.deliveries import disagreements
 from playbooks.message_keys import customer_key
-from playbooks.playbook import HEAD_HEADER, Playbook
-from playbooks.record import entry_hash
+from playbooks.playbook import Playbook
+from playbooks.record import HEAD_HEADER, entry_hash
 from playbooks.seal import seal_for
 from tests.breach_parts import by_email, incident, playbook_fixture, send_all, verify
 from tests.mailbox import Mailbox

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.pdf_utils.writer import PageObject, PdfFileWriter
 
 from monitor.signing_settings import SigningSettings
 from playbooks.signing import SigningError, sign_pdf, usable, verify_pdf
-from tests.signing_keys import PIN, SOFTHSM, als_key, pkcs12_file, softhsm_token
+from tests.signing_keys import PIN, SOFTHSM, als_key, pkcs12_file, process_token
 
 
 def a_form() -> bytes:
@@ -25,6 +26,17 @@ def a_form() -> bytes:
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def font_widths(item: object, depth: int = 0) -> list[int]:
+    """Every glyph width (/W) of the fonts an appearance stream draws with."""
+    item = item.get_object() if isinstance(item, generic.IndirectObject) else item
+    if depth > 8 or not isinstance(item, generic.DictionaryObject | generic.ArrayObject):
+        return []
+    if isinstance(item, generic.DictionaryObject) and "/W" in item and "/CIDSystemInfo" in item:
+        return [int(w) for run in item["/W"] if isinstance(run, generic.ArrayObject) for w in run]
+    children = item.values() if isinstance(item, generic.DictionaryObject) else item
+    return [w for child in children for w in font_widths(child, depth + 1)]
 
 
 @pytest.fixture
@@ -41,6 +53,12 @@ async def test_a_signed_form_verifies_and_any_change_breaks_it(tmp_path: Path, s
     assert record["serial"] == format(key.cert.serial_number, "x")
     assert "Logistics Hàng không (ALS)" in record["subject"]
     assert await verify_pdf(signed, record) == []
+    (embedded,) = PdfFileReader(io.BytesIO(signed)).embedded_signatures
+    assert embedded.sig_object["/SubFilter"] == "/ETSI.CAdES.detached"  # PAdES
+    # The block's letters are spaced as the font says: widths per 1000 em, none wider than
+    # an em (pyHanko alone wrote DejaVu's 2048-unit widths, and readers doubled the spacing).
+    widths = font_widths(embedded.sig_field["/AP"]["/N"])
+    assert widths and max(widths) <= 1000 and 636 in widths  # 636: a DejaVu Sans digit
     changed = signed.replace(b"Mau so 08", b"Mau so 09")
     problems = await verify_pdf(changed, record)
     assert "the PDF is not the one signed (SHA-256 differs)" in problems
@@ -79,11 +97,9 @@ def test_a_secret_file_others_can_read_is_refused(
 
 @pytest.mark.skipif(not SOFTHSM.exists(), reason="make test installs softhsm2")
 async def test_a_key_on_a_token_signs_and_a_wrong_pin_is_refused(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    key = als_key()
-    for name, value in softhsm_token(tmp_path / "hsm", key).items():
-        monkeypatch.setenv(name, value)
+    process_token(tmp_path_factory.getbasetemp() / "softhsm")
     monkeypatch.setenv("VIGIL_SIGNING_SECRET", PIN)
     settings = SigningSettings(pkcs11_module=SOFTHSM, token_label="ALS", key_label="als-signing")
     signed, signature = await sign_pdf(a_form(), settings)
@@ -91,6 +107,11 @@ async def test_a_key_on_a_token_signs_and_a_wrong_pin_is_refused(
     missing = settings.model_copy(update={"token_label": "NOT-PLUGGED-IN"})
     with pytest.raises(SigningError, match="token 'NOT-PLUGGED-IN'"):
         usable(missing)
+    mislabelled = settings.model_copy(update={"key_label": "als-2025"})
+    with pytest.raises(SigningError, match="Could not find certificate with label 'als-2025'"):
+        usable(mislabelled)
+    again, second = await sign_pdf(a_form(), settings)  # the failures left no login open
+    assert await verify_pdf(again, second.to_record()) == []
 
 
 def test_settings_take_one_key_and_a_token_needs_its_labels() -> None:
