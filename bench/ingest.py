@@ -1,6 +1,6 @@
 """Ingest benchmark: 1,000,000 sshd lines through Vigil's full path, against fail2ban-regex.
 
-    python -m bench.ingest [--lines N] [--detectors N] [--cluster]
+    python -m bench.ingest [--lines N] [--detectors N] [--cluster] [--save F | --against F]
 
 Builds the log, runs `fail2ban-regex FILE sshd` on it, then Vigil's full path (parse,
 Redis stream, detectors, incidents) as `vigil run --role ingest` and `--role detect` against
@@ -206,6 +206,10 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument("--detectors", type=int, default=1, help="detect processes")
     parser.add_argument("--cluster", action="store_true", help="a local 3+3 Redis Cluster")
+    parser.add_argument("--save", type=Path, help="write the incidents found to this file")
+    parser.add_argument(
+        "--against", type=Path, help="fail unless the incidents equal those --save wrote"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="vigil-bench-") as folder:
         log = Path(folder) / "auth.log"
@@ -231,6 +235,24 @@ def main() -> None:
             results[1]["incidents"], results[args.detectors]["incidents"]
         ):
             sys.exit(f"FAILED: {args.detectors} detect processes raised other incidents than one")
+        found = results[1]["incidents"]
+        if args.save:
+            args.save.write_text(json.dumps(sorted(found)))
+        if args.against and not same_as_saved(args.against, found):
+            sys.exit(f"FAILED: other incidents than {args.against} holds")
+
+
+def same_as_saved(saved: Path, found: frozenset[Incident]) -> bool:
+    """Whether a run found the incidents another one (an older commit's) saved: how a
+    change meant only to be faster shows it detects what it did."""
+    expected = frozenset(tuple(incident) for incident in json.loads(saved.read_text()))
+    if expected == found:
+        print(f"incidents equal to {saved}: the same {len(found):,}, times and counts")
+        return True
+    print(f"INCIDENTS DIFFER ({saved}, then this run):")
+    for line in differences(expected, found)[:40]:
+        print(f"  {line}")
+    return False
 
 
 def show(name: str, lines: int, result: dict[str, Any]) -> None:

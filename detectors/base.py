@@ -145,7 +145,7 @@ def finding(
         first_seen=min(first, event.timestamp),
         last_seen=event.timestamp,
         evidence=shown,
-        affected_customers=frozenset(c for c in customers if c),
+        affected_customers=frozenset(filter(None, customers)),
     )
 
 
@@ -170,7 +170,7 @@ def extension(
         first_seen=event.timestamp,
         last_seen=event.timestamp,
         evidence=(),
-        affected_customers=frozenset(c for c in customers if c),
+        affected_customers=frozenset(filter(None, customers)),
         marks=(event.mark,),
         extends_only=True,
     )

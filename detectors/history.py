@@ -131,6 +131,7 @@ class RedisHistory:
         settled: int | None = None,
     ) -> RedisHistory:
         """Add the batch's admitted events to their windows, trim, and read them back.
+        `events` come in the engine's order: by time, then reference key.
 
         One script call per shard of window keys, not five commands per group: the
         client's per-command cost would otherwise dominate the whole pipeline.
@@ -251,13 +252,15 @@ def combine(stored: list[Any], added: dict[str, int]) -> Series:
     scores, members = stored[1::2], stored[0::2]
     if not added:
         return Series(scores, members)
-    new = sorted((score, member.encode()) for member, score in added.items())
-    if not scores or new[0][0] > scores[-1]:
-        scores.extend(score for score, _ in new)
-        members.extend(member for _, member in new)
+    # `touch` adds the members in the engine's event order, time then reference key: the
+    # order Redis keeps (UTF-8 bytes sort as their text does), so they need no sorting.
+    new_scores, new_members = list(added.values()), [member.encode() for member in added]
+    if not scores or new_scores[0] > scores[-1]:
+        scores.extend(new_scores)
+        members.extend(new_members)
         return Series(scores, members)
     merged = dict(zip(members, scores, strict=True))
-    merged.update((member, score) for score, member in new)
+    merged.update(zip(new_members, new_scores, strict=True))
     ordered = sorted(merged.items(), key=lambda pair: (pair[1], pair[0]))
     return Series([score for _, score in ordered], [member for member, _ in ordered])
 

@@ -164,16 +164,20 @@ async def refit(redis: Redis, keys: Keys, now: datetime | None = None) -> Volume
     vectors = await actor_hours(redis, keys, moment)
     rows = [row for rows in vectors.values() for row in rows]
     model = VolumeModel(fitted_at=moment)
-    import numpy as np
-    from sklearn.ensemble import IsolationForest
+    # numpy and scikit-learn take a second to load: a log without actor-hours (sshd
+    # alone) needs neither.
+    if vectors:
+        import numpy as np
 
-    model.usual = {
-        actor: float(np.percentile([row[1] for row in rows_], 95))
-        for actor, rows_ in vectors.items()
-    }
-    if len(rows) >= MIN_TRAINING_HOURS:
-        forest = IsolationForest(n_estimators=100, contamination="auto", random_state=0)
-        model.forest = forest.fit(np.array(rows, dtype=float))
+        model.usual = {
+            actor: float(np.percentile([row[1] for row in rows_], 95))
+            for actor, rows_ in vectors.items()
+        }
+        if len(rows) >= MIN_TRAINING_HOURS:
+            from sklearn.ensemble import IsolationForest
+
+            forest = IsolationForest(n_estimators=100, contamination="auto", random_state=0)
+            model.forest = forest.fit(np.array(rows, dtype=float))
     buffer = io.BytesIO()
     pickle.dump(model, buffer)
     await redis.set(keys.volume("model"), buffer.getvalue())

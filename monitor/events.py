@@ -65,6 +65,7 @@ class Event:
     # Derived once on first use: detectors ask for them several times per event.
     _key: str | None = field(default=None, init=False, repr=False, compare=False)
     _epoch_ms: int | None = field(default=None, init=False, repr=False, compare=False)
+    _mark: str | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def id(self) -> str:
@@ -93,8 +94,13 @@ class Event:
 
     @property
     def mark(self) -> str:
-        """Where the event stands in the order incidents count events in (see count_mark)."""
-        return count_mark(self.epoch_ms, self.order, self.id)
+        """Where the event stands in the order incidents count events in (see count_mark);
+        several detectors' extensions of one failure each carry it."""
+        mark = self._mark
+        if mark is None:
+            mark = count_mark(self.epoch_ms, self.order, self.id)
+            object.__setattr__(self, "_mark", mark)
+        return mark
 
     def flat(self) -> dict[str, Any]:
         """Dotted ECS names to values, empty fields left out."""

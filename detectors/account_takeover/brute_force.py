@@ -72,14 +72,17 @@ class BruteForce:
             return None
         by_ip = self.by_ip(event, history) if event.source_ip else None
         by_user = self.by_user(event, history) if event.user else None
-        if by_ip is not None and not by_ip.extends_only:
-            return both(by_ip, by_user) if by_user and not by_user.extends_only else by_ip
-        if by_user is not None and not by_user.extends_only:
+        if isinstance(by_ip, Finding):
+            return both(by_ip, by_user) if isinstance(by_user, Finding) else by_ip
+        if isinstance(by_user, Finding):
             return by_user
-        return by_ip or by_user
+        # Neither crossed: one extension, built only for the incident it goes to.
+        going_on = by_ip or by_user
+        return self.going_on(event, going_on) if going_on else None
 
-    def by_ip(self, event: Event, history: History) -> Finding | None:
-        """Reported as a count crosses a threshold, with the window as evidence.
+    def by_ip(self, event: Event, history: History) -> Finding | str:
+        """Reported as a count crosses a threshold, with the window as evidence; else the
+        key of the incident the failure goes on (see `going_on`).
 
         A scanner that keeps failing does not cost one incident write per line.
         """
@@ -92,7 +95,7 @@ class BruteForce:
             shown = history.members(fast, ip, event, crossing)
             return self.found(event, f"from {ip}", shown, hour)
         if recent >= s.failures:
-            return self.going_on(event, f"ip={ip}")  # a fast one, not a slow one
+            return f"ip={ip}"  # a fast one, not a slow one
         # Slow and spread-out runs both need a quiet span before them: that count rules out
         # nearly every line of a steady scanner.
         if quiet_slow == s.slow_failures and quiet_slow == history.count(slow, ip, event):
@@ -101,21 +104,21 @@ class BruteForce:
                 shown = history.members(slow, ip, event, s.slow_failures)
                 return self.found(event, f"from {ip} (slow)", shown, hour)
         if quiet_timed != s.timed_failures or quiet_timed != history.count(timed, ip, event):
-            return self.going_on(event, f"ip={ip}")
+            return f"ip={ip}"
         apart = history.times(timed, ip, event, s.timed_failures)
         success = history.times(successes, ip, event, newest=1)
         if (success and success[0] > apart[0]) or median_gap(apart) <= ms(s.timed_median_gap):
-            return self.going_on(event, f"ip={ip}")
+            return f"ip={ip}"
         shown = history.members(timed, ip, event, s.timed_failures)
         return self.found(event, f"from {ip} (spread over hours)", shown, hour)
 
-    def by_user(self, event: Event, history: History) -> Finding | None:
+    def by_user(self, event: Event, history: History) -> Finding | str:
         """Against one user from anywhere, reported the same way."""
         user, (fast, medium) = str(event.user), self.windows[7:]
         hour, recent = history.counts((medium, fast), user, event)
         crossing = self.crossed(hour, recent)
         if not crossing:
-            return self.going_on(event, f"user={user}")
+            return f"user={user}"
         shown = history.members(medium, user, event, crossing)
         customer = self.customers.of_event(event)
         return self.found(event, f"against {user}", shown, hour, f"user={user}", customer)

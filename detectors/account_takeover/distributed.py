@@ -48,9 +48,10 @@ class DistributedGuessing:
             return None
         user, window = event.user, self.windows[0]
         least = self.settings.failures
-        ips = tally(history, window, user, event, least, "source.ip")
+        count = history.count(window, user, event)
+        ips = tally(history, window, user, event, count, least, "source.ip")
         if ips is None or len(ips) < self.settings.ips:
-            return past(self, event, f"user={user}", history, window, least)
+            return past(self, event, f"user={user}", count, least)
         return finding(
             self,
             event,

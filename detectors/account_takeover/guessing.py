@@ -37,20 +37,19 @@ def tries_per(history: History, window: Window, group: str, at: Event, field: st
 
 
 def tally(
-    history: History, window: Window, group: str, at: Event, threshold: int, field: str
+    history: History, window: Window, group: str, at: Event, count: int, threshold: int, field: str
 ) -> Counter[str] | None:
-    """Failures per user (or IP) in the window, only at a checkpoint of its count."""
-    if not checkpoint(history.count(window, group, at), threshold, LOGIN_CAP):
+    """Failures per user (or IP) in the window, only at a checkpoint of its `count`."""
+    if not checkpoint(count, threshold, LOGIN_CAP):
         return None
     return tries_per(history, window, group, at, field)
 
 
-def past(
-    detector: Detector, event: Event, key: str, history: History, window: Window, threshold: int
-) -> Finding | None:
-    """A failure past the threshold but at no checkpoint: it counts in the incident of `key`
-    if one is open (titles and counts say every attempt, not only the crossings)."""
-    if history.count(window, key.partition("=")[2], event) < threshold:
+def past(detector: Detector, event: Event, key: str, count: int, threshold: int) -> Finding | None:
+    """A failure past the threshold (its window's `count`) but at no checkpoint: it counts
+    in the incident of `key` if one is open (titles and counts say every attempt, not only
+    the crossings)."""
+    if count < threshold:
         return None
     return extension(detector, event, key=key, entities={})
 
@@ -137,14 +136,15 @@ class CredentialStuffing:
             group, window = key(event), self.windows[index]
             if group is None:
                 continue
-            tries = tally(history, window, group, event, self.settings.users, "user.name")
+            count = history.count(window, group, event)
+            tries = tally(history, window, group, event, count, self.settings.users, "user.name")
             if tries is not None and stuffed(tries, self.settings):
                 shown = history.members(window, group, event)
                 got_in = history.members(self.windows[3 + index], group, event, LOGGED_IN)
                 customers = map(self.customers.of_reference, got_in)
                 return sprayed(self, event, kind, group, len(tries), shown, customers)
             source = f"{kind}={group}"
-            extended = extended or past(self, event, source, history, window, self.settings.users)
+            extended = extended or past(self, event, source, count, self.settings.users)
         return extended
 
     def logged_in(self, event: Event, history: History) -> Finding | None:
@@ -225,13 +225,14 @@ class PasswordSpray:
             group, window = key(event), self.windows[2 * index]
             if group is None:
                 continue
-            tries = tally(history, window, group, event, least, "user.name")
+            count = history.count(window, group, event)
+            tries = tally(history, window, group, event, count, least, "user.name")
             if tries is not None and self.spraying(tries, history, index, group, event):
                 shown = history.members(window, group, event)
                 got_in = history.members(self.windows[6 + index], group, event, LOGGED_IN)
                 customers = map(self.customers.of_reference, got_in)
                 return sprayed(self, event, kind, group, len(tries), shown, customers)
-            extended = extended or past(self, event, f"{kind}={group}", history, window, least)
+            extended = extended or past(self, event, f"{kind}={group}", count, least)
         return extended
 
     def spraying(
