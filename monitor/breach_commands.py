@@ -20,7 +20,6 @@ from playbooks import decisions, filing
 from playbooks.breach import BreachError, BreachStore
 from playbooks.deliveries import disagreements
 from playbooks.minutes import record_html, record_minutes
-from playbooks.pdf import record_pdf
 from playbooks.playbook import Outcome, Playbook, preview
 from playbooks.progress import progress
 from playbooks.record import Record
@@ -278,6 +277,8 @@ async def show_record(playbook: Playbook, args: argparse.Namespace) -> int:
         if args.html:
             args.html.write_text(record_html(written))
         if args.pdf:
+            from playbooks.pdf import record_pdf  # fpdf: only where a record is printed
+
             args.pdf.write_bytes(record_pdf(written))
         print(f"record written to {', '.join(str(p) for p in (args.html, args.pdf) if p)}")
         return 0

@@ -14,7 +14,6 @@ from playbooks.breach import Breach
 from playbooks.customers import Affected, affected
 from playbooks.form08 import Parties
 from playbooks.notices import Letters, authority_lines, authority_notice, customer_notice
-from playbooks.pdf import form_pdf
 from playbooks.public import REASONS, CareRow, care_list, public_notice
 from playbooks.stories import Stories
 
@@ -47,6 +46,8 @@ def write_preview(
     )
     (folder / "authority.txt").write_text(notice.text)
     (folder / "authority-form-08.html").write_text(notice.attachment)
+    from playbooks.pdf import form_pdf  # fpdf: only where a form is printed
+
     (folder / "authority-form-08.pdf").write_bytes(form_pdf(form))
     warnings = [
         f"{key}: not configured, printed on Form 08 as a blank to fill" for key in form.blanks

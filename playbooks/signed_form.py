@@ -14,7 +14,6 @@ from typing import Any
 from monitor.settings import Settings
 from playbooks.breach import Breach, BreachStore
 from playbooks.form08 import Form08
-from playbooks.pdf import placed_form_pdf
 from playbooks.record import Record
 from playbooks.seal import breach_folder
 from playbooks.signing import sign_pdf, verify_pdf
@@ -51,6 +50,8 @@ async def sign_form(
     record: Record, settings: Settings, breach: Breach, form: Form08, now: datetime
 ) -> tuple[str, bytes]:
     """Form 08 rendered, signed, kept and recorded (SigningError: nothing is kept)."""
+    from playbooks.pdf import placed_form_pdf  # fpdf: only where a form is printed
+
     pdf, place = await asyncio.to_thread(placed_form_pdf, form)  # fpdf: off the event loop
     signed, signature = await sign_pdf(pdf, settings.signing, now, place)
     name = keep(forms_folder(settings, breach.id), breach.phase, signed)
