@@ -19,6 +19,7 @@ from monitor.dashboard.users import Users
 from monitor.demo_breach import breach_act
 from monitor.demo_families import families_act
 from monitor.demo_mail import EmlMailbox, ack_link, free_port, port_free, start_mailbox
+from monitor.demo_signed import signed_act
 from monitor.incidents import Incident
 from monitor.service import Role, Vigil, open_vigil, run, stop_on_signals
 from monitor.settings import Settings, SourceSettings, StartAt
@@ -138,6 +139,7 @@ async def tell(vigil: Vigil, log_file: Path, mailbox: EmlMailbox, zone: str) -> 
         audit = log_file.with_name("audit.json")
         families = await families_act(audit, log_file.with_name("site"), seen)
         notified = await breach_act(vigil, audit, mailbox, seen)
+        signed = await signed_act(vigil, log_file.parent, mailbox, seen)
         await show_dashboard(vigil, stop)
     finally:
         stop.set()
@@ -145,10 +147,10 @@ async def tell(vigil: Vigil, log_file: Path, mailbox: EmlMailbox, zone: str) -> 
     print(
         f"Vigil demo: {len(seen)} incidents raised in all four families, the SSH takeover paged "
         "and acknowledged, "
-        "a breach declared and every notice delivered. "
+        "a breach declared and every notice delivered, a second one's Form 08 signed and sent. "
         "See them with `VIGIL_REDIS_PREFIX=vigil-demo .venv/bin/vigil incidents list`."
     )
-    return 0 if acknowledged and families and notified else 1
+    return 0 if acknowledged and families and notified and signed else 1
 
 
 async def show_dashboard(vigil: Vigil, stop: asyncio.Event) -> None:

@@ -174,7 +174,9 @@ async def respond(vigil: Vigil, stop: asyncio.Event) -> None:
     scheduler.start()
     try:
         if not await vigil.store.indexer.current():
-            log.warning("filed %d incidents in the indexes", await vigil.store.indexer.rebuild())
+            filed = await vigil.store.indexer.rebuild()
+            if filed:  # incidents written before the indexes (or their version) existed
+                log.warning("filed %d incidents in the indexes", filed)
         await resume_breaches(playbook)
         async with asyncio.TaskGroup() as group:
             group.create_task(alerter.run(stop))

@@ -7,6 +7,7 @@ documents cannot say different things. DejaVu Serif has every Vietnamese glyph
 
 from __future__ import annotations
 
+import logging
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,6 +19,9 @@ from fpdf.enums import XPos, YPos
 from playbooks.form08 import Form08
 from playbooks.form08_text import Fill, Page, pages
 from playbooks.minutes import Minutes
+
+# fontTools says it drops DejaVu's FFTM table (a timestamp) each time it subsets the font.
+logging.getLogger("fontTools.subset").setLevel(logging.ERROR)
 
 FONTS = Path("/usr/share/fonts/truetype/dejavu")
 FACES = {"": "DejaVuSerif.ttf", "B": "DejaVuSerif-Bold.ttf", "I": "DejaVuSerif-Italic.ttf"}
