@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -78,9 +79,21 @@ async def silences_command(vigil: Vigil, args: argparse.Namespace) -> int:
     return 0
 
 
+# The outbox key of a phase's Form 08 e-mail to the authority (playbooks.message_keys).
+AUTHORITY_FORM = re.compile(r"^breach:[^:]+:authority:\d+$")
+
+
 async def outbox_command(vigil: Vigil, args: argparse.Namespace) -> int:
     outbox = Outbox(vigil.redis, vigil.keys)
     if args.action == "retry":
+        if AUTHORITY_FORM.match(args.key):
+            # Resent as it was, a form past its deadline would go without its late reason.
+            breach_id = args.key.split(":")[1]
+            print(
+                f"vigil: {args.key} is a Form 08 for the authority: use `vigil breach retry "
+                f"{breach_id}` (it renders the form again, with the late reason past its deadline)"
+            )
+            return 2
         queued = await outbox.retry(args.key)
         print(f"{args.key} queued again" if queued else f"vigil: {args.key} is not dead")
         return 0 if queued else 1

@@ -103,3 +103,12 @@ def test_examples_helpers_make_distinct_events() -> None:
     events = failures("203.0.113.7", 3)
     assert len({event.id for event in events}) == 3
     assert all(event.outcome is Outcome.FAILURE for event in events)
+
+
+def test_outbox_retry_sends_a_form_08_back_through_the_breach_playbook(redis_url: str) -> None:
+    env = {"REDIS_URL": redis_url, "VIGIL_REDIS_PREFIX": "outbox-retry"}
+    refused = vigil("outbox", "retry", "breach:BR-20261130-0001:authority:1", env=env)
+    assert refused.returncode == 2
+    assert "use `vigil breach retry BR-20261130-0001`" in refused.stdout
+    other = vigil("outbox", "retry", "breach:BR-20261130-0001:customer:C-1", env=env)
+    assert other.returncode == 1 and "is not dead" in other.stdout
