@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from monitor.directory import DirectoryError, StaffMember, load_staff
-from monitor.settings import EscalationSettings, RotationSettings, Settings, shipped_file
+from monitor.respond_settings import EscalationSettings, RotationSettings
+from monitor.settings import Settings, shipped_file
 
 log = logging.getLogger(__name__)
 

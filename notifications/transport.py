@@ -20,7 +20,7 @@ from typing import Protocol
 
 import aiosmtplib
 
-from monitor.settings import SmtpSettings
+from monitor.respond_settings import SmtpSettings
 from notifications.message import Channel, Message
 from notifications.outbox import Backoff, Outbox
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from monitor.directory import StaffMember
 from monitor.incidents import Incident, Status
 from monitor.organisation_settings import OrganisationSettings
-from monitor.settings import BreachSettings
+from monitor.respond_settings import BreachSettings
 from playbooks.acts import describe, records_in
 from playbooks.customers import Affected
 from playbooks.datatypes import DataType, ordered

@@ -13,7 +13,7 @@ from markupsafe import escape
 
 from monitor.incidents import Incident
 from monitor.organisation_settings import OrganisationSettings
-from monitor.settings import BreachSettings
+from monitor.respond_settings import BreachSettings
 from playbooks.customers import Affected
 from playbooks.evidence import Line, Locate, nowhere
 from playbooks.form08 import Form08, Parties, build

@@ -18,7 +18,7 @@ from redis.exceptions import RedisError
 
 from monitor.directory import DirectoryError
 from monitor.incidents import Incident
-from monitor.settings import BreachSettings
+from monitor.respond_settings import BreachSettings
 from monitor.store.streams import ensure_group, keep_going
 from playbooks.breach import BreachError
 from playbooks.customers import customer_ids

@@ -11,7 +11,8 @@ import redis.asyncio as aioredis
 from monitor.directory import load_staff
 from monitor.findings import Finding, Severity
 from monitor.incidents import IncidentStore, Lifecycle
-from monitor.settings import EscalationLevel, EscalationSettings, Settings
+from monitor.respond_settings import EscalationLevel, EscalationSettings
+from monitor.settings import Settings
 from monitor.store.keys import Keys
 from notifications.alerting import Alerter
 from notifications.oncall import Rota, plan

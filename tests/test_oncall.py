@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from monitor.directory import load_staff
-from monitor.settings import OverrideSettings, RotationSettings
+from monitor.respond_settings import OverrideSettings, RotationSettings
 from notifications.oncall import Rota
 
 STAFF = load_staff(Path(__file__).parents[1] / "config" / "staff.csv")

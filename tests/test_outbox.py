@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import redis.asyncio as aioredis
 
-from monitor.settings import SmtpSettings
+from monitor.respond_settings import SmtpSettings
 from monitor.store.keys import Keys
 from notifications.message import Channel, Message
 from notifications.outbox import Backoff, Outbox
