@@ -70,8 +70,7 @@ class LookalikeIdentity:
         """A registration from an address that just came from a look-alike site: a name one
         letter from a customer's is no longer a coincidence of common names."""
         for label, value in candidates(event):
-            name = None if value in self.owners else self.names.near(value)
-            owner = None if name is None else self.owners[name]
+            owner = self.imitated(value, among=self.names)
             if owner is not None and not owns(owner, event):
                 what = f"{article(label)} {label} close to {owner.owner}'s"
                 phished = f"{what} after arriving from a look-alike site"
@@ -96,15 +95,19 @@ class LookalikeIdentity:
             return self.found(event, what, (copied.customer_id,))
         return None
 
-    def imitated(self, value: str, near: bool = True) -> Identity | None:
-        """Whose name `value` passes for: any known name's skeleton, or near a protected one.
+    def imitated(
+        self, value: str, near: bool = True, among: Names | None = None
+    ) -> Identity | None:
+        """Whose name `value` passes for: any known name's skeleton, or near a protected one
+        (near any of `among`, when intent is shown otherwise).
 
         A known name itself imitates nobody: a colleague signing up at ductan.com, whose
         domain is one letter from ducan.com's, is a customer of ductan.com.
         """
         if value in self.owners:
             return None
-        name = self.names.copied(value) or (self.protected.near(value) if near else None)
+        close = among or self.protected
+        name = self.names.copied(value) or (close.near(value) if near else None)
         return None if name is None else self.owners[name]
 
     def copied_business(self, event: Event) -> Identity | None:
