@@ -1,10 +1,13 @@
 """Ingest benchmark: 1,000,000 sshd lines through Vigil's full path, against fail2ban-regex.
 
-    python -m bench.ingest [--lines N] [--detectors N] [--cluster] [--save F | --against F]
+    python -m bench.ingest [--lines N] [--detectors N] [--cluster] [--mixed]
+                           [--save F | --against F]
 
 Builds the log, runs `fail2ban-regex FILE sshd` on it, then Vigil's full path (parse,
 Redis stream, detectors, incidents) as `vigil run --role ingest` and `--role detect` against
-a fresh embedded Valkey, and prints lines per second and peak RSS of each.
+a fresh embedded Valkey, and prints lines per second and peak RSS of each. `--mixed` gives
+Vigil the latency benchmark's mix instead (access log 70 %, audit log 20 %, sshd 10 %, as
+three files) and compares it with fail2ban-regex's rate on the sshd log of the same size.
 """
 
 from __future__ import annotations
@@ -19,11 +22,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import redis
 
+from bench.latency import LOGS, TICK, Load
 from monitor.store.keys import Keys
 from monitor.store.local_cluster import start_cluster, stop_cluster
 
@@ -67,6 +72,22 @@ def message(rng: random.Random, attacker: str, office: str, port: int) -> str:
     return f"Received disconnect from {attacker} port {port}:11: Bye Bye [preauth]"
 
 
+def build_mixed(folder: Path, lines: int) -> dict[Path, str]:
+    """The latency benchmark's mix as three files, 5,000 lines a second of log time."""
+    load = Load(5000, ssh_only=False)
+    moment = datetime(2026, 3, 1, 8, tzinfo=timezone(timedelta(hours=7)))
+    handles = {name: (folder / name).open("w") for name in LOGS}
+    try:
+        for _ in range(lines // load.per_tick):
+            for name, chunk in load.tick(moment).items():
+                handles[name].write("".join(chunk))
+            moment += timedelta(seconds=TICK)
+    finally:
+        for handle in handles.values():
+            handle.close()
+    return {folder / name: form for name, form in LOGS.items()}
+
+
 def measure(command: list[str]) -> tuple[float, int]:
     """Wall seconds and peak RSS in bytes of one child process."""
     started = time.perf_counter()
@@ -80,7 +101,7 @@ def measure(command: list[str]) -> tuple[float, int]:
 
 
 def run_vigil(
-    log: Path, lines: int, folder: Path, detectors: int = 1, cluster: bool = False
+    logs: dict[Path, str], folder: Path, detectors: int = 1, cluster: bool = False
 ) -> dict[str, Any]:
     """`vigil run --role ingest` and `--role detect` as processes, as deployed on two cores.
 
@@ -99,7 +120,10 @@ def run_vigil(
     config.write_text(
         json.dumps(
             {
-                "sources": [{"path": str(log), "format": "sshd", "start_at": "beginning"}],
+                "sources": [
+                    {"path": str(log), "format": form, "start_at": "beginning"}
+                    for log, form in logs.items()
+                ],
             }
         )
     )
@@ -115,7 +139,7 @@ def run_vigil(
         for role in ("ingest", *["detect"] * detectors)
     ]
     try:
-        while not finished(client, keys, str(log), lines):
+        while not finished(client, keys, logs):
             if any(child.poll() is not None for child in children):
                 raise RuntimeError("a Vigil process exited early")
             time.sleep(0.05)
@@ -192,13 +216,19 @@ def server_memory(client: redis.Redis) -> int:
     return sum(int(n["used_memory_peak"]) for n in nodes)
 
 
-def finished(client: redis.Redis, keys: Keys, path: str, lines: int) -> bool:
+def finished(client: redis.Redis, keys: Keys, logs: dict[Path, str]) -> bool:
     """Every line read, and the detect group has acknowledged every stream entry."""
-    read = int(client.hget(keys.source_stats, f"{path}|lines") or 0)
-    if read < lines:
-        return False
+    for log in logs:
+        read = int(client.hget(keys.source_stats, f"{log}|lines") or 0)
+        if read < line_count(log):
+            return False
     groups = client.xinfo_groups(keys.events)
     return bool(groups) and groups[0]["lag"] == 0 and groups[0]["pending"] == 0
+
+
+def line_count(log: Path) -> int:
+    with log.open("rb") as handle:
+        return sum(block.count(b"\n") for block in iter(lambda: handle.read(1 << 20), b""))
 
 
 def main() -> None:
@@ -206,6 +236,7 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument("--detectors", type=int, default=1, help="detect processes")
     parser.add_argument("--cluster", action="store_true", help="a local 3+3 Redis Cluster")
+    parser.add_argument("--mixed", action="store_true", help="access, audit and sshd logs")
     parser.add_argument("--save", type=Path, help="write the incidents found to this file")
     parser.add_argument(
         "--against", type=Path, help="fail unless the incidents equal those --save wrote"
@@ -215,6 +246,13 @@ def main() -> None:
         log = Path(folder) / "auth.log"
         build_log(log, args.lines)
         print(f"log: {args.lines:,} lines, {log.stat().st_size / 2**20:.0f} MiB")
+        logs = {log: "sshd"}
+        if args.mixed:
+            mixed = Path(folder) / "mixed"
+            mixed.mkdir()
+            logs = build_mixed(mixed, args.lines)
+            shares = ", ".join(f"{p.name} {line_count(p):,}" for p in logs)
+            print(f"mixed: {shares} lines")
         f2b = shutil.which("fail2ban-regex")
         f2b_seconds = 0.0
         if f2b:
@@ -225,7 +263,7 @@ def main() -> None:
         for detectors in runs:
             place = Path(folder) / f"detect-{detectors}"  # a fresh Valkey for each run
             place.mkdir()
-            result = run_vigil(log, args.lines, place, detectors, args.cluster)
+            result = run_vigil(logs, place, detectors, args.cluster)
             results[detectors] = result
             show(f"vigil, {detectors} detect", args.lines, result)
             if f2b:
