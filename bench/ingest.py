@@ -101,7 +101,11 @@ def measure(command: list[str]) -> tuple[float, int]:
 
 
 def run_vigil(
-    logs: dict[Path, str], folder: Path, detectors: int = 1, cluster: bool = False
+    logs: dict[Path, str],
+    folder: Path,
+    detectors: int = 1,
+    cluster: bool = False,
+    profile: Path | None = None,
 ) -> dict[str, Any]:
     """`vigil run --role ingest` and `--role detect` as processes, as deployed on two cores.
 
@@ -138,6 +142,7 @@ def run_vigil(
         )
         for role in ("ingest", *["detect"] * detectors)
     ]
+    spies = profiled(children[:2], profile) if profile else []
     try:
         while not finished(client, keys, logs):
             if any(child.poll() is not None for child in children):
@@ -159,6 +164,8 @@ def run_vigil(
             if child.returncode is None:
                 child.kill()
         client.close()
+        for spy in spies:
+            spy.wait(timeout=60)
         if cluster:
             stop_cluster(nodes)
         else:
@@ -173,6 +180,26 @@ def run_vigil(
         "incidents": incidents,
         "redis_peak_bytes": memory,
     }
+
+
+Process = subprocess.Popen[bytes]
+
+
+def profiled(children: list[Process], folder: Path) -> list[Process]:
+    """py-spy on the ingest and the first detect process until they exit: collapsed stacks
+    for `python -m bench.stages`, and a flame graph of each."""
+    folder.mkdir(parents=True, exist_ok=True)
+    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    return [
+        subprocess.Popen(
+            [spy, "record", "--pid", str(child.pid), "--rate", "50", "--nonblocking"]
+            + ["--format", form, "--output", str(folder / f"{role}.{suffix}")],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for child, role in zip(children, ("ingest", "detect"), strict=True)
+        for form, suffix in (("raw", "txt"), ("flamegraph", "svg"))
+    ]
 
 
 Incident = tuple[str, str, str, str, str, int]
@@ -226,6 +253,12 @@ def finished(client: redis.Redis, keys: Keys, logs: dict[Path, str]) -> bool:
     return bool(groups) and groups[0]["lag"] == 0 and groups[0]["pending"] == 0
 
 
+def write_costs(folder: Path, lines: int, result: dict[str, Any]) -> None:
+    """What `python -m bench.stages` needs besides the stacks: lines and CPU-seconds."""
+    cpu = {name: result[f"{name}_cpu"] for name in ("ingest", "detect", "valkey")}
+    (folder / "run.json").write_text(json.dumps({"lines": lines, "cpu": cpu}))
+
+
 def line_count(log: Path) -> int:
     with log.open("rb") as handle:
         return sum(block.count(b"\n") for block in iter(lambda: handle.read(1 << 20), b""))
@@ -237,6 +270,7 @@ def main() -> None:
     parser.add_argument("--detectors", type=int, default=1, help="detect processes")
     parser.add_argument("--cluster", action="store_true", help="a local 3+3 Redis Cluster")
     parser.add_argument("--mixed", action="store_true", help="access, audit and sshd logs")
+    parser.add_argument("--profile", type=Path, help="py-spy the processes into this folder")
     parser.add_argument("--save", type=Path, help="write the incidents found to this file")
     parser.add_argument(
         "--against", type=Path, help="fail unless the incidents equal those --save wrote"
@@ -263,8 +297,11 @@ def main() -> None:
         for detectors in runs:
             place = Path(folder) / f"detect-{detectors}"  # a fresh Valkey for each run
             place.mkdir()
-            result = run_vigil(logs, place, detectors, args.cluster)
+            profile = args.profile if detectors == 1 else None
+            result = run_vigil(logs, place, detectors, args.cluster, profile)
             results[detectors] = result
+            if profile:
+                write_costs(profile, sum(line_count(log) for log in logs), result)
             show(f"vigil, {detectors} detect", args.lines, result)
             if f2b:
                 ratio = f2b_seconds / result["seconds"]
