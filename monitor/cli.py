@@ -19,7 +19,7 @@ from monitor.findings import Severity
 from monitor.incidents import Classification, Incident, Lifecycle, Status, TransitionRefused
 from monitor.parsers import FORMATS
 from monitor.scan import Reading, scan
-from monitor.service import Role, Vigil, open_vigil, run, stop_on_signals
+from monitor.service import PRINTS_INCIDENTS, Role, Vigil, open_vigil, run, stop_on_signals
 from monitor.settings import ConfigError, Settings, load_settings
 from monitor.startup import EXIT_STATUS, check_redis, failure_in
 from monitor.terminal import printable
@@ -158,6 +158,11 @@ async def run_command(vigil: Vigil, role: Role) -> int:
     stop = asyncio.Event()
     stop_on_signals(stop)
     print(f"vigil: running ({role}); Ctrl-C stops", file=sys.stderr)
+    if role not in PRINTS_INCIDENTS:
+        print(
+            "vigil: incidents are printed by `run --role respond`; `vigil incidents list` shows them",
+            file=sys.stderr,
+        )
     staff = staff_of(vigil)
 
     async def announce(incident: Incident, state: str) -> None:

@@ -39,6 +39,13 @@ class Role(StrEnum):
     RESPOND = "respond"  # alerts, escalations, the outbox and the web side
 
 
+# The roles whose console shows incidents as they are created or escalated: the one-process
+# service, and respond, whose operator acts on them. Ingest never sees an incident, and detect
+# (the critical path) would pay a poll of the change stream and a fetch per change for a
+# printout nobody watches there: each says where to look instead.
+PRINTS_INCIDENTS = frozenset({Role.ALL, Role.RESPOND})
+
+
 @dataclass(frozen=True, slots=True)
 class Vigil:
     """The parts every command works with."""
@@ -91,7 +98,7 @@ async def run(
             from monitor.respond import respond
 
             group.create_task(respond(vigil, stop))
-        if on_incident is not None:
+        if on_incident is not None and role in PRINTS_INCIDENTS:
             group.create_task(follow_incidents(vigil, stop, on_incident))
 
 
