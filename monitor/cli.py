@@ -160,7 +160,7 @@ async def run_command(vigil: Vigil, role: Role) -> int:
     print(f"vigil: running ({role}); Ctrl-C stops", file=sys.stderr)
     if role not in PRINTS_INCIDENTS:
         print(
-            "vigil: incidents are printed by `run --role respond`; `vigil incidents list` shows them",
+            "vigil: `run --role respond` prints incidents; `vigil incidents list` lists them",
             file=sys.stderr,
         )
     staff = staff_of(vigil)
