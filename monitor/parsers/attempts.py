@@ -18,7 +18,8 @@ none in.
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass, replace
+from dataclasses import replace
+from typing import NamedTuple
 
 from monitor.events import Event, Outcome
 
@@ -43,11 +44,11 @@ PROBE = "ssh-probe"  # a connection that never tried a login (unless its pid did
 IDLE_MS = 10 * 60 * 1000
 CONNECTIONS = 10_000
 Connections = OrderedDict[tuple[object, ...], "Connection"]
+Snapshot = list[tuple[tuple[object, ...], "Connection"]]
 
 
-@dataclass(frozen=True, slots=True)
-class Connection:
-    """The attempts of one sshd process so far."""
+class Connection(NamedTuple):
+    """The attempts of one sshd process so far (a tuple: one is made per failure line)."""
 
     source: str | None
     user: str | None
@@ -67,6 +68,14 @@ class Attempts:
         """A copy to mark a batch with, adopted once the batch is committed: a batch read
         again after a failed commit must be marked as it was the first time."""
         return Attempts(OrderedDict(self.connections))
+
+    def snapshot(self) -> Snapshot:
+        """The connections as they are, to go back to (cheaper to take than a fork)."""
+        return list(self.connections.items())
+
+    @classmethod
+    def restored(cls, snapshot: Snapshot) -> Attempts:
+        return cls(OrderedDict(snapshot))
 
     def mark(self, event: Event, into: list[Event]) -> None:
         """Append the event, marked, and its repeats; other events are appended as they are."""
@@ -119,20 +128,20 @@ class Attempts:
             self.remember(key, Connection(event.source_ip, event.user, rank, ms, counts, failed))
             return counts
         counts = counts and not known.counted
-        self.connections[key] = replace(
-            known,
-            user=known.user or event.user,
-            rank=rank,
-            last_ms=event.epoch_ms,
-            counted=known.counted or counts,
-            failed=known.failed or counts,
+        self.connections[key] = Connection(
+            known.source,
+            known.user or event.user,
+            rank,
+            event.epoch_ms,
+            known.counted or counts,
+            known.failed or counts,
         )
         return counts
 
     def closes(self, key: tuple[object, ...], event: Event, known: Connection | None) -> bool:
         """A closing line is the connection's attempt when nothing else counted one."""
         if known is not None and known.failed:
-            self.connections[key] = replace(known, last_ms=event.epoch_ms)
+            self.connections[key] = known._replace(last_ms=event.epoch_ms)
             return False
         user = event.user or (known.user if known else None)
         self.remember(key, Connection(event.source_ip, user, 9, event.epoch_ms, True, True))

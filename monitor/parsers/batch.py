@@ -10,7 +10,7 @@ import msgspec
 
 from monitor.events import Event, encode_events
 from monitor.parsers import FORMATS, Format, LineContext, Malformed, sniff_line
-from monitor.parsers.attempts import Attempts
+from monitor.parsers.attempts import Attempts, Snapshot
 from monitor.parsers.routes import RouteMap
 from monitor.sources.follower import Line
 
@@ -45,12 +45,17 @@ class FileParser:
         self.form = form
         self.routes = routes
         self.attempts = Attempts()
-        self.staged = self.attempts
+        # The connections before the batch parsed last, until it is committed: a batch read
+        # again after a failed commit must be marked as it was the first time.
+        self.before: Snapshot | None = None
 
     def parse(self, context: LineContext, lines: Iterable[Line]) -> Parsed:
         """Parse a batch; what it learnt of the connections counts once `commit()` says so."""
         parsed = Parsed()
-        attempts = self.staged = self.attempts.fork()
+        if self.before is not None:  # the batch parsed last was never stored
+            self.attempts = Attempts.restored(self.before)
+        self.before = self.attempts.snapshot()
+        attempts = self.attempts
         events = parsed.events
         for line in lines:
             if line.truncated:
@@ -81,7 +86,7 @@ class FileParser:
 
     def commit(self) -> None:
         """The last batch parsed is stored: the next one follows on from it."""
-        self.attempts = self.staged
+        self.before = None
 
     def parse_line(self, line: Line, context: LineContext) -> Event | None:
         # Trailing blanks (an editor's, a relay's) must not fail patterns anchored at the end.
