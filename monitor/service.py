@@ -10,22 +10,22 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from redis.asyncio import Redis
 
-from detectors import build_detectors
-from detectors.engine import Detection
 from monitor.incidents import Incident, IncidentStore
-from monitor.pipeline.directory_job import keep_directories
 from monitor.pipeline.folder_watch import watch_folders
 from monitor.pipeline.ingest import Ingest
-from monitor.pipeline.volume_job import keep_volume_model
-from monitor.pipeline.worker import Worker
 from monitor.settings import Settings, SourceType
 from monitor.sources.watch import watch
 from monitor.store.connection import connect
 from monitor.store.keys import Keys
 from monitor.store.streams import keep_going, newest_id
+
+if TYPE_CHECKING:
+    from detectors.engine import Detection
+    from monitor.pipeline.worker import Worker
 
 log = logging.getLogger(__name__)
 
@@ -56,10 +56,17 @@ class Vigil:
     store: IncidentStore
     url: str
 
+    # The detect side is imported when asked for: an ingest process has no use for the
+    # detectors, and importing them cost it half a CPU-second at every start.
     def detection(self, isolate: bool = True) -> Detection:
+        from detectors import build_detectors
+        from detectors.engine import Detection
+
         return Detection(self.redis, self.keys, build_detectors(self.settings), isolate)
 
     def worker(self) -> Worker:
+        from monitor.pipeline.worker import Worker
+
         return Worker(self.redis, self.keys, self.settings.worker, self.detection(), self.store)
 
 
@@ -89,6 +96,9 @@ async def run(
         if role in (Role.ALL, Role.INGEST):
             group.create_task(run_ingest(vigil, stop))
         if role in (Role.ALL, Role.DETECT):
+            from monitor.pipeline.directory_job import keep_directories
+            from monitor.pipeline.volume_job import keep_volume_model
+
             worker = vigil.worker()
             group.create_task(worker.run(stop))
             group.create_task(keep_volume_model(worker.detection, stop))
