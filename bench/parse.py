@@ -80,6 +80,7 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=300_000)
     parser.add_argument("--mode", choices=("parse", "ingest"), default="ingest")
     parser.add_argument("--log", type=Path, help="an already built log (else one is built)")
+    parser.add_argument("--batch", type=int, help="ingest.batch_lines (else its default)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="vigil-parse-") as name:
         folder = Path(name)
@@ -88,7 +89,8 @@ def main() -> None:
             build_log(log, args.lines)
         config = folder / "vigil.yaml"
         source = {"path": str(log), "format": "sshd", "start_at": "beginning"}
-        config.write_text(json.dumps({"sources": [source]}))
+        ingest = {"batch_lines": args.batch} if args.batch else {}
+        config.write_text(json.dumps({"sources": [source], "ingest": ingest}))
         settings = load_settings(config, {})
         tune_garbage_collector()  # as `vigil run` does
         started = cpu_seconds()
