@@ -1,6 +1,6 @@
 """Ingest CPU alone: the CPU-seconds one ingest process spends per 1M lines of bench.ingest's log.
 
-    python -m bench.parse [--lines N] [--mode parse|ingest] [--log FILE]
+    python -m bench.parse [--lines N] [--mode parse|ingest] [--log FILE] [--batch N]
 
 `parse` drives one FileParser over the file's lines and encodes the events as the stream
 carries them (no Redis); `ingest` runs Ingest's steps, Redis transactions included, against
