@@ -10,22 +10,22 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from redis.asyncio import Redis
 
-from detectors import build_detectors
-from detectors.engine import Detection
 from monitor.incidents import Incident, IncidentStore
-from monitor.pipeline.directory_job import keep_directories
 from monitor.pipeline.folder_watch import watch_folders
 from monitor.pipeline.ingest import Ingest
-from monitor.pipeline.volume_job import keep_volume_model
-from monitor.pipeline.worker import Worker
 from monitor.settings import Settings, SourceType
 from monitor.sources.watch import watch
 from monitor.store.connection import connect
 from monitor.store.keys import Keys
 from monitor.store.streams import keep_going, newest_id
+
+if TYPE_CHECKING:
+    from detectors.engine import Detection
+    from monitor.pipeline.worker import Worker
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +39,13 @@ class Role(StrEnum):
     RESPOND = "respond"  # alerts, escalations, the outbox and the web side
 
 
+# The roles whose console shows incidents as they are created or escalated: the one-process
+# service, and respond, whose operator acts on them. Ingest never sees an incident, and detect
+# (the critical path) would pay a poll of the change stream and a fetch per change for a
+# printout nobody watches there: each says where to look instead.
+PRINTS_INCIDENTS = frozenset({Role.ALL, Role.RESPOND})
+
+
 @dataclass(frozen=True, slots=True)
 class Vigil:
     """The parts every command works with."""
@@ -49,10 +56,17 @@ class Vigil:
     store: IncidentStore
     url: str
 
+    # The detect side is imported when asked for: an ingest process has no use for the
+    # detectors, and importing them cost it half a CPU-second at every start.
     def detection(self, isolate: bool = True) -> Detection:
+        from detectors import build_detectors
+        from detectors.engine import Detection
+
         return Detection(self.redis, self.keys, build_detectors(self.settings), isolate)
 
     def worker(self) -> Worker:
+        from monitor.pipeline.worker import Worker
+
         return Worker(self.redis, self.keys, self.settings.worker, self.detection(), self.store)
 
 
@@ -82,6 +96,9 @@ async def run(
         if role in (Role.ALL, Role.INGEST):
             group.create_task(run_ingest(vigil, stop))
         if role in (Role.ALL, Role.DETECT):
+            from monitor.pipeline.directory_job import keep_directories
+            from monitor.pipeline.volume_job import keep_volume_model
+
             worker = vigil.worker()
             group.create_task(worker.run(stop))
             group.create_task(keep_volume_model(worker.detection, stop))
@@ -91,7 +108,7 @@ async def run(
             from monitor.respond import respond
 
             group.create_task(respond(vigil, stop))
-        if on_incident is not None:
+        if on_incident is not None and role in PRINTS_INCIDENTS:
             group.create_task(follow_incidents(vigil, stop, on_incident))
 
 

@@ -18,7 +18,8 @@ none in.
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass, replace
+from dataclasses import replace
+from typing import NamedTuple
 
 from monitor.events import Event, Outcome
 
@@ -43,11 +44,11 @@ PROBE = "ssh-probe"  # a connection that never tried a login (unless its pid did
 IDLE_MS = 10 * 60 * 1000
 CONNECTIONS = 10_000
 Connections = OrderedDict[tuple[object, ...], "Connection"]
+Snapshot = list[tuple[tuple[object, ...], "Connection"]]
 
 
-@dataclass(frozen=True, slots=True)
-class Connection:
-    """The attempts of one sshd process so far."""
+class Connection(NamedTuple):
+    """The attempts of one sshd process so far (a tuple: one is made per failure line)."""
 
     source: str | None
     user: str | None
@@ -68,6 +69,14 @@ class Attempts:
         again after a failed commit must be marked as it was the first time."""
         return Attempts(OrderedDict(self.connections))
 
+    def snapshot(self) -> Snapshot:
+        """The connections as they are, to go back to (cheaper to take than a fork)."""
+        return list(self.connections.items())
+
+    @classmethod
+    def restored(cls, snapshot: Snapshot) -> Attempts:
+        return cls(OrderedDict(snapshot))
+
     def mark(self, event: Event, into: list[Event]) -> None:
         """Append the event, marked, and its repeats; other events are appended as they are."""
         action = event.action
@@ -77,8 +86,9 @@ class Attempts:
             if action == "ssh-login" and event.outcome is Outcome.SUCCESS:
                 self.logged_in(event)
             into.append(event)
+        elif (repeated := event.extra.get("event.repeated")) is None:
+            into.append(with_extra(event, "ssh.counted", self.counts(event)))
         else:
-            repeated = event.extra.get("event.repeated")
             copies = repeated if isinstance(repeated, int) and 1 < repeated <= 10_000 else 1
             for sequence in range(1, copies + 1):
                 copy = event if sequence == 1 else replace_extra(event, sequence)
@@ -90,7 +100,7 @@ class Attempts:
         key = connection_key(event)
         if key is None:
             return True
-        if self.live(key, event) is not None:
+        if self.live(key, event, event.epoch_ms) is not None:
             return False
         self.remember(key, Connection(event.source_ip, None, PROBED, event.epoch_ms))
         return True
@@ -102,49 +112,51 @@ class Attempts:
             self.remember(key, Connection(event.source_ip, event.user, LOGGED_IN, event.epoch_ms))
 
     def counts(self, event: Event) -> bool:
-        if event.extra.get("ssh.summary"):
+        extra = event.extra
+        if extra.get("ssh.summary"):
             return False  # `PAM 2 more authentication failures`: already logged one by one
-        key = connection_key(event)
-        if key is None:
+        pid = extra.get("process.pid")
+        if pid is None:  # without a pid the lines of a connection cannot be told apart
             return proves(event) or event.action in CLOSING
-        known = self.live(key, event)
+        key = (extra.get("host.hostname"), pid)  # as connection_key(event)
+        ms = event.epoch_ms
+        known = self.live(key, event, ms)
         if known is not None and known.rank in (PROBED, LOGGED_IN):
             known = None  # a probe line came first, or the pid's session is over
         if event.action in CLOSING:
             return self.closes(key, event, known)
-        rank, counts = rank_of(event), proves(event)
-        if known is None or not joins(known, rank, event.user):
+        rank, counts, user = rank_of(event), proves(event), event.user
+        if known is None or not joins(known, rank, user):
             failed = counts or (known is not None and known.failed)
-            ms = event.epoch_ms
-            self.remember(key, Connection(event.source_ip, event.user, rank, ms, counts, failed))
+            self.remember(key, Connection(event.source_ip, user, rank, ms, counts, failed))
             return counts
         counts = counts and not known.counted
-        self.connections[key] = replace(
-            known,
-            user=known.user or event.user,
-            rank=rank,
-            last_ms=event.epoch_ms,
-            counted=known.counted or counts,
-            failed=known.failed or counts,
+        self.connections[key] = Connection(
+            known.source,
+            known.user or user,
+            rank,
+            ms,
+            known.counted or counts,
+            known.failed or counts,
         )
         return counts
 
     def closes(self, key: tuple[object, ...], event: Event, known: Connection | None) -> bool:
         """A closing line is the connection's attempt when nothing else counted one."""
         if known is not None and known.failed:
-            self.connections[key] = replace(known, last_ms=event.epoch_ms)
+            self.connections[key] = known._replace(last_ms=event.epoch_ms)
             return False
         user = event.user or (known.user if known else None)
         self.remember(key, Connection(event.source_ip, user, 9, event.epoch_ms, True, True))
         return True
 
-    def live(self, key: tuple[object, ...], event: Event) -> Connection | None:
-        """The connection `event` continues, if it is the same one still going."""
+    def live(self, key: tuple[object, ...], event: Event, ms: int) -> Connection | None:
+        """The connection `event` (at `ms`) continues, if it is the same one still going."""
         known = self.connections.get(key)
         if known is None:
             return None
         # A session that logged in may last for days; one still authenticating cannot.
-        over = known.rank != LOGGED_IN and event.epoch_ms - known.last_ms > IDLE_MS
+        over = known.rank != LOGGED_IN and ms - known.last_ms > IDLE_MS
         if over or (known.source and event.source_ip and known.source != event.source_ip):
             del self.connections[key]  # the pid was reused by a later connection
             return None

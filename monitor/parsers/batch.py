@@ -10,7 +10,7 @@ import msgspec
 
 from monitor.events import Event, encode_events
 from monitor.parsers import FORMATS, Format, LineContext, Malformed, sniff_line
-from monitor.parsers.attempts import Attempts
+from monitor.parsers.attempts import Attempts, Snapshot
 from monitor.parsers.routes import RouteMap
 from monitor.sources.follower import Line
 
@@ -45,24 +45,33 @@ class FileParser:
         self.form = form
         self.routes = routes
         self.attempts = Attempts()
-        self.staged = self.attempts
+        # The connections before the batch parsed last, until it is committed: a batch read
+        # again after a failed commit must be marked as it was the first time.
+        self.before: Snapshot | None = None
 
     def parse(self, context: LineContext, lines: Iterable[Line]) -> Parsed:
         """Parse a batch; what it learnt of the connections counts once `commit()` says so."""
         parsed = Parsed()
-        attempts = self.staged = self.attempts.fork()
+        if self.before is not None:  # the batch parsed last was never stored
+            self.attempts = Attempts.restored(self.before)
+        self.before = self.attempts.snapshot()
+        attempts = self.attempts
         events = parsed.events
-        for line in lines:
-            if line.truncated:
-                parsed.dead.append(
-                    DeadLetter(context.path, line.offset, "line too long, cut", line.text)
-                )
+        for offset, raw, truncated in lines:
+            if truncated:
+                parsed.dead.append(DeadLetter(context.path, offset, "line too long, cut", raw))
                 continue
-            if not line.text.strip():
+            # Trailing blanks (an editor's, a relay's) must not fail patterns anchored at the end.
+            text = raw.rstrip()
+            if not text:
                 parsed.ignored += 1
                 continue
             try:
-                event = self.parse_line(line, context)
+                form = self.form or self.recognise(text)
+                if form is not None:
+                    event = form.parse(text, offset, context)
+                else:
+                    event = unrecognised(text, offset, context)
                 if event is None:
                     parsed.ignored += 1
                 elif event.action == "http-request" and self.routes is not None:
@@ -70,34 +79,31 @@ class FileParser:
                 else:
                     attempts.mark(event, events)
             except Malformed as error:
-                parsed.dead.append(DeadLetter(context.path, line.offset, str(error), line.text))
+                parsed.dead.append(DeadLetter(context.path, offset, str(error), raw))
             except Exception as error:  # a parser's flaw costs this line, never the source
                 log.warning(
-                    "parser failed on %s at offset %d: %s", context.path, line.offset, type(error)
+                    "parser failed on %s at offset %d: %s", context.path, offset, type(error)
                 )
                 reason = f"parser failed: {type(error).__name__}"
-                parsed.dead.append(DeadLetter(context.path, line.offset, reason, line.text))
+                parsed.dead.append(DeadLetter(context.path, offset, reason, raw))
         return parsed
 
     def commit(self) -> None:
         """The last batch parsed is stored: the next one follows on from it."""
-        self.attempts = self.staged
-
-    def parse_line(self, line: Line, context: LineContext) -> Event | None:
-        # Trailing blanks (an editor's, a relay's) must not fail patterns anchored at the end.
-        text = line.text.rstrip()
-        form = self.form or self.recognise(text)
-        if form is not None:
-            return form.parse(text, line.offset, context)
-        # A syslog line of another program before the first sshd line: not a broken line.
-        if FORMATS["sshd"].parse(text, line.offset, context) is None:
-            return None
-        raise Malformed(UNRECOGNISED)
+        self.before = None
 
     def recognise(self, text: str) -> Format | None:
         """The format of a file whose first lines showed none, from the first line that does."""
         self.form = sniff_line(text)
         return self.form
+
+
+def unrecognised(text: str, offset: int, context: LineContext) -> Event | None:
+    """A line of a file whose format no line has shown yet."""
+    # A syslog line of another program before the first sshd line: not a broken line.
+    if FORMATS["sshd"].parse(text, offset, context) is None:
+        return None
+    raise Malformed(UNRECOGNISED)
 
 
 UNENCODABLE = (msgspec.EncodeError, OverflowError, TypeError, ValueError)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from monitor.events import Event
-from monitor.parsers import sshd_messages
+from monitor.parsers import sshd_fast, sshd_messages
 from monitor.parsers.base import Format, LineContext, Malformed
 from monitor.parsers.fields import bounded, ip_or_domain, visible
 from monitor.parsers.sshd_messages import Reading
@@ -37,6 +37,14 @@ def sniff(line: str) -> bool:
 
 def parse(line: str, offset: int, context: LineContext) -> Event | None:
     """Parse one sshd line; None for a well-formed line of another program or message."""
+    event = sshd_fast.parse(line, offset, context)  # the common forms, in one match
+    if event is not None:
+        return event
+    return parse_framed(line, offset, context)
+
+
+def parse_framed(line: str, offset: int, context: LineContext) -> Event | None:
+    """Any sshd line, through its syslog or journal frame and its message's reader."""
     framed = frame(line, context, SSHD_PROGRAMS)
     if framed is None:
         return None
@@ -76,18 +84,9 @@ def message_event(
         ip, domain = ip_or_domain(address)
         if domain is not None:
             extra["source.domain"] = domain
-    return Event(
-        timestamp=timestamp,
-        action=action,
-        outcome=outcome,
-        category="authentication",
-        dataset="sshd",
-        user=user,
-        source_ip=ip,
-        source_port=None if port is None else port_of(port),
-        file_path=path,
-        offset=offset,
-        extra=extra,
+    port_number = None if port is None else port_of(port)
+    return sshd_fast.authentication(
+        timestamp, action, outcome, user, ip, port_number, path, offset, extra
     )
 
 

@@ -166,14 +166,28 @@ STAMPS: dict[tuple[tzinfo, datetime, str], datetime] = {}
 
 def read_bsd_time(match: re.Match[str], context: LineContext) -> datetime:
     """Syslog time in the source's zone; without a year, the year the source was in."""
-    minute, second = int(match["m"]), int(match["s"])
-    if minute > 59 or second > 60:
-        raise Malformed("bad syslog time")
+    mon, day, hour, minute, second, frac = match.group("mon", "day", "h", "m", "s", "frac")
     year = match["year"] or match["year2"]
-    start = hour_start(context, year, match["mon"], match["day"], match["h"])
-    frac = match["frac"]
+    return clock_time(context, year, mon, day, hour, minute, second, frac)
+
+
+def clock_time(
+    context: LineContext,
+    year: str | None,
+    mon: str,
+    day: str,
+    hour: str,
+    minute: str,
+    second: str,
+    frac: str | None = None,
+) -> datetime:
+    """The UTC moment of a syslog stamp's parts (digits as the stamp wrote them)."""
+    minutes, seconds = int(minute), int(second)
+    if minutes > 59 or seconds > 60:
+        raise Malformed("bad syslog time")
+    start = hour_start(context, year, mon, day, hour)
     micros = int(frac[1:7].ljust(6, "0")) if frac else 0
-    return start + timedelta(seconds=minute * 60 + second, microseconds=micros)
+    return start + timedelta(seconds=minutes * 60 + seconds, microseconds=micros)
 
 
 ONE_DAY = timedelta(days=1)
