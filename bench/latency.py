@@ -9,12 +9,16 @@ scanners). `--ssh-only` makes every line a scanner's failed password instead, th
 for the login windows. Every half second comes a probe: five failed passwords from a fresh
 address, whose fifth line crosses the brute-force threshold. A probe's latency runs from the
 write of that line to the `created` entry of its incident on the change stream (both on this
-machine's clock).
+machine's clock). At the end of the load it prints how far detection runs behind (the
+backlog: the oldest entry the detect group has not finished) and the CPU-seconds each
+process used (ingest, detect, Valkey): on a shared machine the latencies are noise, the
+CPU-seconds much less so.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import random
@@ -23,11 +27,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import redis
+import redis.asyncio as aioredis
 
+from monitor.lag import seconds_behind
 from monitor.store import embedded
 from monitor.store.keys import Keys
 
@@ -141,6 +147,25 @@ def latencies(client: redis.Redis, keys: Keys, probes: dict[str, float]) -> list
     return found
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU-seconds of a running process (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def valkey_cpu(client: redis.Redis) -> float:
+    info = client.info("cpu")
+    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
+
+
+async def behind(url: str, keys: Keys) -> float:
+    client = aioredis.from_url(url)
+    try:
+        return await seconds_behind(client, keys, datetime.now(UTC))
+    finally:
+        await client.aclose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rate", type=int, default=5000, help="lines a second")
@@ -171,7 +196,10 @@ def main() -> None:
         client = redis.Redis.from_url(url)
         try:
             time.sleep(3)  # both processes up
+            before = [cpu_seconds(child.pid) for child in children] + [valkey_cpu(client)]
             probes, reached = drive(folder, Load(args.rate, args.ssh_only), args.seconds)
+            after = [cpu_seconds(child.pid) for child in children] + [valkey_cpu(client)]
+            backlog = asyncio.run(behind(url, Keys("latency")))
             time.sleep(3)  # the last probes land
             found = latencies(client, Keys("latency"), probes)
         finally:
@@ -186,6 +214,11 @@ def main() -> None:
         f"{reached:,.0f} lines/s ({kind}) for {args.seconds:.0f} s: {len(probes)} probes, "
         f"{len(ms)} incidents"
     )
+    used = ", ".join(
+        f"{name} {(end - start) / args.seconds:.2f}"
+        for name, start, end in zip(("ingest", "detect", "valkey"), before, after, strict=True)
+    )
+    print(f"CPU-seconds per second of load: {used}; detection {backlog:.1f} s behind at the end")
     if len(ms) > 1:
         p99 = statistics.quantiles(ms, n=100, method="inclusive")[98]
         print(
