@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import redis.asyncio as aioredis
@@ -9,9 +10,9 @@ import redis.asyncio as aioredis
 from detectors import build_detectors
 from detectors.engine import Detection
 from monitor.events import encode_events
-from monitor.incidents import IncidentStore
+from monitor.incidents import Change, IncidentStore
 from monitor.pipeline.turns import GROUP, StreamTurn
-from monitor.pipeline.worker import Worker
+from monitor.pipeline.worker import Entry, Worker
 from monitor.scan import Reading, ScanReport, read_file
 from monitor.settings import Settings
 from monitor.store.keys import Keys
@@ -46,11 +47,23 @@ async def delivered(redis: aioredis.Redis) -> int:
     return int(groups[0]["entries-read"] or 0)
 
 
-def worker(redis: aioredis.Redis, settings: Settings, **batch: int) -> Worker:
+class Counting(Worker):
+    """A worker that notes how many entries each batch it processes holds."""
+
+    batches: list[int]
+
+    async def process(self, entries: Sequence[Entry]) -> list[Change]:
+        self.batches.append(len(entries))
+        return await super().process(entries)
+
+
+def worker(redis: aioredis.Redis, settings: Settings, **batch: int) -> Counting:
     detection = Detection(redis, KEYS, build_detectors(settings), isolate=False)
     store = IncidentStore(redis, KEYS, settings.incidents)
     tuned = settings.worker.model_copy(update=batch)
-    return Worker(redis, KEYS, tuned, detection, store, name="reader")
+    reader = Counting(redis, KEYS, tuned, detection, store, name="reader")
+    reader.batches = []
+    return reader
 
 
 async def test_a_worker_behind_reads_about_batch_events_at_once(
@@ -86,6 +99,22 @@ async def test_large_entries_are_read_one_at_a_time_and_batch_entries_caps_small
     assert sizes[0] == 1  # the estimate still says 200 events an entry
     assert max(sizes) == 5  # then it follows the small ones, up to batch_entries
     assert steps[-1] == 23
+
+
+async def test_entries_larger_than_the_last_ones_read_at_once_make_batches_of_their_own(
+    tmp_path: Path, redis: aioredis.Redis, settings: Settings
+) -> None:
+    """Three entries of ten events make one batch of thirty; the next read takes three
+    entries again, of fifty events each now: three batches, not one of 150."""
+    log = tmp_path / "auth.log"
+    failures(log, 190)
+    await filled(redis, settings, log, [10] * 4 + [50] * 3)
+    reader = worker(redis, settings, batch_events=30, batch_entries=100)
+    await reader.ensure_group()
+    while await reader.step(block=False) is not None:
+        pass
+    assert reader.batches == [1, 3, 1, 1, 1]
+    assert not (await redis.xpending(KEYS.events, GROUP))["pending"]
 
 
 async def test_a_turn_known_to_have_come_asks_nothing_more_and_finishing_acknowledges(

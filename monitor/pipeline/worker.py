@@ -110,7 +110,26 @@ class Worker:
         if not reply:
             return None
         entries = reply[0][1]
-        return await self.process(entries) if entries else None
+        if not entries:
+            return None
+        changes: list[Change] = []
+        for run in self.runs(entries):
+            changes += await self.process(run)
+        return changes
+
+    def runs(self, entries: Sequence[Entry]) -> list[Sequence[Entry]]:
+        """The entries read, cut into runs of about batch_events events (whole entries, in
+        stream order): entries grown larger than the last ones still make batches of the
+        usual size."""
+        sizes = [entry_events(fields) for _, fields in entries]
+        self.observe(len(entries), sum(sizes))
+        runs, start, events = [], 0, 0
+        for index, size in enumerate(sizes):
+            events += size
+            if events >= self.settings.batch_events or index == len(sizes) - 1:
+                runs.append(entries[start : index + 1])
+                start, events = index + 1, 0
+        return runs
 
     def entries_per_batch(self) -> int:
         if self.per_entry is None:
@@ -166,7 +185,6 @@ class Worker:
         (or taken over) reads the windows its first run read, so it finds what that found,
         and the incidents take each finding once."""
         events = self.decode(entries)
-        self.observe(len(entries), len(events))
         await self.pause()
         ids = [entry_id.decode() for entry_id, _ in entries]
         windows, settled = self.turn(entries, "windows"), None
@@ -223,3 +241,17 @@ class Worker:
         if floors:
             lowest = min(floors, key=order)
             await self.redis.xtrim(self.keys.events, minid=lowest, approximate=True)
+
+
+def entry_events(fields: dict[bytes, bytes]) -> int:
+    """How many events an entry holds, from its MessagePack array's header (see
+    monitor.events.encode_events), without decoding them; 1 if the header is not one."""
+    data = fields.get(b"events", b"")
+    if not data:
+        return 0
+    if 0x90 <= data[0] <= 0x9F:
+        return data[0] & 0x0F
+    if data[0] in (0xDC, 0xDD):
+        width = 2 if data[0] == 0xDC else 4
+        return int.from_bytes(data[1 : 1 + width], "big")
+    return 1
