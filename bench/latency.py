@@ -9,12 +9,16 @@ scanners). `--ssh-only` makes every line a scanner's failed password instead, th
 for the login windows. Every half second comes a probe: five failed passwords from a fresh
 address, whose fifth line crosses the brute-force threshold. A probe's latency runs from the
 write of that line to the `created` entry of its incident on the change stream (both on this
-machine's clock).
+machine's clock). It also prints how far detection ran behind (the backlog: the oldest entry
+the detect group had not finished) every LAG_EVERY seconds of the load and at its end, and
+the CPU-seconds each process used (ingest, detect, Valkey): on a shared machine the
+latencies are noise, the CPU-seconds much less so.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import random
@@ -22,17 +26,21 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import redis
+import redis.asyncio as aioredis
 
+from monitor.lag import seconds_behind
 from monitor.store import embedded
 from monitor.store.keys import Keys
 
 TICK = 0.01  # seconds between writes
 PROBE_EVERY = 0.5
+LAG_EVERY = 10.0  # seconds between two looks at how far detection runs behind
 LOGS = {"auth.log": "sshd", "audit.json": "ecs", "access.log": "nginx"}
 AGENT = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/120.0"
 
@@ -141,6 +149,31 @@ def latencies(client: redis.Redis, keys: Keys, probes: dict[str, float]) -> list
     return found
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU-seconds of a running process (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def valkey_cpu(client: redis.Redis) -> float:
+    info = client.info("cpu")
+    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
+
+
+async def behind(url: str, keys: Keys) -> float:
+    client = aioredis.from_url(url)
+    try:
+        return await seconds_behind(client, keys, datetime.now(UTC))
+    finally:
+        await client.aclose()
+
+
+def watch_lag(url: str, keys: Keys, stop: threading.Event, seen: list[float]) -> None:
+    """Every LAG_EVERY seconds until `stop`: how far detection runs behind, into `seen`."""
+    while not stop.wait(LAG_EVERY):
+        seen.append(asyncio.run(behind(url, keys)))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rate", type=int, default=5000, help="lines a second")
@@ -171,7 +204,16 @@ def main() -> None:
         client = redis.Redis.from_url(url)
         try:
             time.sleep(3)  # both processes up
+            before = [cpu_seconds(child.pid) for child in children] + [valkey_cpu(client)]
+            lags: list[float] = []
+            stop = threading.Event()
+            watcher = threading.Thread(target=watch_lag, args=(url, Keys("latency"), stop, lags))
+            watcher.start()
             probes, reached = drive(folder, Load(args.rate, args.ssh_only), args.seconds)
+            after = [cpu_seconds(child.pid) for child in children] + [valkey_cpu(client)]
+            stop.set()
+            watcher.join()
+            lags.append(asyncio.run(behind(url, Keys("latency"))))
             time.sleep(3)  # the last probes land
             found = latencies(client, Keys("latency"), probes)
         finally:
@@ -185,6 +227,16 @@ def main() -> None:
     print(
         f"{reached:,.0f} lines/s ({kind}) for {args.seconds:.0f} s: {len(probes)} probes, "
         f"{len(ms)} incidents"
+    )
+    used = ", ".join(
+        f"{name} {(end - start) / args.seconds:.2f}"
+        for name, start, end in zip(("ingest", "detect", "valkey"), before, after, strict=True)
+    )
+    print(f"CPU-seconds per second of load: {used}")
+    print(
+        f"detection behind the logs every {LAG_EVERY:.0f} s, then at the end: "
+        + ", ".join(f"{lag:.1f}" for lag in lags)
+        + " s"
     )
     if len(ms) > 1:
         p99 = statistics.quantiles(ms, n=100, method="inclusive")[98]

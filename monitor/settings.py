@@ -153,7 +153,10 @@ class IngestSettings(Section):
 
 
 class WorkerSettings(Section):
-    batch_entries: int = Field(default=8, ge=1, le=1000)
+    # A batch is the stream entries read at once: at most batch_entries, about batch_events
+    # events (ingest writes an entry per read of its files, small when lines trickle in).
+    batch_entries: int = Field(default=100, ge=1, le=1000)
+    batch_events: int = Field(default=4000, ge=1, le=100_000)
     block: Duration = timedelta(seconds=1)
     claim_idle: Duration = timedelta(seconds=60)
 

@@ -16,7 +16,7 @@ from detectors.engine import Detection
 from monitor.events import Event, decode_events
 from monitor.incidents import Change, IncidentStore
 from monitor.pipeline import turns
-from monitor.pipeline.turns import StreamTurn, order, register, renew, settle
+from monitor.pipeline.turns import StreamTurn, order
 from monitor.settings import WorkerSettings
 from monitor.store.keys import Keys
 from monitor.store.streams import ensure_group, keep_going
@@ -27,6 +27,8 @@ GROUP = turns.GROUP
 RETRY_SECONDS = 1.0
 # The longest sleep a test's jitter puts between a batch's steps.
 JITTER_SECONDS = 0.05
+# A worker that is never idle still trims the stream this often (else at each idle pause).
+TRIM_SECONDS = 10.0
 Entry = tuple[bytes, dict[bytes, bytes]]
 
 
@@ -54,6 +56,9 @@ class Worker:
         self.name = name or consumer_name()
         seed = os.environ.get("VIGIL_TEST_JITTER")
         self.jitter = random.Random(f"{seed}-{self.name}") if seed else None
+        # Events per stream entry lately (None until one is read): how many entries make a
+        # batch of about settings.batch_events.
+        self.per_entry: float | None = None
 
     async def ensure_group(self) -> None:
         await ensure_group(self.redis, self.keys.events, GROUP)
@@ -61,11 +66,16 @@ class Worker:
     async def run(self, stop: asyncio.Event) -> None:
         await self.ensure_group()
 
+        loop = asyncio.get_running_loop()
+
         async def cycle() -> None:
             await self.resume()
             await self.reclaim()
+            trimmed = loop.time()
             while await self.step() is not None and not stop.is_set():
-                pass
+                if loop.time() - trimmed > TRIM_SECONDS:
+                    await self.trim()
+                    trimmed = loop.time()
             await self.trim()
 
         await keep_going(stop, cycle, "the detector worker")
@@ -83,19 +93,54 @@ class Worker:
             await self.process_each(entries)
 
     async def step(self, block: bool = True) -> list[Change] | None:
-        """Read one batch of new entries and process it; None when the stream had nothing new."""
+        """Read one batch of new entries and process it; None when the stream had nothing new.
+
+        A worker that keeps up reads each entry as it comes; one that runs behind reads
+        several at once, about batch_events events, so that a batch's fixed costs (its
+        round trips, its windows and incidents read and written once per batch) are shared
+        by more events, and it catches up."""
         wait_ms = int(self.settings.block.total_seconds() * 1000) if block else None
         reply = await self.redis.xreadgroup(
             GROUP,
             self.name,
             {self.keys.events: ">"},
-            count=self.settings.batch_entries,
+            count=self.entries_per_batch(),
             block=wait_ms,
         )
         if not reply:
             return None
         entries = reply[0][1]
-        return await self.process(entries) if entries else None
+        if not entries:
+            return None
+        changes: list[Change] = []
+        for run in self.runs(entries):
+            changes += await self.process(run)
+        return changes
+
+    def runs(self, entries: Sequence[Entry]) -> list[Sequence[Entry]]:
+        """The entries read, cut into runs of about batch_events events (whole entries, in
+        stream order): entries grown larger than the last ones still make batches of the
+        usual size."""
+        sizes = [entry_events(fields) for _, fields in entries]
+        self.observe(len(entries), sum(sizes))
+        runs, start, events = [], 0, 0
+        for index, size in enumerate(sizes):
+            events += size
+            if events >= self.settings.batch_events or index == len(sizes) - 1:
+                runs.append(entries[start : index + 1])
+                start, events = index + 1, 0
+        return runs
+
+    def entries_per_batch(self) -> int:
+        if self.per_entry is None:
+            return 1
+        wanted = int(self.settings.batch_events / max(self.per_entry, 1.0))
+        return max(1, min(wanted, self.settings.batch_entries))
+
+    def observe(self, entries: int, events: int) -> None:
+        """Note a read's size: the next read's count follows the entries' recent sizes."""
+        latest = events / entries
+        self.per_entry = latest if self.per_entry is None else (self.per_entry + latest) / 2
 
     async def reclaim(self, before: bytes | None = None) -> list[Change]:
         """Take over entries another consumer read but never acknowledged (it died).
@@ -142,22 +187,20 @@ class Worker:
         events = self.decode(entries)
         await self.pause()
         ids = [entry_id.decode() for entry_id, _ in entries]
-        settled = None
+        windows, settled = self.turn(entries, "windows"), None
         if events:  # an entry without events touches no window
             earliest = min(event.epoch_ms for event in events)
-            settled = await register(self.redis, self.keys, GROUP, ids, earliest)
-        findings = await self.detection.process(events, self.turn(entries, "windows"), settled)
+            settled = await windows.register(GROUP, ids, earliest)
+        findings = await self.detection.process(events, windows, settled)
         await self.pause()
         stored = self.turn(entries, "findings")
-        await stored.wait()
-        if not await renew(self.redis, self.keys, GROUP, self.name, ids):
+        if not await stored.renew(self.name, ids):
             # Another worker took the entries over (this one was silent too long): it stores.
             log.warning("%d entries were taken over; their findings are left to it", len(ids))
             return []
         changes = await self.store.record(findings)
         await self.pause()
-        await stored.done()
-        await settle(self.redis, self.keys, GROUP, ids)
+        await stored.finish(ids)
         return changes
 
     def turn(self, entries: Sequence[Entry], stage: str) -> StreamTurn:
@@ -198,3 +241,17 @@ class Worker:
         if floors:
             lowest = min(floors, key=order)
             await self.redis.xtrim(self.keys.events, minid=lowest, approximate=True)
+
+
+def entry_events(fields: dict[bytes, bytes]) -> int:
+    """How many events an entry holds, from its MessagePack array's header (see
+    monitor.events.encode_events), without decoding them; 1 if the header is not one."""
+    data = fields.get(b"events", b"")
+    if not data:
+        return 0
+    if 0x90 <= data[0] <= 0x9F:
+        return data[0] & 0x0F
+    if data[0] in (0xDC, 0xDD):
+        width = 2 if data[0] == 0xDC else 4
+        return int.from_bytes(data[1 : 1 + width], "big")
+    return 1
