@@ -125,6 +125,11 @@ class RedisSettings(Section):
 class IngestSettings(Section):
     batch_lines: int = Field(default=5000, ge=1, le=100_000)
     poll_interval: Duration = timedelta(seconds=1)
+    # After a file's write wakes ingest, it waits this long for more before reading: a
+    # flood then makes stream entries of hundreds of lines, not one per write, and every
+    # batch after it costs the detect worker and Redis a fixed price (Filebeat's flush
+    # timeout). Reading a backlog never waits.
+    linger: Duration = timedelta(milliseconds=50)
     max_line_bytes: int = Field(default=65536, ge=256)
     # Lines (events) the stream may hold when no worker reads it; what goes unread is counted.
     stream_maxlen: int = Field(default=1_000_000, ge=100)
@@ -156,7 +161,7 @@ class WorkerSettings(Section):
     # A batch is the stream entries read at once: at most batch_entries, about batch_events
     # events (ingest writes an entry per read of its files, small when lines trickle in).
     batch_entries: int = Field(default=100, ge=1, le=1000)
-    batch_events: int = Field(default=4000, ge=1, le=100_000)
+    batch_events: int = Field(default=20_000, ge=1, le=100_000)
     block: Duration = timedelta(seconds=1)
     claim_idle: Duration = timedelta(seconds=60)
 

@@ -78,6 +78,7 @@ class Ingest:
 
     async def loop(self, stop: asyncio.Event, wake: asyncio.Event) -> None:
         poll = self.settings.ingest.poll_interval.total_seconds()
+        linger = self.settings.ingest.linger.total_seconds()
         while not stop.is_set():
             try:
                 while await self.step() and not stop.is_set():
@@ -95,6 +96,8 @@ class Ingest:
             await asyncio.wait(waiters, timeout=poll, return_when=asyncio.FIRST_COMPLETED)
             for waiter in waiters:
                 waiter.cancel()
+            if wake.is_set() and not stop.is_set():
+                await asyncio.sleep(linger)  # let the writes of a flood gather into one entry
 
     async def step(self) -> int:
         """One batch: discover files, read up to batch_lines, commit. Returns the lines read."""
