@@ -70,14 +70,15 @@ def stuffed(tries: Counter[str], settings: CredentialStuffingSettings) -> bool:
     ) >= settings.users and at_most_twice >= settings.share_tried_at_most_twice * len(tries)
 
 
-Groupings = tuple[tuple[str, Callable[[Event], str | None]], ...]
+# Each grouping of `sources` with its place among them (that of its windows).
+Groupings = tuple[tuple[int, str, Callable[[Event], str | None]], ...]
 # Accounts that logged in from one attacking source, named at most (the newest).
 LOGGED_IN = 50
 
 
-def groupings(event: Event) -> int:
-    """How many of `sources` apply: all three to the website's logins, the address to SSH."""
-    return 3 if event.action == "user-login" else 1
+def applying(groupings: Groupings, event: Event) -> Groupings:
+    """The groupings that apply: all three to the website's logins, the address to SSH."""
+    return groupings if event.action == "user-login" else groupings[:1]
 
 
 WHERE = {"ip": "", "net": "network ", "asn": "provider "}
@@ -132,7 +133,7 @@ class CredentialStuffing:
             *(failures_from(kind, key, span) for kind, key in groupings),
             *(successes_from(kind, key, span, LOGGED_IN) for kind, key in groupings),
         )
-        object.__setattr__(self, "groupings", groupings)
+        object.__setattr__(self, "groupings", tuple((n, *g) for n, g in enumerate(groupings)))
         object.__setattr__(self, "windows", windows)
 
     def evaluate(self, event: Event, history: History) -> Finding | None:
@@ -141,7 +142,7 @@ class CredentialStuffing:
         if not is_login_failure(event):
             return None
         extended, least = None, self.settings.users
-        for index, (kind, key) in enumerate(self.groupings[: groupings(event)]):
+        for index, kind, key in applying(self.groupings, event):
             group, window = key(event), self.windows[index]
             if group is None:
                 continue
@@ -162,7 +163,7 @@ class CredentialStuffing:
         customer = self.customers.of_event(event)
         if customer is None:
             return None
-        for index, (kind, key) in enumerate(self.groupings[: groupings(event)]):
+        for index, kind, key in applying(self.groupings, event):
             group, window = key(event), self.windows[index]
             if group is None or history.count(window, group, event) < self.settings.users:
                 continue
@@ -222,7 +223,7 @@ class PasswordSpray:
             ),
             *(successes_from(kind, key, span, LOGGED_IN) for kind, key in groupings),
         )
-        object.__setattr__(self, "groupings", groupings)
+        object.__setattr__(self, "groupings", tuple((n, *g) for n, g in enumerate(groupings)))
         object.__setattr__(self, "windows", windows)
 
     def evaluate(self, event: Event, history: History) -> Finding | None:
@@ -231,7 +232,7 @@ class PasswordSpray:
         if not is_login_failure(event):
             return None
         extended, least = None, self.settings.failures
-        for index, (kind, key) in enumerate(self.groupings[: groupings(event)]):
+        for index, kind, key in applying(self.groupings, event):
             group, window = key(event), self.windows[2 * index]
             if group is None:
                 continue
@@ -261,7 +262,7 @@ class PasswordSpray:
         customer = self.customers.of_event(event)
         if customer is None:
             return None
-        for index, (kind, key) in enumerate(self.groupings[: groupings(event)]):
+        for index, kind, key in applying(self.groupings, event):
             group, window = key(event), self.windows[2 * index]
             if group is None or history.count(window, group, event) < self.settings.failures:
                 continue
