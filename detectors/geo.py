@@ -64,6 +64,8 @@ class Geo:
 
     def is_trusted(self, ip: str) -> bool:
         """An office or VPN egress address from config: travel through it means nothing."""
+        if not self.trusted:
+            return False  # none configured: no address to parse
         try:
             address = ipaddress.ip_address(ip)
         except ValueError:

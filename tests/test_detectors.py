@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 import redis.asyncio as aioredis
 
 from detectors import build_detectors
+from detectors.account_takeover import BruteForce
 from detectors.base import Detector, Example, Window
 from detectors.engine import Detection
+from monitor.detector_settings import BruteForceSettings
 from monitor.events import Event
 from monitor.findings import Finding
 from monitor.settings import load_settings
@@ -65,3 +69,20 @@ async def test_a_detector_that_raises_is_isolated_and_counted(redis: aioredis.Re
     findings = [f for f in await detection.process(list(firing.events)) if not f.extends_only]
     assert [finding.detector for finding in findings] == ["account_takeover.brute_force"]
     assert detection.errors["test.exploding"] == len(firing.events)
+
+
+UNEVEN = BruteForce(BruteForceSettings(timed_window=timedelta(minutes=90)))
+
+
+@pytest.mark.parametrize("example", UNEVEN.examples(), ids=lambda e: e.name)
+async def test_brute_force_with_quiet_spans_of_two_lengths(
+    redis: aioredis.Redis, example: Example
+) -> None:
+    """By default the slow and spread-out rules look back equally far and share one count;
+    spans of two lengths are counted apart and the examples still hold."""
+    assert len(UNEVEN.ip_spans) == 4
+    detection = Detection(redis, Keys("vigil"), [UNEVEN], isolate=False)
+    findings: list[Finding] = []
+    for event in example.events:
+        findings = await detection.process([event])
+    assert any(not finding.extends_only for finding in findings) is example.fires

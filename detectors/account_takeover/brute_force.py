@@ -48,6 +48,9 @@ class BruteForce:
         "VPN address, find the person behind it. Look for the users it tried in the evidence."
     )
     windows: tuple[Window, ...] = field(init=False)
+    # The spans by_ip asks about in one lookup: the hour, the fast window, then the quiet
+    # spans before a slow and a spread-out run (one of them when the two are as long).
+    ip_spans: tuple[Window, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         s = self.settings
@@ -65,60 +68,71 @@ class BruteForce:
             by_user(s.window),
             by_user(s.medium_window),
         )
+        fast, medium, _, before_slow, _, before_timed = windows[:6]
+        quiet = (
+            (before_slow,) if before_slow.span == before_timed.span else (before_slow, before_timed)
+        )
         object.__setattr__(self, "windows", windows)
+        object.__setattr__(self, "ip_spans", (medium, fast, *quiet))
 
     def evaluate(self, event: Event, history: History) -> Finding | None:
         if not is_login_failure(event):
             return None
-        by_ip = self.by_ip(event, history) if event.source_ip else None
-        by_user = self.by_user(event, history) if event.user else None
-        if isinstance(by_ip, Finding):
-            return both(by_ip, by_user) if isinstance(by_user, Finding) else by_ip
-        if isinstance(by_user, Finding):
+        ip, user = event.source_ip, event.user
+        by_ip = self.by_ip(event, ip, history) if ip else None
+        by_user = self.by_user(event, user, history) if user else None
+        if by_ip is not None:
+            return both(by_ip, by_user) if by_user is not None else by_ip
+        if by_user is not None:
             return by_user
-        # Neither crossed: one extension, built only for the incident it goes to.
-        going_on = by_ip or by_user
-        return self.going_on(event, going_on) if going_on else None
+        # Neither crossed: the failure adds itself to the open incident, if there is one,
+        # so that the incident counts every attempt and ends at the last. Every such
+        # failure, not only those past a threshold: then a batch counts what one event at a
+        # time does (a later crossing never finds an uncounted failure behind its mark).
+        if ip:
+            return extension(self, event, key=f"ip={ip}", entities={})
+        return extension(self, event, key=f"user={user}", entities={}) if user else None
 
-    def by_ip(self, event: Event, history: History) -> Finding | str:
-        """Reported as a count crosses a threshold, with the window as evidence; else the
-        key of the incident the failure goes on (see `going_on`).
+    def by_ip(self, event: Event, ip: str, history: History) -> Finding | None:
+        """Reported as a count crosses a threshold, with the window as evidence; else None:
+        the failure goes on the address's incident (see `evaluate`).
 
         A scanner that keeps failing does not cost one incident write per line.
         """
-        ip, s = str(event.source_ip), self.settings
-        fast, medium, slow, before_slow, timed, before_timed, successes = self.windows[:7]
-        spans = (medium, fast, before_slow, before_timed)
-        hour, recent, quiet_slow, quiet_timed = history.counts(spans, ip, event)
+        s = self.settings
+        counted = history.counts(self.ip_spans, ip, event)
+        # The quiet spans are one when they are as long: the last count serves both.
+        hour, recent, quiet_slow, quiet_timed = counted[0], counted[1], counted[2], counted[-1]
         crossing = self.crossed(hour, recent)
         if crossing:
-            shown = history.members(fast, ip, event, crossing)
+            shown = history.members(self.windows[0], ip, event, crossing)
             return self.found(event, f"from {ip}", shown, hour)
         if recent >= s.failures:
-            return f"ip={ip}"  # a fast one, not a slow one
+            return None  # a fast one, not a slow one
         # Slow and spread-out runs both need a quiet span before them: that count rules out
         # nearly every line of a steady scanner.
+        slow, timed, successes = self.windows[2], self.windows[4], self.windows[6]
         if quiet_slow == s.slow_failures and quiet_slow == history.count(slow, ip, event):
             gaps = history.times(slow, ip, event, s.slow_failures)
             if min_gap(gaps) > ms(s.slow_gap):
                 shown = history.members(slow, ip, event, s.slow_failures)
                 return self.found(event, f"from {ip} (slow)", shown, hour)
         if quiet_timed != s.timed_failures or quiet_timed != history.count(timed, ip, event):
-            return f"ip={ip}"
+            return None
         apart = history.times(timed, ip, event, s.timed_failures)
         success = history.times(successes, ip, event, newest=1)
         if (success and success[0] > apart[0]) or median_gap(apart) <= ms(s.timed_median_gap):
-            return f"ip={ip}"
+            return None
         shown = history.members(timed, ip, event, s.timed_failures)
         return self.found(event, f"from {ip} (spread over hours)", shown, hour)
 
-    def by_user(self, event: Event, history: History) -> Finding | str:
-        """Against one user from anywhere, reported the same way."""
-        user, (fast, medium) = str(event.user), self.windows[7:]
+    def by_user(self, event: Event, user: str, history: History) -> Finding | None:
+        """Against one user from anywhere, reported the same way (else None)."""
+        fast, medium = self.windows[7], self.windows[8]
         hour, recent = history.counts((medium, fast), user, event)
         crossing = self.crossed(hour, recent)
         if not crossing:
-            return f"user={user}"
+            return None
         shown = history.members(medium, user, event, crossing)
         customer = self.customers.of_event(event)
         return self.found(event, f"against {user}", shown, hour, f"user={user}", customer)
@@ -134,13 +148,6 @@ class BruteForce:
         if recent == s.failures and hour - recent < s.failures:
             return recent
         return 0
-
-    def going_on(self, event: Event, key: str) -> Finding:
-        """A failure that crosses nothing: it adds itself to the open incident, if there is
-        one, so that the incident counts every attempt and ends at the last. Every such
-        failure, not only those past a threshold: then a batch counts what one event at a
-        time does (a later crossing never finds an uncounted failure behind its mark)."""
-        return extension(self, event, key=key, entities={})
 
     def found(
         self,

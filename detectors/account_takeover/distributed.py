@@ -49,7 +49,9 @@ class DistributedGuessing:
         user, window = event.user, self.windows[0]
         least = self.settings.failures
         count = history.count(window, user, event)
-        ips = tally(history, window, user, event, count, least, "source.ip")
+        if count < least:
+            return None  # at no checkpoint and not past the threshold
+        ips = tally(history, window, user, event, count, least, "source_ip")
         if ips is None or len(ips) < self.settings.ips:
             return past(self, event, f"user={user}", count, least)
         return finding(

@@ -31,18 +31,27 @@ from monitor.events import Event, Outcome
 from monitor.findings import Finding, Severity
 
 
-def tries_per(history: History, window: Window, group: str, at: Event, field: str) -> Counter[str]:
-    members = history.members(window, group, at, newest=LOGIN_CAP)
-    return Counter(str(m.get(field, "")) for m in members)
+def tries_per(
+    history: History, window: Window, group: str, at: Event, attribute: str
+) -> Counter[str]:
+    """Failures per value of one attribute (`user`, `source_ip`) among the newest members;
+    read from the window keys without building whole references."""
+    return Counter(history.values(window, group, at, attribute, newest=LOGIN_CAP))
 
 
 def tally(
-    history: History, window: Window, group: str, at: Event, count: int, threshold: int, field: str
+    history: History,
+    window: Window,
+    group: str,
+    at: Event,
+    count: int,
+    threshold: int,
+    attribute: str,
 ) -> Counter[str] | None:
     """Failures per user (or IP) in the window, only at a checkpoint of its `count`."""
     if not checkpoint(count, threshold, LOGIN_CAP):
         return None
-    return tries_per(history, window, group, at, field)
+    return tries_per(history, window, group, at, attribute)
 
 
 def past(detector: Detector, event: Event, key: str, count: int, threshold: int) -> Finding | None:
@@ -61,14 +70,15 @@ def stuffed(tries: Counter[str], settings: CredentialStuffingSettings) -> bool:
     ) >= settings.users and at_most_twice >= settings.share_tried_at_most_twice * len(tries)
 
 
-Groupings = tuple[tuple[str, Callable[[Event], str | None]], ...]
+# Each grouping of `sources` with its place among them (that of its windows).
+Groupings = tuple[tuple[int, str, Callable[[Event], str | None]], ...]
 # Accounts that logged in from one attacking source, named at most (the newest).
 LOGGED_IN = 50
 
 
-def groupings(event: Event) -> int:
-    """How many of `sources` apply: all three to the website's logins, the address to SSH."""
-    return 3 if event.action == "user-login" else 1
+def applying(groupings: Groupings, event: Event) -> Groupings:
+    """The groupings that apply: all three to the website's logins, the address to SSH."""
+    return groupings if event.action == "user-login" else groupings[:1]
 
 
 WHERE = {"ip": "", "net": "network ", "asn": "provider "}
@@ -123,7 +133,7 @@ class CredentialStuffing:
             *(failures_from(kind, key, span) for kind, key in groupings),
             *(successes_from(kind, key, span, LOGGED_IN) for kind, key in groupings),
         )
-        object.__setattr__(self, "groupings", groupings)
+        object.__setattr__(self, "groupings", tuple((n, *g) for n, g in enumerate(groupings)))
         object.__setattr__(self, "windows", windows)
 
     def evaluate(self, event: Event, history: History) -> Finding | None:
@@ -131,20 +141,21 @@ class CredentialStuffing:
             return self.logged_in(event, history)
         if not is_login_failure(event):
             return None
-        extended = None
-        for index, (kind, key) in enumerate(self.groupings[: groupings(event)]):
+        extended, least = None, self.settings.users
+        for index, kind, key in applying(self.groupings, event):
             group, window = key(event), self.windows[index]
             if group is None:
                 continue
             count = history.count(window, group, event)
-            tries = tally(history, window, group, event, count, self.settings.users, "user.name")
+            if count < least:
+                continue  # at no checkpoint and not past the threshold: nearly every line
+            tries = tally(history, window, group, event, count, least, "user")
             if tries is not None and stuffed(tries, self.settings):
                 shown = history.members(window, group, event)
                 got_in = history.members(self.windows[3 + index], group, event, LOGGED_IN)
                 customers = map(self.customers.of_reference, got_in)
                 return sprayed(self, event, kind, group, len(tries), shown, customers)
-            source = f"{kind}={group}"
-            extended = extended or past(self, event, source, count, self.settings.users)
+            extended = extended or past(self, event, f"{kind}={group}", count, least)
         return extended
 
     def logged_in(self, event: Event, history: History) -> Finding | None:
@@ -152,11 +163,11 @@ class CredentialStuffing:
         customer = self.customers.of_event(event)
         if customer is None:
             return None
-        for index, (kind, key) in enumerate(self.groupings[: groupings(event)]):
+        for index, kind, key in applying(self.groupings, event):
             group, window = key(event), self.windows[index]
             if group is None or history.count(window, group, event) < self.settings.users:
                 continue
-            if stuffed(tries_per(history, window, group, event, "user.name"), self.settings):
+            if stuffed(tries_per(history, window, group, event, "user"), self.settings):
                 incident = f"{kind}={group}"
                 return extension(self, event, key=incident, entities={}, customers=(customer,))
         return None
@@ -212,7 +223,7 @@ class PasswordSpray:
             ),
             *(successes_from(kind, key, span, LOGGED_IN) for kind, key in groupings),
         )
-        object.__setattr__(self, "groupings", groupings)
+        object.__setattr__(self, "groupings", tuple((n, *g) for n, g in enumerate(groupings)))
         object.__setattr__(self, "windows", windows)
 
     def evaluate(self, event: Event, history: History) -> Finding | None:
@@ -221,12 +232,14 @@ class PasswordSpray:
         if not is_login_failure(event):
             return None
         extended, least = None, self.settings.failures
-        for index, (kind, key) in enumerate(self.groupings[: groupings(event)]):
+        for index, kind, key in applying(self.groupings, event):
             group, window = key(event), self.windows[2 * index]
             if group is None:
                 continue
             count = history.count(window, group, event)
-            tries = tally(history, window, group, event, count, least, "user.name")
+            if count < least:
+                continue  # at no checkpoint and not past the threshold: nearly every line
+            tries = tally(history, window, group, event, count, least, "user")
             if tries is not None and self.spraying(tries, history, index, group, event):
                 shown = history.members(window, group, event)
                 got_in = history.members(self.windows[6 + index], group, event, LOGGED_IN)
@@ -242,18 +255,18 @@ class PasswordSpray:
         s, shorter = self.settings, self.windows[2 * index + 1]
         if len(tries) < s.users or max(tries.values()) > s.tries_per_user:
             return False
-        return not stuffed(tries_per(history, shorter, group, at, "user.name"), self.stuffing)
+        return not stuffed(tries_per(history, shorter, group, at, "user"), self.stuffing)
 
     def logged_in(self, event: Event, history: History) -> Finding | None:
         """A customer's login from a source spraying now: it joins that source's incident."""
         customer = self.customers.of_event(event)
         if customer is None:
             return None
-        for index, (kind, key) in enumerate(self.groupings[: groupings(event)]):
+        for index, kind, key in applying(self.groupings, event):
             group, window = key(event), self.windows[2 * index]
             if group is None or history.count(window, group, event) < self.settings.failures:
                 continue
-            tries = tries_per(history, window, group, event, "user.name")
+            tries = tries_per(history, window, group, event, "user")
             if self.spraying(tries, history, index, group, event):
                 incident = f"{kind}={group}"
                 return extension(self, event, key=incident, entities={}, customers=(customer,))

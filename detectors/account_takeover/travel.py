@@ -7,10 +7,10 @@ from datetime import timedelta
 
 from detectors.account_takeover.logins import (
     FAMILY,
+    SUCCESS,
     T0,
     account_of,
     login,
-    parse_ref_time,
     successes_by_account,
     web_login,
 )
@@ -18,7 +18,7 @@ from detectors.base import Example, History, Window, finding
 from detectors.customers import NO_CUSTOMERS, Customers
 from detectors.geo import Geo
 from monitor.detector_settings import ImpossibleTravelSettings
-from monitor.events import Event, Outcome
+from monitor.events import EPOCH, Event, Outcome
 from monitor.findings import Finding, Severity
 
 HANOI, HCMC, LONDON = "113.160.0.1", "14.161.0.1", "46.101.0.1"
@@ -48,18 +48,24 @@ class ImpossibleTravel:
         object.__setattr__(self, "windows", (successes_by_account(self.settings.window),))
 
     def evaluate(self, event: Event, history: History) -> Finding | None:
-        account = account_of(event)
-        if event.outcome is not Outcome.SUCCESS or not account or not event.source_ip:
+        if event.outcome is not SUCCESS or not event.source_ip:
+            return None  # failures first: they are nearly every line
+        account, window = account_of(event), self.windows[0]
+        if not account:
             return None
-        logins = history.members(self.windows[0], account, event, newest=2)
-        if len(logins) < 2:
+        # The previous login's address and time, read without building its reference.
+        addresses = history.values(window, account, event, "source_ip", newest=2)
+        if len(addresses) < 2:
             return None
-        before = logins[0]
-        speed = self.speed(str(before.get("source.ip", "")), event.source_ip)
-        hours = (event.timestamp - parse_ref_time(before)).total_seconds() / 3600
-        if speed is None or speed[0] / max(hours, 1 / 3600) <= self.settings.speed_kmh:
+        speed = self.speed(addresses[0], event.source_ip)
+        if speed is None:
+            return None
+        then = EPOCH + timedelta(milliseconds=history.times(window, account, event, newest=2)[0])
+        hours = (event.timestamp - then).total_seconds() / 3600
+        if speed[0] / max(hours, 1 / 3600) <= self.settings.speed_kmh:
             return None
         km, route = speed
+        logins = history.members(window, account, event, newest=2)
         return finding(
             self,
             event,
