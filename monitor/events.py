@@ -134,6 +134,7 @@ class Event:
         """
         key = self._key
         if key is None:
+            order, ident, epoch = self.order, self.id, self.epoch_ms
             values = (
                 self.action,
                 self.outcome,
@@ -145,11 +146,14 @@ class Event:
                 self.user_agent or "",
                 self.url_path or "",
             )
-            # Log text may hold the separator: escaped, it cannot add forged fields.
-            key = SEPARATOR.join(
-                (self.order, self.id, iso(self.timestamp), *(unpackable(v) for v in values))
-            )
+            tail = SEPARATOR.join(values)
+            if tail.count(SEPARATOR) != len(values) - 1:
+                # Log text may hold the separator: escaped, it cannot add forged fields.
+                tail = SEPARATOR.join(unpackable(value) for value in values)
+            key = SEPARATOR.join((order, ident, iso(self.timestamp), tail))
             object.__setattr__(self, "_key", key)
+            if self._mark is None:  # its parts are at hand: most events need both
+                object.__setattr__(self, "_mark", count_mark(epoch, order, ident))
         return key
 
 
