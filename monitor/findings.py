@@ -65,6 +65,5 @@ class Finding:
     def id(self) -> str:
         """Same evidence, same id: a finding replayed after a crash is applied once."""
         digest = hashlib.blake2b(self.fingerprint.encode(), digest_size=12)
-        for mark in self.counted:
-            digest.update(mark.encode())
+        digest.update("".join(self.counted).encode())  # as one mark after the other
         return digest.hexdigest()

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import UTC, datetime
 
 from redis.asyncio import Redis, RedisCluster
 
 from monitor.events import format_time
 from monitor.findings import Finding, Severity
 from monitor.incidents.indexing import Indexer, customer_names, fixed_names, pack
+from monitor.incidents.merging import merge_by_fingerprint
 from monitor.incidents.model import Incident, Status, incident_from_redis
 from monitor.incidents.query import IncidentQuery, Selection
 from monitor.settings import IncidentSettings
@@ -229,64 +229,6 @@ class IncidentStore:
         )
         found = await self.query.page(selection, limit=limit)
         return await self.get_many(found.ids)
-
-
-def merge_by_fingerprint(
-    findings: Iterable[Finding], window: timedelta, evidence_limit: int
-) -> list[Finding]:
-    """Findings of one fingerprint, in event order, folded as the incident would fold them.
-
-    Only findings within the suppression window of each other are folded together, so a
-    batch spanning hours yields the same incidents as one event at a time would.
-    """
-    runs: list[list[Finding]] = []
-    open_run: dict[str, list[Finding]] = {}
-    for finding in findings:
-        run = open_run.get(finding.fingerprint)
-        if run is not None and finding.first_seen - run[-1].last_seen <= window:
-            run.append(finding)
-        else:
-            run = open_run[finding.fingerprint] = [finding]
-            runs.append(run)
-    return [
-        part[0] if len(part) == 1 else fold(part, evidence_limit)
-        for run in runs
-        for part in split_leading_extensions(run)
-    ]
-
-
-def split_leading_extensions(run: list[Finding]) -> list[list[Finding]]:
-    """Extensions before a run's first finding that can open the incident, apart: applied
-    one at a time they would find no incident to extend (or an older one), not this one."""
-    first = next((i for i, finding in enumerate(run) if not finding.extends_only), 0)
-    return [run[:first], run[first:]] if first else [run]
-
-
-def fold(run: list[Finding], evidence_limit: int) -> Finding:
-    """One finding for a run: counts summed, evidence joined up to the limit, loudest kept."""
-    evidence: dict[str, Mapping[str, Any]] = {}
-    for finding in run:
-        for reference in finding.evidence:
-            if len(evidence) >= evidence_limit:
-                break
-            evidence.setdefault(str(reference["id"]), reference)
-    # One group of marks per finding, in order (see count.lua).
-    counted: list[str] = []
-    for finding in run:
-        counted += ["|"] if counted else []
-        counted += dict.fromkeys(finding.counted)
-    # The loudest finding that can open the incident gives its title and entities: an
-    # extension carries neither.
-    opening = [finding for finding in run if not finding.extends_only] or run
-    return replace(
-        max(opening, key=lambda finding: finding.severity.rank),
-        marks=tuple(counted),
-        extends_only=all(finding.extends_only for finding in run),
-        first_seen=min(finding.first_seen for finding in run),
-        last_seen=max(finding.last_seen for finding in run),
-        evidence=tuple(evidence.values()),
-        affected_customers=frozenset().union(*(f.affected_customers for f in run)),
-    )
 
 
 def epoch_ms(moment: datetime) -> int:
