@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from enum import StrEnum
@@ -64,9 +64,14 @@ class Finding:
     @property
     def id(self) -> str:
         """Same evidence, same id: a finding replayed after a crash is applied once."""
-        digest = hashlib.blake2b(self.fingerprint.encode(), digest_size=12)
-        digest.update("".join(self.counted).encode())  # as one mark after the other
-        return digest.hexdigest()
+        return finding_id(self.fingerprint, self.counted)
+
+
+def finding_id(fingerprint: str, counted: Sequence[str]) -> str:
+    """The id of the finding of `fingerprint` that counts the marks `counted`."""
+    digest = hashlib.blake2b(fingerprint.encode(), digest_size=12)
+    digest.update("".join(counted).encode())  # as one mark after the other
+    return digest.hexdigest()
 
 
 def extending(

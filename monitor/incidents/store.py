@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from redis.asyncio import Redis, RedisCluster
 
 from monitor.events import format_time
-from monitor.findings import Finding, Severity
+from monitor.findings import Finding, Severity, finding_id
 from monitor.incidents.indexing import Indexer, customer_names, fixed_names, pack
 from monitor.incidents.merging import merge_by_fingerprint
 from monitor.incidents.model import Incident, Status, incident_from_redis
@@ -36,6 +36,8 @@ class Change:
 
 
 PACKAGE = "monitor.incidents"
+# json.dumps(..., ensure_ascii=False) builds an encoder per call; evidence is 50 a crossing.
+EVIDENCE_JSON = json.JSONEncoder(ensure_ascii=False).encode
 
 
 class IncidentStore:
@@ -112,12 +114,13 @@ class IncidentStore:
         ]
 
     def extend_arg(self, finding: Finding) -> str:
-        tag, marks = fingerprint_tag(finding.fingerprint), finding.counted
+        fingerprint, marks = finding.fingerprint, finding.counted
+        tag = fingerprint_tag(fingerprint)
         suppression_ms = int(self.settings.suppression_window.total_seconds() * 1000)
         head = (
             tag,
             self.keys.incident_base(tag),
-            finding.id,
+            finding_id(fingerprint, marks),
             str(epoch_ms(finding.first_seen)),
             str(epoch_ms(finding.last_seen)),
             format_time(finding.last_seen),
@@ -130,9 +133,10 @@ class IncidentStore:
     def record_args(self, finding: Finding, tag: str, now: datetime) -> list[str | int]:
         now_ms, now_text = epoch_ms(now), format_time(now)
         suppression_ms = int(self.settings.suppression_window.total_seconds() * 1000)
+        counted = finding.counted
         args: list[str | int] = [
             tag,
-            finding.id,
+            finding_id(finding.fingerprint, counted),
             epoch_ms(finding.first_seen),
             format_time(finding.first_seen),
             epoch_ms(finding.last_seen),
@@ -151,14 +155,14 @@ class IncidentStore:
             self.keys.incident_base(tag),
             now_ms,
             int(self.settings.reopen_window.total_seconds() * 1000),
-            len(finding.counted),
+            len(counted),
             self.index_prefix,
             pack(fixed_names(finding.family, finding.detector, finding.entities, finding.title)),
             pack(customer_names(sorted(finding.affected_customers))),
         ]
         for reference in finding.evidence:
-            args += [str(reference["id"]), json.dumps(reference, ensure_ascii=False)]
-        args += finding.counted
+            args += [str(reference["id"]), EVIDENCE_JSON(reference)]
+        args += counted
         args += sorted(finding.affected_customers)
         return args
 
