@@ -13,8 +13,8 @@ local function extend(fp, p)
   local n = tonumber(redis.call('HGET', fp, 'n') or '0')
   local key = base .. n
   if n == 0 then return {tag .. '-0', 'ignored'} end
-  local status = redis.call('HGET', key, 'status')
-  local seen = tonumber(redis.call('HGET', key, 'last_seen_ms') or '0')
+  local held = redis.call('HMGET', key, 'status', 'last_seen_ms')
+  local status, seen = held[1], tonumber(held[2] or '0')
   if status == false or status == 'resolved' or first_ms - seen > suppression_ms then
     return {tag .. '-' .. n, 'ignored'}
   end
@@ -22,7 +22,7 @@ local function extend(fp, p)
   if redis.call('SADD', applied, finding_id) == 0 then return {tag .. '-' .. n, 'duplicate'} end
   redis.call('PEXPIRE', applied, applied_ttl)
   local added = count_new(key, p, 10, 9 + marks_n)
-  redis.call('HINCRBY', key, 'event_count', added)
+  if added > 0 then redis.call('HINCRBY', key, 'event_count', added) end
   if last_ms > seen then redis.call('HSET', key, 'last_seen_ms', last_ms, 'last_seen', last_iso) end
   for i = 10 + marks_n, #p do redis.call('SADD', key .. ':customers', p[i]) end
   return {tag .. '-' .. n, 'extended'}
