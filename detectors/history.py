@@ -311,31 +311,40 @@ def touch(
     An event meets only the windows of the detectors that evaluate its action.
     """
     touched: dict[tuple[str, str], Touch] = {}
-    plans = {
-        action: [(w.name, w.key or attrgetter(w.group_by), w.admits) for w in group]
-        for action, group in windows.items()
-    }
+    plans = {action: plan(group) for action, group in windows.items()}
     for event in events:
-        plan = plans.get(event.action)
-        if not plan:
+        found = plans.get(event.action)
+        if found is None:
             continue
-        moment = event.epoch_ms
-        # Windows of one kind share their test (login failures by IP and by user): once.
-        tested: dict[Callable[[Event], bool], bool] = {}
-        for name, group_of, admits in plan:
+        tests, places = found
+        admitted = [admits(event) for admits in tests]
+        moment, key = event.epoch_ms, None
+        for name, group_of, test in places:
             group = group_of(event)
             if group is None:
                 continue
             seen = touched.get((name, group))
             if seen is None:
                 seen = touched[(name, group)] = Touch(moment, moment)
-            elif moment < seen.earliest:
-                seen.earliest = moment
             elif moment > seen.latest:
                 seen.latest = moment
-            admitted = tested.get(admits)
-            if admitted is None:
-                admitted = tested[admits] = admits(event)
-            if admitted:
-                seen.added[event.reference_key()] = moment
+            elif moment < seen.earliest:
+                seen.earliest = moment
+            if admitted[test]:
+                if key is None:
+                    key = event.reference_key()
+                seen.added[key] = moment
     return touched
+
+
+Plan = tuple[list[Callable[[Event], bool]], list[tuple[str, Callable[[Event], str | None], int]]]
+
+
+def plan(windows: Sequence[Window]) -> Plan:
+    """The windows an action meets: their distinct admission tests (windows of one kind
+    share theirs, login failures by IP and by user: each runs once per event), and per
+    window its name, how to find its group, and which test admits to it."""
+    tests = list(dict.fromkeys(window.admits for window in windows))
+    return tests, [
+        (w.name, w.key or attrgetter(w.group_by), tests.index(w.admits)) for w in windows
+    ]
