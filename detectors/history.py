@@ -117,7 +117,7 @@ class RedisHistory:
     ) -> None:
         self.series = series
         # Per group, the last event asked about and where it stands in the series.
-        self.last: dict[tuple[str, str], tuple[Event, Series, int]] = {}
+        self.last: dict[str, tuple[Event, str, Series, int]] = {}
         # Per window span, group and attribute, the tally distinct() keeps sliding; those of
         # the batch before are carried over when their run is still there.
         self.tallies: dict[tuple[str, int, str, str], Tally] = {}
@@ -229,14 +229,13 @@ class RedisHistory:
         Members of the same millisecond are ordered by their key, as Redis orders them and
         as the engine orders events, so the answer does not depend on batch boundaries.
         """
-        name_group = (name, group)
-        last = self.last.get(name_group)
-        if last is not None and last[0] is at:
-            return last[1], last[2]  # several detectors ask about one group at one event
-        found = self.series.get(name_group, EMPTY)
+        last = self.last.get(group)
+        if last is not None and last[0] is at and last[1] == name:
+            return last[2], last[3]  # several detectors ask about one group at one event
+        found = self.series.get((name, group), EMPTY)
         index = found.places.get(at.reference_key())
         high = upto(found, at) if index is None else index + 1
-        self.last[name_group] = (at, found, high)
+        self.last[group] = (at, name, found, high)
         return found, high
 
 

@@ -82,7 +82,7 @@ def fold(run: list[Finding], evidence_limit: int) -> Finding:
     # An extension carries no title nor entities of its own: the loudest opening finding
     # gives them.
     if loudest is None:
-        loudest = max(run, key=lambda finding: finding.severity.rank)
+        loudest = max(run, key=rank)
     return replace(
         loudest,
         marks=tuple(counted),
@@ -103,8 +103,10 @@ def fold_rising(run: list[Finding]) -> Finding | None:
     marks = [group[0] for group in groups]
     if not all(map(str.__lt__, marks, marks[1:])):
         return None
+    # One detector's extensions share its severity: the loudest is then the first.
+    loudest = run[0] if len(set(map(SEVERITY, run))) == 1 else max(run, key=rank)
     return replace(
-        max(run, key=lambda finding: finding.severity.rank),
+        loudest,
         marks=tuple(marks),
         first_seen=min(map(FIRST_SEEN, run)),
         last_seen=max(map(LAST_SEEN, run)),
@@ -113,7 +115,12 @@ def fold_rising(run: list[Finding]) -> Finding | None:
     )
 
 
+def rank(finding: Finding) -> int:
+    return finding.severity.rank
+
+
 EXTENDS_ONLY = attrgetter("extends_only")
+SEVERITY = attrgetter("severity")
 MARKS = attrgetter("marks")
 EVIDENCE = attrgetter("evidence")
 FIRST_SEEN = attrgetter("first_seen")
