@@ -87,3 +87,17 @@ async def test_a_batch_counts_what_one_finding_at_a_time_counts(
     assert await counted(store, [findings[:cut], findings[cut:]]) == one_at_a_time
     await redis.flushdb()
     assert await counted(store, [findings]) == one_at_a_time
+
+
+async def test_a_mark_holding_the_separator_is_counted_once(
+    redis: aioredis.Redis, keys: Keys, settings: Settings
+) -> None:
+    # An event read without a file offset is known by its text (a user name may hold
+    # anything): its extension still counts once, and the other incidents' go on.
+    store = IncidentStore(redis, keys, settings.incidents)
+    await store.record([crossing([1, 2, 3, 4, 5])])
+    odd = replace(extension(6), marks=(f"{mark(6)}\x1eroot",))
+    await store.record([odd, extension(7)])
+    await store.record([odd])
+    (incident,) = await store.list()
+    assert incident.event_count == 7

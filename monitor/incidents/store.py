@@ -116,7 +116,18 @@ class IncidentStore:
     def extend_arg(self, finding: Finding) -> str:
         fingerprint, marks = finding.fingerprint, finding.counted
         tag = fingerprint_tag(fingerprint)
+        # Log text may hold the separator: a customer id keeps its place in the head, and
+        # marks that hold it are read one by one, as marks that do not rise are.
+        customers = sorted(c.replace("\x1e", "\\x1e") for c in finding.affected_customers)
+        packed = "\x1e".join(marks)
         suppression_ms = int(self.settings.suppression_window.total_seconds() * 1000)
+        # Marks each past the one before (no '|' of a fold among them): if the oldest is
+        # past what the incident counted, the script counts them all without reading them.
+        rising = (
+            bool(marks)
+            and packed.count("\x1e") == len(marks) - 1
+            and all(map(str.__lt__, marks, marks[1:]))
+        )
         head = (
             tag,
             self.keys.incident_base(tag),
@@ -126,9 +137,13 @@ class IncidentStore:
             format_time(finding.last_seen),
             str(suppression_ms),
             str(2 * suppression_ms + 86_400_000),
+            str(len(customers)),
+            "1" if rising else "0",
+            marks[0] if rising else "",
+            marks[-1] if rising else "",
             str(len(marks)),
         )
-        return "\x1e".join((*head, *marks, *sorted(finding.affected_customers)))
+        return "\x1e".join((*head, *customers, packed) if marks else (*head, *customers))
 
     def record_args(self, finding: Finding, tag: str, now: datetime) -> list[str | int]:
         now_ms, now_text = epoch_ms(now), format_time(now)
