@@ -267,7 +267,7 @@ def combine(stored: list[Any], added: dict[str, int]) -> Series:
         return Series(scores, members)
     # `touch` adds the members in the engine's event order, time then reference key: the
     # order Redis keeps (UTF-8 bytes sort as their text does), so they need no sorting.
-    new_scores, new_members = list(added.values()), [member.encode() for member in added]
+    new_scores, new_members = list(added.values()), list(map(str.encode, added))
     if not scores or new_scores[0] > scores[-1]:
         places = dict(zip(added, range(len(scores), len(scores) + len(added)), strict=True))
         scores.extend(new_scores)
