@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any, Protocol
 
 from monitor.events import Event, parse_time
-from monitor.findings import Finding, Severity
+from monitor.findings import Finding, Severity, extending
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,20 +160,20 @@ def extension(
     """An event of an attack past its threshold: it adds itself (its count, its time, its
     customers) to the open incident of `key`, and opens none. Cheap, as a scanner makes one
     per line: no evidence of its own, the incident shows the events that crossed."""
-    return Finding(
-        detector=detector.id,
-        family=detector.family,
-        severity=detector.severity,  # severity rises with the crossings, not here
-        title=detector.title,
-        key=key,
-        entities=entities,
-        first_seen=event.timestamp,
-        last_seen=event.timestamp,
-        evidence=(),
-        affected_customers=frozenset(filter(None, customers)),
-        marks=(event.mark,),
-        extends_only=True,
+    return extending(
+        detector.id,
+        detector.family,
+        detector.severity,  # severity rises with the crossings, not here
+        detector.title,
+        key,
+        entities,
+        event.timestamp,
+        event.mark,
+        frozenset(filter(None, customers)) if customers else NO_CUSTOMERS,
     )
+
+
+NO_CUSTOMERS: frozenset[str] = frozenset()
 
 
 def checkpoint(count: int, threshold: int, cap: int) -> bool:

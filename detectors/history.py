@@ -5,7 +5,7 @@ from __future__ import annotations
 import bisect
 import zlib
 from collections import Counter, defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any
@@ -32,6 +32,9 @@ class Series:
 
     scores: list[int] = field(default_factory=list)
     members: list[bytes] = field(default_factory=list)
+    # Where the batch's own members stand, by reference key (when the batch only appended):
+    # an event asking about its own group finds itself without a search.
+    places: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -114,7 +117,7 @@ class RedisHistory:
     ) -> None:
         self.series = series
         # Per group, the last event asked about and where it stands in the series.
-        self.last: dict[tuple[str, str], tuple[Event, Series, int]] = {}
+        self.last: dict[str, tuple[Event, str, Series, int]] = {}
         # Per window span, group and attribute, the tally distinct() keeps sliding; those of
         # the batch before are carried over when their run is still there.
         self.tallies: dict[tuple[str, int, str, str], Tally] = {}
@@ -157,11 +160,11 @@ class RedisHistory:
         return cls(series, carried)
 
     def count(self, window: Window, group: str, at: Event) -> int:
-        _, low, high = self.bounds(window, group, at)
-        return high - low
+        found, high = self.place(window.name, group, at)
+        return high - bisect.bisect_right(found.scores, at.epoch_ms - window.span_ms, 0, high)
 
     def counts(self, windows: Sequence[Window], group: str, at: Event) -> list[int]:
-        found, low, high = self.bounds(windows[0], group, at)
+        found, high = self.place(windows[0].name, group, at)
         scores, at_ms = found.scores, at.epoch_ms
         return [high - bisect.bisect_right(scores, at_ms - w.span_ms, 0, high) for w in windows]
 
@@ -216,29 +219,39 @@ class RedisHistory:
         return found.scores[max(low, high - newest) : high]
 
     def bounds(self, window: Window, group: str, at: Event) -> tuple[Series, int, int]:
-        """The group's series and the index range of its members in (at - span, at].
+        """The group's series and the index range of its members in (at - span, at]."""
+        found, high = self.place(window.name, group, at)
+        return found, bisect.bisect_right(found.scores, at.epoch_ms - window.span_ms, 0, high), high
+
+    def place(self, name: str, group: str, at: Event) -> tuple[Series, int]:
+        """The group's series and how many of its members come up to `at`, itself included.
 
         Members of the same millisecond are ordered by their key, as Redis orders them and
         as the engine orders events, so the answer does not depend on batch boundaries.
         """
-        name_group = (window.name, group)
-        last = self.last.get(name_group)
-        if last is not None and last[0] is at:
-            _, found, high = last  # several detectors ask about one group at one event
-        else:
-            found = self.series.get(name_group, EMPTY)
-            high = bisect.bisect_right(found.scores, at.epoch_ms)
-            at_ms, scores = at.epoch_ms, found.scores
-            if high and scores[high - 1] == at_ms:
-                key = at.reference_key().encode()
-                while high and scores[high - 1] == at_ms and found.members[high - 1] > key:
-                    high -= 1
-            self.last[name_group] = (at, found, high)
-        return found, bisect.bisect_right(found.scores, at.epoch_ms - window.span_ms, 0, high), high
+        last = self.last.get(group)
+        if last is not None and last[0] is at and last[1] == name:
+            return last[2], last[3]  # several detectors ask about one group at one event
+        found = self.series.get((name, group), EMPTY)
+        index = found.places.get(at.reference_key())
+        high = upto(found, at) if index is None else index + 1
+        self.last[group] = (at, name, found, high)
+        return found, high
 
 
 EMPTY = Series()
 SEPARATOR_BYTES = SEPARATOR.encode()
+
+
+def upto(found: Series, at: Event) -> int:
+    """How many members of `found` come up to `at` in time, then key order."""
+    at_ms, scores = at.epoch_ms, found.scores
+    high = bisect.bisect_right(scores, at_ms)
+    if high and scores[high - 1] == at_ms:
+        key = at.reference_key().encode()
+        while high and scores[high - 1] == at_ms and found.members[high - 1] > key:
+            high -= 1
+    return high
 
 
 def combine(stored: list[Any], added: dict[str, int]) -> Series:
@@ -254,11 +267,12 @@ def combine(stored: list[Any], added: dict[str, int]) -> Series:
         return Series(scores, members)
     # `touch` adds the members in the engine's event order, time then reference key: the
     # order Redis keeps (UTF-8 bytes sort as their text does), so they need no sorting.
-    new_scores, new_members = list(added.values()), [member.encode() for member in added]
+    new_scores, new_members = list(added.values()), list(map(str.encode, added))
     if not scores or new_scores[0] > scores[-1]:
+        places = dict(zip(added, range(len(scores), len(scores) + len(added)), strict=True))
         scores.extend(new_scores)
         members.extend(new_members)
-        return Series(scores, members)
+        return Series(scores, members, places)
     merged = dict(zip(members, scores, strict=True))
     merged.update(zip(new_members, new_scores, strict=True))
     ordered = sorted(merged.items(), key=lambda pair: (pair[1], pair[0]))
@@ -296,25 +310,40 @@ def touch(
     An event meets only the windows of the detectors that evaluate its action.
     """
     touched: dict[tuple[str, str], Touch] = {}
-    plans = {
-        action: [(w.name, w.key or attrgetter(w.group_by), w.admits) for w in group]
-        for action, group in windows.items()
-    }
+    plans = {action: plan(group) for action, group in windows.items()}
     for event in events:
-        moment = event.epoch_ms
-        reference = ""
-        for name, group_of, admits in plans.get(event.action, ()):
+        found = plans.get(event.action)
+        if found is None:
+            continue
+        tests, places = found
+        admitted = [admits(event) for admits in tests]
+        moment, key = event.epoch_ms, None
+        for name, group_of, test in places:
             group = group_of(event)
             if group is None:
                 continue
             seen = touched.get((name, group))
             if seen is None:
                 seen = touched[(name, group)] = Touch(moment, moment)
-            elif moment < seen.earliest:
-                seen.earliest = moment
             elif moment > seen.latest:
                 seen.latest = moment
-            if admits(event):
-                reference = reference or event.reference_key()
-                seen.added[reference] = moment
+            elif moment < seen.earliest:
+                seen.earliest = moment
+            if admitted[test]:
+                if key is None:
+                    key = event.reference_key()
+                seen.added[key] = moment
     return touched
+
+
+Plan = tuple[list[Callable[[Event], bool]], list[tuple[str, Callable[[Event], str | None], int]]]
+
+
+def plan(windows: Sequence[Window]) -> Plan:
+    """The windows an action meets: their distinct admission tests (windows of one kind
+    share theirs, login failures by IP and by user: each runs once per event), and per
+    window its name, how to find its group, and which test admits to it."""
+    tests = list(dict.fromkeys(window.admits for window in windows))
+    return tests, [
+        (w.name, w.key or attrgetter(w.group_by), tests.index(w.admits)) for w in windows
+    ]

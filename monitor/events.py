@@ -6,6 +6,7 @@ from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 import msgspec
@@ -134,6 +135,7 @@ class Event:
         """
         key = self._key
         if key is None:
+            order, ident, epoch = self.order, self.id, self.epoch_ms
             values = (
                 self.action,
                 self.outcome,
@@ -145,11 +147,14 @@ class Event:
                 self.user_agent or "",
                 self.url_path or "",
             )
-            # Log text may hold the separator: escaped, it cannot add forged fields.
-            key = SEPARATOR.join(
-                (self.order, self.id, iso(self.timestamp), *(unpackable(v) for v in values))
-            )
+            tail = SEPARATOR.join(values)
+            if tail.count(SEPARATOR) != len(values) - 1:
+                # Log text may hold the separator: escaped, it cannot add forged fields.
+                tail = SEPARATOR.join(unpackable(value) for value in values)
+            key = SEPARATOR.join((order, ident, iso(self.timestamp), tail))
             object.__setattr__(self, "_key", key)
+            if self._mark is None:  # its parts are at hand: most events need both
+                object.__setattr__(self, "_mark", count_mark(epoch, order, ident))
         return key
 
 
@@ -163,13 +168,13 @@ def count_mark(epoch_ms: int, order: str, event_id: str) -> str:
 def reference_mark(reference: Mapping[str, Any]) -> str:
     """The count mark of an event known by its reference (an incident's evidence)."""
     event_id = str(reference["id"])
-    moment = parse_time(str(reference["@timestamp"]))
+    millis = epoch_of(str(reference["@timestamp"]))
     _, _, place = event_id.rpartition(":")
     offset, _, sequence = place.partition("#")
     if not offset.isdigit() or (sequence and not sequence.isdigit()):
-        return count_mark(epoch_ms(moment), "", event_id)
+        return count_mark(millis, "", event_id)
     order = f"{int(offset):016d}{int(sequence or 0):06d}"
-    return count_mark(epoch_ms(moment), order, event_id)
+    return count_mark(millis, order, event_id)
 
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -215,7 +220,7 @@ def unpackable(value: str) -> str:
 def reference_from_key(key: str | bytes) -> dict[str, Any]:
     text = key.decode() if isinstance(key, bytes) else key
     _order, event_id, moment, *values = text.split(SEPARATOR)
-    reference: dict[str, Any] = {"id": event_id, "@timestamp": format_time(parse_time(moment))}
+    reference: dict[str, Any] = {"id": event_id, "@timestamp": stamp(moment)}
     # Not strict: a key written before an attribute was added simply lacks it.
     for attribute, value in zip(REFERENCE_ATTRIBUTES, values, strict=False):
         if value:
@@ -263,6 +268,19 @@ def event_from_flat(flat: Mapping[str, Any]) -> Event:
         extra=extra,
         **fields,
     )
+
+
+# Evidence of one second shares its time: parsed and formatted once.
+@lru_cache(maxsize=65536)
+def stamp(text: str) -> str:
+    """An ISO 8601 time as `@timestamp` (format_time of parse_time)."""
+    return format_time(parse_time(text))
+
+
+@lru_cache(maxsize=65536)
+def epoch_of(text: str) -> int:
+    """An ISO 8601 time in epoch milliseconds."""
+    return epoch_ms(parse_time(text))
 
 
 def format_time(moment: datetime) -> str:

@@ -5,7 +5,8 @@
 -- ends the marks of one finding of a fold: the next are counted as if that finding had been
 -- applied alone before them, so a batch counts what one finding at a time would.
 local function count_new(incident, list, first, last)
-  local mark = redis.call('HGET', incident, 'counted_mark') or ''
+  local stored = redis.call('HGET', incident, 'counted_mark')
+  local mark = stored or ''
   local added, newest = 0, mark
   for i = first, last do
     if list[i] == '|' then
@@ -15,7 +16,7 @@ local function count_new(incident, list, first, last)
       if list[i] > newest then newest = list[i] end
     end
   end
-  if newest ~= redis.call('HGET', incident, 'counted_mark') then
+  if newest ~= stored then
     redis.call('HSET', incident, 'counted_mark', newest)
   end
   return added

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import UTC, datetime
 
 from redis.asyncio import Redis, RedisCluster
 
 from monitor.events import format_time
-from monitor.findings import Finding, Severity
+from monitor.findings import Finding, Severity, finding_id
 from monitor.incidents.indexing import Indexer, customer_names, fixed_names, pack
+from monitor.incidents.merging import merge_by_fingerprint
 from monitor.incidents.model import Incident, Status, incident_from_redis
 from monitor.incidents.query import IncidentQuery, Selection
 from monitor.settings import IncidentSettings
@@ -36,6 +36,8 @@ class Change:
 
 
 PACKAGE = "monitor.incidents"
+# json.dumps(..., ensure_ascii=False) builds an encoder per call; evidence is 50 a crossing.
+EVIDENCE_JSON = json.JSONEncoder(ensure_ascii=False).encode
 
 
 class IncidentStore:
@@ -112,27 +114,44 @@ class IncidentStore:
         ]
 
     def extend_arg(self, finding: Finding) -> str:
-        tag, marks = fingerprint_tag(finding.fingerprint), finding.counted
+        fingerprint, marks = finding.fingerprint, finding.counted
+        tag = fingerprint_tag(fingerprint)
+        # Log text may hold the separator: a customer id keeps its place in the head, and
+        # marks that hold it are read one by one, as marks that do not rise are.
+        customers = sorted(c.replace("\x1e", "\\x1e") for c in finding.affected_customers)
+        packed = "\x1e".join(marks)
         suppression_ms = int(self.settings.suppression_window.total_seconds() * 1000)
+        # Marks each past the one before (no '|' of a fold among them): if the oldest is
+        # past what the incident counted, the script counts them all without reading them.
+        rising = (
+            bool(marks)
+            and packed.count("\x1e") == len(marks) - 1
+            and all(map(str.__lt__, marks, marks[1:]))
+        )
         head = (
             tag,
             self.keys.incident_base(tag),
-            finding.id,
+            finding_id(fingerprint, marks),
             str(epoch_ms(finding.first_seen)),
             str(epoch_ms(finding.last_seen)),
             format_time(finding.last_seen),
             str(suppression_ms),
             str(2 * suppression_ms + 86_400_000),
+            str(len(customers)),
+            "1" if rising else "0",
+            marks[0] if rising else "",
+            marks[-1] if rising else "",
             str(len(marks)),
         )
-        return "\x1e".join((*head, *marks, *sorted(finding.affected_customers)))
+        return "\x1e".join((*head, *customers, packed) if marks else (*head, *customers))
 
     def record_args(self, finding: Finding, tag: str, now: datetime) -> list[str | int]:
         now_ms, now_text = epoch_ms(now), format_time(now)
         suppression_ms = int(self.settings.suppression_window.total_seconds() * 1000)
+        counted = finding.counted
         args: list[str | int] = [
             tag,
-            finding.id,
+            finding_id(finding.fingerprint, counted),
             epoch_ms(finding.first_seen),
             format_time(finding.first_seen),
             epoch_ms(finding.last_seen),
@@ -151,14 +170,14 @@ class IncidentStore:
             self.keys.incident_base(tag),
             now_ms,
             int(self.settings.reopen_window.total_seconds() * 1000),
-            len(finding.counted),
+            len(counted),
             self.index_prefix,
             pack(fixed_names(finding.family, finding.detector, finding.entities, finding.title)),
             pack(customer_names(sorted(finding.affected_customers))),
         ]
         for reference in finding.evidence:
-            args += [str(reference["id"]), json.dumps(reference, ensure_ascii=False)]
-        args += finding.counted
+            args += [str(reference["id"]), EVIDENCE_JSON(reference)]
+        args += counted
         args += sorted(finding.affected_customers)
         return args
 
@@ -229,64 +248,6 @@ class IncidentStore:
         )
         found = await self.query.page(selection, limit=limit)
         return await self.get_many(found.ids)
-
-
-def merge_by_fingerprint(
-    findings: Iterable[Finding], window: timedelta, evidence_limit: int
-) -> list[Finding]:
-    """Findings of one fingerprint, in event order, folded as the incident would fold them.
-
-    Only findings within the suppression window of each other are folded together, so a
-    batch spanning hours yields the same incidents as one event at a time would.
-    """
-    runs: list[list[Finding]] = []
-    open_run: dict[str, list[Finding]] = {}
-    for finding in findings:
-        run = open_run.get(finding.fingerprint)
-        if run is not None and finding.first_seen - run[-1].last_seen <= window:
-            run.append(finding)
-        else:
-            run = open_run[finding.fingerprint] = [finding]
-            runs.append(run)
-    return [
-        part[0] if len(part) == 1 else fold(part, evidence_limit)
-        for run in runs
-        for part in split_leading_extensions(run)
-    ]
-
-
-def split_leading_extensions(run: list[Finding]) -> list[list[Finding]]:
-    """Extensions before a run's first finding that can open the incident, apart: applied
-    one at a time they would find no incident to extend (or an older one), not this one."""
-    first = next((i for i, finding in enumerate(run) if not finding.extends_only), 0)
-    return [run[:first], run[first:]] if first else [run]
-
-
-def fold(run: list[Finding], evidence_limit: int) -> Finding:
-    """One finding for a run: counts summed, evidence joined up to the limit, loudest kept."""
-    evidence: dict[str, Mapping[str, Any]] = {}
-    for finding in run:
-        for reference in finding.evidence:
-            if len(evidence) >= evidence_limit:
-                break
-            evidence.setdefault(str(reference["id"]), reference)
-    # One group of marks per finding, in order (see count.lua).
-    counted: list[str] = []
-    for finding in run:
-        counted += ["|"] if counted else []
-        counted += dict.fromkeys(finding.counted)
-    # The loudest finding that can open the incident gives its title and entities: an
-    # extension carries neither.
-    opening = [finding for finding in run if not finding.extends_only] or run
-    return replace(
-        max(opening, key=lambda finding: finding.severity.rank),
-        marks=tuple(counted),
-        extends_only=all(finding.extends_only for finding in run),
-        first_seen=min(finding.first_seen for finding in run),
-        last_seen=max(finding.last_seen for finding in run),
-        evidence=tuple(evidence.values()),
-        affected_customers=frozenset().union(*(f.affected_customers for f in run)),
-    )
 
 
 def epoch_ms(moment: datetime) -> int:
