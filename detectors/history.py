@@ -248,9 +248,10 @@ def upto(found: Series, at: Event) -> int:
     at_ms, scores = at.epoch_ms, found.scores
     high = bisect.bisect_right(scores, at_ms)
     if high and scores[high - 1] == at_ms:
-        key = at.reference_key().encode()
-        while high and scores[high - 1] == at_ms and found.members[high - 1] > key:
-            high -= 1
+        # Members of one millisecond sort by key: a flood logs thousands in one second, so
+        # they are searched, not walked back one by one (quadratic in the batch).
+        low = bisect.bisect_left(scores, at_ms, 0, high)
+        high = bisect.bisect_right(found.members, at.reference_key().encode(), low, high)
     return high
 
 
