@@ -135,8 +135,10 @@ def drive(folder: Path, load: Load, seconds: float) -> tuple[dict[str, float], f
     return probes, ticks * load.per_tick / (time.perf_counter() - started)
 
 
-def latencies(client: redis.Redis, keys: Keys, probes: dict[str, float]) -> list[float]:
-    """Seconds from each probe's write to its incident's `created` change."""
+def latencies(
+    client: redis.Redis, keys: Keys, probes: dict[str, float]
+) -> list[tuple[float, float]]:
+    """Each probe's write time and seconds from it to its incident's `created` change."""
     found = []
     for entry_id, fields in client.xrange(keys.incident_changes):
         if fields[b"state"] != b"created":
@@ -145,7 +147,7 @@ def latencies(client: redis.Redis, keys: Keys, probes: dict[str, float]) -> list
         incident = client.hgetall(keys.incident(fields[b"id"].decode()))
         ip = json.loads(incident.get(b"entities", b"{}")).get("ip")
         if ip in probes:
-            found.append(stored - probes[ip])
+            found.append((probes[ip], stored - probes[ip]))
     return found
 
 
@@ -222,7 +224,7 @@ def main() -> None:
                 child.wait(timeout=30)
             client.close()
             embedded.release_server(folder / "redis")
-    ms = sorted(1000 * value for value in found)
+    ms = sorted(1000 * value for _, value in found)
     kind = "sshd only" if args.ssh_only else "access 70 %, audit 20 %, sshd 10 %"
     print(
         f"{reached:,.0f} lines/s ({kind}) for {args.seconds:.0f} s: {len(probes)} probes, "
@@ -243,6 +245,12 @@ def main() -> None:
         print(
             f"line written -> incident stored: p50 {statistics.median(ms):.0f} ms, "
             f"p99 {p99:.0f} ms, max {ms[-1]:.0f} ms"
+        )
+        start = min(probes.values())
+        slowest = sorted(found, key=lambda pair: -pair[1])[:5]
+        print(
+            "slowest probes (written s into the load: ms): "
+            + ", ".join(f"{at - start:.1f}: {1000 * took:.0f}" for at, took in slowest)
         )
 
 
