@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import redis.asyncio as aioredis
@@ -21,6 +23,15 @@ from monitor.store.keys import Keys
 GOLDEN = Path(__file__).parent / "samples" / "golden" / "sshd-20000.json"
 LINES = 20_000
 BATCH = 5_000
+# Syslog lines carry no year: the file's modification time gives it, so it is pinned to
+# when the golden file was written, or the expected times would move with the calendar.
+WRITTEN = datetime(2026, 11, 30, tzinfo=UTC).timestamp()
+
+
+def scanner_log(path: Path) -> Path:
+    build_log(path, LINES)
+    os.utime(path, (WRITTEN, WRITTEN))
+    return path
 
 
 async def incidents_of(log: Path, redis: aioredis.Redis, settings: Settings) -> list[list[object]]:
@@ -53,9 +64,7 @@ async def incidents_of(log: Path, redis: aioredis.Redis, settings: Settings) -> 
 async def test_a_scanner_log_raises_the_incidents_it_always_raised(
     tmp_path: Path, redis: aioredis.Redis, settings: Settings
 ) -> None:
-    log = tmp_path / "auth.log"
-    build_log(log, LINES)
-    found = await incidents_of(log, redis, settings)
+    found = await incidents_of(scanner_log(tmp_path / "auth.log"), redis, settings)
     expected = json.loads(GOLDEN.read_text())
     assert len(found) == len(expected)
     assert found == expected
@@ -65,8 +74,7 @@ async def write_golden(redis_url: str) -> None:
     """By hand, before the detect path changes: `python -m tests.test_same_incidents URL`."""
     client = aioredis.Redis.from_url(redis_url)
     await client.flushdb()
-    log = GOLDEN.with_suffix(".log.tmp")
-    build_log(log, LINES)
+    log = scanner_log(GOLDEN.with_suffix(".log.tmp"))
     rows = await incidents_of(log, client, load_settings(None, {"REDIS_URL": redis_url}))
     log.unlink()
     GOLDEN.write_text(json.dumps(rows, ensure_ascii=False, indent=0) + "\n")
