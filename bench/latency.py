@@ -95,7 +95,9 @@ class Load:
             roll = rng.random()
             if roll < self.bounds[0]:
                 user = rng.choice(["root", "admin", "oracle"])
-                chunks["auth.log"].append(ssh_line(moment, rng.choice(self.scanners), user, self.n))
+                # A TCP port: past 65535 the parser dead-letters the line, and the flood is gone.
+                port = 1024 + self.n % 60000
+                chunks["auth.log"].append(ssh_line(moment, rng.choice(self.scanners), user, port))
             elif roll < self.bounds[1]:
                 who = rng.randrange(len(self.clients))
                 chunks["audit.json"].append(audit_line(moment, 100_000 + who, self.clients[who]))
