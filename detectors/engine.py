@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from typing import Protocol
 
 from redis.asyncio import Redis
@@ -17,6 +19,8 @@ from monitor.findings import Finding
 from monitor.store.keys import Keys
 
 log = logging.getLogger(__name__)
+# Evaluation gives the event loop a turn this often: another batch's round trips go on.
+SLICE_SECONDS = 0.002
 
 
 class Turn(Protocol):
@@ -78,7 +82,11 @@ class Detection:
         return history
 
     async def process(
-        self, events: Sequence[Event], turn: Turn | None = None, settled: int | None = None
+        self,
+        events: Sequence[Event],
+        turn: Turn | None = None,
+        settled: int | None = None,
+        after: Awaitable[object] | None = None,
     ) -> list[Finding]:
         """Findings of every detector for every event, in event order.
 
@@ -86,6 +94,7 @@ class Detection:
         batch reads hold every earlier batch and no later one, as with one worker.
         `settled` is the earliest event of any batch not yet stored (default: this one's):
         window trims stop there, so that batch, replayed, reads what it read the first time.
+        `after`: evaluation waits for it (a worker's batch before this one, evaluating).
         """
         relevant = [event for event in events if event.action in self.by_action]
         # Ties in time are broken as Redis orders window members: by the reference key.
@@ -93,8 +102,26 @@ class Detection:
         history = await self.load(ordered, turn, settled)
         if not ordered:
             return []
+        if after is not None:
+            await after
+        # The batch takes the tallies for itself (another one evaluating at once starts
+        # afresh); the batch that ends last leaves its own for the next.
+        history.carried, self.tallies = self.tallies, {}
+        findings = await self.evaluate(ordered, history)
+        self.tallies = history.tallies
+        for recorder in self.recorders:
+            await recorder.record(self.redis, self.keys, ordered)
+        return findings
+
+    async def evaluate(self, ordered: Sequence[Event], history: RedisHistory) -> list[Finding]:
+        """Every detector of each event's action, in order; now and then the event loop runs
+        (every SLICE_SECONDS), so that other batches' round trips go on meanwhile."""
         findings: list[Finding] = []
-        for event in ordered:
+        due = time.perf_counter() + SLICE_SECONDS
+        for index, event in enumerate(ordered):
+            if not index % 32 and time.perf_counter() > due:
+                await asyncio.sleep(0)
+                due = time.perf_counter() + SLICE_SECONDS
             for detector in self.by_action[event.action]:
                 try:
                     finding = detector.evaluate(event, history)
@@ -106,7 +133,4 @@ class Detection:
                     continue
                 if finding is not None:
                     findings.append(finding)
-        self.tallies = history.tallies
-        for recorder in self.recorders:
-            await recorder.record(self.redis, self.keys, ordered)
         return findings

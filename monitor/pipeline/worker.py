@@ -7,7 +7,9 @@ import logging
 import os
 import random
 import socket
+from collections import deque
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio import Redis
@@ -29,7 +31,18 @@ RETRY_SECONDS = 1.0
 JITTER_SECONDS = 0.05
 # A worker that is never idle still trims the stream this often (else at each idle pause).
 TRIM_SECONDS = 10.0
+# Batches a worker's run keeps in flight: one evaluates while the next one's windows load
+# and the one before stores its findings, each in its turn (as two workers' batches would).
+IN_FLIGHT = 2
 Entry = tuple[bytes, dict[bytes, bytes]]
+
+
+@dataclass(frozen=True, slots=True)
+class Flight:
+    """A batch in flight in the run loop; the one after it evaluates once it has."""
+
+    evaluated: asyncio.Future[None]
+    task: asyncio.Task[list[Change]]
 
 
 def consumer_name() -> str:
@@ -66,19 +79,42 @@ class Worker:
     async def run(self, stop: asyncio.Event) -> None:
         await self.ensure_group()
 
-        loop = asyncio.get_running_loop()
-
         async def cycle() -> None:
             await self.resume()
             await self.reclaim()
-            trimmed = loop.time()
-            while await self.step() is not None and not stop.is_set():
-                if loop.time() - trimmed > TRIM_SECONDS:
-                    await self.trim()
-                    trimmed = loop.time()
+            await self.flow(stop)
             await self.trim()
 
         await keep_going(stop, cycle, "the detector worker")
+
+    async def flow(self, stop: asyncio.Event) -> None:
+        """Batch after batch until the stream has nothing new, IN_FLIGHT at most at once: the
+        detectors evaluate one while Redis writes the windows of the next and the findings
+        of the one before. An error in any stops them all; the cycle then starts again, and
+        resume() processes what they left."""
+        loop = asyncio.get_running_loop()
+        flights: deque[Flight] = deque()
+        trimmed = loop.time()
+        try:
+            while not stop.is_set():
+                entries = await self.read()
+                if not entries:
+                    break
+                for run in self.runs(entries):
+                    earlier, evaluated = (flights[-1] if flights else None), loop.create_future()
+                    task = asyncio.create_task(self.process(run, evaluated, earlier))
+                    flights.append(Flight(evaluated, task))
+                    while len(flights) >= IN_FLIGHT:
+                        await flights.popleft().task
+                if loop.time() - trimmed > TRIM_SECONDS:
+                    await self.trim()
+                    trimmed = loop.time()
+            while flights:
+                await flights.popleft().task
+        finally:
+            for flight in flights:
+                flight.task.cancel()
+            await asyncio.gather(*(flight.task for flight in flights), return_exceptions=True)
 
     async def resume(self) -> None:
         """Process again this worker's own entries left unacknowledged (Redis went away in
@@ -93,12 +129,20 @@ class Worker:
             await self.process_each(entries)
 
     async def step(self, block: bool = True) -> list[Change] | None:
-        """Read one batch of new entries and process it; None when the stream had nothing new.
+        """Read one batch of new entries and process it; None when the stream had nothing new."""
+        entries = await self.read(block)
+        if not entries:
+            return None
+        changes: list[Change] = []
+        for run in self.runs(entries):
+            changes += await self.process(run)
+        return changes
 
-        A worker that keeps up reads each entry as it comes; one that runs behind reads
-        several at once, about batch_events events, so that a batch's fixed costs (its
-        round trips, its windows and incidents read and written once per batch) are shared
-        by more events, and it catches up."""
+    async def read(self, block: bool = True) -> Sequence[Entry]:
+        """New entries: a worker that keeps up reads each entry as it comes; one that runs
+        behind reads several at once, about batch_events events, so that a batch's fixed
+        costs (its round trips, its windows and incidents read and written once per batch)
+        are shared by more events, and it catches up."""
         wait_ms = int(self.settings.block.total_seconds() * 1000) if block else None
         reply = await self.redis.xreadgroup(
             GROUP,
@@ -107,15 +151,7 @@ class Worker:
             count=self.entries_per_batch(),
             block=wait_ms,
         )
-        if not reply:
-            return None
-        entries = reply[0][1]
-        if not entries:
-            return None
-        changes: list[Change] = []
-        for run in self.runs(entries):
-            changes += await self.process(run)
-        return changes
+        return reply[0][1] if reply else []
 
     def runs(self, entries: Sequence[Entry]) -> list[Sequence[Entry]]:
         """The entries read, cut into runs of about batch_events events (whole entries, in
@@ -180,20 +216,31 @@ class Worker:
             changes += await self.process([entry])
         return changes
 
-    async def process(self, entries: Sequence[Entry]) -> list[Change]:
+    async def process(
+        self,
+        entries: Sequence[Entry],
+        evaluated: asyncio.Future[None] | None = None,
+        earlier: Flight | None = None,
+    ) -> list[Change]:
         """Windows, then incidents, each in stream order; a batch replayed after a crash
         (or taken over) reads the windows its first run read, so it finds what that found,
-        and the incidents take each finding once."""
-        events = self.decode(entries)
+        and the incidents take each finding once. In the run loop, `evaluated` is set once
+        the batch has evaluated, and `earlier` is this worker's batch before it."""
+        try:
+            events = self.decode(entries)
+            await self.pause()
+            ids = [entry_id.decode() for entry_id, _ in entries]
+            windows, settled = self.turn(entries, "windows", earlier), None
+            if events:  # an entry without events touches no window
+                earliest = min(event.epoch_ms for event in events)
+                settled = await windows.register(GROUP, ids, earliest)
+            after = earlier.evaluated if earlier is not None else None
+            findings = await self.detection.process(events, windows, settled, after)
+        finally:
+            if evaluated is not None and not evaluated.done():
+                evaluated.set_result(None)
         await self.pause()
-        ids = [entry_id.decode() for entry_id, _ in entries]
-        windows, settled = self.turn(entries, "windows"), None
-        if events:  # an entry without events touches no window
-            earliest = min(event.epoch_ms for event in events)
-            settled = await windows.register(GROUP, ids, earliest)
-        findings = await self.detection.process(events, windows, settled)
-        await self.pause()
-        stored = self.turn(entries, "findings")
+        stored = self.turn(entries, "findings", earlier)
         if not await stored.renew(self.name, ids):
             # Another worker took the entries over (this one was silent too long): it stores.
             log.warning("%d entries were taken over; their findings are left to it", len(ids))
@@ -203,7 +250,7 @@ class Worker:
         await stored.finish(ids)
         return changes
 
-    def turn(self, entries: Sequence[Entry], stage: str) -> StreamTurn:
+    def turn(self, entries: Sequence[Entry], stage: str, earlier: Flight | None) -> StreamTurn:
         mark = self.keys.windows_applied if stage == "windows" else self.keys.findings_stored
         first = entries[0][0]
         return StreamTurn(
@@ -212,8 +259,15 @@ class Worker:
             mark,
             (first, entries[-1][0]),
             self.settings.claim_idle.total_seconds(),
-            lambda: self.reclaim(before=first),
+            lambda: self.rescue(first, earlier),
         )
+
+    async def rescue(self, first: bytes, earlier: Flight | None) -> list[Change]:
+        """Take over the entries before `first` that a silent worker holds; this worker's
+        own batch in flight before it is not silent, only slow: it ends first."""
+        if earlier is not None:
+            await asyncio.wait([earlier.task])
+        return await self.reclaim(before=first)
 
     async def pause(self) -> None:
         """Where tests put random sleeps between a batch's steps (VIGIL_TEST_JITTER=seed):
