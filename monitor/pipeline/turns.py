@@ -200,6 +200,7 @@ class StreamTurn:
         batch: tuple[bytes, bytes],
         patience: float,
         rescue: Callable[[], Awaitable[object]] | None = None,
+        after: asyncio.Event | None = None,
     ) -> None:
         self.redis = redis
         self.keys = keys
@@ -211,6 +212,11 @@ class StreamTurn:
         self.rescue = rescue
         # The turn is known to have come (a watermark only moves on): wait() asks nothing.
         self.ready = False
+        # The `over` of the same worker's batch before this one (its run keeps batches in
+        # flight): waited for before asking Redis. `over`: this batch moved the watermark, or
+        # never will.
+        self.after = after
+        self.over = asyncio.Event()
 
     async def register(self, group: str, ids: list[str], earliest: int) -> int:
         """register(), and in the same round trip whether this turn has come."""
@@ -224,6 +230,8 @@ class StreamTurn:
     async def wait(self) -> None:
         if self.ready:
             return
+        if self.after is not None:
+            await self.after.wait()
         waiting = await self.waiting()
         loop = asyncio.get_running_loop()
         deadline, poll = loop.time() + self.patience, POLL_SECONDS
@@ -254,6 +262,8 @@ class StreamTurn:
     async def renew(self, consumer: str, ids: list[str]) -> bool:
         """wait(), then renew(): one round trip when the turn has come already."""
         if not self.ready:
+            if self.after is not None:
+                await self.after.wait()
             script = self.redis.register_script(RENEW_IN_TURN)
             reply = await script(keys=[self.stream, self.mark], args=[GROUP, consumer, *ids])
             if not isinstance(reply, bytes):
@@ -264,9 +274,11 @@ class StreamTurn:
 
     async def done(self) -> None:
         await self.redis.register_script(MOVE)(keys=[self.mark], args=[self.last])
+        self.over.set()
 
     async def finish(self, ids: list[str]) -> None:
         """done(), and the entries settled (acknowledged, out of the in-flight list), at once."""
         script = self.redis.register_script(FINISH)
         keys = [self.stream, self.keys.in_flight, self.mark]
         await script(keys=keys, args=[GROUP, self.last, *ids])
+        self.over.set()

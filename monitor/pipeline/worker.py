@@ -39,10 +39,21 @@ Entry = tuple[bytes, dict[bytes, bytes]]
 
 @dataclass(frozen=True, slots=True)
 class Flight:
-    """A batch in flight in the run loop; the one after it evaluates once it has."""
+    """A batch as the next one of the same worker's run sees it: that one evaluates once this
+    one has, and waits for this one's turns here rather than by asking Redis."""
 
+    windows: StreamTurn
+    findings: StreamTurn
     evaluated: asyncio.Future[None]
-    task: asyncio.Task[list[Change]]
+    # The evaluation of the same worker's batch before this one, if one is in flight.
+    after: asyncio.Future[None] | None = None
+
+    def end(self) -> None:
+        """The batch is over (done, or failed): the next one waits for it no longer."""
+        if not self.evaluated.done():
+            self.evaluated.set_result(None)
+        self.windows.over.set()
+        self.findings.over.set()
 
 
 def consumer_name() -> str:
@@ -93,7 +104,7 @@ class Worker:
         of the one before. An error in any stops them all; the cycle then starts again, and
         resume() processes what they left."""
         loop = asyncio.get_running_loop()
-        flights: deque[Flight] = deque()
+        flights: deque[tuple[Flight, asyncio.Task[list[Change]]]] = deque()
         trimmed = loop.time()
         try:
             while not stop.is_set():
@@ -101,20 +112,20 @@ class Worker:
                 if not entries:
                     break
                 for run in self.runs(entries):
-                    earlier, evaluated = (flights[-1] if flights else None), loop.create_future()
-                    task = asyncio.create_task(self.process(run, evaluated, earlier))
-                    flights.append(Flight(evaluated, task))
+                    earlier = flights[-1][0] if flights else None
+                    flight = self.flight(run, earlier)
+                    flights.append((flight, asyncio.create_task(self.process(run, flight))))
                     while len(flights) >= IN_FLIGHT:
-                        await flights.popleft().task
+                        await flights.popleft()[1]
                 if loop.time() - trimmed > TRIM_SECONDS:
                     await self.trim()
                     trimmed = loop.time()
             while flights:
-                await flights.popleft().task
+                await flights.popleft()[1]
         finally:
-            for flight in flights:
-                flight.task.cancel()
-            await asyncio.gather(*(flight.task for flight in flights), return_exceptions=True)
+            for _, task in flights:
+                task.cancel()
+            await asyncio.gather(*(task for _, task in flights), return_exceptions=True)
 
     async def resume(self) -> None:
         """Process again this worker's own entries left unacknowledged (Redis went away in
@@ -216,57 +227,62 @@ class Worker:
             changes += await self.process([entry])
         return changes
 
-    async def process(
-        self,
-        entries: Sequence[Entry],
-        evaluated: asyncio.Future[None] | None = None,
-        earlier: Flight | None = None,
-    ) -> list[Change]:
+    async def process(self, entries: Sequence[Entry], flight: Flight | None = None) -> list[Change]:
         """Windows, then incidents, each in stream order; a batch replayed after a crash
         (or taken over) reads the windows its first run read, so it finds what that found,
-        and the incidents take each finding once. In the run loop, `evaluated` is set once
-        the batch has evaluated, and `earlier` is this worker's batch before it."""
+        and the incidents take each finding once. In the run loop, `flight` ties the batch
+        to the one before it in this worker."""
+        flight = flight or self.flight(entries)
         try:
             events = self.decode(entries)
             await self.pause()
             ids = [entry_id.decode() for entry_id, _ in entries]
-            windows, settled = self.turn(entries, "windows", earlier), None
+            settled = None
             if events:  # an entry without events touches no window
                 earliest = min(event.epoch_ms for event in events)
-                settled = await windows.register(GROUP, ids, earliest)
-            after = earlier.evaluated if earlier is not None else None
-            findings = await self.detection.process(events, windows, settled, after)
+                settled = await flight.windows.register(GROUP, ids, earliest)
+            findings = await self.detection.process(events, flight.windows, settled, flight.after)
+            flight.evaluated.set_result(None)
+            await self.pause()
+            if not await flight.findings.renew(self.name, ids):
+                # Another worker took the entries over (this one was silent too long): it stores.
+                log.warning("%d entries were taken over; their findings are left to it", len(ids))
+                return []
+            changes = await self.store.record(findings)
+            await self.pause()
+            await flight.findings.finish(ids)
+            return changes
         finally:
-            if evaluated is not None and not evaluated.done():
-                evaluated.set_result(None)
-        await self.pause()
-        stored = self.turn(entries, "findings", earlier)
-        if not await stored.renew(self.name, ids):
-            # Another worker took the entries over (this one was silent too long): it stores.
-            log.warning("%d entries were taken over; their findings are left to it", len(ids))
-            return []
-        changes = await self.store.record(findings)
-        await self.pause()
-        await stored.finish(ids)
-        return changes
+            flight.end()
+
+    def flight(self, entries: Sequence[Entry], earlier: Flight | None = None) -> Flight:
+        windows = self.turn(entries, "windows", earlier)
+        findings = self.turn(entries, "findings", earlier)
+        evaluated = asyncio.get_running_loop().create_future()
+        return Flight(windows, findings, evaluated, earlier.evaluated if earlier else None)
 
     def turn(self, entries: Sequence[Entry], stage: str, earlier: Flight | None) -> StreamTurn:
         mark = self.keys.windows_applied if stage == "windows" else self.keys.findings_stored
         first = entries[0][0]
+        after = ended = None
+        if earlier is not None:
+            after = (earlier.windows if stage == "windows" else earlier.findings).over
+            ended = earlier.findings.over
         return StreamTurn(
             self.redis,
             self.keys,
             mark,
             (first, entries[-1][0]),
             self.settings.claim_idle.total_seconds(),
-            lambda: self.rescue(first, earlier),
+            lambda: self.rescue(first, ended),
+            after,
         )
 
-    async def rescue(self, first: bytes, earlier: Flight | None) -> list[Change]:
+    async def rescue(self, first: bytes, ended: asyncio.Event | None) -> list[Change]:
         """Take over the entries before `first` that a silent worker holds; this worker's
-        own batch in flight before it is not silent, only slow: it ends first."""
-        if earlier is not None:
-            await asyncio.wait([earlier.task])
+        own batch in flight before it (`ended` once over) is not silent, only slow."""
+        if ended is not None:
+            await ended.wait()
         return await self.reclaim(before=first)
 
     async def pause(self) -> None:
