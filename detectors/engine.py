@@ -19,8 +19,9 @@ from monitor.findings import Finding
 from monitor.store.keys import Keys
 
 log = logging.getLogger(__name__)
-# Evaluation gives the event loop a turn this often: another batch's round trips go on.
-SLICE_SECONDS = 0.002
+# Evaluation gives the event loop a turn this often, so that other batches' round trips go
+# on meanwhile (a window reply of megabytes is read a piece at each turn).
+SLICE_SECONDS = 0.0005
 
 
 class Turn(Protocol):

@@ -31,9 +31,10 @@ RETRY_SECONDS = 1.0
 JITTER_SECONDS = 0.05
 # A worker that is never idle still trims the stream this often (else at each idle pause).
 TRIM_SECONDS = 10.0
-# Batches a worker's run keeps in flight: one evaluates while the next one's windows load
-# and the one before stores its findings, each in its turn (as two workers' batches would).
-IN_FLIGHT = 2
+# Batches a worker's run keeps in flight, each in its turn as several workers' would be: while
+# one evaluates, the one before stores its findings and the next ones write their windows
+# back to back (with two, the next batch was read only once the one before was stored).
+IN_FLIGHT = 3
 Entry = tuple[bytes, dict[bytes, bytes]]
 
 
@@ -100,9 +101,9 @@ class Worker:
 
     async def flow(self, stop: asyncio.Event) -> None:
         """Batch after batch until the stream has nothing new, IN_FLIGHT at most at once: the
-        detectors evaluate one while Redis writes the windows of the next and the findings
-        of the one before. An error in any stops them all; the cycle then starts again, and
-        resume() processes what they left."""
+        detectors evaluate one while Redis writes the windows of the next ones and the
+        findings of the one before. An error in any stops them all; the cycle then starts
+        again, and resume() processes what they left."""
         loop = asyncio.get_running_loop()
         flights: deque[tuple[Flight, asyncio.Task[list[Change]]]] = deque()
         trimmed = loop.time()
