@@ -109,7 +109,8 @@ class Worker:
         trimmed = loop.time()
         try:
             while not stop.is_set():
-                entries = await self.read()
+                asked = self.entries_per_batch()
+                entries = await self.read(count=asked)
                 if not entries:
                     break
                 for run in self.runs(entries):
@@ -118,6 +119,10 @@ class Worker:
                     flights.append((flight, asyncio.create_task(self.process(run, flight))))
                     while len(flights) >= IN_FLIGHT:
                         await flights.popleft()[1]
+                if len(entries) < asked and flights:
+                    # Caught up: what comes in while this batch evaluates makes one batch,
+                    # not one each (a batch's fixed costs would outgrow its events).
+                    await flights[-1][0].evaluated
                 if loop.time() - trimmed > TRIM_SECONDS:
                     await self.trim()
                     trimmed = loop.time()
@@ -150,7 +155,7 @@ class Worker:
             changes += await self.process(run)
         return changes
 
-    async def read(self, block: bool = True) -> Sequence[Entry]:
+    async def read(self, block: bool = True, count: int | None = None) -> Sequence[Entry]:
         """New entries: a worker that keeps up reads each entry as it comes; one that runs
         behind reads several at once, about batch_events events, so that a batch's fixed
         costs (its round trips, its windows and incidents read and written once per batch)
@@ -160,7 +165,7 @@ class Worker:
             GROUP,
             self.name,
             {self.keys.events: ">"},
-            count=self.entries_per_batch(),
+            count=count or self.entries_per_batch(),
             block=wait_ms,
         )
         return reply[0][1] if reply else []
