@@ -119,10 +119,10 @@ class Worker:
                     flights.append((flight, asyncio.create_task(self.process(run, flight))))
                     while len(flights) >= IN_FLIGHT:
                         await flights.popleft()[1]
-                if len(entries) < asked and flights:
-                    # Caught up: what comes in while this batch evaluates makes one batch,
-                    # not one each (a batch's fixed costs would outgrow its events).
-                    await flights[-1][0].evaluated
+                while len(entries) < asked and flights:
+                    # Caught up: one batch at a time, as what comes in meanwhile makes one
+                    # batch (several small ones cost more, and live lines waited longer).
+                    await flights.popleft()[1]
                 if loop.time() - trimmed > TRIM_SECONDS:
                     await self.trim()
                     trimmed = loop.time()
