@@ -40,7 +40,7 @@ ATTRIBUTE_OF: dict[str, str] = {dotted: attribute for attribute, dotted in ECS_F
 INT_ATTRIBUTES = frozenset({"source_port", "status_code", "offset"})
 
 
-class Event(msgspec.Struct, frozen=True, dict=True):
+class Event(msgspec.Struct, frozen=True, dict=True, omit_defaults=True):
     """One thing that happened, as read from a log line, in one vocabulary.
 
     A msgspec Struct: building one per line costs less than a dataclass's __init__. Its
