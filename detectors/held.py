@@ -117,8 +117,14 @@ def after_write(known: Copy, own: Own, size: int, oldest: tuple[int, bytes]) -> 
 
 
 def merged(scores: list[int], members: list[bytes], own: Own) -> tuple[list[int], list[bytes]]:
-    """Members and a batch's own, once each, ordered by score then member."""
-    by_member = dict(zip(members, scores, strict=True))
+    """Members and a batch's own, once each, ordered by score then member. Only those from
+    the batch's oldest score on are sorted: a batch that shares its first second with the
+    one before (syslog times are whole seconds) would otherwise sort the whole window."""
+    start = bisect.bisect_left(scores, own.scores[0])
+    by_member = dict(zip(members[start:], scores[start:], strict=True))
     by_member.update(zip(own.members, own.scores, strict=True))
     ordered = sorted(by_member.items(), key=lambda pair: (pair[1], pair[0]))
-    return [score for _, score in ordered], [member for member, _ in ordered]
+    return (
+        scores[:start] + [score for _, score in ordered],
+        members[:start] + [member for member, _ in ordered],
+    )

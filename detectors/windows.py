@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import zlib
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
@@ -138,7 +139,12 @@ def combine(scores: list[int], members: list[bytes], own: Own, added: dict[str, 
     if not scores or own.scores[0] > scores[-1]:
         places = dict(zip(added, range(len(scores), len(scores) + len(added)), strict=True))
         return Series(scores + own.scores, members + own.members, places)
-    return Series(*merged(scores, members, own))
+    scores, members = merged(scores, members, own)
+    # The batch's own members stand from its oldest score on: only those places are looked up.
+    start = bisect.bisect_left(scores, own.scores[0])
+    at = {member: start + index for index, member in enumerate(members[start:])}
+    places = {key: at[member] for key, member in zip(added, own.members, strict=True)}
+    return Series(scores, members, places)
 
 
 def pack(window: Window, seen: Touch, settled: int | None, copy: Copy | None) -> str:
