@@ -1,11 +1,12 @@
 """Detect CPU alone: what a detect worker and Valkey spend per line, batch by batch, without the
 stream or the other processes (their CPU-seconds hold on a busy machine; wall time does not).
 
-    python -m bench.detect [--lines N] [--batch N] [--log FILE]
+    python -m bench.detect [--lines N] [--batch N] [--log FILE] [--flood]
 
-Parses bench.ingest's sshd log (or FILE) once, then runs the detectors over its events in
-batches of `--batch` (20,000: a worker behind; a few hundred: one that keeps up live) and
-stores their findings, against a fresh embedded Valkey. Prints the process's CPU-seconds
+Parses bench.ingest's sshd log (or FILE, or with --flood bench.latency's scanner flood at
+10,000 lines a second: 2,000 scanners, their windows full) once, then runs the detectors
+over its events in batches of `--batch` (20,000: a worker behind; a few hundred: one that
+keeps up live) and stores their findings, against a fresh embedded Valkey. Prints the process's CPU-seconds
 and Valkey's, per 1M lines, and the incidents stored.
 """
 
@@ -16,11 +17,13 @@ import asyncio
 import json
 import resource
 import tempfile
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import redis as sync_redis
 
 from bench.ingest import build_log, server_cpu
+from bench.latency import TICK, Load
 from detectors import build_detectors
 from detectors.engine import Detection
 from monitor.events import Event
@@ -32,6 +35,15 @@ from monitor.service import tune_garbage_collector
 from monitor.settings import Settings, load_settings
 from monitor.sources.follower import Follower
 from monitor.store.keys import Keys
+
+
+def build_flood(path: Path, lines: int) -> None:
+    """bench.latency's --ssh-only load at 10,000 lines a second, written at once."""
+    load, moment = Load(10_000, ssh_only=True), datetime(2026, 3, 1, 9, tzinfo=UTC)
+    with path.open("w") as handle:
+        for _ in range(lines // load.per_tick):
+            handle.writelines(load.tick(moment)["auth.log"])
+            moment += timedelta(seconds=TICK)
 
 
 def cpu_seconds() -> float:
@@ -80,12 +92,13 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=300_000)
     parser.add_argument("--batch", type=int, default=20_000, help="events a batch")
     parser.add_argument("--log", type=Path, help="an already built log (else one is built)")
+    parser.add_argument("--flood", action="store_true", help="a scanner flood's log")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="vigil-detect-") as name:
         folder = Path(name)
         log = args.log or folder / "auth.log"
         if args.log is None:
-            build_log(log, args.lines)
+            (build_flood if args.flood else build_log)(log, args.lines)
         config = folder / "vigil.yaml"
         source = {"path": str(log), "format": "sshd", "start_at": "beginning"}
         config.write_text(json.dumps({"sources": [source]}))

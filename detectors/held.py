@@ -26,6 +26,15 @@ class Copy:
 
     scores: list[int]
     members: list[bytes]
+    # When this process last set the key's TTL (time.monotonic()); 0: not known to have.
+    refreshed: float = 0.0
+
+    def untrimmed(self, own: Own, keep: int, settled: int, cap: int) -> bool:
+        """Whether the window script's trims would leave the key, with the batch's members
+        added, as it is: nothing older than `keep`, at most `cap` up to `settled`."""
+        oldest = min(self.scores[:1] + own.scores[:1], default=keep)
+        upto = bisect.bisect_right(self.scores, settled) + bisect.bisect_right(own.scores, settled)
+        return oldest >= keep and upto <= cap
 
 
 NO_COPY = Copy([], [])
@@ -95,25 +104,33 @@ def read_copy(
     return picked_scores, picked
 
 
-def after_write(known: Copy, own: Own, size: int, oldest: tuple[int, bytes]) -> Copy | None:
+def after_write(
+    known: Copy, own: Own, size: int, oldest: tuple[int, bytes], refreshed: float
+) -> Copy | None:
     """The key's content after the call, from what was known of it before (all of it, or
     what was read) and the batch's members: the script only trims the oldest, so the key
     holds those from `oldest` on. None when that is not all of its `size` members (some
     were never read): the next batch reads the key again."""
     if not size:
-        return NO_COPY
-    scores, members = known.scores, known.members
-    if own.scores and scores and own.scores[0] <= scores[-1]:
-        scores, members = merged(scores, members, own)
-    elif own.scores:
-        scores, members = scores + own.scores, members + own.members
+        return Copy([], [], refreshed)
+    scores, members = joined(known, own)
     score, member = oldest
     start = bisect.bisect_left(scores, score)
     end = bisect.bisect_right(scores, score, start)
     start = bisect.bisect_left(members, member, start, end)
     if len(scores) - start != size:
         return None
-    return Copy(scores[start:], members[start:])
+    return Copy(scores[start:], members[start:], refreshed)
+
+
+def joined(known: Copy, own: Own) -> tuple[list[int], list[bytes]]:
+    """A copy with the batch's members added (the script added them, and trimmed nothing)."""
+    scores, members = known.scores, known.members
+    if own.scores and scores and own.scores[0] <= scores[-1]:
+        return merged(scores, members, own)
+    if own.scores:
+        return scores + own.scores, members + own.members
+    return scores, members
 
 
 def merged(scores: list[int], members: list[bytes], own: Own) -> tuple[list[int], list[bytes]]:

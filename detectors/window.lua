@@ -13,12 +13,17 @@
 -- KEYS[1]: the shard's mark; KEYS[2..]: window keys sharing its hash tag.
 -- ARGV[1]: the mark the caller left ('' if none); ARGV[2]: the mark it leaves now.
 -- ARGV[i + 1] belongs to KEYS[i] and packs, separated by \30: since, upper, keep (settled
--- less the span), settled (ms), cap, ttl (ms), the oldest of the batch's members (ms), how
--- many members the caller's copy holds (-1: no copy), then pairs of score and member.
+-- less the span), settled (ms), cap, ttl (ms; negative: the caller set it lately), the
+-- oldest of the batch's members (ms), how many members the caller's copy holds (-1: no
+-- copy), whether the trims may remove anything ('0': the copy says not), then pairs of
+-- score and member.
+-- The caller's hints hold only when its copy does; else the key is read, trimmed and given
+-- its TTL as always.
 -- One packed argument per key keeps the client from encoding a million arguments.
 -- Each key's reply: its size after the call, its oldest member and that member's score, and,
--- unless the caller reads its copy, the members read.
-local FIRST_PAIR = 9
+-- unless the caller reads its copy, the members read; nothing when the copy holds and no
+-- trim ran (the key holds the copy and the batch's members).
+local FIRST_PAIR = 10
 local current = redis.call('GET', KEYS[1])
 local unwritten = current ~= false and current == ARGV[1]
 redis.call('SET', KEYS[1], ARGV[2])
@@ -27,10 +32,12 @@ for i = 2, #KEYS do
   local key = KEYS[i]
   local parts = split(ARGV[i + 1])
   local since, upper, keep, settled = parts[1], parts[2], parts[3], parts[4]
-  local cap, ttl, oldest, copy = tonumber(parts[5]), parts[6], parts[7], tonumber(parts[8])
+  local cap, ttl, oldest = tonumber(parts[5]), tonumber(parts[6]), parts[7]
+  local copy, trim = tonumber(parts[8]), parts[9]
   local own = (#parts - FIRST_PAIR + 1) / 2
+  local valid = unwritten and copy >= 0 and redis.call('ZCARD', key) == copy
   local held = nil
-  if not (unwritten and copy >= 0 and redis.call('ZCARD', key) == copy) then
+  if not valid then
     local newest = redis.call('ZREVRANGEBYSCORE', key, upper, '(' .. since, 'WITHSCORES',
       'LIMIT', 0, cap + own)
     -- The batch's own members can only be among them if the newest is not older than the
@@ -60,17 +67,26 @@ for i = 2, #KEYS do
   for first = FIRST_PAIR, #parts, 2000 do
     redis.call('ZADD', key, unpack(parts, first, math.min(first + 1999, #parts)))
   end
+  local trimmed = false
   if #parts >= FIRST_PAIR then
-    redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. keep)
-    local old = redis.call('ZCOUNT', key, '-inf', settled)
-    if old > cap then
-      redis.call('ZREMRANGEBYRANK', key, 0, old - cap - 1)
+    if not valid or trim ~= '0' then
+      trimmed = true
+      redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. keep)
+      local old = redis.call('ZCOUNT', key, '-inf', settled)
+      if old > cap then
+        redis.call('ZREMRANGEBYRANK', key, 0, old - cap - 1)
+      end
     end
-    redis.call('PEXPIRE', key, ttl)
+    if not valid or ttl > 0 then
+      redis.call('PEXPIRE', key, math.abs(ttl))
+    end
   end
-  local first = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
-  local reply = {redis.call('ZCARD', key), first[1] or '', tonumber(first[2] or '0')}
-  if held then reply[4] = held end
+  local reply = {}
+  if not valid or trimmed then
+    local first = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+    reply = {redis.call('ZCARD', key), first[1] or '', tonumber(first[2] or '0')}
+    if held then reply[4] = held end
+  end
   out[i - 1] = reply
 end
 return out

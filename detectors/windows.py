@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import time
 import zlib
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
@@ -13,7 +14,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from detectors.base import Window
-from detectors.held import NO_COPY, Copy, Held, Own, after_write, merged, read_copy
+from detectors.held import NO_COPY, Copy, Held, Own, after_write, joined, merged, read_copy
 from monitor.events import Event
 from monitor.store.keys import Keys
 from monitor.store.scripts import lua_script, run_many
@@ -25,6 +26,8 @@ FRESH = 3
 WINDOW_SHARDS = 64
 # Windows outlive their span by this much in Redis: late events still find their company.
 TTL_SLACK_MS = 3_600_000
+# A process sets the TTL of the keys it holds again this often (far inside the slack).
+REFRESH_SECONDS = 600.0
 
 
 @dataclass(slots=True)
@@ -55,18 +58,53 @@ class Shard:
         self.copies = [held.copy(key) for key in self.keys]
         self.mark_key = keys.window_mark(shard)
         self.claim, self.mark = held.claim(self.mark_key), held.mark()
+        # Per group: the batch's members, and whether the call sets the TTL again.
+        self.owns: list[Own] = []
+        self.refresh: list[bool] = []
 
     def call(
         self,
         by_name: Mapping[str, Window],
         touched: Mapping[tuple[str, str], Touch],
         settled: int | None,
+        now: float,
     ) -> tuple[list[str], list[str]]:
-        packed = [
-            pack(by_name[group[0]], touched[group], settled, copy)
-            for group, copy in zip(self.groups, self.copies, strict=True)
-        ]
+        packed = []
+        for group, copy in zip(self.groups, self.copies, strict=True):
+            seen = touched[group]
+            own = Own(list(map(str.encode, seen.added)), list(seen.added.values()))
+            refresh = copy is None or now - copy.refreshed >= REFRESH_SECONDS
+            self.owns.append(own)
+            self.refresh.append(refresh)
+            packed.append(pack(by_name[group[0]], seen, settled, copy, own, refresh))
         return [self.mark_key, *self.keys], [self.claim, self.mark, *packed]
+
+    def read_back(
+        self, index: int, answer: list[Any], window: Window, seen: Touch, held: Held, now: float
+    ) -> Series:
+        """A key's series for the batch, from what the script read or the copy it stood in
+        for; the copy replaced by what the key holds now."""
+        copy, own = self.copies[index], self.owns[index]
+        if len(answer) > FRESH:
+            known = Copy(answer[FRESH][1::2], answer[FRESH][0::2])
+            scores, members = known.scores, known.members
+        else:
+            known = copy or NO_COPY  # the script read nothing: the copy is the key
+            since, upper = seen.earliest - window.span_ms, seen.latest
+            scores, members = read_copy(known, window.cap, since, upper, own)
+        # The script sets the TTL where it adds members, unless the copy held and it was told
+        # not to; a copy that did not hold leaves no TTL known.
+        held_up = len(answer) <= FRESH
+        refreshed = now if own.scores and (self.refresh[index] or not held_up) else 0.0
+        if not refreshed and held_up and copy is not None:
+            refreshed = copy.refreshed
+        if not answer:  # the copy held and nothing was trimmed
+            after: Copy | None = Copy(*joined(known, own), refreshed)
+        else:
+            oldest = (int(answer[2]), bytes(answer[1]))
+            after = after_write(known, own, int(answer[0]), oldest, refreshed)
+        held.keep(self.keys[index], after)
+        return combine(scores, members, own, seen.added)
 
 
 async def load_series(
@@ -92,36 +130,17 @@ async def load_series(
         shards[shard_of(name_group[1])].append(name_group)
     script = redis.register_script(WINDOW_SCRIPT)
     plans = [Shard(keys, held, shard, groups) for shard, groups in shards.items()]
-    replies = await run_many(
-        redis, script, [plan.call(by_name, touched, settled) for plan in plans]
-    )
+    now = time.monotonic()
+    calls = [plan.call(by_name, touched, settled, now) for plan in plans]
+    replies = await run_many(redis, script, calls)
     series: dict[tuple[str, str], Series] = {}
     for plan, reply in zip(plans, replies, strict=True):
         held.left(plan.mark_key, plan.mark)
-        for group, key, copy, answer in zip(
-            plan.groups, plan.keys, plan.copies, reply, strict=True
-        ):
+        for index, answer in enumerate(reply):
+            group = plan.groups[index]
             window, seen = by_name[group[0]], touched[group]
-            series[group] = read_back(answer, copy, window, seen, held, key)
+            series[group] = plan.read_back(index, answer, window, seen, held, now)
     return series
-
-
-def read_back(
-    answer: list[Any], copy: Copy | None, window: Window, seen: Touch, held: Held, key: str
-) -> Series:
-    """A key's series for the batch, from what the script read or the copy it stood in for;
-    the copy replaced by what the key holds now."""
-    own = Own(list(map(str.encode, seen.added)), list(seen.added.values()))
-    if len(answer) > FRESH:
-        known = Copy(answer[FRESH][1::2], answer[FRESH][0::2])
-        scores, members = known.scores, known.members
-    else:
-        known = copy or NO_COPY  # the script read nothing: the copy is the key
-        since, upper = seen.earliest - window.span_ms, seen.latest
-        scores, members = read_copy(known, window.cap, since, upper, own)
-    oldest = (int(answer[2]), bytes(answer[1]))
-    held.keep(key, after_write(known, own, int(answer[0]), oldest))
-    return combine(scores, members, own, seen.added)
 
 
 def combine(scores: list[int], members: list[bytes], own: Own, added: dict[str, int]) -> Series:
@@ -147,22 +166,28 @@ def combine(scores: list[int], members: list[bytes], own: Own, added: dict[str, 
     return Series(scores, members, places)
 
 
-def pack(window: Window, seen: Touch, settled: int | None, copy: Copy | None) -> str:
-    """One script argument for one group: since, upper, keep, settled, cap, ttl, oldest
-    member, how many members the copy holds (-1: none), then score/member pairs. Trims stop
-    at `settled`, the earliest event of a batch in flight (see window.lua); without one
+def pack(
+    window: Window, seen: Touch, settled: int | None, copy: Copy | None, own: Own, refresh: bool
+) -> str:
+    """One script argument for one group: since, upper, keep, settled, cap, ttl (negative:
+    not to be set again if the copy holds), oldest member, how many members the copy holds
+    (-1: none), whether trims may remove anything, then score/member pairs. Trims stop at
+    `settled`, the earliest event of a batch in flight (see window.lua); without one
     (`vigil scan`), at this batch's latest."""
     span_ms = window.span_ms
     done = seen.latest if settled is None else min(seen.latest, settled)
+    keep, ttl = done - span_ms, span_ms + TTL_SLACK_MS
+    untrimmed = copy is not None and copy.untrimmed(own, keep, done, window.cap)
     head = [
         str(seen.earliest - span_ms),
         str(seen.latest),
-        str(done - span_ms),
+        str(keep),
         str(done),
         str(window.cap),
-        str(span_ms + TTL_SLACK_MS),
-        str(min(seen.added.values(), default=seen.latest)),
+        str(ttl if refresh else -ttl),
+        str(own.scores[0] if own.scores else seen.latest),
         str(-1 if copy is None else len(copy.members)),
+        "0" if untrimmed else "1",
     ]
     pairs = [f"{score}\x1e{member}" for member, score in seen.added.items()]
     return "\x1e".join(head + pairs)

@@ -87,6 +87,12 @@ async def test_copies_stand_in_for_redis_only_while_they_hold_what_it_holds(
             found = await load_series(redis, copied, windows, run, settled, held)
             expected = await load_series(redis, fresh, windows, run, settled, Held())
             assert plain(found) == plain(expected), f"seed {seed}, batch {number}"
+            for key in await redis.keys(f"{copied.prefix}:win:*"):
+                assert await redis.pttl(key) > 0, f"seed {seed}, batch {number}: {key!r} has no TTL"
+                twin = key.replace(b"copied", b"fresh", 1)
+                assert await redis.zrange(key, 0, -1) == await redis.zrange(twin, 0, -1), (
+                    f"seed {seed}, batch {number}: {key!r} is trimmed otherwise than without copies"
+                )
             for key, copy in held.copies.items():
                 stored = await redis.zrange(key, 0, -1, withscores=True)
                 assert [(m, int(s)) for m, s in stored] == list(
