@@ -29,12 +29,18 @@ class Copy:
     # When this process last set the key's TTL (time.monotonic()); 0: not known to have.
     refreshed: float = 0.0
 
-    def untrimmed(self, own: Own, keep: int, settled: int, cap: int) -> bool:
-        """Whether the window script's trims would leave the key, with the batch's members
-        added, as it is: nothing older than `keep`, at most `cap` up to `settled`."""
-        oldest = min(self.scores[:1] + own.scores[:1], default=keep)
-        upto = bisect.bisect_right(self.scores, settled) + bisect.bisect_right(own.scores, settled)
-        return oldest >= keep and upto <= cap
+    def written(
+        self, own: Own, keep: int, settled: int, cap: int
+    ) -> tuple[list[int], list[bytes], int]:
+        """The key as the window script leaves it if this copy holds: the batch's members
+        added, then the oldest removed (those older than `keep`, then those past `cap` up
+        to `settled`); and how many of them it removes. It trims only where it adds."""
+        scores, members = joined(self, own)
+        if not own.scores:
+            return scores, members, 0
+        below = bisect.bisect_left(scores, keep)
+        drop = below + max(0, bisect.bisect_right(scores, settled) - below - cap)
+        return scores[drop:], members[drop:], drop
 
 
 NO_COPY = Copy([], [])

@@ -15,14 +15,14 @@
 -- ARGV[i + 1] belongs to KEYS[i] and packs, separated by \30: since, upper, keep (settled
 -- less the span), settled (ms), cap, ttl (ms; negative: the caller set it lately), the
 -- oldest of the batch's members (ms), how many members the caller's copy holds (-1: no
--- copy), whether the trims may remove anything ('0': the copy says not), then pairs of
+-- copy), how many of the oldest members the trims remove if the copy holds, then pairs of
 -- score and member.
 -- The caller's hints hold only when its copy does; else the key is read, trimmed and given
 -- its TTL as always.
 -- One packed argument per key keeps the client from encoding a million arguments.
--- Each key's reply: its size after the call, its oldest member and that member's score, and,
--- unless the caller reads its copy, the members read; nothing when the copy holds and no
--- trim ran (the key holds the copy and the batch's members).
+-- Each key's reply: nothing when the copy holds (the caller knows what the key holds
+-- now); else its size after the call, its oldest member and that member's score, and the
+-- members read.
 local FIRST_PAIR = 10
 local current = redis.call('GET', KEYS[1])
 local unwritten = current ~= false and current == ARGV[1]
@@ -33,7 +33,7 @@ for i = 2, #KEYS do
   local parts = split(ARGV[i + 1])
   local since, upper, keep, settled = parts[1], parts[2], parts[3], parts[4]
   local cap, ttl, oldest = tonumber(parts[5]), tonumber(parts[6]), parts[7]
-  local copy, trim = tonumber(parts[8]), parts[9]
+  local copy, drop = tonumber(parts[8]), tonumber(parts[9])
   local own = (#parts - FIRST_PAIR + 1) / 2
   local valid = unwritten and copy >= 0 and redis.call('ZCARD', key) == copy
   local held = nil
@@ -67,10 +67,12 @@ for i = 2, #KEYS do
   for first = FIRST_PAIR, #parts, 2000 do
     redis.call('ZADD', key, unpack(parts, first, math.min(first + 1999, #parts)))
   end
-  local trimmed = false
   if #parts >= FIRST_PAIR then
-    if not valid or trim ~= '0' then
-      trimmed = true
+    if valid then
+      if drop > 0 then
+        redis.call('ZREMRANGEBYRANK', key, 0, drop - 1)
+      end
+    else
       redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. keep)
       local old = redis.call('ZCOUNT', key, '-inf', settled)
       if old > cap then
@@ -82,10 +84,9 @@ for i = 2, #KEYS do
     end
   end
   local reply = {}
-  if not valid or trimmed then
+  if not valid then
     local first = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
-    reply = {redis.call('ZCARD', key), first[1] or '', tonumber(first[2] or '0')}
-    if held then reply[4] = held end
+    reply = {redis.call('ZCARD', key), first[1] or '', tonumber(first[2] or '0'), held}
   end
   out[i - 1] = reply
 end

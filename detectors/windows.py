@@ -14,7 +14,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from detectors.base import Window
-from detectors.held import NO_COPY, Copy, Held, Own, after_write, joined, merged, read_copy
+from detectors.held import NO_COPY, Copy, Held, Own, after_write, merged, read_copy
 from monitor.events import Event
 from monitor.store.keys import Keys
 from monitor.store.scripts import lua_script, run_many
@@ -58,9 +58,11 @@ class Shard:
         self.copies = [held.copy(key) for key in self.keys]
         self.mark_key = keys.window_mark(shard)
         self.claim, self.mark = held.claim(self.mark_key), held.mark()
-        # Per group: the batch's members, and whether the call sets the TTL again.
+        # Per group: the batch's members, whether the call sets the TTL again, and what the
+        # key holds after it if the copy holds.
         self.owns: list[Own] = []
         self.refresh: list[bool] = []
+        self.written: list[tuple[list[int], list[bytes]]] = []
 
     def call(
         self,
@@ -71,12 +73,19 @@ class Shard:
     ) -> tuple[list[str], list[str]]:
         packed = []
         for group, copy in zip(self.groups, self.copies, strict=True):
-            seen = touched[group]
+            window, seen = by_name[group[0]], touched[group]
             own = Own(list(map(str.encode, seen.added)), list(seen.added.values()))
+            done = seen.latest if settled is None else min(seen.latest, settled)
+            drop = -1
+            if copy is not None:
+                scores, members, drop = copy.written(own, done - window.span_ms, done, window.cap)
+                self.written.append((scores, members))
+            else:
+                self.written.append(([], []))
             refresh = copy is None or now - copy.refreshed >= REFRESH_SECONDS
             self.owns.append(own)
             self.refresh.append(refresh)
-            packed.append(pack(by_name[group[0]], seen, settled, copy, own, refresh))
+            packed.append(pack(window, seen, done, copy, own, refresh, drop))
         return [self.mark_key, *self.keys], [self.claim, self.mark, *packed]
 
     def read_back(
@@ -85,24 +94,21 @@ class Shard:
         """A key's series for the batch, from what the script read or the copy it stood in
         for; the copy replaced by what the key holds now."""
         copy, own = self.copies[index], self.owns[index]
-        if len(answer) > FRESH:
+        # The script sets the TTL where it adds members, unless the copy held and it was told
+        # not to; when the copy did not hold, no TTL is known but the one it sets.
+        refreshed = now if own.scores and (self.refresh[index] or answer) else 0.0
+        if not refreshed and not answer and copy is not None:
+            refreshed = copy.refreshed
+        after: Copy | None
+        if answer:  # no copy, or it did not hold: the script read the key
             known = Copy(answer[FRESH][1::2], answer[FRESH][0::2])
             scores, members = known.scores, known.members
-        else:
-            known = copy or NO_COPY  # the script read nothing: the copy is the key
-            since, upper = seen.earliest - window.span_ms, seen.latest
-            scores, members = read_copy(known, window.cap, since, upper, own)
-        # The script sets the TTL where it adds members, unless the copy held and it was told
-        # not to; a copy that did not hold leaves no TTL known.
-        held_up = len(answer) <= FRESH
-        refreshed = now if own.scores and (self.refresh[index] or not held_up) else 0.0
-        if not refreshed and held_up and copy is not None:
-            refreshed = copy.refreshed
-        if not answer:  # the copy held and nothing was trimmed
-            after: Copy | None = Copy(*joined(known, own), refreshed)
-        else:
             oldest = (int(answer[2]), bytes(answer[1]))
             after = after_write(known, own, int(answer[0]), oldest, refreshed)
+        else:
+            since, upper = seen.earliest - window.span_ms, seen.latest
+            scores, members = read_copy(copy or NO_COPY, window.cap, since, upper, own)
+            after = Copy(*self.written[index], refreshed)
         held.keep(self.keys[index], after)
         return combine(scores, members, own, seen.added)
 
@@ -167,27 +173,25 @@ def combine(scores: list[int], members: list[bytes], own: Own, added: dict[str, 
 
 
 def pack(
-    window: Window, seen: Touch, settled: int | None, copy: Copy | None, own: Own, refresh: bool
+    window: Window, seen: Touch, done: int, copy: Copy | None, own: Own, refresh: bool, drop: int
 ) -> str:
-    """One script argument for one group: since, upper, keep, settled, cap, ttl (negative:
-    not to be set again if the copy holds), oldest member, how many members the copy holds
-    (-1: none), whether trims may remove anything, then score/member pairs. Trims stop at
-    `settled`, the earliest event of a batch in flight (see window.lua); without one
-    (`vigil scan`), at this batch's latest."""
+    """One script argument for one group: since, upper, keep, settled (`done`: trims stop at
+    the earliest event of a batch in flight, see window.lua, or at this batch's latest),
+    cap, ttl (negative: not to be set again if the copy holds), oldest member, how many
+    members the copy holds (-1: none), how many of the oldest to drop if it holds, then
+    score/member pairs."""
     span_ms = window.span_ms
-    done = seen.latest if settled is None else min(seen.latest, settled)
-    keep, ttl = done - span_ms, span_ms + TTL_SLACK_MS
-    untrimmed = copy is not None and copy.untrimmed(own, keep, done, window.cap)
+    ttl = span_ms + TTL_SLACK_MS
     head = [
         str(seen.earliest - span_ms),
         str(seen.latest),
-        str(keep),
+        str(done - span_ms),
         str(done),
         str(window.cap),
         str(ttl if refresh else -ttl),
         str(own.scores[0] if own.scores else seen.latest),
         str(-1 if copy is None else len(copy.members)),
-        "0" if untrimmed else "1",
+        str(drop),
     ]
     pairs = [f"{score}\x1e{member}" for member, score in seen.added.items()]
     return "\x1e".join(head + pairs)
