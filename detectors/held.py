@@ -142,12 +142,13 @@ def joined(known: Copy, own: Own) -> tuple[list[int], list[bytes]]:
 def merged(scores: list[int], members: list[bytes], own: Own) -> tuple[list[int], list[bytes]]:
     """Members and a batch's own, once each, ordered by score then member. Only those from
     the batch's oldest score on are sorted: a batch that shares its first second with the
-    one before (syslog times are whole seconds) would otherwise sort the whole window."""
+    one before (syslog times are whole seconds) would otherwise sort the whole window. A
+    member written twice (a replay) has one score: the pairs are the same."""
     start = bisect.bisect_left(scores, own.scores[0])
-    by_member = dict(zip(members[start:], scores[start:], strict=True))
-    by_member.update(zip(own.members, own.scores, strict=True))
-    ordered = sorted(by_member.items(), key=lambda pair: (pair[1], pair[0]))
+    tail = set(zip(scores[start:], members[start:], strict=True))
+    tail.update(zip(own.scores, own.members, strict=True))
+    ordered = sorted(tail)
     return (
-        scores[:start] + [score for _, score in ordered],
-        members[:start] + [member for member, _ in ordered],
+        scores[:start] + [score for score, _ in ordered],
+        members[:start] + [member for _, member in ordered],
     )
