@@ -12,6 +12,7 @@ from typing import Protocol
 from redis.asyncio import Redis
 
 from detectors.base import Detector, Window
+from detectors.held import Held
 from detectors.history import RedisHistory, Tally
 from detectors.volume import Recorder
 from monitor.events import Event
@@ -63,6 +64,8 @@ class Detection:
         self.errors: Counter[str] = Counter()
         # The distinct tallies of the last batch: the next one slides them on, not rebuilds.
         self.tallies: Mapping[tuple[str, int, str, str], Tally] = {}
+        # Copies of the window keys this process wrote last: a flood's windows are not read back.
+        self.held = Held()
 
     async def load(
         self, ordered: Sequence[Event], turn: Turn | None, settled: int | None
@@ -73,7 +76,7 @@ class Detection:
             await turn.wait()
         history = (
             await RedisHistory.load(
-                self.redis, self.keys, self.windows, ordered, self.tallies, settled
+                self.redis, self.keys, self.windows, ordered, self.tallies, settled, self.held
             )
             if ordered
             else RedisHistory({})

@@ -3,38 +3,21 @@
 from __future__ import annotations
 
 import bisect
-import zlib
-from collections import Counter, defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from operator import attrgetter
 from typing import Any
 
 from redis.asyncio import Redis
 
 from detectors.base import Window
+from detectors.held import Held
+from detectors.windows import Series, load_series
 from monitor.events import REFERENCE_ATTRIBUTES, SEPARATOR, Event, count_mark, reference_from_key
 from monitor.store.keys import Keys
-from monitor.store.scripts import lua_script, run_many
 
-WINDOW_SCRIPT = lua_script("detectors", "window.lua")
 # Members a detector gets back as evidence at most (the newest ones).
 EVIDENCE_MEMBERS = 50
-# Window keys are spread over this many hash tags; one script call serves a whole shard.
-WINDOW_SHARDS = 64
-# Windows outlive their span by this much in Redis: late events still find their company.
-TTL_SLACK_MS = 3_600_000
-
-
-@dataclass(slots=True)
-class Series:
-    """One group's window members, ordered by event time."""
-
-    scores: list[int] = field(default_factory=list)
-    members: list[bytes] = field(default_factory=list)
-    # Where the batch's own members stand, by reference key (when the batch only appended):
-    # an event asking about its own group finds itself without a search.
-    places: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -100,13 +83,6 @@ class Tally:
         return parts[self.index].decode() if len(parts) > self.index else ""
 
 
-@dataclass(slots=True)
-class Touch:
-    earliest: int
-    latest: int
-    added: dict[str, int] = field(default_factory=dict)
-
-
 class RedisHistory:
     """Answers History queries from what `load` fetched; events of the batch included."""
 
@@ -132,32 +108,10 @@ class RedisHistory:
         events: Sequence[Event],
         carried: Mapping[tuple[str, int, str, str], Tally] | None = None,
         settled: int | None = None,
+        held: Held | None = None,
     ) -> RedisHistory:
-        """Add the batch's admitted events to their windows, trim, and read them back.
-        `events` come in the engine's order: by time, then reference key.
-
-        One script call per shard of window keys, not five commands per group: the
-        client's per-command cost would otherwise dominate the whole pipeline.
-        """
-        by_name = {window.name: window for group in windows.values() for window in group}
-        touched = touch(windows, events)
-        shards: dict[int, list[tuple[str, str]]] = defaultdict(list)
-        for name_group in touched:
-            shards[shard_of(name_group[1])].append(name_group)
-        script = redis.register_script(WINDOW_SCRIPT)
-        calls = [
-            (
-                [keys.window(shard, name, group) for name, group in groups],
-                [pack(by_name[name], touched[(name, group)], settled) for name, group in groups],
-            )
-            for shard, groups in shards.items()
-        ]
-        replies = await run_many(redis, script, calls)
-        series: dict[tuple[str, str], Series] = {}
-        for groups, reply in zip(shards.values(), replies, strict=True):
-            for name_group, pairs in zip(groups, reply, strict=True):
-                series[name_group] = combine(pairs, touched[name_group].added)
-        return cls(series, carried)
+        """The batch's windows (see load_series), ready for its events' questions."""
+        return cls(await load_series(redis, keys, windows, events, settled, held), carried)
 
     def count(self, window: Window, group: str, at: Event) -> int:
         found, high = self.place(window.name, group, at)
@@ -253,98 +207,3 @@ def upto(found: Series, at: Event) -> int:
         low = bisect.bisect_left(scores, at_ms, 0, high)
         high = bisect.bisect_right(found.members, at.reference_key().encode(), low, high)
     return high
-
-
-def combine(stored: list[Any], added: dict[str, int]) -> Series:
-    """What Redis held before this batch, plus the batch's own members, ordered as Redis would.
-
-    Redis returns only what it held before (the batch's members are known here already,
-    and it leaves them out if a first run of the batch added them), which keeps the reply
-    small; a member replayed after a crash is counted once. The
-    script returns scores as integers, in order: the usual batch only appends to them.
-    """
-    scores, members = stored[1::2], stored[0::2]
-    if not added:
-        return Series(scores, members)
-    # `touch` adds the members in the engine's event order, time then reference key: the
-    # order Redis keeps (UTF-8 bytes sort as their text does), so they need no sorting.
-    new_scores, new_members = list(added.values()), list(map(str.encode, added))
-    if not scores or new_scores[0] > scores[-1]:
-        places = dict(zip(added, range(len(scores), len(scores) + len(added)), strict=True))
-        scores.extend(new_scores)
-        members.extend(new_members)
-        return Series(scores, members, places)
-    merged = dict(zip(members, scores, strict=True))
-    merged.update(zip(new_members, new_scores, strict=True))
-    ordered = sorted(merged.items(), key=lambda pair: (pair[1], pair[0]))
-    return Series([score for _, score in ordered], [member for member, _ in ordered])
-
-
-def pack(window: Window, seen: Touch, settled: int | None) -> str:
-    """One script argument for one group: since, upper, keep, settled, cap, ttl, oldest
-    member, then score/member pairs. Trims stop at `settled`, the earliest event of a batch
-    in flight (see window.lua); without one (`vigil scan`), at this batch's latest."""
-    span_ms = window.span_ms
-    done = seen.latest if settled is None else min(seen.latest, settled)
-    head = [
-        str(seen.earliest - span_ms),
-        str(seen.latest),
-        str(done - span_ms),
-        str(done),
-        str(window.cap),
-        str(span_ms + TTL_SLACK_MS),
-        str(min(seen.added.values(), default=seen.latest)),
-    ]
-    pairs = [f"{score}\x1e{member}" for member, score in seen.added.items()]
-    return "\x1e".join(head + pairs)
-
-
-def shard_of(group: str) -> int:
-    return zlib.crc32(group.encode()) % WINDOW_SHARDS
-
-
-def touch(
-    windows: Mapping[str, Sequence[Window]], events: Sequence[Event]
-) -> dict[tuple[str, str], Touch]:
-    """Per (window name, group) the batch touches: its time range and the members to add.
-
-    An event meets only the windows of the detectors that evaluate its action.
-    """
-    touched: dict[tuple[str, str], Touch] = {}
-    plans = {action: plan(group) for action, group in windows.items()}
-    for event in events:
-        found = plans.get(event.action)
-        if found is None:
-            continue
-        tests, places = found
-        admitted = [admits(event) for admits in tests]
-        moment, key = event.epoch_ms, None
-        for name, group_of, test in places:
-            group = group_of(event)
-            if group is None:
-                continue
-            seen = touched.get((name, group))
-            if seen is None:
-                seen = touched[(name, group)] = Touch(moment, moment)
-            elif moment > seen.latest:
-                seen.latest = moment
-            elif moment < seen.earliest:
-                seen.earliest = moment
-            if admitted[test]:
-                if key is None:
-                    key = event.reference_key()
-                seen.added[key] = moment
-    return touched
-
-
-Plan = tuple[list[Callable[[Event], bool]], list[tuple[str, Callable[[Event], str | None], int]]]
-
-
-def plan(windows: Sequence[Window]) -> Plan:
-    """The windows an action meets: their distinct admission tests (windows of one kind
-    share theirs, login failures by IP and by user: each runs once per event), and per
-    window its name, how to find its group, and which test admits to it."""
-    tests = list(dict.fromkeys(window.admits for window in windows))
-    return tests, [
-        (w.name, w.key or attrgetter(w.group_by), tests.index(w.admits)) for w in windows
-    ]

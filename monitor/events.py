@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Container, Iterable, Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from functools import lru_cache
@@ -41,9 +40,14 @@ ATTRIBUTE_OF: dict[str, str] = {dotted: attribute for attribute, dotted in ECS_F
 INT_ATTRIBUTES = frozenset({"source_port", "status_code", "offset"})
 
 
-@dataclass(frozen=True, slots=True)
-class Event:
-    """One thing that happened, as read from a log line, in one vocabulary."""
+class Event(msgspec.Struct, frozen=True, dict=True, omit_defaults=True):
+    """One thing that happened, as read from a log line, in one vocabulary.
+
+    A msgspec Struct: building one per line costs less than a dataclass's __init__. Its
+    fields are the stream's form; the values derived from them on first use (detectors ask
+    for them several times per event) live in the instance's __dict__, which is neither
+    encoded, compared nor copied by msgspec.structs.replace.
+    """
 
     timestamp: datetime
     action: str
@@ -62,11 +66,7 @@ class Event:
     customer_id: str | None = None
     file_path: str | None = None
     offset: int | None = None
-    extra: Mapping[str, Any] = field(default_factory=dict)
-    # Derived once on first use: detectors ask for them several times per event.
-    _key: str | None = field(default=None, init=False, repr=False, compare=False)
-    _epoch_ms: int | None = field(default=None, init=False, repr=False, compare=False)
-    _mark: str | None = field(default=None, init=False, repr=False, compare=False)
+    extra: Mapping[str, Any] = msgspec.field(default_factory=dict)
 
     @property
     def id(self) -> str:
@@ -87,20 +87,20 @@ class Event:
 
     @property
     def epoch_ms(self) -> int:
-        millis = self._epoch_ms
+        derived = self.__dict__
+        millis: int | None = derived.get("epoch_ms")
         if millis is None:
-            millis = epoch_ms(self.timestamp)
-            object.__setattr__(self, "_epoch_ms", millis)
+            millis = derived["epoch_ms"] = epoch_ms(self.timestamp)
         return millis
 
     @property
     def mark(self) -> str:
         """Where the event stands in the order incidents count events in (see count_mark);
         several detectors' extensions of one failure each carry it."""
-        mark = self._mark
+        derived = self.__dict__
+        mark: str | None = derived.get("mark")
         if mark is None:
-            mark = count_mark(self.epoch_ms, self.order, self.id)
-            object.__setattr__(self, "_mark", mark)
+            mark = derived["mark"] = count_mark(self.epoch_ms, self.order, self.id)
         return mark
 
     def flat(self) -> dict[str, Any]:
@@ -133,7 +133,8 @@ class Event:
         of one millisecond by their bytes, keeps them in file order whatever the offsets'
         digit counts (five failures and a success in one second are counted in that order).
         """
-        key = self._key
+        derived = self.__dict__
+        key: str | None = derived.get("key")
         if key is None:
             order, ident, epoch = self.order, self.id, self.epoch_ms
             values = (
@@ -151,10 +152,9 @@ class Event:
             if tail.count(SEPARATOR) != len(values) - 1:
                 # Log text may hold the separator: escaped, it cannot add forged fields.
                 tail = SEPARATOR.join(unpackable(value) for value in values)
-            key = SEPARATOR.join((order, ident, iso(self.timestamp), tail))
-            object.__setattr__(self, "_key", key)
-            if self._mark is None:  # its parts are at hand: most events need both
-                object.__setattr__(self, "_mark", count_mark(epoch, order, ident))
+            key = derived["key"] = SEPARATOR.join((order, ident, iso(self.timestamp), tail))
+            if "mark" not in derived:  # its parts are at hand: most events need both
+                derived["mark"] = count_mark(epoch, order, ident)
         return key
 
 

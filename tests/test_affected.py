@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import timedelta
 
 import redis.asyncio as aioredis
+from msgspec.structs import replace
 
 from detectors import build_detectors
 from detectors.account_takeover.logins import (

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 import redis.asyncio as aioredis
+from msgspec.structs import replace
 
 from detectors.account_takeover.logins import SAFARI_IPHONE, T0
 from detectors.engine import Detection

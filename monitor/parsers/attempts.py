@@ -18,8 +18,9 @@ none in.
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import replace
 from typing import NamedTuple
+
+from msgspec.structs import replace
 
 from monitor.events import Event, Outcome
 

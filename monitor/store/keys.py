@@ -64,6 +64,10 @@ class Keys:
         """A window group; groups of one shard share a slot so one script serves them all."""
         return f"{self.prefix}:win:{{w{shard}}}:{name}:{group}"
 
+    def window_mark(self, shard: int) -> str:
+        """Who wrote a shard's window groups last (see detectors/held.py)."""
+        return f"{self.prefix}:win-mark:{{w{shard}}}"
+
     def fingerprint(self, tag: str) -> str:
         return f"{self.prefix}:fp:{{{tag}}}"
 

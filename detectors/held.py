@@ -1,0 +1,154 @@
+"""Copies of the window keys a detect process wrote last, so its next batch need not read them.
+
+Under a flood every batch touches the same groups, and reading each group's whole window
+back from Redis (up to its cap, 120 members for a scanner) cost more than the batch's own
+events. The window script tells, per shard, whether anybody else wrote since this process
+did, and per key how many members it holds: when both agree with the copy, it sends no
+members and the batch reads the copy. Anything else (another worker's batch, a key
+expired or deleted, a Redis that lost its data) makes the script read the key as before.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import uuid
+from collections import OrderedDict
+from dataclasses import dataclass
+
+# Members kept in copies at most (about 200 bytes each), the least recently written go first.
+MEMBER_BUDGET = 300_000
+
+
+@dataclass(frozen=True, slots=True)
+class Copy:
+    """Everything a window key holds, ordered as Redis orders it: by score, then member."""
+
+    scores: list[int]
+    members: list[bytes]
+    # When this process last set the key's TTL (time.monotonic()); 0: not known to have.
+    refreshed: float = 0.0
+
+    def written(
+        self, own: Own, keep: int, settled: int, cap: int
+    ) -> tuple[list[int], list[bytes], int]:
+        """The key as the window script leaves it if this copy holds: the batch's members
+        added, then the oldest removed (those older than `keep`, then those past `cap` up
+        to `settled`); and how many of them it removes. It trims only where it adds."""
+        scores, members = joined(self, own)
+        if not own.scores:
+            return scores, members, 0
+        below = bisect.bisect_left(scores, keep)
+        drop = below + max(0, bisect.bisect_right(scores, settled) - below - cap)
+        return scores[drop:], members[drop:], drop
+
+
+NO_COPY = Copy([], [])
+
+
+class Held:
+    """The copies of one process, and the mark it left on each shard it wrote."""
+
+    def __init__(self, budget: int = MEMBER_BUDGET) -> None:
+        self.budget = budget
+        self.copies: OrderedDict[str, Copy] = OrderedDict()
+        self.size = 0
+        self.marks: dict[str, str] = {}
+        self.origin = uuid.uuid4().hex
+        self.serial = itertools.count()
+
+    def mark(self) -> str:
+        """A mark no other call leaves: this process's id and a serial number."""
+        return f"{self.origin}:{next(self.serial)}"
+
+    def claim(self, shard_mark: str) -> str:
+        return self.marks.get(shard_mark, "")
+
+    def copy(self, key: str) -> Copy | None:
+        return self.copies.get(key)
+
+    def keep(self, key: str, copy: Copy | None) -> None:
+        """Note what the key holds now (None: unknown); the oldest copies go past the budget."""
+        known = self.copies.pop(key, None)
+        if known is not None:
+            self.size -= len(known.members)
+        if copy is None:
+            return
+        self.copies[key] = copy
+        self.size += len(copy.members)
+        while self.size > self.budget:
+            _, gone = self.copies.popitem(last=False)
+            self.size -= len(gone.members)
+
+    def left(self, shard_mark: str, mark: str) -> None:
+        self.marks[shard_mark] = mark
+
+
+@dataclass(frozen=True, slots=True)
+class Own:
+    """A batch's members of one key, ordered as Redis orders them."""
+
+    members: list[bytes]
+    scores: list[int]
+
+
+def read_copy(
+    copy: Copy, cap: int, since: int, upper: int, own: Own
+) -> tuple[list[int], list[bytes]]:
+    """What the window script would have read from the key: members in (since, upper]
+    that are not the batch's own, the newest `cap` of them, oldest first."""
+    scores, members = copy.scores, copy.members
+    low, high = bisect.bisect_right(scores, since), bisect.bisect_right(scores, upper)
+    picked_scores, picked = scores[low:high], members[low:high]
+    if own.scores and picked_scores and picked_scores[-1] >= own.scores[0]:
+        mine = set(own.members)  # a replay's, or ties: as the script, leave them out
+        kept = [i for i, member in enumerate(picked) if member not in mine]
+        picked_scores = [picked_scores[i] for i in kept]
+        picked = [picked[i] for i in kept]
+    if len(picked) > cap:
+        picked_scores, picked = picked_scores[-cap:], picked[-cap:]
+    return picked_scores, picked
+
+
+def after_write(
+    known: Copy, own: Own, size: int, oldest: tuple[int, bytes], refreshed: float
+) -> Copy | None:
+    """The key's content after the call, from what was known of it before (all of it, or
+    what was read) and the batch's members: the script only trims the oldest, so the key
+    holds those from `oldest` on. None when that is not all of its `size` members (some
+    were never read): the next batch reads the key again."""
+    if not size:
+        return Copy([], [], refreshed)
+    scores, members = joined(known, own)
+    score, member = oldest
+    start = bisect.bisect_left(scores, score)
+    end = bisect.bisect_right(scores, score, start)
+    start = bisect.bisect_left(members, member, start, end)
+    if len(scores) - start != size:
+        return None
+    return Copy(scores[start:], members[start:], refreshed)
+
+
+def joined(known: Copy, own: Own) -> tuple[list[int], list[bytes]]:
+    """A copy with the batch's members added (the script added them, and trimmed nothing)."""
+    scores, members = known.scores, known.members
+    if own.scores and scores and own.scores[0] <= scores[-1]:
+        return merged(scores, members, own)
+    if own.scores:
+        return scores + own.scores, members + own.members
+    return scores, members
+
+
+def merged(scores: list[int], members: list[bytes], own: Own) -> tuple[list[int], list[bytes]]:
+    """Members and a batch's own, once each, ordered by score then member. Only those from
+    the batch's oldest score on are sorted: a batch that shares its first second with the
+    one before (syslog times are whole seconds) would otherwise sort the whole window. A
+    member written twice (a replay) has one score: the pairs are the same."""
+    start = bisect.bisect_left(scores, own.scores[0])
+    tail = set(zip(scores[start:], members[start:], strict=True))
+    tail.update(zip(own.scores, own.members, strict=True))
+    ordered = sorted(tail)
+    return (
+        scores[:start] + [score for score, _ in ordered],
+        members[:start] + [member for _, member in ordered],
+    )

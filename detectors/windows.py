@@ -1,0 +1,248 @@
+"""A batch's window groups in Redis: its members added, old ones trimmed, the rest read back."""
+
+from __future__ import annotations
+
+import bisect
+import time
+import zlib
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from operator import attrgetter
+from typing import Any
+
+from redis.asyncio import Redis
+
+from detectors.base import Window
+from detectors.held import NO_COPY, Copy, Held, Own, after_write, merged, read_copy
+from monitor.events import Event
+from monitor.store.keys import Keys
+from monitor.store.scripts import lua_script, run_many
+
+WINDOW_SCRIPT = lua_script("detectors", "window.lua")
+# A key's reply holds what the script read at this index, unless the copy stood in for it.
+FRESH = 3
+# Window keys are spread over this many hash tags; one script call serves a whole shard.
+WINDOW_SHARDS = 64
+# Windows outlive their span by this much in Redis: late events still find their company.
+TTL_SLACK_MS = 3_600_000
+# A process sets the TTL of the keys it holds again this often (far inside the slack).
+REFRESH_SECONDS = 600.0
+
+
+@dataclass(slots=True)
+class Series:
+    """One group's window members, ordered by event time."""
+
+    scores: list[int] = field(default_factory=list)
+    members: list[bytes] = field(default_factory=list)
+    # Where the batch's own members stand, by reference key (when the batch only appended):
+    # an event asking about its own group finds itself without a search.
+    places: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Touch:
+    earliest: int
+    latest: int
+    added: dict[str, int] = field(default_factory=dict)
+
+
+class Shard:
+    """One script call: a shard's keys, the copies held of them, the marks claimed and left."""
+
+    def __init__(self, keys: Keys, held: Held, shard: int, groups: list[tuple[str, str]]) -> None:
+        self.groups = groups
+        self.keys = [keys.window(shard, name, group) for name, group in groups]
+        # Taken now: a copy replaced while the call is out is not the one the script checks.
+        self.copies = [held.copy(key) for key in self.keys]
+        self.mark_key = keys.window_mark(shard)
+        self.claim, self.mark = held.claim(self.mark_key), held.mark()
+        # Per group: the batch's members, whether the call sets the TTL again, and what the
+        # key holds after it if the copy holds.
+        self.owns: list[Own] = []
+        self.refresh: list[bool] = []
+        self.written: list[tuple[list[int], list[bytes]]] = []
+
+    def call(
+        self,
+        by_name: Mapping[str, Window],
+        touched: Mapping[tuple[str, str], Touch],
+        settled: int | None,
+        now: float,
+    ) -> tuple[list[str], list[str]]:
+        packed = []
+        for group, copy in zip(self.groups, self.copies, strict=True):
+            window, seen = by_name[group[0]], touched[group]
+            own = Own(list(map(str.encode, seen.added)), list(seen.added.values()))
+            done = seen.latest if settled is None else min(seen.latest, settled)
+            drop = -1
+            if copy is not None:
+                scores, members, drop = copy.written(own, done - window.span_ms, done, window.cap)
+                self.written.append((scores, members))
+            else:
+                self.written.append(([], []))
+            refresh = copy is None or now - copy.refreshed >= REFRESH_SECONDS
+            self.owns.append(own)
+            self.refresh.append(refresh)
+            packed.append(pack(window, seen, done, copy, own, refresh, drop))
+        return [self.mark_key, *self.keys], [self.claim, self.mark, *packed]
+
+    def read_back(
+        self, index: int, answer: list[Any], window: Window, seen: Touch, held: Held, now: float
+    ) -> Series:
+        """A key's series for the batch, from what the script read or the copy it stood in
+        for; the copy replaced by what the key holds now."""
+        copy, own = self.copies[index], self.owns[index]
+        # The script sets the TTL where it adds members, unless the copy held and it was told
+        # not to; when the copy did not hold, no TTL is known but the one it sets.
+        refreshed = now if own.scores and (self.refresh[index] or answer) else 0.0
+        if not refreshed and not answer and copy is not None:
+            refreshed = copy.refreshed
+        after: Copy | None
+        if answer:  # no copy, or it did not hold: the script read the key
+            known = Copy(answer[FRESH][1::2], answer[FRESH][0::2])
+            scores, members = known.scores, known.members
+            oldest = (int(answer[2]), bytes(answer[1]))
+            after = after_write(known, own, int(answer[0]), oldest, refreshed)
+        else:
+            since, upper = seen.earliest - window.span_ms, seen.latest
+            scores, members = read_copy(copy or NO_COPY, window.cap, since, upper, own)
+            after = Copy(*self.written[index], refreshed)
+        held.keep(self.keys[index], after)
+        return combine(scores, members, own, seen.added)
+
+
+async def load_series(
+    redis: Redis,
+    keys: Keys,
+    windows: Mapping[str, Sequence[Window]],
+    events: Sequence[Event],
+    settled: int | None = None,
+    held: Held | None = None,
+) -> dict[tuple[str, str], Series]:
+    """Add the batch's admitted events to their windows, trim, and read them back.
+    `events` come in the engine's order: by time, then reference key. With `held`, the
+    copies of keys this process wrote last stand in for reading them (detectors/held.py).
+
+    One script call per shard of window keys, not five commands per group: the
+    client's per-command cost would otherwise dominate the whole pipeline.
+    """
+    held = held or Held()
+    by_name = {window.name: window for group in windows.values() for window in group}
+    touched = touch(windows, events)
+    shards: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    for name_group in touched:
+        shards[shard_of(name_group[1])].append(name_group)
+    script = redis.register_script(WINDOW_SCRIPT)
+    plans = [Shard(keys, held, shard, groups) for shard, groups in shards.items()]
+    now = time.monotonic()
+    calls = [plan.call(by_name, touched, settled, now) for plan in plans]
+    replies = await run_many(redis, script, calls)
+    series: dict[tuple[str, str], Series] = {}
+    for plan, reply in zip(plans, replies, strict=True):
+        held.left(plan.mark_key, plan.mark)
+        for index, answer in enumerate(reply):
+            group = plan.groups[index]
+            window, seen = by_name[group[0]], touched[group]
+            series[group] = plan.read_back(index, answer, window, seen, held, now)
+    return series
+
+
+def combine(scores: list[int], members: list[bytes], own: Own, added: dict[str, int]) -> Series:
+    """What Redis held before this batch, plus the batch's own members, ordered as Redis would.
+
+    Redis returns only what it held before (the batch's members are known here already,
+    and it leaves them out if a first run of the batch added them), which keeps the reply
+    small; a member replayed after a crash is counted once. The
+    script returns scores as integers, in order: the usual batch only appends to them.
+    """
+    if not own.scores:
+        return Series(scores, members)
+    # `touch` adds the members in the engine's event order, time then reference key: the
+    # order Redis keeps (UTF-8 bytes sort as their text does), so they need no sorting.
+    if not scores or own.scores[0] > scores[-1]:
+        places = dict(zip(added, range(len(scores), len(scores) + len(added)), strict=True))
+        return Series(scores + own.scores, members + own.members, places)
+    scores, members = merged(scores, members, own)
+    # The batch's own members stand from its oldest score on: only those places are looked up.
+    start = bisect.bisect_left(scores, own.scores[0])
+    at = {member: start + index for index, member in enumerate(members[start:])}
+    places = {key: at[member] for key, member in zip(added, own.members, strict=True)}
+    return Series(scores, members, places)
+
+
+def pack(
+    window: Window, seen: Touch, done: int, copy: Copy | None, own: Own, refresh: bool, drop: int
+) -> str:
+    """One script argument for one group: since, upper, keep, settled (`done`: trims stop at
+    the earliest event of a batch in flight, see window.lua, or at this batch's latest),
+    cap, ttl (negative: not to be set again if the copy holds), oldest member, how many
+    members the copy holds (-1: none), how many of the oldest to drop if it holds, then
+    score/member pairs."""
+    span_ms = window.span_ms
+    ttl = span_ms + TTL_SLACK_MS
+    head = [
+        str(seen.earliest - span_ms),
+        str(seen.latest),
+        str(done - span_ms),
+        str(done),
+        str(window.cap),
+        str(ttl if refresh else -ttl),
+        str(own.scores[0] if own.scores else seen.latest),
+        str(-1 if copy is None else len(copy.members)),
+        str(drop),
+    ]
+    pairs = [f"{score}\x1e{member}" for member, score in seen.added.items()]
+    return "\x1e".join(head + pairs)
+
+
+def shard_of(group: str) -> int:
+    return zlib.crc32(group.encode()) % WINDOW_SHARDS
+
+
+def touch(
+    windows: Mapping[str, Sequence[Window]], events: Sequence[Event]
+) -> dict[tuple[str, str], Touch]:
+    """Per (window name, group) the batch touches: its time range and the members to add.
+
+    An event meets only the windows of the detectors that evaluate its action.
+    """
+    touched: dict[tuple[str, str], Touch] = {}
+    plans = {action: plan(group) for action, group in windows.items()}
+    for event in events:
+        found = plans.get(event.action)
+        if found is None:
+            continue
+        tests, places = found
+        admitted = [admits(event) for admits in tests]
+        moment, key = event.epoch_ms, None
+        for name, group_of, test in places:
+            group = group_of(event)
+            if group is None:
+                continue
+            seen = touched.get((name, group))
+            if seen is None:
+                seen = touched[(name, group)] = Touch(moment, moment)
+            elif moment > seen.latest:
+                seen.latest = moment
+            elif moment < seen.earliest:
+                seen.earliest = moment
+            if admitted[test]:
+                if key is None:
+                    key = event.reference_key()
+                seen.added[key] = moment
+    return touched
+
+
+Plan = tuple[list[Callable[[Event], bool]], list[tuple[str, Callable[[Event], str | None], int]]]
+
+
+def plan(windows: Sequence[Window]) -> Plan:
+    """The windows an action meets: their distinct admission tests (windows of one kind
+    share theirs, login failures by IP and by user: each runs once per event), and per
+    window its name, how to find its group, and which test admits to it."""
+    tests = list(dict.fromkeys(window.admits for window in windows))
+    return tests, [
+        (w.name, w.key or attrgetter(w.group_by), tests.index(w.admits)) for w in windows
+    ]

@@ -1,0 +1,93 @@
+"""The stream's form of an event: what a detect worker decodes is the event ingest sent."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import msgspec
+import pytest
+from msgspec.structs import replace
+
+from monitor.events import Event, Outcome, decode_events, encode_events
+
+MOMENT = datetime(2026, 3, 1, 2, 0, 0, 123456, tzinfo=UTC)
+
+
+def failure(**changes: object) -> Event:
+    event = Event(
+        timestamp=MOMENT,
+        action="ssh-login",
+        outcome=Outcome.FAILURE,
+        category="authentication",
+        user="root",
+        source_ip="203.0.113.7",
+        source_port=4242,
+        file_path="/var/log/auth.log",
+        offset=1234,
+        extra={"event.sequence": 2, "process.pid": 7},
+    )
+    return replace(event, **changes)
+
+
+def test_an_event_travels_unchanged_and_its_derived_values_stay_home() -> None:
+    sent = failure()
+    key, mark, millis = sent.reference_key(), sent.mark, sent.epoch_ms
+    data = encode_events([sent])
+    (wire,) = msgspec.msgpack.decode(data)
+    assert not [name for name in wire if name.startswith("_") or name in sent.__dict__]
+    (back,) = decode_events(data)
+    assert back == sent
+    assert isinstance(back.outcome, Outcome)
+    assert back.timestamp == MOMENT and back.timestamp.utcoffset() == timedelta(0)
+    assert not back.__dict__  # derived again on first use, from the fields
+    assert (back.reference_key(), back.mark, back.epoch_ms) == (key, mark, millis)
+
+
+def test_empty_fields_are_left_off_the_wire_and_come_back_as_defaults() -> None:
+    sent = Event(timestamp=MOMENT, action="ssh-session-close")
+    data = encode_events([sent])
+    assert msgspec.msgpack.decode(data) == [{"timestamp": MOMENT, "action": "ssh-session-close"}]
+    (back,) = decode_events(data)
+    assert back == sent
+    assert (back.outcome, back.user, back.extra) == (Outcome.UNKNOWN, None, {})
+
+
+def test_a_stream_written_before_events_were_structs_still_decodes() -> None:
+    """The old form: every field, empty ones as nil, and the derived values as `_` keys."""
+    sent = failure()
+    old = {name: getattr(sent, name) for name in Event.__struct_fields__}
+    old |= {"outcome": "failure", "_key": "forged", "_epoch_ms": 1, "_mark": None}
+    (back,) = decode_events(msgspec.msgpack.encode([old]))
+    assert back == sent
+    assert back.reference_key() == sent.reference_key() != "forged"
+    assert back.epoch_ms == sent.epoch_ms != 1
+
+
+def test_equality_ignores_what_was_derived() -> None:
+    used, fresh = failure(), failure()
+    used.reference_key()
+    assert used == fresh
+    assert used != failure(user="admin")
+
+
+def test_a_replaced_event_derives_its_values_afresh() -> None:
+    first = failure()
+    first.reference_key()
+    moved = replace(first, offset=99, timestamp=MOMENT + timedelta(seconds=1))
+    assert moved.reference_key() != first.reference_key()
+    assert moved.mark == failure(offset=99, timestamp=MOMENT + timedelta(seconds=1)).mark
+    assert moved.epoch_ms == first.epoch_ms + 1000
+
+
+def test_an_event_cannot_be_changed_in_place() -> None:
+    event = failure()
+    with pytest.raises(AttributeError):
+        event.user = "admin"  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        event.anything = 1  # type: ignore[attr-defined]
+
+
+def test_a_time_in_another_zone_arrives_as_the_same_instant() -> None:
+    hanoi = MOMENT.astimezone(timezone(timedelta(hours=7)))
+    (back,) = decode_events(encode_events([failure(timestamp=hanoi)]))
+    assert back.timestamp == MOMENT and back.timestamp.tzinfo is not None
