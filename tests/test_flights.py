@@ -16,7 +16,8 @@ from detectors import build_detectors
 from detectors.engine import Detection
 from monitor.events import encode_events
 from monitor.incidents import Change, IncidentStore
-from monitor.pipeline.worker import IN_FLIGHT, Entry, Flight, Worker
+from monitor.pipeline.flights import IN_FLIGHT, Flight
+from monitor.pipeline.worker import Entry, Worker
 from monitor.scan import Reading, ScanReport, read_file
 from monitor.settings import Settings, WorkerSettings
 from monitor.store.keys import Keys

@@ -9,7 +9,6 @@ import random
 import socket
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio import Redis
@@ -18,6 +17,7 @@ from detectors.engine import Detection
 from monitor.events import Event, decode_events
 from monitor.incidents import Change, IncidentStore
 from monitor.pipeline import turns
+from monitor.pipeline.flights import IN_FLIGHT, Flight
 from monitor.pipeline.turns import StreamTurn, order
 from monitor.settings import WorkerSettings
 from monitor.store.keys import Keys
@@ -31,30 +31,7 @@ RETRY_SECONDS = 1.0
 JITTER_SECONDS = 0.05
 # A worker that is never idle still trims the stream this often (else at each idle pause).
 TRIM_SECONDS = 10.0
-# Batches a worker's run keeps in flight, each in its turn as several workers' would be: while
-# one evaluates, the one before stores its findings and the next ones write their windows
-# back to back (with two, the next batch was read only once the one before was stored).
-IN_FLIGHT = 3
 Entry = tuple[bytes, dict[bytes, bytes]]
-
-
-@dataclass(frozen=True, slots=True)
-class Flight:
-    """A batch as the next one of the same worker's run sees it: that one evaluates once this
-    one has, and waits for this one's turns here rather than by asking Redis."""
-
-    windows: StreamTurn
-    findings: StreamTurn
-    evaluated: asyncio.Future[None]
-    # The evaluation of the same worker's batch before this one, if one is in flight.
-    after: asyncio.Future[None] | None = None
-
-    def end(self) -> None:
-        """The batch is over (done, or failed): the next one waits for it no longer."""
-        if not self.evaluated.done():
-            self.evaluated.set_result(None)
-        self.windows.over.set()
-        self.findings.over.set()
 
 
 def consumer_name() -> str:
