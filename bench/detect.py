@@ -6,8 +6,8 @@ stream or the other processes (their CPU-seconds hold on a busy machine; wall ti
 Parses bench.ingest's sshd log (or FILE, or with --flood bench.latency's scanner flood at
 10,000 lines a second: 2,000 scanners, their windows full) once, then runs the detectors
 over its events in batches of `--batch` (20,000: a worker behind; a few hundred: one that
-keeps up live) and stores their findings, against a fresh embedded Valkey. Prints the process's CPU-seconds
-and Valkey's, per 1M lines, and the incidents stored.
+keeps up live) and stores their findings, against a fresh embedded Valkey. Prints the
+process's CPU-seconds and Valkey's, per 1M lines, and the incidents stored.
 """
 
 from __future__ import annotations
