@@ -171,7 +171,11 @@ def reference_mark(reference: Mapping[str, Any]) -> str:
     millis = epoch_of(str(reference["@timestamp"]))
     _, _, place = event_id.rpartition(":")
     offset, _, sequence = place.partition("#")
-    if not offset.isdigit() or (sequence and not sequence.isdigit()):
+    if (
+        not (offset + sequence).isascii()
+        or not offset.isdigit()
+        or (sequence and not sequence.isdigit())
+    ):
         return count_mark(millis, "", event_id)
     order = f"{int(offset):016d}{int(sequence or 0):06d}"
     return count_mark(millis, order, event_id)

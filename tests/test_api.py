@@ -55,6 +55,19 @@ async def test_no_or_a_wrong_token_is_refused(api: tuple[httpx.AsyncClient, User
     assert (await client.get("/api/incidents", headers=wrong)).status_code == 401
 
 
+async def test_a_selection_with_digits_int_refuses_is_a_bad_request(
+    api: tuple[httpx.AsyncClient, Users],
+) -> None:
+    client, users = api
+    headers = await bearer(users, Role.VIEWER)
+    for hours in ("\u00b9", "\u0663", "12\u00b2"):  # superscript one, Arabic-Indic three
+        reply = await client.get("/api/incidents", params={"hours": hours}, headers=headers)
+        assert reply.status_code == 400, hours
+        assert "hours must be a whole number" in reply.text
+    found = await client.get("/api/incidents", params={"hours": "12"}, headers=headers)
+    assert found.status_code == 200
+
+
 async def test_oncall_sees_customers_masked_internal_control_sees_them(
     api: tuple[httpx.AsyncClient, Users], store: IncidentStore
 ) -> None:

@@ -11,6 +11,7 @@ from detectors import build_detectors
 from detectors.engine import Detection
 from monitor.events import encode_events
 from monitor.incidents import Change, IncidentStore
+from monitor.pipeline.flights import Flight
 from monitor.pipeline.turns import GROUP, StreamTurn
 from monitor.pipeline.worker import Entry, Worker
 from monitor.scan import Reading, ScanReport, read_file
@@ -52,9 +53,9 @@ class Counting(Worker):
 
     batches: list[int]
 
-    async def process(self, entries: Sequence[Entry]) -> list[Change]:
+    async def process(self, entries: Sequence[Entry], flight: Flight | None = None) -> list[Change]:
         self.batches.append(len(entries))
-        return await super().process(entries)
+        return await super().process(entries, flight)
 
 
 def worker(redis: aioredis.Redis, settings: Settings, **batch: int) -> Counting:

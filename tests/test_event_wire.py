@@ -8,7 +8,7 @@ import msgspec
 import pytest
 from msgspec.structs import replace
 
-from monitor.events import Event, Outcome, decode_events, encode_events
+from monitor.events import Event, Outcome, decode_events, encode_events, reference_mark
 
 MOMENT = datetime(2026, 3, 1, 2, 0, 0, 123456, tzinfo=UTC)
 
@@ -91,3 +91,12 @@ def test_a_time_in_another_zone_arrives_as_the_same_instant() -> None:
     hanoi = MOMENT.astimezone(timezone(timedelta(hours=7)))
     (back,) = decode_events(encode_events([failure(timestamp=hanoi)]))
     assert back.timestamp == MOMENT and back.timestamp.tzinfo is not None
+
+
+@pytest.mark.parametrize("place", ["\u00b9", "12#\u00b2", "\u0663"])
+def test_an_evidence_id_with_digits_int_refuses_orders_as_unknown(place: str) -> None:
+    """Evidence can be forged: an offset of superscript or other non-ASCII digits must not
+    raise where the incident counts its marks."""
+    reference = {"id": f"/var/log/auth.log:{place}", "@timestamp": "2026-03-01T09:00:00Z"}
+    plain = {"id": "/var/log/auth.log:12", "@timestamp": "2026-03-01T09:00:00Z"}
+    assert reference_mark(reference) != reference_mark(plain)

@@ -48,7 +48,8 @@ def moment(text: str, name: str) -> datetime | None:
 def hours_ago(text: str, now: datetime) -> datetime | None:
     if not text:
         return None
-    if not text.isdigit() or not 1 <= int(text) <= MAX_HOURS:
+    # isdigit() alone admits '¹' and other digits int() refuses: ASCII digits only.
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_HOURS:
         raise BadSelection(f"hours must be a whole number from 1 to {MAX_HOURS}")
     return now - timedelta(hours=int(text))
 

@@ -103,7 +103,10 @@ def rfc5424_frame(line: str, programs: Container[str] | None) -> Frame | None:
 
 
 def pid_of(text: str | None) -> int | None:
-    return int(text) if text and text.isdigit() and len(text) <= 10 else None  # `-`: none
+    """The pid as a number; None for `-` or anything but up to ten ASCII digits."""
+    if not text or not (text.isascii() and text.isdigit()) or len(text) > 10:
+        return None
+    return int(text)
 
 
 def strip_solaris_id(message: str) -> str:
