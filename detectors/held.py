@@ -16,8 +16,14 @@ import uuid
 from collections import OrderedDict
 from dataclasses import dataclass
 
-# Members kept in copies at most (about 200 bytes each), the least recently written go first.
-MEMBER_BUDGET = 300_000
+# Bytes the copies hold at most (members and their list slots, estimated), the least
+# recently written go first. A scanner flood's windows (2,000 addresses at their cap of 120
+# members of about 130 bytes) fit.
+BYTE_BUDGET = 64 * 2**20
+# What a member costs besides its text: the bytes object's header, its score, two slots.
+MEMBER_OVERHEAD = 33 + 32 + 16
+# And a copy's own: its object, two lists, its place in the ordered dict.
+COPY_OVERHEAD = 300
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +55,7 @@ NO_COPY = Copy([], [])
 class Held:
     """The copies of one process, and the mark it left on each shard it wrote."""
 
-    def __init__(self, budget: int = MEMBER_BUDGET) -> None:
+    def __init__(self, budget: int = BYTE_BUDGET) -> None:
         self.budget = budget
         self.copies: OrderedDict[str, Copy] = OrderedDict()
         self.size = 0
@@ -71,14 +77,14 @@ class Held:
         """Note what the key holds now (None: unknown); the oldest copies go past the budget."""
         known = self.copies.pop(key, None)
         if known is not None:
-            self.size -= len(known.members)
+            self.size -= weight(known)
         if copy is None:
             return
         self.copies[key] = copy
-        self.size += len(copy.members)
+        self.size += weight(copy)
         while self.size > self.budget:
             _, gone = self.copies.popitem(last=False)
-            self.size -= len(gone.members)
+            self.size -= weight(gone)
 
     def left(self, shard_mark: str, mark: str) -> None:
         self.marks[shard_mark] = mark
@@ -92,6 +98,13 @@ class Own:
     scores: list[int]
 
 
+def weight(copy: Copy) -> int:
+    """About how many bytes a copy holds: its members are of one window, alike in length."""
+    members = copy.members
+    each = (len(members[0]) + len(members[-1])) // 2 + MEMBER_OVERHEAD if members else 0
+    return COPY_OVERHEAD + len(members) * each
+
+
 def read_copy(
     copy: Copy, cap: int, since: int, upper: int, own: Own
 ) -> tuple[list[int], list[bytes]]:
@@ -101,10 +114,12 @@ def read_copy(
     low, high = bisect.bisect_right(scores, since), bisect.bisect_right(scores, upper)
     picked_scores, picked = scores[low:high], members[low:high]
     if own.scores and picked_scores and picked_scores[-1] >= own.scores[0]:
-        mine = set(own.members)  # a replay's, or ties: as the script, leave them out
-        kept = [i for i, member in enumerate(picked) if member not in mine]
-        picked_scores = [picked_scores[i] for i in kept]
-        picked = [picked[i] for i in kept]
+        # A replay's, or ties: as the script, leave them out; only from the batch's oldest
+        # score on can they be (a bulk window holds thousands before it).
+        mine, start = set(own.members), bisect.bisect_left(picked_scores, own.scores[0])
+        kept = [i for i in range(start, len(picked)) if picked[i] not in mine]
+        picked_scores = picked_scores[:start] + [picked_scores[i] for i in kept]
+        picked = picked[:start] + [picked[i] for i in kept]
     if len(picked) > cap:
         picked_scores, picked = picked_scores[-cap:], picked[-cap:]
     return picked_scores, picked

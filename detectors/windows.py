@@ -26,6 +26,9 @@ FRESH = 3
 WINDOW_SHARDS = 64
 # Windows outlive their span by this much in Redis: late events still find their company.
 TTL_SLACK_MS = 3_600_000
+# Keys holding fewer members are not copied: they cost less to read than to copy and keep
+# (a website's thousands of visitors, a member or two each).
+SMALLEST_COPIED = 8
 # A process sets the TTL of the keys it holds again this often (far inside the slack).
 REFRESH_SECONDS = 600.0
 
@@ -99,16 +102,18 @@ class Shard:
         refreshed = now if own.scores and (self.refresh[index] or answer) else 0.0
         if not refreshed and not answer and copy is not None:
             refreshed = copy.refreshed
-        after: Copy | None
+        after: Copy | None = None
         if answer:  # no copy, or it did not hold: the script read the key
-            known = Copy(answer[FRESH][1::2], answer[FRESH][0::2])
-            scores, members = known.scores, known.members
-            oldest = (int(answer[2]), bytes(answer[1]))
-            after = after_write(known, own, int(answer[0]), oldest, refreshed)
+            scores, members = answer[FRESH][1::2], answer[FRESH][0::2]
+            if answer[0] >= SMALLEST_COPIED:
+                oldest = (int(answer[2]), bytes(answer[1]))
+                known = Copy(scores, members)
+                after = after_write(known, own, int(answer[0]), oldest, refreshed)
         else:
             since, upper = seen.earliest - window.span_ms, seen.latest
             scores, members = read_copy(copy or NO_COPY, window.cap, since, upper, own)
-            after = Copy(*self.written[index], refreshed)
+            if len(self.written[index][1]) >= SMALLEST_COPIED:
+                after = Copy(*self.written[index], refreshed)
         held.keep(self.keys[index], after)
         return combine(scores, members, own, seen.added)
 

@@ -12,7 +12,7 @@ import redis.asyncio as aioredis
 from detectors import build_detectors
 from detectors.engine import Detection
 from detectors.held import Held
-from detectors.windows import Series, load_series
+from detectors.windows import SMALLEST_COPIED, Series, load_series
 from monitor.events import Event, Outcome
 from monitor.settings import Settings
 from monitor.store.keys import Keys
@@ -107,11 +107,14 @@ async def test_a_second_batch_of_a_flood_reads_no_window_members_from_redis(
     events = sorted(attempts(7, 800), key=lambda event: (event.epoch_ms, event.reference_key()))
     held = Held()
     await load_series(redis, Keys("held"), windows, events[:400], None, held)
+    keys = await redis.keys("held:win:*")
+    small = [key for key in keys if await redis.zcard(key) < SMALLEST_COPIED]
     before = await redis.info("commandstats")
     await load_series(redis, Keys("held"), windows, events[400:], None, held)
     after = await redis.info("commandstats")
     reads = "cmdstat_zrevrangebyscore"
-    assert after[reads]["calls"] == before[reads]["calls"]
+    # Only keys too small to be worth a copy are read again.
+    assert after[reads]["calls"] - before[reads]["calls"] <= len(small) < len(keys) // 2
     assert held.copies, "the process holds its windows"
 
 
