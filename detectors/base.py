@@ -27,6 +27,9 @@ class Window:
     key: Callable[[Event], str | None] | None = field(default=None, compare=False)
     # Only events of these actions meet the window (default: every action of its detector).
     actions: frozenset[str] | None = None
+    # Worth a copy in the detect process (detectors/held.py): a scanner flood fills it to its
+    # cap and every batch would read it back whole.
+    copied: bool = field(default=False, compare=False)
     span_ms: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -15,8 +15,8 @@
 -- ARGV[i + 1] belongs to KEYS[i] and packs, separated by \30: since, upper, keep (settled
 -- less the span), settled (ms), cap, ttl (ms; negative: the caller set it lately), the
 -- oldest of the batch's members (ms), how many members the caller's copy holds (-1: no
--- copy), how many of the oldest members the trims remove if the copy holds, then pairs of
--- score and member.
+-- copy, -2: never copied), how many of the oldest members the trims remove if the copy
+-- holds, then pairs of score and member.
 -- The caller's hints hold only when its copy does; else the key is read, trimmed and given
 -- its TTL as always.
 -- One packed argument per key keeps the client from encoding a million arguments.
@@ -24,6 +24,8 @@
 -- now); else its size after the call, its oldest member and that member's score, and the
 -- members read.
 local FIRST_PAIR = 10
+-- A key the caller never copies: it gets back only what was read.
+local NOT_COPIED = -2
 local current = redis.call('GET', KEYS[1])
 local unwritten = current ~= false and current == ARGV[1]
 redis.call('SET', KEYS[1], ARGV[2])
@@ -84,7 +86,9 @@ for i = 2, #KEYS do
     end
   end
   local reply = {}
-  if not valid then
+  if copy == NOT_COPIED then
+    reply = {-1, '', 0, held}
+  elseif not valid then
     local first = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
     reply = {redis.call('ZCARD', key), first[1] or '', tonumber(first[2] or '0'), held}
   end

@@ -26,9 +26,11 @@ FRESH = 3
 WINDOW_SHARDS = 64
 # Windows outlive their span by this much in Redis: late events still find their company.
 TTL_SLACK_MS = 3_600_000
-# Keys holding fewer members are not copied: they cost less to read than to copy and keep
-# (a website's thousands of visitors, a member or two each).
+# Keys holding fewer members (but some) are not copied: they cost less to read than to copy
+# and keep. Windows not marked `copied` never are (a website's thousands of visitors).
 SMALLEST_COPIED = 8
+# Tells the script a key is never copied: it reads, writes and replies as before copies.
+NOT_COPIED = -2
 # A process sets the TTL of the keys it holds again this often (far inside the slack).
 REFRESH_SECONDS = 600.0
 
@@ -79,7 +81,9 @@ class Shard:
             window, seen = by_name[group[0]], touched[group]
             own = Own(list(map(str.encode, seen.added)), list(seen.added.values()))
             done = seen.latest if settled is None else min(seen.latest, settled)
-            drop = -1
+            drop, count = -1, -1 if copy is None else len(copy.members)
+            if not window.copied:
+                count = NOT_COPIED  # and no copy: none is ever kept of it
             if copy is not None:
                 scores, members, drop = copy.written(own, done - window.span_ms, done, window.cap)
                 self.written.append((scores, members))
@@ -88,7 +92,7 @@ class Shard:
             refresh = copy is None or now - copy.refreshed >= REFRESH_SECONDS
             self.owns.append(own)
             self.refresh.append(refresh)
-            packed.append(pack(window, seen, done, copy, own, refresh, drop))
+            packed.append(pack(window, seen, done, count, own, refresh, drop))
         return [self.mark_key, *self.keys], [self.claim, self.mark, *packed]
 
     def read_back(
@@ -103,16 +107,18 @@ class Shard:
         if not refreshed and not answer and copy is not None:
             refreshed = copy.refreshed
         after: Copy | None = None
+        if not window.copied:
+            return combine(answer[FRESH][1::2], answer[FRESH][0::2], own, seen.added)
         if answer:  # no copy, or it did not hold: the script read the key
             scores, members = answer[FRESH][1::2], answer[FRESH][0::2]
-            if answer[0] >= SMALLEST_COPIED:
+            if worth_copying(answer[0]):
                 oldest = (int(answer[2]), bytes(answer[1]))
                 known = Copy(scores, members)
                 after = after_write(known, own, int(answer[0]), oldest, refreshed)
         else:
             since, upper = seen.earliest - window.span_ms, seen.latest
             scores, members = read_copy(copy or NO_COPY, window.cap, since, upper, own)
-            if len(self.written[index][1]) >= SMALLEST_COPIED:
+            if worth_copying(len(self.written[index][1])):
                 after = Copy(*self.written[index], refreshed)
         held.keep(self.keys[index], after)
         return combine(scores, members, own, seen.added)
@@ -154,6 +160,11 @@ async def load_series(
     return series
 
 
+def worth_copying(size: int) -> bool:
+    """An empty key (most success windows under a flood) or one of SMALLEST_COPIED or more."""
+    return size == 0 or size >= SMALLEST_COPIED
+
+
 def combine(scores: list[int], members: list[bytes], own: Own, added: dict[str, int]) -> Series:
     """What Redis held before this batch, plus the batch's own members, ordered as Redis would.
 
@@ -178,13 +189,13 @@ def combine(scores: list[int], members: list[bytes], own: Own, added: dict[str, 
 
 
 def pack(
-    window: Window, seen: Touch, done: int, copy: Copy | None, own: Own, refresh: bool, drop: int
+    window: Window, seen: Touch, done: int, count: int, own: Own, refresh: bool, drop: int
 ) -> str:
     """One script argument for one group: since, upper, keep, settled (`done`: trims stop at
     the earliest event of a batch in flight, see window.lua, or at this batch's latest),
     cap, ttl (negative: not to be set again if the copy holds), oldest member, how many
-    members the copy holds (-1: none), how many of the oldest to drop if it holds, then
-    score/member pairs."""
+    members the copy holds (-1: none; NOT_COPIED: a window never copied), how many of the
+    oldest to drop if it holds, then score/member pairs."""
     span_ms = window.span_ms
     ttl = span_ms + TTL_SLACK_MS
     head = [
@@ -195,7 +206,7 @@ def pack(
         str(window.cap),
         str(ttl if refresh else -ttl),
         str(own.scores[0] if own.scores else seen.latest),
-        str(-1 if copy is None else len(copy.members)),
+        str(count),
         str(drop),
     ]
     pairs = [f"{score}\x1e{member}" for member, score in seen.added.items()]

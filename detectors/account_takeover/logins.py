@@ -41,7 +41,9 @@ def is_login_success(event: Event) -> bool:
 
 def failures_by(group_by: str, span: timedelta) -> Window:
     """Login failures per IP or user; detectors asking with other spans share one window."""
-    return Window(f"login_failures_by_{group_by}", group_by, span, is_login_failure, LOGIN_CAP)
+    return Window(
+        f"login_failures_by_{group_by}", group_by, span, is_login_failure, LOGIN_CAP, copied=True
+    )
 
 
 def source_net(event: Event) -> str | None:
@@ -74,11 +76,13 @@ def failures_from(kind: str, key: Callable[[Event], str | None], span: timedelta
     if kind == "ip":
         return failures_by("source_ip", span)
     web = frozenset({"user-login"})
-    return Window(f"login_failures_by_{kind}", kind, span, is_login_failure, LOGIN_CAP, key, web)
+    name = f"login_failures_by_{kind}"
+    return Window(name, kind, span, is_login_failure, LOGIN_CAP, key, web, copied=True)
 
 
 def successes_by(group_by: str, span: timedelta, cap: int = 20) -> Window:
-    return Window(f"login_successes_by_{group_by}", group_by, span, is_login_success, cap)
+    name = f"login_successes_by_{group_by}"
+    return Window(name, group_by, span, is_login_success, cap, copied=True)
 
 
 def successes_from(
@@ -88,7 +92,8 @@ def successes_from(
     if kind == "ip":
         return successes_by("source_ip", span, cap)
     web = frozenset({"user-login"})
-    return Window(f"login_successes_by_{kind}", kind, span, is_login_success, cap, key, web)
+    name = f"login_successes_by_{kind}"
+    return Window(name, kind, span, is_login_success, cap, key, web, copied=True)
 
 
 def account_of(event: Event) -> str | None:
@@ -99,7 +104,8 @@ def account_of(event: Event) -> str | None:
 
 
 def successes_by_account(span: timedelta, cap: int = 20) -> Window:
-    return Window("login_successes_by_account", "account", span, is_login_success, cap, account_of)
+    name = "login_successes_by_account"
+    return Window(name, "account", span, is_login_success, cap, account_of, copied=True)
 
 
 def parse_ref_time(reference: Mapping[str, Any]) -> datetime:
