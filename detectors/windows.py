@@ -101,14 +101,14 @@ class Shard:
         """A key's series for the batch, from what the script read or the copy it stood in
         for; the copy replaced by what the key holds now."""
         copy, own = self.copies[index], self.owns[index]
+        if not window.copied:
+            return combine(answer[FRESH][1::2], answer[FRESH][0::2], own, seen.added)
         # The script sets the TTL where it adds members, unless the copy held and it was told
         # not to; when the copy did not hold, no TTL is known but the one it sets.
         refreshed = now if own.scores and (self.refresh[index] or answer) else 0.0
         if not refreshed and not answer and copy is not None:
             refreshed = copy.refreshed
         after: Copy | None = None
-        if not window.copied:
-            return combine(answer[FRESH][1::2], answer[FRESH][0::2], own, seen.added)
         if answer:  # no copy, or it did not hold: the script read the key
             scores, members = answer[FRESH][1::2], answer[FRESH][0::2]
             if worth_copying(answer[0]):
