@@ -1,10 +1,11 @@
 """Detect CPU alone: what a detect worker and Valkey spend per line, batch by batch, without the
 stream or the other processes (their CPU-seconds hold on a busy machine; wall time does not).
 
-    python -m bench.detect [--lines N] [--batch N] [--log FILE] [--flood]
+    python -m bench.detect [--lines N] [--batch N] [--log FILE] [--flood | --mixed]
 
 Parses bench.ingest's sshd log (or FILE, or with --flood bench.latency's scanner flood at
-10,000 lines a second: 2,000 scanners, their windows full) once, then runs the detectors
+10,000 lines a second: 2,000 scanners, their windows full, or with --mixed bench.ingest's
+access, audit and sshd logs, their events in time order) once, then runs the detectors
 over its events in batches of `--batch` (20,000: a worker behind; a few hundred: one that
 keeps up live) and stores their findings, against a fresh embedded Valkey. Prints the
 process's CPU-seconds and Valkey's, per 1M lines, and the incidents stored.
@@ -22,7 +23,7 @@ from pathlib import Path
 
 import redis as sync_redis
 
-from bench.ingest import build_log, server_cpu
+from bench.ingest import build_log, build_mixed, server_cpu
 from bench.latency import TICK, Load
 from detectors import build_detectors
 from detectors.engine import Detection
@@ -32,7 +33,7 @@ from monitor.parsers import FORMATS
 from monitor.parsers.batch import FileParser
 from monitor.pipeline.ingest import line_context
 from monitor.service import tune_garbage_collector
-from monitor.settings import Settings, load_settings
+from monitor.settings import Settings, SourceSettings, load_settings
 from monitor.sources.follower import Follower
 from monitor.store.keys import Keys
 
@@ -51,17 +52,27 @@ def cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def parse(log: Path, settings: Settings) -> tuple[int, list[Event]]:
-    """Lines read and the events they make, as ingest would send them."""
-    follower = Follower.open(str(log), 0, settings.ingest.max_line_bytes)
+def parse(settings: Settings) -> tuple[int, list[Event]]:
+    """Lines read and the events they make, as ingest would send them, in time order."""
+    lines, events = 0, list[Event]()
+    for source in settings.sources:
+        read, made = parse_source(source, settings)
+        lines, events = lines + read, events + made
+    events.sort(key=lambda event: event.epoch_ms)  # stable: each file keeps its order
+    return lines, events
+
+
+def parse_source(source: SourceSettings, settings: Settings) -> tuple[int, list[Event]]:
+    """One source's lines read and events made."""
+    follower = Follower.open(source.path, 0, settings.ingest.max_line_bytes)
     assert follower is not None
-    parser = FileParser(FORMATS["sshd"])
+    parser = FileParser(FORMATS[source.format])
     lines, events = 0, list[Event]()
     while True:
         read, end = follower.read(settings.ingest.batch_lines)
         if not read:
             return lines, events
-        parsed = parser.parse(line_context(settings.sources[0], follower, "UTC"), read)
+        parsed = parser.parse(line_context(source, follower, "UTC"), read)
         events += parsed.events
         parser.commit()
         follower.offset = end
@@ -85,6 +96,23 @@ async def detect(settings: Settings, url: str, events: list[Event], batch: int) 
         await redis.aclose()
 
 
+def write_config(folder: Path, args: argparse.Namespace) -> Path:
+    """The benchmark's sources, its logs built unless given."""
+    if args.mixed:
+        logs = build_mixed(folder, args.lines)
+    else:
+        log = args.log or folder / "auth.log"
+        if args.log is None:
+            (build_flood if args.flood else build_log)(log, args.lines)
+        logs = {log: "sshd"}
+    config = folder / "vigil.yaml"
+    sources = [
+        {"path": str(log), "format": form, "start_at": "beginning"} for log, form in logs.items()
+    ]
+    config.write_text(json.dumps({"sources": sources}))
+    return config
+
+
 def main() -> None:
     from monitor.store import embedded
 
@@ -93,17 +121,12 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=20_000, help="events a batch")
     parser.add_argument("--log", type=Path, help="an already built log (else one is built)")
     parser.add_argument("--flood", action="store_true", help="a scanner flood's log")
+    parser.add_argument("--mixed", action="store_true", help="access, audit and sshd logs")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="vigil-detect-") as name:
         folder = Path(name)
-        log = args.log or folder / "auth.log"
-        if args.log is None:
-            (build_flood if args.flood else build_log)(log, args.lines)
-        config = folder / "vigil.yaml"
-        source = {"path": str(log), "format": "sshd", "start_at": "beginning"}
-        config.write_text(json.dumps({"sources": [source]}))
-        settings = load_settings(config, {})
-        lines, events = parse(log, settings)
+        settings = load_settings(write_config(folder, args), {})
+        lines, events = parse(settings)
         tune_garbage_collector()  # as `vigil run` does
         url = embedded.ensure_server(folder / "redis")
         server = sync_redis.Redis.from_url(url)

@@ -22,9 +22,8 @@
 -- One packed argument per key keeps the client from encoding a million arguments.
 -- Each key's reply: nothing when the copy holds (the caller knows what the key holds
 -- now); else its size after the call, its oldest member and that member's score, and the
--- members read.
+-- members read; for a key never copied, only the members read.
 local FIRST_PAIR = 10
--- A key the caller never copies: it gets back only what was read.
 local NOT_COPIED = -2
 local current = redis.call('GET', KEYS[1])
 local unwritten = current ~= false and current == ARGV[1]
@@ -87,7 +86,7 @@ for i = 2, #KEYS do
   end
   local reply = {}
   if copy == NOT_COPIED then
-    reply = {-1, '', 0, held}
+    reply = held
   elseif not valid then
     local first = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
     reply = {redis.call('ZCARD', key), first[1] or '', tonumber(first[2] or '0'), held}

@@ -63,11 +63,11 @@ class Shard:
         self.copies = [held.copy(key) for key in self.keys]
         self.mark_key = keys.window_mark(shard)
         self.claim, self.mark = held.claim(self.mark_key), held.mark()
-        # Per group: the batch's members, whether the call sets the TTL again, and what the
-        # key holds after it if the copy holds.
-        self.owns: list[Own] = []
-        self.refresh: list[bool] = []
-        self.written: list[tuple[list[int], list[bytes]]] = []
+        # Per copied group: the batch's members, whether the call sets the TTL again, and
+        # what the key holds after it if the copy holds.
+        self.owns: dict[int, Own] = {}
+        self.refresh: dict[int, bool] = {}
+        self.written: dict[int, tuple[list[int], list[bytes]]] = {}
 
     def call(
         self,
@@ -77,22 +77,21 @@ class Shard:
         now: float,
     ) -> tuple[list[str], list[str]]:
         packed = []
-        for group, copy in zip(self.groups, self.copies, strict=True):
+        for index, (group, copy) in enumerate(zip(self.groups, self.copies, strict=True)):
             window, seen = by_name[group[0]], touched[group]
-            own = Own(list(map(str.encode, seen.added)), list(seen.added.values()))
             done = seen.latest if settled is None else min(seen.latest, settled)
+            if not window.copied:  # a website's thousands of visitors: read as always
+                packed.append(pack(window, seen, done, NOT_COPIED, True, -1))
+                continue
+            own = own_of(seen.added)
             drop, count = -1, -1 if copy is None else len(copy.members)
-            if not window.copied:
-                count = NOT_COPIED  # and no copy: none is ever kept of it
             if copy is not None:
                 scores, members, drop = copy.written(own, done - window.span_ms, done, window.cap)
-                self.written.append((scores, members))
-            else:
-                self.written.append(([], []))
+                self.written[index] = (scores, members)
             refresh = copy is None or now - copy.refreshed >= REFRESH_SECONDS
-            self.owns.append(own)
-            self.refresh.append(refresh)
-            packed.append(pack(window, seen, done, count, own, refresh, drop))
+            self.owns[index] = own
+            self.refresh[index] = refresh
+            packed.append(pack(window, seen, done, count, refresh, drop))
         return [self.mark_key, *self.keys], [self.claim, self.mark, *packed]
 
     def read_back(
@@ -100,9 +99,9 @@ class Shard:
     ) -> Series:
         """A key's series for the batch, from what the script read or the copy it stood in
         for; the copy replaced by what the key holds now."""
+        if not window.copied:  # the script replied with what it read, nothing else
+            return combine(answer[1::2], answer[0::2], own_of(seen.added), seen.added)
         copy, own = self.copies[index], self.owns[index]
-        if not window.copied:
-            return combine(answer[FRESH][1::2], answer[FRESH][0::2], own, seen.added)
         # The script sets the TTL where it adds members, unless the copy held and it was told
         # not to; when the copy did not hold, no TTL is known but the one it sets.
         refreshed = now if own.scores and (self.refresh[index] or answer) else 0.0
@@ -118,8 +117,9 @@ class Shard:
         else:
             since, upper = seen.earliest - window.span_ms, seen.latest
             scores, members = read_copy(copy or NO_COPY, window.cap, since, upper, own)
-            if worth_copying(len(self.written[index][1])):
-                after = Copy(*self.written[index], refreshed)
+            written = self.written.get(index)
+            if written is not None and worth_copying(len(written[1])):
+                after = Copy(*written, refreshed)
         held.keep(self.keys[index], after)
         return combine(scores, members, own, seen.added)
 
@@ -160,6 +160,11 @@ async def load_series(
     return series
 
 
+def own_of(added: dict[str, int]) -> Own:
+    """The batch's members of one group, as the window script is given them."""
+    return Own(list(map(str.encode, added)), list(added.values()))
+
+
 def worth_copying(size: int) -> bool:
     """An empty key (most success windows under a flood) or one of SMALLEST_COPIED or more."""
     return size == 0 or size >= SMALLEST_COPIED
@@ -188,9 +193,7 @@ def combine(scores: list[int], members: list[bytes], own: Own, added: dict[str, 
     return Series(scores, members, places)
 
 
-def pack(
-    window: Window, seen: Touch, done: int, count: int, own: Own, refresh: bool, drop: int
-) -> str:
+def pack(window: Window, seen: Touch, done: int, count: int, refresh: bool, drop: int) -> str:
     """One script argument for one group: since, upper, keep, settled (`done`: trims stop at
     the earliest event of a batch in flight, see window.lua, or at this batch's latest),
     cap, ttl (negative: not to be set again if the copy holds), oldest member, how many
@@ -205,7 +208,7 @@ def pack(
         str(done),
         str(window.cap),
         str(ttl if refresh else -ttl),
-        str(own.scores[0] if own.scores else seen.latest),
+        str(next(iter(seen.added.values()), seen.latest)),
         str(count),
         str(drop),
     ]

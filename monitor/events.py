@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Container, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 import msgspec
@@ -85,23 +85,17 @@ class Event(msgspec.Struct, frozen=True, dict=True, omit_defaults=True):
             return ""
         return f"{self.offset:016d}{int(self.extra.get('event.sequence', 0)):06d}"
 
-    @property
+    # cached_property keeps the value in the instance's __dict__, where the next lookup
+    # finds it as a plain attribute (a property would run again on every use).
+    @cached_property
     def epoch_ms(self) -> int:
-        derived = self.__dict__
-        millis: int | None = derived.get("epoch_ms")
-        if millis is None:
-            millis = derived["epoch_ms"] = epoch_ms(self.timestamp)
-        return millis
+        return epoch_ms(self.timestamp)
 
-    @property
+    @cached_property
     def mark(self) -> str:
         """Where the event stands in the order incidents count events in (see count_mark);
         several detectors' extensions of one failure each carry it."""
-        derived = self.__dict__
-        mark: str | None = derived.get("mark")
-        if mark is None:
-            mark = derived["mark"] = count_mark(self.epoch_ms, self.order, self.id)
-        return mark
+        return count_mark(self.epoch_ms, self.order, self.id)
 
     def flat(self) -> dict[str, Any]:
         """Dotted ECS names to values, empty fields left out."""
