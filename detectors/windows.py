@@ -56,11 +56,22 @@ class Touch:
 class Shard:
     """One script call: a shard's keys, the copies held of them, the marks claimed and left."""
 
-    def __init__(self, keys: Keys, held: Held, shard: int, groups: list[tuple[str, str]]) -> None:
-        self.groups = groups
+    def __init__(
+        self,
+        keys: Keys,
+        held: Held,
+        shard: int,
+        groups: list[tuple[str, str]],
+        windows: list[Window],
+    ) -> None:
+        self.groups, self.windows = groups, windows
         self.keys = [keys.window(shard, name, group) for name, group in groups]
         # Taken now: a copy replaced while the call is out is not the one the script checks.
-        self.copies = [held.copy(key) for key in self.keys]
+        self.copies = {
+            index: held.copy(key)
+            for index, (key, window) in enumerate(zip(self.keys, windows, strict=True))
+            if window.copied
+        }
         self.mark_key = keys.window_mark(shard)
         self.claim, self.mark = held.claim(self.mark_key), held.mark()
         # Per copied group: the batch's members, whether the call sets the TTL again, and
@@ -70,20 +81,16 @@ class Shard:
         self.written: dict[int, tuple[list[int], list[bytes]]] = {}
 
     def call(
-        self,
-        by_name: Mapping[str, Window],
-        touched: Mapping[tuple[str, str], Touch],
-        settled: int | None,
-        now: float,
+        self, touched: Mapping[tuple[str, str], Touch], settled: int | None, now: float
     ) -> tuple[list[str], list[str]]:
         packed = []
-        for index, (group, copy) in enumerate(zip(self.groups, self.copies, strict=True)):
-            window, seen = by_name[group[0]], touched[group]
+        for index, (group, window) in enumerate(zip(self.groups, self.windows, strict=True)):
+            seen = touched[group]
             done = seen.latest if settled is None else min(seen.latest, settled)
             if not window.copied:  # a website's thousands of visitors: read as always
                 packed.append(pack(window, seen, done, NOT_COPIED, True, -1))
                 continue
-            own = own_of(seen.added)
+            copy, own = self.copies[index], own_of(seen.added)
             drop, count = -1, -1 if copy is None else len(copy.members)
             if copy is not None:
                 scores, members, drop = copy.written(own, done - window.span_ms, done, window.cap)
@@ -94,14 +101,28 @@ class Shard:
             packed.append(pack(window, seen, done, count, refresh, drop))
         return [self.mark_key, *self.keys], [self.claim, self.mark, *packed]
 
+    def read(
+        self,
+        reply: list[Any],
+        touched: Mapping[tuple[str, str], Touch],
+        held: Held,
+        now: float,
+        series: dict[tuple[str, str], Series],
+    ) -> None:
+        """Each key's series for the batch into `series`; the copies kept up to date."""
+        held.left(self.mark_key, self.mark)
+        for index, (group, answer) in enumerate(zip(self.groups, reply, strict=True)):
+            if index in self.copies:
+                series[group] = self.read_back(index, answer, touched[group], held, now)
+            else:  # the script replied with what it read, nothing else
+                series[group] = combine(answer[1::2], answer[0::2], touched[group].added)
+
     def read_back(
-        self, index: int, answer: list[Any], window: Window, seen: Touch, held: Held, now: float
+        self, index: int, answer: list[Any], seen: Touch, held: Held, now: float
     ) -> Series:
-        """A key's series for the batch, from what the script read or the copy it stood in
-        for; the copy replaced by what the key holds now."""
-        if not window.copied:  # the script replied with what it read, nothing else
-            return combine(answer[1::2], answer[0::2], own_of(seen.added), seen.added)
-        copy, own = self.copies[index], self.owns[index]
+        """A copied key's series for the batch, from what the script read or the copy it
+        stood in for; the copy replaced by what the key holds now."""
+        copy, own, window = self.copies[index], self.owns[index], self.windows[index]
         # The script sets the TTL where it adds members, unless the copy held and it was told
         # not to; when the copy did not hold, no TTL is known but the one it sets.
         refreshed = now if own.scores and (self.refresh[index] or answer) else 0.0
@@ -121,7 +142,7 @@ class Shard:
             if written is not None and worth_copying(len(written[1])):
                 after = Copy(*written, refreshed)
         held.keep(self.keys[index], after)
-        return combine(scores, members, own, seen.added)
+        return combine(scores, members, seen.added, own)
 
 
 async def load_series(
@@ -146,17 +167,16 @@ async def load_series(
     for name_group in touched:
         shards[shard_of(name_group[1])].append(name_group)
     script = redis.register_script(WINDOW_SCRIPT)
-    plans = [Shard(keys, held, shard, groups) for shard, groups in shards.items()]
+    plans = [
+        Shard(keys, held, shard, groups, [by_name[name] for name, _ in groups])
+        for shard, groups in shards.items()
+    ]
     now = time.monotonic()
-    calls = [plan.call(by_name, touched, settled, now) for plan in plans]
+    calls = [plan.call(touched, settled, now) for plan in plans]
     replies = await run_many(redis, script, calls)
     series: dict[tuple[str, str], Series] = {}
     for plan, reply in zip(plans, replies, strict=True):
-        held.left(plan.mark_key, plan.mark)
-        for index, answer in enumerate(reply):
-            group = plan.groups[index]
-            window, seen = by_name[group[0]], touched[group]
-            series[group] = plan.read_back(index, answer, window, seen, held, now)
+        plan.read(reply, touched, held, now, series)
     return series
 
 
@@ -170,16 +190,20 @@ def worth_copying(size: int) -> bool:
     return size == 0 or size >= SMALLEST_COPIED
 
 
-def combine(scores: list[int], members: list[bytes], own: Own, added: dict[str, int]) -> Series:
-    """What Redis held before this batch, plus the batch's own members, ordered as Redis would.
+def combine(
+    scores: list[int], members: list[bytes], added: dict[str, int], own: Own | None = None
+) -> Series:
+    """What Redis held before this batch, plus the batch's own members (`added`, and
+    `own` if already encoded), ordered as Redis would.
 
     Redis returns only what it held before (the batch's members are known here already,
     and it leaves them out if a first run of the batch added them), which keeps the reply
     small; a member replayed after a crash is counted once. The
     script returns scores as integers, in order: the usual batch only appends to them.
     """
-    if not own.scores:
+    if not added:
         return Series(scores, members)
+    own = own or own_of(added)
     # `touch` adds the members in the engine's event order, time then reference key: the
     # order Redis keeps (UTF-8 bytes sort as their text does), so they need no sorting.
     if not scores or own.scores[0] > scores[-1]:
