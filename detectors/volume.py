@@ -70,23 +70,22 @@ async def tally(redis: Redis, keys: Keys, events: Sequence[Event]) -> None:
     if not counts:
         return
     ttl = int(KEEP.total_seconds())
+    actors: dict[int, list[str]] = defaultdict(list)
     async with redis.pipeline(transaction=False) as pipe:
         for (hour, actor), fields in counts.items():
             base = keys.volume(f"{hour}:{actor}")
             for name, value in fields.items():
                 pipe.hincrby(base, name, value)
-            if customers[(hour, actor)]:
-                pipe.pfadd(f"{base}:customers", *customers[(hour, actor)])
-            if addresses[(hour, actor)]:
-                pipe.pfadd(f"{base}:addresses", *addresses[(hour, actor)])
-            pipe.sadd(keys.volume(f"actors:{hour}"), actor)
-            for key in (
-                base,
-                f"{base}:customers",
-                f"{base}:addresses",
-                keys.volume(f"actors:{hour}"),
-            ):
-                pipe.expire(key, ttl)
+            pipe.expire(base, ttl)
+            for kind, values in (("customers", customers), ("addresses", addresses)):
+                if values[(hour, actor)]:
+                    pipe.pfadd(f"{base}:{kind}", *values[(hour, actor)])
+                    pipe.expire(f"{base}:{kind}", ttl)
+            actors[hour].append(actor)
+        # The hour's actor list: one command for all of the batch's actors, not one each.
+        for hour, names in actors.items():
+            pipe.sadd(keys.volume(f"actors:{hour}"), *names)
+            pipe.expire(keys.volume(f"actors:{hour}"), ttl)
         await pipe.execute()
 
 

@@ -104,6 +104,33 @@ def extending(
     return found
 
 
+def folded(
+    base: Finding,
+    marks: tuple[str, ...],
+    first_seen: datetime,
+    last_seen: datetime,
+    evidence: tuple[Mapping[str, Any], ...],
+    customers: frozenset[str],
+    extends_only: bool,
+) -> Finding:
+    """`base` carrying a fold's counts, times, evidence and customers: dataclasses.replace
+    through the slots (a scanner's batch folds thousands of runs)."""
+    found: Finding = object.__new__(Finding)
+    SET_DETECTOR(found, base.detector)
+    SET_FAMILY(found, base.family)
+    SET_SEVERITY(found, base.severity)
+    SET_TITLE(found, base.title)
+    SET_KEY(found, base.key)
+    SET_ENTITIES(found, base.entities)
+    SET_FIRST_SEEN(found, first_seen)
+    SET_LAST_SEEN(found, last_seen)
+    SET_EVIDENCE(found, evidence)
+    SET_CUSTOMERS(found, customers)
+    SET_MARKS(found, marks)
+    SET_EXTENDS_ONLY(found, extends_only)
+    return found
+
+
 (
     SET_DETECTOR,
     SET_FAMILY,

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
 from datetime import timedelta
 from operator import attrgetter
 from typing import Any
 
-from monitor.findings import Finding
+from monitor.findings import Finding, folded
 
 
 def merge_by_fingerprint(
@@ -83,14 +82,14 @@ def fold(run: list[Finding], evidence_limit: int) -> Finding:
     # gives them.
     if loudest is None:
         loudest = max(run, key=rank)
-    return replace(
+    return folded(
         loudest,
-        marks=tuple(counted),
-        extends_only=all(finding.extends_only for finding in run),
-        first_seen=first_seen,
-        last_seen=last_seen,
-        evidence=tuple(evidence.values()),
-        affected_customers=frozenset(customers),
+        tuple(counted),
+        first_seen,
+        last_seen,
+        tuple(evidence.values()),
+        frozenset(customers),
+        all(finding.extends_only for finding in run),
     )
 
 
@@ -105,14 +104,9 @@ def fold_rising(run: list[Finding]) -> Finding | None:
         return None
     # One detector's extensions share its severity: the loudest is then the first.
     loudest = run[0] if len(set(map(SEVERITY, run))) == 1 else max(run, key=rank)
-    return replace(
-        loudest,
-        marks=tuple(marks),
-        first_seen=min(map(FIRST_SEEN, run)),
-        last_seen=max(map(LAST_SEEN, run)),
-        evidence=(),
-        affected_customers=frozenset().union(*map(CUSTOMERS, run)),
-    )
+    customers: frozenset[str] = frozenset().union(*map(CUSTOMERS, run))
+    first_seen, last_seen = min(map(FIRST_SEEN, run)), max(map(LAST_SEEN, run))
+    return folded(loudest, tuple(marks), first_seen, last_seen, (), customers, True)
 
 
 def rank(finding: Finding) -> int:
