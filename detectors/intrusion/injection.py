@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
-from functools import lru_cache
 
 from detectors.base import Example, History, Window
 from detectors.intrusion.web import (
@@ -14,6 +13,7 @@ from detectors.intrusion.web import (
     Reporter,
     decoded,
     is_access,
+    remembered,
     request,
     spaced,
     target,
@@ -50,14 +50,16 @@ KINDS = (
 PATTERNS = tuple((kind, re.compile(pattern)) for kind, pattern in KINDS)
 
 
-@lru_cache(maxsize=8192)
-def attack_in(url: str) -> str | None:
+def kind_of_attack(url: str) -> str | None:
     """The kind of attack written into `url`, or None."""
     text = decoded(url)
     for kind, pattern in PATTERNS:
         if pattern.search(text):
             return kind
     return None
+
+
+attack_in = remembered(kind_of_attack, 8192)
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 from detectors.base import Example, History, Window, finding
-from detectors.intrusion.web import FAMILY, WEB_ACTIONS, request
+from detectors.intrusion.web import FAMILY, WEB_ACTIONS, remembered, request
 from monitor.events import Event
 from monitor.findings import Finding, Severity
 from monitor.intrusion_settings import ScannerAgentSettings
+
+# User agents whose verdict is remembered (the least recently seen go first).
+AGENTS_KEPT = 4096
+
+
+def tool(pattern: re.Pattern[str], agent: str) -> str | None:
+    """The attack tool named in `agent`, lower-cased, or None."""
+    match = pattern.search(agent)
+    return None if match is None else match[0].lower()
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,24 +40,25 @@ class ScannerAgent:
         "then look at the other intrusion incidents of the same IP: what it tried and whether "
         "anything answered 200 where it should not."
     )
-    pattern: re.Pattern[str] = field(init=False, repr=False)
+    # A site sees a few hundred user agents again and again: each is searched once.
+    tool_in: Callable[[str], str | None] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         fragments = "|".join(re.escape(agent) for agent in self.settings.agents)
-        object.__setattr__(self, "pattern", re.compile(fragments, re.IGNORECASE))
+        pattern = re.compile(fragments, re.IGNORECASE)
+        object.__setattr__(self, "tool_in", remembered(partial(tool, pattern), AGENTS_KEPT))
 
     def evaluate(self, event: Event, history: History) -> Finding | None:
         agent = event.user_agent
         if agent is None or event.source_ip is None:
             return None
-        match = self.pattern.search(agent)
-        if match is None:
+        found = self.tool_in(agent)
+        if found is None:
             return None
-        tool = match[0].lower()
         return finding(
             self,
             event,
-            title=f"{self.title} ({tool}) from {event.source_ip}",
+            title=f"{self.title} ({found}) from {event.source_ip}",
             key=f"ip={event.source_ip}",
             entities={"ip": event.source_ip},
         )

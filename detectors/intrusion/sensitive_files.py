@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from functools import partial
 
 from detectors.base import Example, History, Window
 from detectors.intrusion.web import (
@@ -14,12 +16,21 @@ from detectors.intrusion.web import (
     Reporter,
     decoded,
     is_access,
+    remembered,
     request,
     spaced,
 )
 from monitor.events import Event
 from monitor.findings import Finding, Severity
 from monitor.intrusion_settings import SensitiveFilesSettings
+
+# URL paths whose verdict is remembered (the least recently seen go first).
+PATHS_KEPT = 8192
+
+
+def asks(pattern: re.Pattern[str], path: str) -> bool:
+    """Whether `path`, percent-decoded, asks for a sensitive file."""
+    return pattern.search(decoded(path)) is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,12 +52,13 @@ class SensitiveFiles:
         "now. Block the IP and make sure such files are not under the web root."
     )
     windows: tuple[Window, ...] = field(init=False)
-    pattern: re.Pattern[str] = field(init=False, repr=False)
+    # Both the window and the rule ask about each request, and paths repeat: asked once.
+    sensitive: Callable[[str], bool] = field(init=False, repr=False, compare=False)
     reporter: Reporter = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         pattern = re.compile("|".join(f"(?:{p})" for p in self.settings.patterns))
-        object.__setattr__(self, "pattern", pattern)
+        object.__setattr__(self, "sensitive", remembered(partial(asks, pattern), PATHS_KEPT))
         window = Window(
             "sensitive_requests_by_ip",
             "source_ip",
@@ -59,9 +71,7 @@ class SensitiveFiles:
 
     def admits(self, event: Event) -> bool:
         path = event.url_path
-        return (
-            path is not None and is_access(event) and self.pattern.search(decoded(path)) is not None
-        )
+        return path is not None and is_access(event) and self.sensitive(path)
 
     def evaluate(self, event: Event, history: History) -> Finding | None:
         if not self.admits(event):

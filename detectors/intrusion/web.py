@@ -4,9 +4,11 @@ verified crawlers, the per-IP report, and example requests."""
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from typing import TypeVar
 from urllib.parse import unquote, unquote_plus
 
 from detectors.base import Detector, History, Window, extension, finding
@@ -66,12 +68,30 @@ def target(event: Event) -> str:
     return str(original) if original else event.url_path or ""
 
 
-@lru_cache(maxsize=8192)
-def decoded(text: str) -> str:
+def remembered(function: Callable[[str], T], size: int) -> Callable[[str], T]:
+    """`function`, its answers for up to `size` texts kept (the least recently asked go
+    first); texts longer than LONGEST_REMEMBERED are not kept: a URL or a user agent is
+    written by whoever sends the request, up to a 64 KiB line each."""
+    cached = lru_cache(maxsize=size)(function)
+
+    def answer(text: str) -> T:
+        return cached(text) if len(text) <= LONGEST_REMEMBERED else function(text)
+
+    return answer
+
+
+LONGEST_REMEMBERED = 1024
+T = TypeVar("T")
+
+
+def decode(text: str) -> str:
     """Lower-cased, percent-decoded twice (double encoding), `+` as space in the query."""
     path, mark, query = text.partition("?")
     once = unquote(path) + mark + unquote_plus(query)
     return unquote(once).lower() if "%" in once else once.lower()
+
+
+decoded = remembered(decode, 8192)
 
 
 class Networks:
