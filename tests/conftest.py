@@ -11,6 +11,7 @@ import redis.asyncio as aioredis
 from monitor.incidents import IncidentStore
 from monitor.settings import Settings, load_settings
 from monitor.store import embedded
+from monitor.store.connection import open_client
 from monitor.store.keys import Keys
 from tests.mailbox import Mailbox, running_mailbox
 
@@ -25,7 +26,7 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture
 async def redis(redis_url: str) -> AsyncIterator[aioredis.Redis]:
-    client = aioredis.Redis.from_url(redis_url)
+    client = await open_client(redis_url)  # the client Vigil's processes use
     await client.flushdb()
     yield client
     await client.aclose()
