@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import resource
 import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,16 +24,13 @@ import redis as sync_redis
 
 from bench.ingest import build_log, build_mixed, server_cpu
 from bench.latency import TICK, Load
+from bench.parse import batches, cpu_seconds
 from detectors import build_detectors
 from detectors.engine import Detection
 from monitor.events import Event
 from monitor.incidents import IncidentStore
-from monitor.parsers import FORMATS
-from monitor.parsers.batch import FileParser
-from monitor.pipeline.ingest import line_context
 from monitor.service import tune_garbage_collector
-from monitor.settings import Settings, SourceSettings, load_settings
-from monitor.sources.follower import Follower
+from monitor.settings import Settings, load_settings
 from monitor.store.keys import Keys
 
 
@@ -47,36 +43,14 @@ def build_flood(path: Path, lines: int) -> None:
             moment += timedelta(seconds=TICK)
 
 
-def cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
 def parse(settings: Settings) -> tuple[int, list[Event]]:
     """Lines read and the events they make, as ingest would send them, in time order."""
     lines, events = 0, list[Event]()
     for source in settings.sources:
-        read, made = parse_source(source, settings)
-        lines, events = lines + read, events + made
+        for read, made in batches(source, settings):
+            lines, events = lines + read, events + made
     events.sort(key=lambda event: event.epoch_ms)  # stable: each file keeps its order
     return lines, events
-
-
-def parse_source(source: SourceSettings, settings: Settings) -> tuple[int, list[Event]]:
-    """One source's lines read and events made."""
-    follower = Follower.open(source.path, 0, settings.ingest.max_line_bytes)
-    assert follower is not None
-    parser = FileParser(FORMATS[source.format])
-    lines, events = 0, list[Event]()
-    while True:
-        read, end = follower.read(settings.ingest.batch_lines)
-        if not read:
-            return lines, events
-        parsed = parser.parse(line_context(source, follower, "UTC"), read)
-        events += parsed.events
-        parser.commit()
-        follower.offset = end
-        lines += len(read)
 
 
 async def detect(settings: Settings, url: str, events: list[Event], batch: int) -> int:

@@ -15,15 +15,16 @@ import asyncio
 import json
 import resource
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from bench.ingest import build_log
-from monitor.events import encode_events
+from monitor.events import Event, encode_events
 from monitor.parsers import FORMATS
 from monitor.parsers.batch import FileParser
 from monitor.pipeline.ingest import Ingest, line_context
 from monitor.service import tune_garbage_collector
-from monitor.settings import Settings, load_settings
+from monitor.settings import Settings, SourceSettings, load_settings
 from monitor.sources.follower import Follower
 from monitor.store.keys import Keys
 
@@ -33,24 +34,29 @@ def cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def parse_only(log: Path, settings: Settings) -> tuple[int, int]:
-    """Lines read and events made, batch by batch as ingest reads them."""
-    follower = Follower.open(str(log), 0, settings.ingest.max_line_bytes)
+def batches(source: SourceSettings, settings: Settings) -> Iterator[tuple[int, list[Event]]]:
+    """Each batch ingest would read from `source`: how many lines, and the events made."""
+    follower = Follower.open(source.path, 0, settings.ingest.max_line_bytes)
     assert follower is not None
-    parser = FileParser(FORMATS["sshd"])
-    lines = events = 0
+    parser = FileParser(FORMATS[source.format])
     while True:
         read, end = follower.read(settings.ingest.batch_lines)
         if not read:
-            return lines, events
-        context = line_context(settings.sources[0], follower, "UTC")
-        parsed = parser.parse(context, read)
-        if parsed.events:
-            encode_events(parsed.events)
+            return
+        parsed = parser.parse(line_context(source, follower, "UTC"), read)
+        yield len(read), parsed.events
         parser.commit()
         follower.offset = end
-        lines += len(read)
-        events += len(parsed.events)
+
+
+def parse_only(settings: Settings) -> tuple[int, int]:
+    """Lines read and events made, batch by batch as ingest reads and encodes them."""
+    lines = events = 0
+    for read, made in batches(settings.sources[0], settings):
+        if made:
+            encode_events(made)
+        lines, events = lines + read, events + len(made)
+    return lines, events
 
 
 async def ingest_all(settings: Settings, folder: Path, lines: int) -> int:
@@ -95,7 +101,7 @@ def main() -> None:
         tune_garbage_collector()  # as `vigil run` does
         started = cpu_seconds()
         if args.mode == "parse":
-            count, events = parse_only(log, settings)
+            count, events = parse_only(settings)
         else:
             count = asyncio.run(ingest_all(settings, folder, args.lines))
             events = 0

@@ -76,7 +76,7 @@ class Detection:
             await turn.wait()
         history = (
             await RedisHistory.load(
-                self.redis, self.keys, self.windows, ordered, self.tallies, settled, self.held
+                self.redis, self.keys, self.windows, ordered, settled, self.held
             )
             if ordered
             else RedisHistory({})

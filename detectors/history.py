@@ -86,18 +86,14 @@ class Tally:
 class RedisHistory:
     """Answers History queries from what `load` fetched; events of the batch included."""
 
-    def __init__(
-        self,
-        series: dict[tuple[str, str], Series],
-        carried: Mapping[tuple[str, int, str, str], Tally] | None = None,
-    ) -> None:
+    def __init__(self, series: dict[tuple[str, str], Series]) -> None:
         self.series = series
         # Per group, the last event asked about and where it stands in the series.
         self.last: dict[str, tuple[Event, str, Series, int]] = {}
         # Per window span, group and attribute, the tally distinct() keeps sliding; those of
         # the batch before are carried over when their run is still there.
         self.tallies: dict[tuple[str, int, str, str], Tally] = {}
-        self.carried = carried or {}
+        self.carried: Mapping[tuple[str, int, str, str], Tally] = {}
 
     @classmethod
     async def load(
@@ -106,12 +102,12 @@ class RedisHistory:
         keys: Keys,
         windows: Mapping[str, Sequence[Window]],
         events: Sequence[Event],
-        carried: Mapping[tuple[str, int, str, str], Tally] | None = None,
         settled: int | None = None,
         held: Held | None = None,
     ) -> RedisHistory:
-        """The batch's windows (see load_series), ready for its events' questions."""
-        return cls(await load_series(redis, keys, windows, events, settled, held), carried)
+        """The batch's windows (see load_series), ready for its events' questions; the
+        tallies it carries on are handed to it when it evaluates (engine.Detection.process)."""
+        return cls(await load_series(redis, keys, windows, events, settled, held))
 
     def count(self, window: Window, group: str, at: Event) -> int:
         found, high = self.place(window.name, group, at)

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from redis.asyncio import ConnectionPool, Redis, RedisCluster
+from redis.asyncio import Redis, RedisCluster
 from redis.asyncio.connection import Connection, SSLConnection, UnixDomainSocketConnection
 from redis.connection import HiredisRespSerializer
 from redis.exceptions import ResponseError
@@ -69,11 +69,11 @@ PACKED = {
 
 async def open_client(url: str) -> Redis:
     """A client for the server at `url`; a cluster node's URL gives a cluster client."""
-    pool = ConnectionPool.from_url(
+    client: Redis = Redis.from_url(
         url, health_check_interval=30, client_name=embedded.client_name()
     )
+    pool = client.connection_pool  # makes its connections on first use: none yet
     pool.connection_class = PACKED.get(pool.connection_class, pool.connection_class)
-    client: Redis = Redis.from_pool(pool)  # closed with the client
     if url.startswith("unix://"):
         return client
     try:
