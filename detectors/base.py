@@ -30,6 +30,10 @@ class Window:
     # Worth a copy in the detect process (detectors/held.py): a scanner flood fills it to its
     # cap and every batch would read it back whole.
     copied: bool = field(default=False, compare=False)
+    # Only events it admits ask about it (its detectors return first for any other), so a
+    # batch reads a group only if it adds to it: a website's visitors touch four such
+    # windows with every request, but few of them probe, inject or crawl.
+    asked_when_admitted: bool = field(default=False, compare=False)
     span_ms: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -37,7 +41,12 @@ class Window:
 
     def widest(self, other: Window) -> Window:
         """This window with the longer span and larger cap of the two."""
-        return replace(self, span=max(self.span, other.span), cap=max(self.cap, other.cap))
+        return replace(
+            self,
+            span=max(self.span, other.span),
+            cap=max(self.cap, other.cap),
+            asked_when_admitted=self.asked_when_admitted and other.asked_when_admitted,
+        )
 
 
 class History(Protocol):

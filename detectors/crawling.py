@@ -53,7 +53,8 @@ class Crawling:
         longest = max(s.window, s.burst_window)
         cap = max(s.pages, s.burst_pages) + 10
         windows = tuple(
-            Window("pages_by_ip", "source_ip", span, is_page, cap=cap)
+            # evaluate returns first unless is_page() holds
+            Window("pages_by_ip", "source_ip", span, is_page, cap=cap, asked_when_admitted=True)
             for span in (longest, s.burst_window)
         )
         object.__setattr__(self, "windows", windows)

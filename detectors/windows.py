@@ -260,7 +260,9 @@ def touch(
         tests, places = found
         admitted = [admits(event) for admits in tests]
         moment, key = event.epoch_ms, None
-        for name, group_of, test in places:
+        for name, group_of, test, only_admitted in places:
+            if only_admitted and not admitted[test]:
+                continue  # nobody asks this window about this event
             group = group_of(event)
             if group is None:
                 continue
@@ -278,14 +280,17 @@ def touch(
     return touched
 
 
-Plan = tuple[list[Callable[[Event], bool]], list[tuple[str, Callable[[Event], str | None], int]]]
+Place = tuple[str, Callable[[Event], str | None], int, bool]
+Plan = tuple[list[Callable[[Event], bool]], list[Place]]
 
 
 def plan(windows: Sequence[Window]) -> Plan:
     """The windows an action meets: their distinct admission tests (windows of one kind
     share theirs, login failures by IP and by user: each runs once per event), and per
-    window its name, how to find its group, and which test admits to it."""
+    window its name, how to find its group, which test admits to it, and whether only the
+    events it admits touch it."""
     tests = list(dict.fromkeys(window.admits for window in windows))
     return tests, [
-        (w.name, w.key or attrgetter(w.group_by), tests.index(w.admits)) for w in windows
+        (w.name, w.key or attrgetter(w.group_by), tests.index(w.admits), w.asked_when_admitted)
+        for w in windows
     ]

@@ -82,7 +82,14 @@ class Injection:
     reporter: Reporter = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        window = Window("injections_by_ip", "source_ip", self.settings.window, self.admits, cap=100)
+        window = Window(
+            "injections_by_ip",
+            "source_ip",
+            self.settings.window,
+            self.admits,
+            cap=100,
+            asked_when_admitted=True,  # evaluate returns first unless admits() would hold
+        )
         object.__setattr__(self, "windows", (window,))
         object.__setattr__(self, "reporter", Reporter(self, window, self.settings.attempts))
 

@@ -47,6 +47,7 @@ class HttpProbing:
             self.settings.window,
             self.admits,
             cap=4 * self.settings.paths,
+            asked_when_admitted=True,  # evaluate returns first unless admits() holds
         )
         object.__setattr__(self, "windows", (window,))
         object.__setattr__(self, "reporter", Reporter(self, window, self.settings.paths))

@@ -65,6 +65,7 @@ class SensitiveFiles:
             self.settings.window,
             self.admits,
             cap=4 * self.settings.paths + 20,
+            asked_when_admitted=True,  # evaluate returns first unless admits() holds
         )
         object.__setattr__(self, "windows", (window,))
         object.__setattr__(self, "reporter", Reporter(self, window, self.settings.paths))
