@@ -21,6 +21,7 @@ from redis.asyncio import Redis
 
 from monitor.events import Event
 from monitor.store.keys import Keys
+from monitor.store.scripts import lua_script
 
 if TYPE_CHECKING:  # scikit-learn loads in a second: only the detect role needs it, lazily
     from sklearn.ensemble import IsolationForest
@@ -53,7 +54,7 @@ class Recorder(Protocol):
 
 
 async def tally(redis: Redis, keys: Keys, events: Sequence[Event]) -> None:
-    """Add the batch's customer-data events to their actor-hour tallies: one round trip."""
+    """Add the batch's customer-data events to their actor-hour tallies: one script call."""
     counts: dict[tuple[int, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
     customers: dict[tuple[int, str], set[str]] = defaultdict(set)
     addresses: dict[tuple[int, str], set[str]] = defaultdict(set)
@@ -69,24 +70,19 @@ async def tally(redis: Redis, keys: Keys, events: Sequence[Event]) -> None:
             addresses[slot].add(event.source_ip)
     if not counts:
         return
-    ttl = int(KEEP.total_seconds())
-    actors: dict[int, list[str]] = defaultdict(list)
-    async with redis.pipeline(transaction=False) as pipe:
-        for (hour, actor), fields in counts.items():
-            base = keys.volume(f"{hour}:{actor}")
-            for name, value in fields.items():
-                pipe.hincrby(base, name, value)
-            pipe.expire(base, ttl)
-            for kind, values in (("customers", customers), ("addresses", addresses)):
-                if values[(hour, actor)]:
-                    pipe.pfadd(f"{base}:{kind}", *values[(hour, actor)])
-                    pipe.expire(f"{base}:{kind}", ttl)
-            actors[hour].append(actor)
-        # The hour's actor list: one command for all of the batch's actors, not one each.
-        for hour, names in actors.items():
-            pipe.sadd(keys.volume(f"actors:{hour}"), *names)
-            pipe.expire(keys.volume(f"actors:{hour}"), ttl)
-        await pipe.execute()
+    keys_of, values = [], [str(int(KEEP.total_seconds()))]
+    for (hour, actor), fields in counts.items():
+        base = keys.volume(f"{hour}:{actor}")
+        keys_of += [base, f"{base}:customers", f"{base}:addresses", keys.volume(f"actors:{hour}")]
+        values += [actor, str(len(fields))]
+        for name, value in fields.items():
+            values += [name, str(value)]
+        for found in (customers[(hour, actor)], addresses[(hour, actor)]):
+            values += [str(len(found)), *found]
+    await redis.register_script(TALLY_SCRIPT)(keys=keys_of, args=values)
+
+
+TALLY_SCRIPT = lua_script("detectors", "tally.lua")
 
 
 def customers_of(event: Event) -> set[str]:

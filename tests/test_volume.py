@@ -56,6 +56,29 @@ async def test_tallies_become_feature_vectors_per_actor_hour(redis: aioredis.Red
     assert distinct == pytest.approx(30, rel=0.05)
 
 
+async def test_searches_and_exports_are_tallied_and_every_tally_expires(
+    redis: aioredis.Redis,
+) -> None:
+    keys = Keys("vigil")
+    actor = "Nguyễn Thị Hà \x1e admin"  # a user name is whatever the audit log says
+    export = Event(
+        timestamp=START,
+        action="customer-record-export",
+        user=actor,
+        source_ip="10.0.3.14",
+        extra={"labels.record_count": 2400, "labels.customer_ids": ["C-7", "C-8"]},
+    )
+    search = Event(timestamp=START, action="customer-search", user=actor, source_ip="10.0.3.15")
+    await tally(redis, keys, [export, search, *views(actor, START, range(3))])
+    vectors = await actor_hours(redis, keys, START + timedelta(hours=1))
+    ((views_, distinct, exports, exported, searches, _, addresses),) = vectors[actor]
+    assert (views_, distinct, exports, exported, searches, addresses) == (3, 5, 1, 2400, 1, 2)
+    written = [key async for key in redis.scan_iter(match="vigil:{volume}:*")]
+    assert len(written) == 4  # counters, customers, addresses, the hour's actors
+    ttls = [await redis.ttl(key) for key in written]
+    assert all(0 < ttl <= 15 * 86_400 for ttl in ttls)
+
+
 async def test_the_fitted_model_is_stored_and_flags_a_bulk_hour(redis: aioredis.Redis) -> None:
     keys = Keys("vigil")
     await fourteen_days(redis, keys)
