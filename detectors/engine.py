@@ -10,6 +10,8 @@ from collections.abc import Awaitable, Mapping, Sequence
 from typing import Protocol
 
 from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from detectors.base import Detector, Window
 from detectors.held import Held
@@ -58,7 +60,7 @@ class Detection:
         for detector in self.detectors:
             for action in detector.actions:
                 self.by_action[action] = (*self.by_action.get(action, ()), detector)
-        self.recorders = [d for d in self.detectors if isinstance(d, Recorder)]
+        self.recorders: list[Recorder] = [d for d in self.detectors if isinstance(d, Recorder)]
         # Tests turn isolation off so that a detector's bug fails the test that meets it.
         self.isolate = isolate
         self.errors: Counter[str] = Counter()
@@ -113,9 +115,24 @@ class Detection:
         history.carried, self.tallies = self.tallies, {}
         findings = await self.evaluate(ordered, history)
         self.tallies = history.tallies
-        for recorder in self.recorders:
-            await recorder.record(self.redis, self.keys, ordered)
+        await self.record(ordered)
         return findings
+
+    async def record(self, ordered: Sequence[Event]) -> None:
+        """The recorders' statistics of the batch. One that fails on the data is counted and
+        logged as a detector would be (else the batch would fail again at every replay); a
+        Redis gone away fails the batch, which is then processed again."""
+        for recorder in self.recorders:
+            try:
+                await recorder.record(self.redis, self.keys, ordered)
+            except (RedisConnectionError, RedisTimeoutError):
+                raise
+            except Exception:
+                if not self.isolate:
+                    raise
+                name = getattr(recorder, "id", type(recorder).__name__)
+                self.errors[name] += 1
+                log.exception("recorder %s failed on a batch of %d events", name, len(ordered))
 
     async def evaluate(self, ordered: Sequence[Event], history: RedisHistory) -> list[Finding]:
         """Every detector of each event's action, in order; now and then the event loop runs

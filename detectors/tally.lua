@@ -32,4 +32,3 @@ for k = 1, #KEYS, 4 do
   redis.call('SADD', actors, actor)
   redis.call('EXPIRE', actors, ttl)
 end
-return #KEYS / 4

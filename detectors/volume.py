@@ -72,7 +72,7 @@ async def tally(redis: Redis, keys: Keys, events: Sequence[Event]) -> None:
         return
     keys_of, values = [], [str(int(KEEP.total_seconds()))]
     for (hour, actor), fields in counts.items():
-        base = keys.volume(f"{hour}:{actor}")
+        base = actor_hour(keys, hour, actor)
         keys_of += [base, f"{base}:customers", f"{base}:addresses", keys.volume(f"actors:{hour}")]
         values += [actor, str(len(fields))]
         for name, value in fields.items():
@@ -83,6 +83,12 @@ async def tally(redis: Redis, keys: Keys, events: Sequence[Event]) -> None:
 
 
 TALLY_SCRIPT = lua_script("detectors", "tally.lua")
+
+
+def actor_hour(keys: Keys, hour: int, actor: str) -> str:
+    """An actor-hour's key. The name is the audit log's: `:` and `%` are escaped in it, or
+    an actor named `alice:customers` would write into alice's customers."""
+    return keys.volume(f"{hour}:{actor.replace('%', '%25').replace(':', '%3A')}")
 
 
 def customers_of(event: Event) -> set[str]:
@@ -128,7 +134,7 @@ async def actor_hours(redis: Redis, keys: Keys, until: datetime) -> dict[str, li
     # of several slots; these are one key each).
     async with redis.pipeline(transaction=False) as pipe:
         for hour, actor in slots:
-            base = keys.volume(f"{hour}:{actor}")
+            base = actor_hour(keys, hour, actor)
             pipe.hgetall(base)
             pipe.execute_command("PFCOUNT", f"{base}:customers")
             pipe.execute_command("PFCOUNT", f"{base}:addresses")

@@ -138,8 +138,8 @@ class Shard:
         else:
             since, upper = seen.earliest - window.span_ms, seen.latest
             scores, members = read_copy(copy or NO_COPY, window.cap, since, upper, own)
-            written = self.written.get(index)
-            if written is not None and worth_copying(len(written[1])):
+            written = self.written[index]  # the copy held: it was computed
+            if worth_copying(len(written[1])):
                 after = Copy(*written, refreshed)
         held.keep(self.keys[index], after)
         return combine(scores, members, seen.added, own)

@@ -86,22 +86,9 @@ def extending(
     customers: frozenset[str],
 ) -> Finding:
     """An extension (see detectors.base.extension): one event of an attack going on, with no
-    evidence of its own. A scanner makes one per line: its fields are set through their
-    slots, a third of what the frozen dataclass's __init__ costs."""
-    found: Finding = object.__new__(Finding)
-    SET_DETECTOR(found, detector)
-    SET_FAMILY(found, family)
-    SET_SEVERITY(found, severity)
-    SET_TITLE(found, title)
-    SET_KEY(found, key)
-    SET_ENTITIES(found, entities)
-    SET_FIRST_SEEN(found, at)
-    SET_LAST_SEEN(found, at)
-    SET_EVIDENCE(found, ())
-    SET_CUSTOMERS(found, customers)
-    SET_MARKS(found, (mark,))
-    SET_EXTENDS_ONLY(found, True)
-    return found
+    evidence of its own; a scanner makes one per line."""
+    fields = (detector, family, severity, title, key, entities, at, at)
+    return through_slots(*fields, (), customers, (mark,), True)
 
 
 def folded(
@@ -113,15 +100,35 @@ def folded(
     customers: frozenset[str],
     extends_only: bool,
 ) -> Finding:
-    """`base` carrying a fold's counts, times, evidence and customers: dataclasses.replace
-    through the slots (a scanner's batch folds thousands of runs)."""
+    """`base` carrying a fold's counts, times, evidence and customers (dataclasses.replace,
+    through the slots: a scanner's batch folds thousands of runs)."""
+    head = (base.detector, base.family, base.severity, base.title, base.key, base.entities)
+    return through_slots(*head, first_seen, last_seen, evidence, customers, marks, extends_only)
+
+
+def through_slots(
+    detector: str,
+    family: str,
+    severity: Severity,
+    title: str,
+    key: str,
+    entities: Mapping[str, str],
+    first_seen: datetime,
+    last_seen: datetime,
+    evidence: tuple[Mapping[str, Any], ...],
+    customers: frozenset[str],
+    marks: tuple[str, ...],
+    extends_only: bool,
+) -> Finding:
+    """A finding from its fields in order, set through their slots: a third of what the
+    frozen dataclass's __init__ costs."""
     found: Finding = object.__new__(Finding)
-    SET_DETECTOR(found, base.detector)
-    SET_FAMILY(found, base.family)
-    SET_SEVERITY(found, base.severity)
-    SET_TITLE(found, base.title)
-    SET_KEY(found, base.key)
-    SET_ENTITIES(found, base.entities)
+    SET_DETECTOR(found, detector)
+    SET_FAMILY(found, family)
+    SET_SEVERITY(found, severity)
+    SET_TITLE(found, title)
+    SET_KEY(found, key)
+    SET_ENTITIES(found, entities)
     SET_FIRST_SEEN(found, first_seen)
     SET_LAST_SEEN(found, last_seen)
     SET_EVIDENCE(found, evidence)

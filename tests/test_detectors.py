@@ -6,6 +6,8 @@ from datetime import timedelta
 
 import pytest
 import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError
 
 from detectors import build_detectors
 from detectors.account_takeover import BruteForce
@@ -69,6 +71,33 @@ async def test_a_detector_that_raises_is_isolated_and_counted(redis: aioredis.Re
     findings = [f for f in await detection.process(list(firing.events)) if not f.extends_only]
     assert [finding.detector for finding in findings] == ["account_takeover.brute_force"]
     assert detection.errors["test.exploding"] == len(firing.events)
+
+
+class Failing:
+    """A recorder whose statistics fail on the data, or with Redis gone."""
+
+    id = "test.failing"
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    async def record(self, redis: object, keys: object, events: object) -> None:
+        raise self.error
+
+
+async def test_a_recorder_failing_on_its_data_is_isolated_and_redis_away_is_not(
+    redis: aioredis.Redis,
+) -> None:
+    brute_force = DETECTORS[0]
+    firing = next(e for e in brute_force.examples() if e.fires)
+    detection = Detection(redis, Keys("vigil"), [brute_force])
+    detection.recorders = [Failing(ResponseError("WRONGTYPE"))]
+    findings = await detection.process(list(firing.events))
+    assert any(not finding.extends_only for finding in findings)  # the batch goes on
+    assert detection.errors["test.failing"] == 1
+    detection.recorders = [Failing(RedisConnectionError("gone"))]
+    with pytest.raises(RedisConnectionError):  # the batch fails, to be processed again
+        await detection.process(list(firing.events))
 
 
 UNEVEN = BruteForce(BruteForceSettings(timed_window=timedelta(minutes=90)))

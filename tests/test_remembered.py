@@ -5,7 +5,7 @@ from __future__ import annotations
 from detectors.intrusion.web import LONGEST_REMEMBERED, decoded, remembered
 
 
-def test_a_short_text_is_asked_once_and_a_long_one_every_time() -> None:
+def test_short_texts_are_remembered_and_of_long_ones_only_the_last() -> None:
     asked: list[str] = []
 
     def shout(text: str) -> str:
@@ -13,10 +13,17 @@ def test_a_short_text_is_asked_once_and_a_long_one_every_time() -> None:
         return text.upper()
 
     answer = remembered(shout, 4)
-    short, long = "/cargo/track", "/" + "A%41" * LONGEST_REMEMBERED
+    short, long, other = "/cargo/track", "/" + "A%41" * LONGEST_REMEMBERED, "/" + "b" * 2000
     assert [answer(short), answer(short)] == ["/CARGO/TRACK"] * 2
-    assert [answer(long), answer(long)] == [long.upper()] * 2
-    assert asked == [short, long, long]  # 64 KiB URLs would otherwise fill the memory
+    # The window and the rule ask about one request's URL one after the other: the last
+    # long text is kept, no other (64 KiB URLs would otherwise fill the memory).
+    assert [answer(long), answer(long), answer(other), answer(long)] == [
+        long.upper(),
+        long.upper(),
+        other.upper(),
+        long.upper(),
+    ]
+    assert asked == [short, long, other, long]
 
 
 def test_a_long_url_is_still_decoded() -> None:

@@ -79,6 +79,19 @@ async def test_searches_and_exports_are_tallied_and_every_tally_expires(
     assert all(0 < ttl <= 15 * 86_400 for ttl in ttls)
 
 
+async def test_an_actor_named_like_another_actors_key_keeps_its_own_tally(
+    redis: aioredis.Redis,
+) -> None:
+    keys = Keys("vigil")
+    batch = views("alice", START, range(3)) + views("alice:customers", START, range(5))
+    await tally(redis, keys, batch)
+    vectors = await actor_hours(redis, keys, START + timedelta(hours=1))
+    assert {actor: rows[0][0] for actor, rows in vectors.items()} == {
+        "alice": 3,
+        "alice:customers": 5,
+    }
+
+
 async def test_the_fitted_model_is_stored_and_flags_a_bulk_hour(redis: aioredis.Redis) -> None:
     keys = Keys("vigil")
     await fourteen_days(redis, keys)

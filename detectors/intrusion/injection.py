@@ -22,6 +22,9 @@ from monitor.events import Event
 from monitor.findings import Finding, Severity
 from monitor.intrusion_settings import InjectionSettings
 
+# An SQL comment between keywords (`/**/`, `/*!50000*/`), at most 100 characters: an
+# unbounded `.*?` inside a repeated group took seconds on one 60 KB URL of `union/*`.
+COMMENT = r"/\*(?:[^*]|\*(?!/)){0,100}\*/"
 # Searched in the lower-cased URL after two rounds of percent-decoding. Each is specific
 # enough that a visitor's URL does not carry it (CrowdSec's lists need several distinct
 # payloads because they match single words such as `select`).
@@ -33,7 +36,7 @@ KINDS = (
     ),
     (
         "SQL injection",
-        r"\bunion(?:\s|/\*.*?\*/)+(?:all(?:\s|/\*.*?\*/)+)?select\b|"
+        rf"\bunion(?:\s|{COMMENT})+(?:all(?:\s|{COMMENT})+)?select\b|"
         r"['\"`)]\s*(?:or|and)\s+['\"`]?\w+['\"`]?\s*(?:=|like)|\b(?:or|and)\s+\d+\s*=\s*\d+|"
         r"\b(?:sleep|benchmark|pg_sleep|extractvalue|updatexml)\s*\(|waitfor\s+delay|"
         r"information_schema|@@version|concat\s*\(\s*0x|['\"]\s*(?:--|#|/\*)|"
@@ -116,6 +119,7 @@ class Injection:
             "double-encoded traversal": "/static/%252e%252e%252f%252e%252e%252fetc/passwd",
             "SQL injection": "/customers/search?q=1%27%20OR%20%271%27%3D%271",
             "UNION SELECT": "/tracking?awb=1+UNION+ALL+SELECT+NULL,version()--",
+            "UNION SELECT between comments": "/tracking?awb=1/**/UNION/*!50000ALL*/SELECT/**/1--",
             "XSS": "/customers/search?q=%3Cscript%3Ealert(1)%3C/script%3E",
             "time-based SQLi": "/tracking?awb=1)%20AND%20SLEEP(5)--",
         }

@@ -68,20 +68,28 @@ def target(event: Event) -> str:
     return str(original) if original else event.url_path or ""
 
 
-def remembered(function: Callable[[str], T], size: int) -> Callable[[str], T]:
-    """`function`, its answers for up to `size` texts kept (the least recently asked go
-    first); texts longer than LONGEST_REMEMBERED are not kept: a URL or a user agent is
-    written by whoever sends the request, up to a 64 KiB line each."""
-    cached = lru_cache(maxsize=size)(function)
-
-    def answer(text: str) -> T:
-        return cached(text) if len(text) <= LONGEST_REMEMBERED else function(text)
-
-    return answer
-
-
+# A URL or a user agent is written by whoever sends the request, up to a 64 KiB line: the
+# caches keep texts up to this long, and of longer ones only the last (asked again at once
+# by the window and the rule).
 LONGEST_REMEMBERED = 1024
 T = TypeVar("T")
+
+
+def remembered(function: Callable[[str], T], size: int) -> Callable[[str], T]:
+    """`function` with its answers for up to `size` short texts kept, least recent first out."""
+    cached = lru_cache(maxsize=size)(function)
+    last: list[tuple[str, T]] = []
+
+    def answer(text: str) -> T:
+        if len(text) <= LONGEST_REMEMBERED:
+            return cached(text)
+        if last and last[0][0] is text:
+            return last[0][1]
+        found = function(text)
+        last[:] = [(text, found)]
+        return found
+
+    return answer
 
 
 def decode(text: str) -> str:

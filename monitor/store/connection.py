@@ -83,7 +83,8 @@ async def open_client(url: str) -> Redis:
     if not clustered:
         return client
     await client.aclose()
-    cluster: Redis = RedisCluster.from_url(url, connection_class=PackedConnection)
+    # RedisCluster.from_url builds its nodes' connections itself: they pack in Python.
+    cluster: Redis = RedisCluster.from_url(url)
     return cluster
 
 
