@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any, Protocol
 
 from monitor.events import Event, parse_time
-from monitor.findings import Finding, Severity, extending
+from monitor.findings import Finding, Severity, through_slots
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,16 +172,20 @@ def extension(
     """An event of an attack past its threshold: it adds itself (its count, its time, its
     customers) to the open incident of `key`, and opens none. Cheap, as a scanner makes one
     per line: no evidence of its own, the incident shows the events that crossed."""
-    return extending(
+    at = event.timestamp
+    return through_slots(
         detector.id,
         detector.family,
         detector.severity,  # severity rises with the crossings, not here
         detector.title,
         key,
         entities,
-        event.timestamp,
-        event.mark,
+        at,
+        at,
+        (),
         frozenset(filter(None, customers)) if customers else NO_CUSTOMERS,
+        (event.mark,),
+        True,
     )
 
 

@@ -130,9 +130,8 @@ class Detection:
             except Exception:
                 if not self.isolate:
                     raise
-                name = getattr(recorder, "id", type(recorder).__name__)
-                self.errors[name] += 1
-                log.exception("recorder %s failed on a batch of %d events", name, len(ordered))
+                self.errors[recorder.id] += 1
+                log.exception("recorder %s failed on %d events", recorder.id, len(ordered))
 
     async def evaluate(self, ordered: Sequence[Event], history: RedisHistory) -> list[Finding]:
         """Every detector of each event's action, in order; now and then the event loop runs

@@ -49,9 +49,6 @@ class Copy:
         return scores[drop:], members[drop:], drop
 
 
-NO_COPY = Copy([], [])
-
-
 class Held:
     """The copies of one process, and the mark it left on each shard it wrote."""
 

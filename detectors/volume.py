@@ -50,6 +50,8 @@ def off_hours(hour: int, zone_offset_hours: int = 7) -> int:
 class Recorder(Protocol):
     """A detector that also keeps statistics of what it saw (after evaluation)."""
 
+    id: str
+
     async def record(self, redis: Redis, keys: Keys, events: Sequence[Event]) -> None: ...
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from detectors.base import Window
-from detectors.held import NO_COPY, Copy, Held, Own, after_write, merged, read_copy
+from detectors.held import Copy, Held, Own, after_write, merged, read_copy
 from monitor.events import Event
 from monitor.store.keys import Keys
 from monitor.store.scripts import lua_script, run_many
@@ -136,9 +136,10 @@ class Shard:
                 known = Copy(scores, members)
                 after = after_write(known, own, int(answer[0]), oldest, refreshed)
         else:
+            assert copy is not None  # the script answers nothing only where the copy held
             since, upper = seen.earliest - window.span_ms, seen.latest
-            scores, members = read_copy(copy or NO_COPY, window.cap, since, upper, own)
-            written = self.written[index]  # the copy held: it was computed
+            scores, members = read_copy(copy, window.cap, since, upper, own)
+            written = self.written[index]
             if worth_copying(len(written[1])):
                 after = Copy(*written, refreshed)
         held.keep(self.keys[index], after)

@@ -74,23 +74,6 @@ def finding_id(fingerprint: str, counted: Sequence[str]) -> str:
     return digest.hexdigest()
 
 
-def extending(
-    detector: str,
-    family: str,
-    severity: Severity,
-    title: str,
-    key: str,
-    entities: Mapping[str, str],
-    at: datetime,
-    mark: str,
-    customers: frozenset[str],
-) -> Finding:
-    """An extension (see detectors.base.extension): one event of an attack going on, with no
-    evidence of its own; a scanner makes one per line."""
-    fields = (detector, family, severity, title, key, entities, at, at)
-    return through_slots(*fields, (), customers, (mark,), True)
-
-
 def folded(
     base: Finding,
     marks: tuple[str, ...],
