@@ -110,7 +110,7 @@ def read_copy(
     scores, members = copy.scores, copy.members
     low, high = bisect.bisect_right(scores, since), bisect.bisect_right(scores, upper)
     picked_scores, picked = scores[low:high], members[low:high]
-    if own.scores and picked_scores and picked_scores[-1] >= own.scores[0]:
+    if own.scores and not after_all(picked_scores, picked, own):
         # A replay's, or ties: as the script, leave them out; only from the batch's oldest
         # score on can they be (a bulk window holds thousands before it).
         mine, start = set(own.members), bisect.bisect_left(picked_scores, own.scores[0])
@@ -144,11 +144,22 @@ def after_write(
 def joined(known: Copy, own: Own) -> tuple[list[int], list[bytes]]:
     """A copy with the batch's members added (the script added them, and trimmed nothing)."""
     scores, members = known.scores, known.members
-    if own.scores and scores and own.scores[0] <= scores[-1]:
-        return merged(scores, members, own)
-    if own.scores:
+    if not own.scores:
+        return scores, members
+    if after_all(scores, members, own):
         return scores + own.scores, members + own.members
-    return scores, members
+    return merged(scores, members, own)
+
+
+def after_all(scores: list[int], members: list[bytes], own: Own) -> bool:
+    """Whether the batch's members all come after the key's, as Redis orders them (by score,
+    then member): they are then appended. Syslog times are whole seconds, so a batch often
+    shares its first second with the members before it; its members still come after them,
+    as they start with their place in the file."""
+    if not scores:
+        return True
+    first, last = own.scores[0], scores[-1]
+    return first > last or (first == last and own.members[0] > members[-1])
 
 
 def merged(scores: list[int], members: list[bytes], own: Own) -> tuple[list[int], list[bytes]]:

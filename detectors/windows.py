@@ -14,7 +14,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from detectors.base import Window
-from detectors.held import Copy, Held, Own, after_write, merged, read_copy
+from detectors.held import Copy, Held, Own, after_all, after_write, merged, read_copy
 from monitor.events import Event
 from monitor.store.keys import Keys
 from monitor.store.scripts import lua_script, run_many
@@ -207,7 +207,7 @@ def combine(
     own = own or own_of(added)
     # `touch` adds the members in the engine's event order, time then reference key: the
     # order Redis keeps (UTF-8 bytes sort as their text does), so they need no sorting.
-    if not scores or own.scores[0] > scores[-1]:
+    if after_all(scores, members, own):
         places = dict(zip(added, range(len(scores), len(scores) + len(added)), strict=True))
         return Series(scores + own.scores, members + own.members, places)
     scores, members = merged(scores, members, own)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import lru_cache
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +109,7 @@ class Keys:
         return f"{self.prefix}:{{alerts}}:{name}"
 
 
+@lru_cache(maxsize=65536)  # a flood's incidents are extended batch after batch
 def fingerprint_tag(fingerprint: str) -> str:
     """Short stable hash of a fingerprint; the hash tag and first half of an incident id."""
     return hashlib.blake2b(fingerprint.encode(), digest_size=5).hexdigest()
