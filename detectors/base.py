@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any, Protocol
 
 from monitor.events import Event, parse_time
-from monitor.findings import Finding, Severity, through_slots
+from monitor.findings import Finding, Severity
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +173,7 @@ def extension(
     customers) to the open incident of `key`, and opens none. Cheap, as a scanner makes one
     per line: no evidence of its own, the incident shows the events that crossed."""
     at = event.timestamp
-    return through_slots(
+    return Finding(
         detector.id,
         detector.family,
         detector.severity,  # severity rises with the crossings, not here

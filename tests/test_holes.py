@@ -3,10 +3,10 @@ cached API answers, customer ids in titles for roles that may not see them."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime
 
 import httpx
+from msgspec.structs import replace
 
 from monitor.dashboard.users import Role, Users
 from monitor.findings import Finding, Severity

@@ -6,10 +6,10 @@ from __future__ import annotations
 import csv
 import io
 import re
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import httpx
+from msgspec.structs import replace
 
 from monitor.dashboard.users import Role, Users
 from monitor.findings import Severity

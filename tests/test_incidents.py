@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import redis.asyncio as aioredis
+from msgspec.structs import replace
 
 from monitor.events import reference_mark
 from monitor.findings import Finding, Severity

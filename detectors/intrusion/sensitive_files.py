@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
+
+from msgspec.structs import replace
 
 from detectors.base import Example, History, Window
 from detectors.intrusion.web import (

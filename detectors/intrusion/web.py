@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import TypeVar
 from urllib.parse import unquote, unquote_plus
+
+from msgspec.structs import replace
 
 from detectors.base import Detector, History, Window, extension, finding
 from monitor.events import Event, Outcome
