@@ -54,6 +54,9 @@ class IncidentStore:
         self.indexer = Indexer(redis, keys)
         self.query = IncidentQuery(redis, keys)
         self._extend = redis.register_script(lua_script(PACKAGE, "extend.lua", "count.lua"))
+        self.suppression_ms = int(settings.suppression_window.total_seconds() * 1000)
+        # How long a fingerprint's applied finding ids are kept: two windows and a day.
+        self.applied_ttl_ms = 2 * self.suppression_ms + 86_400_000
 
     async def record(self, findings: Iterable[Finding]) -> list[Change]:
         """Store findings (merged per fingerprint) in one round trip, then index them in another."""
@@ -100,8 +103,9 @@ class IncidentStore:
         live on another node). Not announced: the incident's count moves, nothing else."""
         if not findings:
             return []
-        keys = [self.keys.fingerprint(fingerprint_tag(f.fingerprint)) for f in findings]
-        packed = [self.extend_arg(finding) for finding in findings]
+        tags = [fingerprint_tag(finding.fingerprint) for finding in findings]
+        keys = list(map(self.keys.fingerprint, tags))
+        packed = list(map(self.extend_arg, findings, tags))
         if isinstance(self.redis, RedisCluster):
             calls = [([key], [arg]) for key, arg in zip(keys, packed, strict=True)]
             replies = [reply[0] for reply in await run_many(self.redis, self._extend, calls)]
@@ -113,14 +117,17 @@ class IncidentStore:
             if reply[1] == b"extended"
         ]
 
-    def extend_arg(self, finding: Finding) -> str:
-        fingerprint, marks = finding.fingerprint, finding.counted
-        tag = fingerprint_tag(fingerprint)
+    def extend_arg(self, finding: Finding, tag: str) -> str:
+        """The script's argument for one fingerprint (its hash `tag`): see extend.lua."""
+        marks = finding.counted
         # Log text may hold the separator: a customer id keeps its place in the head, and
         # marks that hold it are read one by one, as marks that do not rise are.
-        customers = sorted(c.replace("\x1e", "\\x1e") for c in finding.affected_customers)
+        customers = (
+            sorted(c.replace("\x1e", "\\x1e") for c in finding.affected_customers)
+            if finding.affected_customers
+            else ()
+        )
         packed = "\x1e".join(marks)
-        suppression_ms = int(self.settings.suppression_window.total_seconds() * 1000)
         # Marks each past the one before (no '|' of a fold among them): if the oldest is
         # past what the incident counted, the script counts them all without reading them.
         rising = (
@@ -131,12 +138,12 @@ class IncidentStore:
         head = (
             tag,
             self.keys.incident_base(tag),
-            finding_id(fingerprint, marks),
+            finding_id(finding.fingerprint, marks),
             str(epoch_ms(finding.first_seen)),
             str(epoch_ms(finding.last_seen)),
             format_time(finding.last_seen),
-            str(suppression_ms),
-            str(2 * suppression_ms + 86_400_000),
+            str(self.suppression_ms),
+            str(self.applied_ttl_ms),
             str(len(customers)),
             "1" if rising else "0",
             marks[0] if rising else "",
@@ -147,7 +154,6 @@ class IncidentStore:
 
     def record_args(self, finding: Finding, tag: str, now: datetime) -> list[str | int]:
         now_ms, now_text = epoch_ms(now), format_time(now)
-        suppression_ms = int(self.settings.suppression_window.total_seconds() * 1000)
         counted = finding.counted
         args: list[str | int] = [
             tag,
@@ -156,7 +162,7 @@ class IncidentStore:
             format_time(finding.first_seen),
             epoch_ms(finding.last_seen),
             format_time(finding.last_seen),
-            suppression_ms,
+            self.suppression_ms,
             str(finding.severity),
             finding.severity.rank,
             finding.detector,
@@ -165,7 +171,7 @@ class IncidentStore:
             json.dumps(dict(finding.entities), ensure_ascii=False),
             self.settings.evidence_limit,
             now_text,
-            2 * suppression_ms + 86_400_000,
+            self.applied_ttl_ms,
             len(finding.evidence),
             self.keys.incident_base(tag),
             now_ms,
