@@ -60,7 +60,8 @@ async def detect(settings: Settings, url: str, events: list[Event], batch: int) 
     redis = await open_client(url)
     keys = Keys("bench")
     try:
-        detection = Detection(redis, keys, build_detectors(settings))
+        window = settings.incidents.suppression_window
+        detection = Detection(redis, keys, build_detectors(settings), suppression=window)
         store = IncidentStore(redis, keys, settings.incidents)
         for start in range(0, len(events), batch):
             findings = await detection.process(events[start : start + batch])

@@ -7,6 +7,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Awaitable, Mapping, Sequence
+from datetime import timedelta
 from typing import Protocol
 
 from redis.asyncio import Redis
@@ -14,6 +15,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from detectors.base import Detector, Window
+from detectors.gathering import Gathering
 from detectors.held import Held
 from detectors.history import RedisHistory, Tally
 from detectors.volume import Recorder
@@ -37,7 +39,12 @@ class Turn(Protocol):
 
 class Detection:
     def __init__(
-        self, redis: Redis, keys: Keys, detectors: Sequence[Detector], isolate: bool = True
+        self,
+        redis: Redis,
+        keys: Keys,
+        detectors: Sequence[Detector],
+        isolate: bool = True,
+        suppression: timedelta = timedelta(0),
     ) -> None:
         self.redis = redis
         self.keys = keys
@@ -63,6 +70,9 @@ class Detection:
         self.recorders: list[Recorder] = [d for d in self.detectors if isinstance(d, Recorder)]
         # Tests turn isolation off so that a detector's bug fails the test that meets it.
         self.isolate = isolate
+        # The incident store's suppression window: runs of extensions within it are gathered
+        # into one finding as the store would fold them (0: only those of one moment).
+        self.suppression = suppression
         self.errors: Counter[str] = Counter()
         # The distinct tallies of the last batch: the next one slides them on, not rebuilds.
         self.tallies: Mapping[tuple[str, int, str, str], Tally] = {}
@@ -136,7 +146,7 @@ class Detection:
     async def evaluate(self, ordered: Sequence[Event], history: RedisHistory) -> list[Finding]:
         """Every detector of each event's action, in order; now and then the event loop runs
         (every SLICE_SECONDS), so that other batches' round trips go on meanwhile."""
-        findings: list[Finding] = []
+        findings = Gathering(self.suppression)
         due = time.perf_counter() + SLICE_SECONDS
         for index, event in enumerate(ordered):
             if not index % 32 and time.perf_counter() > due:
@@ -152,5 +162,5 @@ class Detection:
                     log.exception("detector %s failed on event %s", detector.id, event.id)
                     continue
                 if finding is not None:
-                    findings.append(finding)
-        return findings
+                    findings.add(finding)
+        return findings.findings()

@@ -62,7 +62,9 @@ class Vigil:
         from detectors import build_detectors
         from detectors.engine import Detection
 
-        return Detection(self.redis, self.keys, build_detectors(self.settings), isolate)
+        detectors = build_detectors(self.settings)
+        window = self.settings.incidents.suppression_window
+        return Detection(self.redis, self.keys, detectors, isolate, window)
 
     def worker(self) -> Worker:
         from monitor.pipeline.worker import Worker

@@ -39,7 +39,8 @@ async def incidents_of(log: Path, redis: aioredis.Redis, settings: Settings) -> 
     seen and affected customers, sorted."""
     keys = Keys("golden")
     store = IncidentStore(redis, keys, settings.incidents)
-    detection = Detection(redis, keys, build_detectors(settings), isolate=False)
+    window = settings.incidents.suppression_window  # extensions gathered as the service does
+    detection = Detection(redis, keys, build_detectors(settings), False, window)
     events = list(read_file(str(log), Reading(settings, "sshd"), ScanReport(), [0]))
     touched: set[str] = set()
     for start in range(0, len(events), BATCH):

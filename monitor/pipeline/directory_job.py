@@ -58,7 +58,9 @@ def rebuilt(detection: Detection, settings: Settings) -> Detection:
     and the windows' running tallies carried over. Raises ConfigError if a file is unusable."""
     models = holders(detection)
     detectors = build_detectors(settings, models[0] if models else None)
-    fresh = Detection(detection.redis, detection.keys, detectors, detection.isolate)
+    fresh = Detection(
+        detection.redis, detection.keys, detectors, detection.isolate, detection.suppression
+    )
     fresh.tallies, fresh.errors = detection.tallies, detection.errors
     return fresh
 
