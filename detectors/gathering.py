@@ -27,21 +27,9 @@ class Run:
     first: Finding
     marks: list[str]
     customers: set[str]
+    newest: str  # the fingerprint's newest mark: the next one must be past it
     last_seen: datetime  # the newest one's
     horizon: datetime  # last_seen and the window: an extension past it starts a run of its own
-
-    def takes(self, finding: Finding) -> bool:
-        return (
-            self.last_seen <= finding.first_seen <= self.horizon
-            and finding.severity is self.first.severity
-        )
-
-    def add(self, finding: Finding, window: timedelta) -> None:
-        self.marks.append(finding.marks[0])
-        if finding.affected_customers:
-            self.customers.update(finding.affected_customers)
-        if finding.last_seen != self.last_seen:
-            self.last_seen, self.horizon = finding.last_seen, finding.last_seen + window
 
     def finding(self) -> Finding:
         """The run as one finding: fold_rising's of its extensions."""
@@ -68,36 +56,48 @@ class Gathering:
     def __init__(self, window: timedelta) -> None:
         self.window = window
         self.gathered: list[Finding] = []
-        self.open: dict[tuple[str, str], Run] = {}
         self.runs: list[Run] = []
-        # Per fingerprint, its newest mark so far: a mark not past it is set apart when
-        # folded (a '|' before it), so it starts a run of its own.
+        self.open: dict[tuple[str, str], Run] = {}
+        # The newest mark of each fingerprint without a run open: a mark not past it is set
+        # apart when folded (a '|' before it), so it cannot join the marks before.
         self.newest: dict[tuple[str, str], str] = {}
 
     def add(self, finding: Finding) -> None:
+        # Inlined: a flood's batch adds tens of thousands.
         place = (finding.detector, finding.key)
-        newest = self.newest.get(place, "")
+        run = self.open.get(place)
         if finding.extends_only and len(finding.marks) == 1 and not finding.evidence:
             mark = finding.marks[0]
-            run = self.open.get(place)
-            if run is not None and mark > newest and run.takes(finding):
-                run.add(finding, self.window)
-                self.newest[place] = mark
+            if (
+                run is not None
+                and mark > run.newest
+                and run.last_seen <= finding.first_seen <= run.horizon
+                and finding.severity is run.first.severity
+            ):
+                run.marks.append(mark)
+                run.newest = mark
+                if finding.affected_customers:
+                    run.customers.update(finding.affected_customers)
+                if finding.last_seen != run.last_seen:
+                    run.last_seen, run.horizon = finding.last_seen, finding.last_seen + self.window
                 return
-            self.open[place] = self.started(finding)
-            self.newest[place] = max(newest, mark)
+            newest = run.newest if run is not None else self.newest.pop(place, "")
+            self.open[place] = self.started(finding, max(newest, mark))
         else:
-            self.open.pop(place, None)  # what follows it is folded after it, not before
+            newest = run.newest if run is not None else self.newest.get(place, "")
+            if run is not None:
+                del self.open[place]  # what follows it is folded after it, not with the run
             self.newest[place] = max(newest, *finding.counted)
         self.gathered.append(finding)
 
-    def started(self, finding: Finding) -> Run:
+    def started(self, finding: Finding, newest: str) -> Run:
         seen = finding.last_seen
         run = Run(
             len(self.gathered),
             finding,
             [finding.marks[0]],
             set(finding.affected_customers),
+            newest,
             seen,
             seen + self.window,
         )
