@@ -70,8 +70,10 @@ class Detection:
         self.recorders: list[Recorder] = [d for d in self.detectors if isinstance(d, Recorder)]
         # Tests turn isolation off so that a detector's bug fails the test that meets it.
         self.isolate = isolate
-        # The incident store's suppression window: runs of extensions within it are gathered
-        # into one finding as the store would fold them (0: only those of one moment).
+        # The incident store's suppression window (settings.incidents, as the store's): runs
+        # of extensions within it are gathered into one finding as the store would fold them.
+        # Never longer than the store's, or a run could bridge a gap the store splits; 0
+        # gathers only those of one moment, right for any window.
         self.suppression = suppression
         self.errors: Counter[str] = Counter()
         # The distinct tallies of the last batch: the next one slides them on, not rebuilds.

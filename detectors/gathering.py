@@ -87,7 +87,7 @@ class Gathering:
             newest = run.newest if run is not None else self.newest.get(place, "")
             if run is not None:
                 del self.open[place]  # what follows it is folded after it, not with the run
-            self.newest[place] = max(newest, *finding.counted)
+            self.newest[place] = max((newest, *finding.counted))
         self.gathered.append(finding)
 
     def started(self, finding: Finding, newest: str) -> Run:

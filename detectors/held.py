@@ -155,7 +155,9 @@ def after_all(scores: list[int], members: list[bytes], own: Own) -> bool:
     """Whether the batch's members all come after the key's, as Redis orders them (by score,
     then member): they are then appended. Syslog times are whole seconds, so a batch often
     shares its first second with the members before it; its members still come after them,
-    as they start with their place in the file."""
+    as they start with their place in the file. The batch's own come sorted (the engine's
+    order: time, then reference key), and a member fixes its score, so a replayed member is
+    equal to one held, never after it."""
     if not scores:
         return True
     first, last = own.scores[0], scores[-1]

@@ -281,10 +281,18 @@ def epoch_of(text: str) -> int:
     return epoch_ms(parse_time(text))
 
 
-@lru_cache(maxsize=4096)  # a scanner's incidents, extended every batch, share their seconds
 def format_time(moment: datetime) -> str:
     """ISO 8601 in UTC with milliseconds and a Z, as ECS writes `@timestamp`."""
-    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
+    if moment.tzinfo is UTC:
+        return format_utc(moment)
+    return format_utc(moment.astimezone(UTC))
+
+
+# Remembered for UTC times only: times of a local zone that compare equal can differ in
+# `fold` (the hour repeated when clocks go back) and so format an hour apart.
+@lru_cache(maxsize=4096)  # a scanner's incidents, extended every batch, share their seconds
+def format_utc(moment: datetime) -> str:
+    return moment.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
 def parse_time(text: str) -> datetime:

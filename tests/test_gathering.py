@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
+import msgspec
 import pytest
 
 from detectors.gathering import Gathering
@@ -108,3 +109,13 @@ def test_a_scanners_extensions_make_one_finding_per_incident() -> None:
         (*PLACES[1], 500),
     ]
     assert found[0].first_seen == T0 and found[0].last_seen == T0 + timedelta(seconds=249)
+
+
+def test_a_finding_counting_nothing_ends_a_run_and_folds_the_same() -> None:
+    """Nothing the detectors make today, but a Finding may: no marks and no evidence."""
+    rng = random.Random(3)
+    run = [made(rng, T0 + timedelta(seconds=n), n, PLACES[0]) for n in range(6)]
+    empty = msgspec.structs.replace(run[0], marks=(), evidence=(), extends_only=False)
+    findings = [empty, *run[:3], empty, *run[3:]]
+    expected = merge_by_fingerprint(findings, WINDOW, evidence_limit=50)
+    assert merge_by_fingerprint(gathered(findings, WINDOW), WINDOW, evidence_limit=50) == expected
