@@ -11,31 +11,34 @@
 -- the last call that wrote any of its keys: when it is still the caller's own, nobody wrote
 -- since, and a key holding as many members as the caller's copy is not read at all.
 -- KEYS[1]: the shard's mark; KEYS[2..]: window keys sharing its hash tag.
--- ARGV[1]: the mark the caller left ('' if none); ARGV[2]: the mark it leaves now.
--- ARGV[i + 1] belongs to KEYS[i] and packs, separated by \30: since, upper, keep (settled
--- less the span), settled (ms), cap, ttl (ms; negative: the caller set it lately), the
--- oldest of the batch's members (ms), how many members the caller's copy holds (-1: no
--- copy, -2: never copied), how many of the oldest members the trims remove if the copy
--- holds, then pairs of score and member.
+-- ARGV[1]: the mark the caller left ('' if none); ARGV[2]: the mark it leaves now. Then,
+-- for each of KEYS[2..] in turn: since, upper, keep (settled less the span), settled (ms),
+-- cap, ttl (ms; negative: the caller set it lately), the oldest of the batch's members
+-- (ms), how many members the caller's copy holds (-1: no copy, -2: never copied), how many
+-- of the oldest members the trims remove if the copy holds, how many members the batch
+-- adds (n), then n pairs of score and member.
 -- The caller's hints hold only when its copy does; else the key is read, trimmed and given
 -- its TTL as always.
--- One packed argument per key keeps the client from encoding a million arguments.
+-- Arguments of their own, not a packed string per key: splitting one in Lua cost more than
+-- the client's packing of many (in C).
 -- Each key's reply: nothing when the copy holds (the caller knows what the key holds
 -- now); else its size after the call, its oldest member and that member's score, and the
 -- members read; for a key never copied, only the members read.
-local FIRST_PAIR = 10
+local HEAD = 10
 local NOT_COPIED = -2
 local current = redis.call('GET', KEYS[1])
 local unwritten = current ~= false and current == ARGV[1]
 redis.call('SET', KEYS[1], ARGV[2])
 local out = {}
+local a = 3 -- where the arguments of the key at hand start
 for i = 2, #KEYS do
   local key = KEYS[i]
-  local parts = split(ARGV[i + 1])
-  local since, upper, keep, settled = parts[1], parts[2], parts[3], parts[4]
-  local cap, ttl, oldest = tonumber(parts[5]), tonumber(parts[6]), parts[7]
-  local copy, drop = tonumber(parts[8]), tonumber(parts[9])
-  local own = (#parts - FIRST_PAIR + 1) / 2
+  local since, upper, keep, settled = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3]
+  local cap, ttl, oldest = tonumber(ARGV[a + 4]), tonumber(ARGV[a + 5]), ARGV[a + 6]
+  local copy, drop, own = tonumber(ARGV[a + 7]), tonumber(ARGV[a + 8]), tonumber(ARGV[a + 9])
+  -- The batch's pairs are ARGV[first..last].
+  local first, last = a + HEAD, a + HEAD + 2 * own - 1
+  a = last + 1
   local valid = unwritten and copy >= 0 and redis.call('ZCARD', key) == copy
   local held = nil
   if not valid then
@@ -43,32 +46,37 @@ for i = 2, #KEYS do
       'LIMIT', 0, cap + own)
     -- The batch's own members can only be among them if the newest is not older than the
     -- batch's oldest (a replay, or ties): only then are they looked up.
-    local mine = {}
+    local mine = nil
     if own > 0 and #newest > 0 and tonumber(newest[2]) >= tonumber(oldest) then
-      for j = FIRST_PAIR + 1, #parts, 2 do mine[parts[j]] = true end
+      mine = {}
+      for j = first + 1, last, 2 do mine[ARGV[j]] = true end
     end
     -- Newest first: keep the newest `cap` that are not the batch's, then oldest first, with
     -- scores as integers (epoch milliseconds): the client then has nothing to parse.
     local picked, n = {}, 0
-    for j = 1, #newest, 2 do
-      if n >= cap then break end
-      if not mine[newest[j]] then
-        n = n + 1
-        picked[n] = j
+    if mine then
+      for j = 1, #newest, 2 do
+        if n >= cap then break end
+        if not mine[newest[j]] then
+          n = n + 1
+          picked[n] = j
+        end
       end
+    else -- the usual batch: the newest `cap` as they are, in one pass
+      n = math.min(#newest / 2, cap)
     end
     held = {}
     for k = n, 1, -1 do
-      local j = picked[k]
-      held[#held + 1] = newest[j]
-      held[#held + 1] = tonumber(newest[j + 1])
+      local j = mine and picked[k] or 2 * k - 1
+      held[2 * (n - k) + 1] = newest[j]
+      held[2 * (n - k) + 2] = tonumber(newest[j + 1])
     end
   end
   -- unpack() has a stack limit: add in chunks of 1,000 pairs.
-  for first = FIRST_PAIR, #parts, 2000 do
-    redis.call('ZADD', key, unpack(parts, first, math.min(first + 1999, #parts)))
+  for chunk = first, last, 2000 do
+    redis.call('ZADD', key, unpack(ARGV, chunk, math.min(chunk + 1999, last)))
   end
-  if #parts >= FIRST_PAIR then
+  if own > 0 then
     if valid then
       if drop > 0 then
         redis.call('ZREMRANGEBYRANK', key, 0, drop - 1)

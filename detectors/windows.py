@@ -8,6 +8,7 @@ import zlib
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from operator import attrgetter
 from typing import Any
 
@@ -82,13 +83,13 @@ class Shard:
 
     def call(
         self, touched: Mapping[tuple[str, str], Touch], settled: int | None, now: float
-    ) -> tuple[list[str], list[str]]:
-        packed = []
+    ) -> tuple[list[str], list[str | int]]:
+        args: list[str | int] = [self.claim, self.mark]
         for index, (group, window) in enumerate(zip(self.groups, self.windows, strict=True)):
             seen = touched[group]
             done = seen.latest if settled is None else min(seen.latest, settled)
             if not window.copied:  # a website's thousands of visitors: read as always
-                packed.append(pack(window, seen, done, NOT_COPIED, True, -1))
+                args += pack(window, seen, done, NOT_COPIED, True, -1)
                 continue
             copy, own = self.copies[index], own_of(seen.added)
             drop, count = -1, -1 if copy is None else len(copy.members)
@@ -98,8 +99,8 @@ class Shard:
             refresh = copy is None or now - copy.refreshed >= REFRESH_SECONDS
             self.owns[index] = own
             self.refresh[index] = refresh
-            packed.append(pack(window, seen, done, count, refresh, drop))
-        return [self.mark_key, *self.keys], [self.claim, self.mark, *packed]
+            args += pack(window, seen, done, count, refresh, drop)
+        return [self.mark_key, *self.keys], args
 
     def read(
         self,
@@ -218,27 +219,33 @@ def combine(
     return Series(scores, members, places)
 
 
-def pack(window: Window, seen: Touch, done: int, count: int, refresh: bool, drop: int) -> str:
-    """One script argument for one group: since, upper, keep, settled (`done`: trims stop at
-    the earliest event of a batch in flight, see window.lua, or at this batch's latest),
+def pack(
+    window: Window, seen: Touch, done: int, count: int, refresh: bool, drop: int
+) -> list[str | int]:
+    """The script's arguments for one group: since, upper, keep, settled (`done`: trims stop
+    at the earliest event of a batch in flight, see window.lua, or at this batch's latest),
     cap, ttl (negative: not to be set again if the copy holds), oldest member, how many
     members the copy holds (-1: none; NOT_COPIED: a window never copied), how many of the
-    oldest to drop if it holds, then score/member pairs."""
+    oldest to drop if it holds, how many members the batch adds, then score and member of
+    each. Arguments of their own, not one string the script splits: the client packs them
+    in C (monitor.store.connection), and splitting was a fifth of the script's own time."""
     span_ms = window.span_ms
     ttl = span_ms + TTL_SLACK_MS
-    head = [
-        str(seen.earliest - span_ms),
-        str(seen.latest),
-        str(done - span_ms),
-        str(done),
-        str(window.cap),
-        str(ttl if refresh else -ttl),
-        str(next(iter(seen.added.values()), seen.latest)),
-        str(count),
-        str(drop),
+    added = seen.added
+    args: list[str | int] = [
+        seen.earliest - span_ms,
+        seen.latest,
+        done - span_ms,
+        done,
+        window.cap,
+        ttl if refresh else -ttl,
+        next(iter(added.values()), seen.latest),
+        count,
+        drop,
+        len(added),
     ]
-    pairs = [f"{score}\x1e{member}" for member, score in seen.added.items()]
-    return "\x1e".join(head + pairs)
+    args += chain.from_iterable(zip(added.values(), added, strict=True))
+    return args
 
 
 def shard_of(group: str) -> int:

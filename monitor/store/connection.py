@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import hiredis
 from redis.asyncio import Redis, RedisCluster
 from redis.asyncio.connection import Connection, SSLConnection, UnixDomainSocketConnection
 from redis.connection import HiredisRespSerializer
@@ -40,6 +41,14 @@ class HiredisPacking:
     (a batch's window scripts carry thousands of arguments)."""
 
     def pack_command(self, *args: Any) -> list[bytes]:
+        command = args[0]
+        if isinstance(command, str) and " " not in command:  # EVALSHA, ZADD: the usual
+            try:
+                # Straight to C: the serializer's own pass looks at every argument in Python
+                # (for bytearrays and memoryviews), and a window script carries thousands.
+                return [hiredis.pack_command(args)]
+            except TypeError:
+                pass  # one of those: the serializer converts it, or says what is wrong
         packed: list[bytes] = PACKER.pack(*args)
         return packed
 
