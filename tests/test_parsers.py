@@ -37,6 +37,7 @@ SAMPLE_FILES = (
     ("sshd-framing.log", "sshd"),
     ("sshd-injection.log", "sshd"),
     ("sshd-time.log", "sshd"),
+    ("sshd-flood.log", "sshd"),
     ("nginx.log", "nginx"),
     ("audit.json", "ecs"),
     ("nginx-access.log", "nginx"),
