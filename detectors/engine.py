@@ -148,7 +148,7 @@ class Detection:
     async def evaluate(self, ordered: Sequence[Event], history: RedisHistory) -> list[Finding]:
         """Every detector of each event's action, in order; now and then the event loop runs
         (every SLICE_SECONDS), so that other batches' round trips go on meanwhile."""
-        findings = Gathering(self.suppression)
+        gathering = Gathering(self.suppression)
         due = time.perf_counter() + SLICE_SECONDS
         for index, event in enumerate(ordered):
             if not index % 32 and time.perf_counter() > due:
@@ -164,5 +164,5 @@ class Detection:
                     log.exception("detector %s failed on event %s", detector.id, event.id)
                     continue
                 if finding is not None:
-                    findings.add(finding)
-        return findings.findings()
+                    gathering.add(finding)
+        return gathering.findings()

@@ -84,7 +84,7 @@ async def tally(redis: Redis, keys: Keys, events: Sequence[Event]) -> None:
     await redis.register_script(TALLY_SCRIPT)(keys=keys_of, args=values)
 
 
-TALLY_SCRIPT = lua_script("detectors", "tally.lua")
+TALLY_SCRIPT = lua_script("detectors", "tally.lua", packed=False)
 
 
 def actor_hour(keys: Keys, hour: int, actor: str) -> str:

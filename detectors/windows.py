@@ -20,7 +20,7 @@ from monitor.events import Event
 from monitor.store.keys import Keys
 from monitor.store.scripts import lua_script, run_many
 
-WINDOW_SCRIPT = lua_script("detectors", "window.lua")
+WINDOW_SCRIPT = lua_script("detectors", "window.lua", packed=False)
 # A key's reply holds what the script read at this index, unless the copy stood in for it.
 FRESH = 3
 # Window keys are spread over this many hash tags; one script call serves a whole shard.

@@ -18,12 +18,12 @@ SPLIT = resources.files("monitor.store").joinpath("split.lua").read_text()
 CLUSTER_CONCURRENCY = 4
 
 
-def lua_script(package: str, name: str, *preludes: str) -> str:
-    """A Lua script of `package`, after split() for packed arguments and the package's
-    `preludes` (files of functions several of its scripts share)."""
+def lua_script(package: str, name: str, *preludes: str, packed: bool = True) -> str:
+    """A Lua script of `package`, after the package's `preludes` (files of functions several
+    of its scripts share) and, for a script that takes packed arguments, split()."""
     files = resources.files(package)
     shared = "".join(files.joinpath(prelude).read_text() for prelude in preludes)
-    return SPLIT + shared + files.joinpath(name).read_text()
+    return (SPLIT if packed else "") + shared + files.joinpath(name).read_text()
 
 
 async def run_many(redis: Redis, script: AsyncScript, calls: Sequence[Call]) -> list[Any]:
