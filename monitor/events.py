@@ -184,16 +184,20 @@ def epoch_ms(moment: datetime) -> int:
     return (moment - EPOCH) // ONE_MS
 
 
-ISO_CACHE: dict[datetime, str] = {}
+ISO_CACHE: dict[tuple[datetime, timedelta | None], str] = {}
 
 
 def iso(moment: datetime) -> str:
-    """isoformat(), remembered: log lines share their second, and references need it often."""
-    text = ISO_CACHE.get(moment)
+    """isoformat(), remembered: log lines share their second, and references need it often.
+
+    Keyed by the offset too: times that compare equal (one instant in two zones, or the
+    hour repeated when clocks go back) write different text."""
+    key = (moment, moment.utcoffset())
+    text = ISO_CACHE.get(key)
     if text is None:
         if len(ISO_CACHE) > 100_000:
             ISO_CACHE.clear()
-        text = ISO_CACHE[moment] = moment.isoformat()
+        text = ISO_CACHE[key] = moment.isoformat()
     return text
 
 

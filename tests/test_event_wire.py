@@ -93,6 +93,14 @@ def test_a_time_in_another_zone_arrives_as_the_same_instant() -> None:
     assert back.timestamp == MOMENT and back.timestamp.tzinfo is not None
 
 
+def test_one_instant_in_two_zones_keeps_each_events_own_time_in_its_reference() -> None:
+    hanoi = MOMENT.astimezone(timezone(timedelta(hours=7)))
+    in_utc = failure(offset=10).reference_key()
+    in_hanoi = failure(offset=11, timestamp=hanoi).reference_key()
+    assert "2026-03-01T02:00:00.123456+00:00" in in_utc
+    assert "2026-03-01T09:00:00.123456+07:00" in in_hanoi
+
+
 @pytest.mark.parametrize("place", ["\u00b9", "12#\u00b2", "\u0663"])
 def test_an_evidence_id_with_digits_int_refuses_orders_as_unknown(place: str) -> None:
     """Evidence can be forged: an offset of superscript or other non-ASCII digits must not
