@@ -91,6 +91,27 @@ async def test_attempts_past_the_threshold_count_but_open_nothing(store: Inciden
     assert incident.last_seen.startswith("2026-03-01T02:00:03")
 
 
+async def test_attempts_past_the_threshold_name_the_customers_they_touched(
+    store: IncidentStore,
+) -> None:
+    # A customer id comes from log text: any bytes, the scripts' old separator among them.
+    odd = "KH\x1e003 Nguyễn Thị Hoà"
+    await store.record(
+        [replace(finding(T0, "audit.log:0"), affected_customers=frozenset({"KH-001"}))]
+    )
+    later = [
+        replace(
+            extension(T0 + timedelta(seconds=s), f"audit.log:{s}0"),
+            affected_customers=frozenset({c}),
+        )
+        for s, c in ((1, "KH-002"), (2, odd))
+    ]
+    await store.record(later)
+    (incident,) = await store.list()
+    assert incident.affected_customers == (odd, "KH-001", "KH-002")  # sorted
+    assert incident.event_count == 3
+
+
 async def test_a_replayed_finding_is_applied_once(store: IncidentStore) -> None:
     await store.record([finding(T0, "auth.log:0")])
     replay = await store.record([finding(T0, "auth.log:0")])

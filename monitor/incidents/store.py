@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from itertools import chain
 
 from redis.asyncio import Redis, RedisCluster
 
@@ -53,7 +54,9 @@ class IncidentStore:
         )
         self.indexer = Indexer(redis, keys)
         self.query = IncidentQuery(redis, keys)
-        self._extend = redis.register_script(lua_script(PACKAGE, "extend.lua", "count.lua"))
+        self._extend = redis.register_script(
+            lua_script(PACKAGE, "extend.lua", "count.lua", packed=False)
+        )
         self.suppression_ms = int(settings.suppression_window.total_seconds() * 1000)
         # How long a fingerprint's applied finding ids are kept: two windows and a day.
         self.applied_ttl_ms = 2 * self.suppression_ms + 86_400_000
@@ -66,9 +69,13 @@ class IncidentStore:
         if not merged:
             return []
         now = self.clock()
-        # Extensions first: those that precede a crossing in the batch were split from it.
-        changes = await self.extend([f for f in merged if f.extends_only])
         opening = [finding for finding in merged if not finding.extends_only]
+        # The extensions of a fingerprint that also opens go first (they were split from
+        # its crossing, which follows them); the others after the openings are announced:
+        # a flood's thousands of count updates do not delay a new incident's page.
+        opens = {finding.fingerprint for finding in opening}
+        extensions = [finding for finding in merged if finding.extends_only]
+        changes = await self.extend([f for f in extensions if f.fingerprint in opens])
         calls = [
             ([self.keys.fingerprint(tag)], self.record_args(finding, tag, now))
             for finding in opening
@@ -79,6 +86,7 @@ class IncidentStore:
         fresh = [c for c in recorded if c.state != "duplicate"]
         fresh += await self.unfiled([c for c in recorded if c.state == "duplicate"])
         await self.after_write(fresh)
+        changes += await self.extend([f for f in extensions if f.fingerprint not in opens])
         return fresh + changes
 
     async def unfiled(self, duplicates: Sequence[Change]) -> list[Change]:
@@ -105,52 +113,38 @@ class IncidentStore:
             return []
         tags = [fingerprint_tag(finding.fingerprint) for finding in findings]
         keys = list(map(self.keys.fingerprint, tags))
-        packed = list(map(self.extend_arg, findings, tags))
+        per_key = list(map(self.extend_args, findings, tags))
+        constants: list[str | int] = [self.suppression_ms, self.applied_ttl_ms]
         if isinstance(self.redis, RedisCluster):
-            calls = [([key], [arg]) for key, arg in zip(keys, packed, strict=True)]
+            calls = [([key], constants + args) for key, args in zip(keys, per_key, strict=True)]
             replies = [reply[0] for reply in await run_many(self.redis, self._extend, calls)]
         else:
-            replies = await self._extend(keys=keys, args=packed)
+            replies = await self._extend(keys=keys, args=constants + list(chain(*per_key)))
         return [
             Change(reply[0].decode(), "extended", finding.severity)
             for finding, reply in zip(findings, replies, strict=True)
             if reply[1] == b"extended"
         ]
 
-    def extend_arg(self, finding: Finding, tag: str) -> str:
-        """The script's argument for one fingerprint (its hash `tag`): see extend.lua."""
+    def extend_args(self, finding: Finding, tag: str) -> list[str | int]:
+        """The script's arguments for one fingerprint (its hash `tag`): see extend.lua."""
         marks = finding.counted
-        # Log text may hold the separator: a customer id keeps its place in the head, and
-        # marks that hold it are read one by one, as marks that do not rise are.
-        customers = (
-            sorted(c.replace("\x1e", "\\x1e") for c in finding.affected_customers)
-            if finding.affected_customers
-            else ()
-        )
-        packed = "\x1e".join(marks)
+        customers = sorted(finding.affected_customers) if finding.affected_customers else []
         # Marks each past the one before (no '|' of a fold among them): if the oldest is
         # past what the incident counted, the script counts them all without reading them.
-        rising = (
-            bool(marks)
-            and packed.count("\x1e") == len(marks) - 1
-            and all(map(str.__lt__, marks, marks[1:]))
-        )
-        head = (
+        rising = bool(marks) and all(map(str.__lt__, marks, marks[1:]))
+        head: list[str | int] = [
             tag,
             self.keys.incident_base(tag),
             finding_id(finding.fingerprint, marks),
-            str(epoch_ms(finding.first_seen)),
-            str(epoch_ms(finding.last_seen)),
+            epoch_ms(finding.first_seen),
+            epoch_ms(finding.last_seen),
             format_time(finding.last_seen),
-            str(self.suppression_ms),
-            str(self.applied_ttl_ms),
-            str(len(customers)),
-            "1" if rising else "0",
-            marks[0] if rising else "",
-            marks[-1] if rising else "",
-            str(len(marks)),
-        )
-        return "\x1e".join((*head, *customers, packed) if marks else (*head, *customers))
+            len(customers),
+        ]
+        if rising:
+            return [*head, 0, len(marks), marks[0], marks[-1], *customers]
+        return [*head, len(marks), 0, "", "", *customers, *marks]
 
     def record_args(self, finding: Finding, tag: str, now: datetime) -> list[str | int]:
         now_ms, now_text = epoch_ms(now), format_time(now)
