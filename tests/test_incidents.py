@@ -112,6 +112,38 @@ async def test_attempts_past_the_threshold_name_the_customers_they_touched(
     assert incident.event_count == 3
 
 
+async def test_a_line_logged_late_among_rising_attempts_leaves_none_uncounted(
+    store: IncidentStore,
+) -> None:
+    await store.record([finding(T0, "auth.log:0")])
+    await store.record([extension(T0 + timedelta(seconds=2), "auth.log:200")])
+    # Another file's line from a second earlier comes in with a newer one: their marks rise
+    # one after the other, but the oldest is behind what the incident counted already.
+    late, new = T0 + timedelta(seconds=1), T0 + timedelta(seconds=3)
+    await store.record([extension(late, "secure:100"), extension(new, "auth.log:300")])
+    (incident,) = await store.list()
+    # The late one is behind the incident's mark (see count_mark); the newer one counts.
+    assert incident.event_count == 3
+    assert incident.last_seen.startswith("2026-03-01T02:00:03")
+
+
+async def test_one_call_extends_many_incidents_each_with_its_own_events_and_customers(
+    store: IncidentStore,
+) -> None:
+    ips = ["203.0.113.7", "203.0.113.8", "2001:db8::9"]
+    await store.record([finding(T0, f"auth.log:{n}", ip=ip) for n, ip in enumerate(ips)])
+    batch = []
+    for n, ip in enumerate(ips):  # 1, 2 and 3 attempts; 0, 1 and 2 customers
+        for k in range(n + 1):
+            at = T0 + timedelta(seconds=10 * n + k + 1)
+            named = frozenset({f"KH-{n}{j}" for j in range(n) if k == 0})
+            batch.append(replace(extension(at, f"auth.log:{n}{k}9", ip), affected_customers=named))
+    await store.record(batch)
+    incidents = {incident.entities["ip"]: incident for incident in await store.list()}
+    assert [incidents[ip].event_count for ip in ips] == [2, 3, 4]
+    assert [incidents[ip].affected_customers for ip in ips] == [(), ("KH-10",), ("KH-20", "KH-21")]
+
+
 async def test_a_replayed_finding_is_applied_once(store: IncidentStore) -> None:
     await store.record([finding(T0, "auth.log:0")])
     replay = await store.record([finding(T0, "auth.log:0")])

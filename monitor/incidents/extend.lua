@@ -5,9 +5,10 @@
 -- KEYS: fingerprint keys. ARGV[1]: the suppression window (ms); ARGV[2]: how long a
 -- fingerprint's applied finding ids are kept (ms). Then, for each key in turn: tag,
 -- incident key base, finding id, first ms, last ms, last iso, the number of customer ids
--- (c), the number of count marks sent (m), and when the marks rise one after the other,
--- how many they are, the oldest and the newest (else 0, '', '': then they are sent), then
--- the c customer ids and the m marks (monitor.events.count_mark).
+-- (c), the number of count marks (m), and when the marks rise one after the other, m
+-- again, the oldest and the newest (else 0, '', ''), then the c customer ids and the m
+-- marks (monitor.events.count_mark): read only when they do not all rise past the mark
+-- the incident counted (a line logged late among them).
 -- Arguments of their own, not a packed string per key: splitting in Lua cost more than
 -- the client's packing (in C). Each incident is read in one HMGET and written in one HSET.
 -- Replies, per key: {incident id, 'extended' | 'ignored' | 'duplicate'}.

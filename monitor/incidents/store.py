@@ -143,7 +143,7 @@ class IncidentStore:
             len(customers),
         ]
         if rising:
-            return [*head, 0, len(marks), marks[0], marks[-1], *customers]
+            return [*head, len(marks), len(marks), marks[0], marks[-1], *customers, *marks]
         return [*head, len(marks), 0, "", "", *customers, *marks]
 
     def record_args(self, finding: Finding, tag: str, now: datetime) -> list[str | int]:
