@@ -88,14 +88,13 @@ for i = 2, #KEYS do
       -- tells so (a visitor's page window, thousands a batch, costs two commands less).
       -- (A replay's members, left out of what was read, are among the batch's own.)
       local total, read, keep_ms = redis.call('ZCARD', key), #held / 2, tonumber(keep)
-      if total == read + own and total <= cap and tonumber(oldest) >= keep_ms
-        and (read == 0 or held[2] >= keep_ms) then
-        size = total
-      else
-        redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. keep)
+      size = total
+      if total ~= read + own or total > cap or tonumber(oldest) < keep_ms
+        or (read > 0 and held[2] < keep_ms) then
+        size = size - redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. keep)
         local old = redis.call('ZCOUNT', key, '-inf', settled)
         if old > cap then
-          redis.call('ZREMRANGEBYRANK', key, 0, old - cap - 1)
+          size = size - redis.call('ZREMRANGEBYRANK', key, 0, old - cap - 1)
         end
       end
     end
