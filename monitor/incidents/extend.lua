@@ -6,11 +6,11 @@
 -- fingerprint's applied finding ids are kept (ms). Then, for each key in turn: tag,
 -- incident key base, finding id, first ms, last ms, last iso, the number of customer ids
 -- (c), the number of count marks (m), and when the marks rise one after the other, m
--- again, the oldest and the newest (else 0, '', ''), then the c customer ids and the m
--- marks (monitor.events.count_mark): read only when they do not all rise past the mark
--- the incident counted (a line logged late among them).
--- Arguments of their own, not a packed string per key: splitting in Lua cost more than
--- the client's packing (in C). Each incident is read in one HMGET and written in one HSET.
+-- again, the oldest and the newest (else 0, '', ''), then the c customer ids, then the m
+-- marks (monitor.events.count_mark) in one argument, separated by \30: a scanner's run
+-- holds hundreds, split only when they do not all rise past the mark the incident
+-- counted (a line logged late among them). Each incident is read in one HMGET and
+-- written in one HSET.
 -- Replies, per key: {incident id, 'extended' | 'ignored' | 'duplicate'}.
 local HEAD = 11
 local suppression_ms, applied_ttl = tonumber(ARGV[1]), ARGV[2]
@@ -36,8 +36,9 @@ local function extend(fp, a)
     -- Rising marks all past the newest counted: every one counts (what count_past finds).
     added, newest = rising, ARGV[a + 10]
   else
-    local first = a + HEAD + customers
-    added, newest = count_past(stored or '', ARGV, first, first + marks - 1)
+    -- As many parts as marks were sent: a mark holding the separator cannot add more.
+    local list = split(ARGV[a + HEAD + customers])
+    added, newest = count_past(stored or '', list, 1, math.min(#list, marks))
   end
   local changed = {}
   if newest ~= stored then
@@ -62,6 +63,6 @@ local out = {}
 local a = 3 -- where the arguments of the key at hand start
 for i, fp in ipairs(KEYS) do
   out[i] = extend(fp, a)
-  a = a + HEAD + tonumber(ARGV[a + 6]) + tonumber(ARGV[a + 7])
+  a = a + HEAD + tonumber(ARGV[a + 6]) + 1
 end
 return out

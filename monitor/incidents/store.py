@@ -54,9 +54,7 @@ class IncidentStore:
         )
         self.indexer = Indexer(redis, keys)
         self.query = IncidentQuery(redis, keys)
-        self._extend = redis.register_script(
-            lua_script(PACKAGE, "extend.lua", "count.lua", packed=False)
-        )
+        self._extend = redis.register_script(lua_script(PACKAGE, "extend.lua", "count.lua"))
         self.suppression_ms = int(settings.suppression_window.total_seconds() * 1000)
         # How long a fingerprint's applied finding ids are kept: two windows and a day.
         self.applied_ttl_ms = 2 * self.suppression_ms + 86_400_000
@@ -130,9 +128,15 @@ class IncidentStore:
         """The script's arguments for one fingerprint (its hash `tag`): see extend.lua."""
         marks = finding.counted
         customers = sorted(finding.affected_customers) if finding.affected_customers else []
-        # Marks each past the one before (no '|' of a fold among them): if the oldest is
-        # past what the incident counted, the script counts them all without reading them.
-        rising = bool(marks) and all(map(str.__lt__, marks, marks[1:]))
+        packed = "\x1e".join(marks)
+        # Marks each past the one before (no '|' of a fold among them, none holding the
+        # separator): if the oldest is past what the incident counted, the script counts
+        # them all without reading them.
+        rising = (
+            bool(marks)
+            and packed.count("\x1e") == len(marks) - 1
+            and all(map(str.__lt__, marks, marks[1:]))
+        )
         head: list[str | int] = [
             tag,
             self.keys.incident_base(tag),
@@ -141,10 +145,11 @@ class IncidentStore:
             epoch_ms(finding.last_seen),
             format_time(finding.last_seen),
             len(customers),
+            len(marks),
         ]
         if rising:
-            return [*head, len(marks), len(marks), marks[0], marks[-1], *customers, *marks]
-        return [*head, len(marks), 0, "", "", *customers, *marks]
+            return [*head, len(marks), marks[0], marks[-1], *customers, packed]
+        return [*head, 0, "", "", *customers, packed]
 
     def record_args(self, finding: Finding, tag: str, now: datetime) -> list[str | int]:
         now_ms, now_text = epoch_ms(now), format_time(now)
