@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from monitor.findings import Finding
+from monitor.findings import Finding, folded
 
 
 @dataclass(slots=True)
@@ -33,20 +33,9 @@ class Run:
 
     def finding(self) -> Finding:
         """The run as one finding: fold_rising's of its extensions."""
-        first = self.first
-        return Finding(
-            first.detector,
-            first.family,
-            first.severity,
-            first.title,
-            first.key,
-            first.entities,
-            first.first_seen,
-            self.last_seen,
-            (),
-            frozenset(self.customers),
-            tuple(self.marks),
-            True,
+        first, customers = self.first, frozenset(self.customers)
+        return folded(
+            first, tuple(self.marks), first.first_seen, self.last_seen, (), customers, True
         )
 
 

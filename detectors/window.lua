@@ -106,8 +106,8 @@ for i = 2, #KEYS do
   if copy == NOT_COPIED then
     reply = held
   elseif not valid then
-    local first = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
-    reply = {size or redis.call('ZCARD', key), first[1] or '', tonumber(first[2] or '0'), held}
+    local front = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+    reply = {size or redis.call('ZCARD', key), front[1] or '', tonumber(front[2] or '0'), held}
   end
   out[i - 1] = reply
 end

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Container, Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from functools import lru_cache
-from typing import Any, Generic, TypeVar, overload
+from typing import Any
 
 import msgspec
+
+from monitor.derived import derived
 
 
 class Outcome(StrEnum):
@@ -38,31 +40,6 @@ ECS_FIELDS: dict[str, str] = {
 }
 ATTRIBUTE_OF: dict[str, str] = {dotted: attribute for attribute, dotted in ECS_FIELDS.items()}
 INT_ATTRIBUTES = frozenset({"source_port", "status_code", "offset"})
-
-
-Derived = TypeVar("Derived")
-
-
-class derived(Generic[Derived]):  # noqa: N801 (a decorator, like functools.cached_property)
-    """functools.cached_property without its lock (Python 3.11 takes one at every first
-    use, a microsecond an event): the value goes into the instance's __dict__, where the
-    next lookup finds it as a plain attribute. Events are not shared between threads."""
-
-    def __init__(self, compute: Callable[[Any], Derived]) -> None:
-        self.compute = compute
-        self.name = compute.__name__
-
-    @overload
-    def __get__(self, instance: None, owner: type | None = None) -> derived[Derived]: ...
-
-    @overload
-    def __get__(self, instance: object, owner: type | None = None) -> Derived: ...
-
-    def __get__(self, instance: object, owner: type | None = None) -> Any:
-        if instance is None:
-            return self
-        value = instance.__dict__[self.name] = self.compute(instance)
-        return value
 
 
 class Event(msgspec.Struct, frozen=True, dict=True, omit_defaults=True):

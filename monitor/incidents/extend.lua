@@ -5,20 +5,20 @@
 -- KEYS: fingerprint keys. ARGV[1]: the suppression window (ms); ARGV[2]: how long a
 -- fingerprint's applied finding ids are kept (ms). Then, for each key in turn: tag,
 -- incident key base, finding id, first ms, last ms, last iso, the number of customer ids
--- (c), the number of count marks (m), and when the marks rise one after the other, m
--- again, the oldest and the newest (else 0, '', ''), then the c customer ids, then the m
+-- (c), the number of count marks (m), and when the marks rise one after the other, the
+-- oldest and the newest of them (else '' and ''), then the c customer ids, then the m
 -- marks (monitor.events.count_mark) in one argument, separated by \30: a scanner's run
 -- holds hundreds, split only when they do not all rise past the mark the incident
 -- counted (a line logged late among them). Each incident is read in one HMGET and
 -- written in one HSET.
 -- Replies, per key: {incident id, 'extended' | 'ignored' | 'duplicate'}.
-local HEAD = 11
+local HEAD = 10
 local suppression_ms, applied_ttl = tonumber(ARGV[1]), ARGV[2]
 
 local function extend(fp, a)
   local tag, base, finding_id = ARGV[a], ARGV[a + 1], ARGV[a + 2]
   local first_ms, last_ms, last_iso = tonumber(ARGV[a + 3]), ARGV[a + 4], ARGV[a + 5]
-  local customers, marks, rising = tonumber(ARGV[a + 6]), tonumber(ARGV[a + 7]), tonumber(ARGV[a + 8])
+  local customers, marks, oldest = tonumber(ARGV[a + 6]), tonumber(ARGV[a + 7]), ARGV[a + 8]
   local n = tonumber(redis.call('HGET', fp, 'n') or '0')
   if n == 0 then return {tag .. '-0', 'ignored'} end
   local key = base .. n
@@ -32,9 +32,9 @@ local function extend(fp, a)
   redis.call('PEXPIRE', applied, applied_ttl)
   local stored = held[3]
   local added, newest
-  if rising > 0 and ARGV[a + 9] > (stored or '') then
+  if oldest ~= '' and oldest > (stored or '') then
     -- Rising marks all past the newest counted: every one counts (what count_past finds).
-    added, newest = rising, ARGV[a + 10]
+    added, newest = marks, ARGV[a + 9]
   else
     -- As many parts as marks were sent: a mark holding the separator cannot add more.
     local list = split(ARGV[a + HEAD + customers])
@@ -53,8 +53,10 @@ local function extend(fp, a)
     changed[#changed + 1], changed[#changed + 2] = 'last_seen', last_iso
   end
   if #changed > 0 then redis.call('HSET', key, unpack(changed)) end
-  for j = a + HEAD, a + HEAD + customers - 1 do
-    redis.call('SADD', key .. ':customers', ARGV[j])
+  -- unpack() has a stack limit: a run of record views may name thousands of customers.
+  local last = a + HEAD + customers - 1
+  for chunk = a + HEAD, last, 1000 do
+    redis.call('SADD', key .. ':customers', unpack(ARGV, chunk, math.min(chunk + 999, last)))
   end
   return {tag .. '-' .. n, 'extended'}
 end

@@ -148,8 +148,8 @@ class IncidentStore:
             len(marks),
         ]
         if rising:
-            return [*head, len(marks), marks[0], marks[-1], *customers, packed]
-        return [*head, 0, "", "", *customers, packed]
+            return [*head, marks[0], marks[-1], *customers, packed]
+        return [*head, "", "", *customers, packed]
 
     def record_args(self, finding: Finding, tag: str, now: datetime) -> list[str | int]:
         now_ms, now_text = epoch_ms(now), format_time(now)
