@@ -109,7 +109,7 @@ async def test_brute_force_with_quiet_spans_of_two_lengths(
 ) -> None:
     """By default the slow and spread-out rules look back equally far and share one count;
     spans of two lengths are counted apart and the examples still hold."""
-    assert len(UNEVEN.ip_spans) == 4
+    assert len(UNEVEN.quiet_spans) == 2
     detection = Detection(redis, Keys("vigil"), [UNEVEN], isolate=False)
     findings: list[Finding] = []
     for event in example.events:

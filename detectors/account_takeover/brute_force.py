@@ -50,9 +50,11 @@ class BruteForce:
         "VPN address, find the person behind it. Look for the users it tried in the evidence."
     )
     windows: tuple[Window, ...] = field(init=False)
-    # The spans by_ip asks about in one lookup: the hour, the fast window, then the quiet
-    # spans before a slow and a spread-out run (one of them when the two are as long).
-    ip_spans: tuple[Window, ...] = field(init=False, repr=False, compare=False)
+    # The spans by_ip asks about in one lookup: the hour and the fast window; then, for a
+    # failure not in a fast run, the quiet spans before a slow and a spread-out run (one of
+    # them when the two are as long). A scanner's failures mostly stop after the first two.
+    ip_spans: tuple[Window, Window] = field(init=False, repr=False, compare=False)
+    quiet_spans: tuple[Window, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         s = self.settings
@@ -75,7 +77,8 @@ class BruteForce:
             (before_slow,) if before_slow.span == before_timed.span else (before_slow, before_timed)
         )
         object.__setattr__(self, "windows", windows)
-        object.__setattr__(self, "ip_spans", (medium, fast, *quiet))
+        object.__setattr__(self, "ip_spans", (medium, fast))
+        object.__setattr__(self, "quiet_spans", quiet)
 
     def evaluate(self, event: Event, history: History) -> Finding | None:
         if not is_login_failure(event):
@@ -102,15 +105,16 @@ class BruteForce:
         A scanner that keeps failing does not cost one incident write per line.
         """
         s = self.settings
-        counted = history.counts(self.ip_spans, ip, event)
-        # The quiet spans are one when they are as long: the last count serves both.
-        hour, recent, quiet_slow, quiet_timed = counted[0], counted[1], counted[2], counted[-1]
+        hour, recent = history.counts(self.ip_spans, ip, event)
         crossing = self.crossed(hour, recent)
         if crossing:
             shown = history.members(self.windows[0], ip, event, crossing)
             return self.found(event, f"from {ip}", shown, hour)
         if recent >= s.failures:
             return None  # a fast one, not a slow one
+        quiet = history.counts(self.quiet_spans, ip, event)
+        # The quiet spans are one when they are as long: the last count serves both.
+        quiet_slow, quiet_timed = quiet[0], quiet[-1]
         # Slow and spread-out runs both need a quiet span before them: that count rules out
         # nearly every line of a steady scanner.
         slow, timed, successes = self.windows[2], self.windows[4], self.windows[6]
