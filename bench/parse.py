@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from bench.ingest import build_log
-from monitor.events import Event, encode_events
+from monitor.events import Event
 from monitor.parsers import FORMATS
 from monitor.parsers.batch import FileParser
 from monitor.pipeline.ingest import Ingest, line_context
@@ -27,6 +27,7 @@ from monitor.service import tune_garbage_collector
 from monitor.settings import Settings, SourceSettings, load_settings
 from monitor.sources.follower import Follower
 from monitor.store.keys import Keys
+from monitor.wire import encode_events
 
 
 def cpu_seconds() -> float:

@@ -19,6 +19,7 @@ from pathlib import Path
 STAGES = {
     "ingest": (
         ("encode", "encode_events"),
+        ("derive", "encode_derived"),
         ("parse", "monitor/parsers/"),
         ("read", "monitor/sources/"),
         ("read", "(tailer.py"),  # py-spy names some modules by file alone

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Container, Iterable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from functools import lru_cache
@@ -229,25 +229,6 @@ def reference_from_key(key: str | bytes) -> dict[str, Any]:
         if value:
             reference[ECS_FIELDS[attribute]] = value
     return reference
-
-
-def encode_events(events: Iterable[Event]) -> bytes:
-    """A batch of events in MessagePack: the stream's form (one C-level call per batch)."""
-    return WIRE_ENCODER.encode(list(events))
-
-
-def decode_events(data: bytes, actions: Container[str] | None = None) -> list[Event]:
-    """The inverse of encode_events; with `actions`, only events of those actions are kept.
-
-    msgspec builds the frozen events without running their __init__ field by field, which
-    made decoding the costliest step of a detect worker.
-    """
-    events = WIRE_DECODER.decode(data)
-    return events if actions is None else [e for e in events if e.action in actions]
-
-
-WIRE_ENCODER = msgspec.msgpack.Encoder()
-WIRE_DECODER = msgspec.msgpack.Decoder(list[Event])
 
 
 def event_from_flat(flat: Mapping[str, Any]) -> Event:

@@ -9,7 +9,6 @@ import redis.asyncio as aioredis
 
 from detectors import build_detectors
 from detectors.engine import Detection
-from monitor.events import encode_events
 from monitor.incidents import Change, IncidentStore
 from monitor.pipeline.flights import Flight
 from monitor.pipeline.turns import GROUP, StreamTurn
@@ -18,6 +17,7 @@ from monitor.scan import Reading, ScanReport, read_file
 from monitor.settings import Settings
 from monitor.store.keys import Keys
 from monitor.store.streams import ensure_group
+from monitor.wire import encode_events
 
 KEYS = Keys("batch-reads")
 

@@ -8,7 +8,8 @@ import msgspec
 import pytest
 from msgspec.structs import replace
 
-from monitor.events import Event, Outcome, decode_events, encode_events, reference_mark
+from monitor.events import Event, Outcome, reference_mark
+from monitor.wire import decode_events, encode_derived, encode_events
 
 MOMENT = datetime(2026, 3, 1, 2, 0, 0, 123456, tzinfo=UTC)
 
@@ -41,6 +42,38 @@ def test_an_event_travels_unchanged_and_its_derived_values_stay_home() -> None:
     assert back.timestamp == MOMENT and back.timestamp.utcoffset() == timedelta(0)
     assert not back.__dict__  # derived again on first use, from the fields
     assert (back.reference_key(), back.mark, back.epoch_ms) == (key, mark, millis)
+
+
+def test_what_ingest_derived_arrives_with_the_events_the_worker_keeps() -> None:
+    """Keys, marks and times travel beside the events, and stay with the right ones when
+    the worker keeps only the actions its detectors evaluate."""
+    sent = [
+        failure(offset=10),
+        failure(action="ssh-probe", offset=20, source_ip="198.51.100.9"),
+        failure(offset=30, user="hoa", timestamp=MOMENT + timedelta(seconds=1)),
+    ]
+    expected = [(e.reference_key(), e.mark, e.epoch_ms) for e in map(replace, sent)]
+    data, derived = encode_events(sent), encode_derived(sent)
+    kept = decode_events(data, {"ssh-login"}, derived)
+    assert [event.offset for event in kept] == [10, 30]
+    for event, values in zip(kept, (expected[0], expected[2]), strict=True):
+        assert (event.__dict__["key"], event.__dict__["mark"]) == values[:2]
+        assert (event.reference_key(), event.mark, event.epoch_ms) == values
+    assert decode_events(data, None, derived) == sent
+
+
+@pytest.mark.parametrize(
+    "derived",
+    [b"\xc1", msgspec.msgpack.encode((["a"], ["b"], [1])), msgspec.msgpack.encode([1, 2])],
+    ids=["not MessagePack", "for another batch", "not the three columns"],
+)
+def test_derived_values_that_do_not_fit_are_derived_again(derived: bytes) -> None:
+    sent = [failure(offset=10), failure(offset=20)]
+    expected = [(e.reference_key(), e.mark, e.epoch_ms) for e in map(replace, sent)]
+    back = decode_events(encode_events(sent), None, derived)
+    assert back == sent
+    assert not any(event.__dict__ for event in back)
+    assert [(e.reference_key(), e.mark, e.epoch_ms) for e in back] == expected
 
 
 def test_empty_fields_are_left_off_the_wire_and_come_back_as_defaults() -> None:

@@ -14,13 +14,13 @@ import redis.asyncio as aioredis
 from bench.ingest import build_log
 from detectors import build_detectors
 from detectors.engine import Detection
-from monitor.events import encode_events
 from monitor.incidents import Change, IncidentStore
 from monitor.pipeline.flights import IN_FLIGHT, Flight
 from monitor.pipeline.worker import Entry, Worker
 from monitor.scan import Reading, ScanReport, read_file
 from monitor.settings import Settings, WorkerSettings
 from monitor.store.keys import Keys
+from monitor.wire import encode_events
 
 Row = tuple[str, tuple[tuple[str, str], ...], int, str, str]
 

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import redis.asyncio as aioredis
 
-from monitor.events import decode_events
 from monitor.pipeline.folder_watch import watch_folders
 from monitor.settings import FolderSettings, load_settings
 from monitor.sources.folders import look
 from monitor.store.keys import Keys
+from monitor.wire import decode_events
 
 
 def test_first_look_is_a_baseline_then_changes_are_events(tmp_path: Path) -> None:

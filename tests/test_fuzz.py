@@ -11,8 +11,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from monitor.events import decode_events, encode_events
 from monitor.parsers import FORMATS, LineContext, Malformed
+from monitor.wire import decode_events, encode_events
 
 CONTEXT = LineContext(
     "/var/log/fuzz", ZoneInfo("Asia/Ho_Chi_Minh"), datetime(2026, 6, 1, tzinfo=UTC)

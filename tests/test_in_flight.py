@@ -10,12 +10,13 @@ import redis.asyncio as aioredis
 from bench.ingest import build_log
 from detectors import build_detectors
 from detectors.engine import Detection
-from monitor.events import Event, encode_events
+from monitor.events import Event
 from monitor.pipeline.turns import GROUP, register, settle
 from monitor.scan import Reading, ScanReport, read_file
 from monitor.settings import Settings
 from monitor.store.keys import Keys
 from monitor.store.streams import ensure_group
+from monitor.wire import encode_events
 
 KEYS = Keys("in-flight")
 

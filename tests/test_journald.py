@@ -20,13 +20,14 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
-from monitor.events import Event, decode_events
+from monitor.events import Event
 from monitor.incidents import IncidentStore
 from monitor.pipeline.ingest import Ingest
 from monitor.service import Vigil
 from monitor.settings import Settings, SourceSettings, SourceType
 from monitor.status import collect
 from monitor.store.keys import Keys
+from monitor.wire import decode_events
 from tests.journal import MACHINE, journal_json, needs_journal_remote, sshd_entry, write_journal
 from tests.processes import start_vigil, wait_for, write_config
 from tests.test_cli import vigil

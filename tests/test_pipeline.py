@@ -10,13 +10,14 @@ from pathlib import Path
 import redis as sync_redis
 import redis.asyncio as aioredis
 
-from monitor.events import Event, decode_events
+from monitor.events import Event
 from monitor.incidents import IncidentStore
 from monitor.pipeline.ingest import Ingest
 from monitor.pipeline.worker import GROUP, Worker
 from monitor.service import Vigil
 from monitor.settings import Settings, SourceSettings, WorkerSettings
 from monitor.store.keys import Keys
+from monitor.wire import decode_events
 from tests.processes import start_vigil, wait_for, write_config
 
 

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from monitor.events import decode_events, encode_events
 from monitor.parsers import LineContext, Malformed
 from monitor.parsers.sshd import message_event, parse
+from monitor.wire import decode_events, encode_events
 
 MOMENT = datetime(2026, 1, 5, 3, 0, 1, tzinfo=UTC)
 CONTEXT = LineContext("/var/log/auth.log", ZoneInfo("Asia/Ho_Chi_Minh"), MOMENT)

@@ -8,11 +8,12 @@ from dataclasses import dataclass, field
 
 import msgspec
 
-from monitor.events import Event, encode_events
+from monitor.events import Event
 from monitor.parsers import FORMATS, Format, LineContext, Malformed, sniff_line
 from monitor.parsers.attempts import Attempts, Snapshot
 from monitor.parsers.routes import RouteMap
 from monitor.sources.follower import Line
+from monitor.wire import encode_events
 
 log = logging.getLogger(__name__)
 

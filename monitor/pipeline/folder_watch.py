@@ -8,11 +8,11 @@ import logging
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from monitor.events import encode_events
 from monitor.settings import Settings
 from monitor.sources.folders import Scan, Seen, folders, look
 from monitor.sources.watch import watch
 from monitor.store.keys import Keys
+from monitor.wire import encode_events
 
 log = logging.getLogger(__name__)
 # A field of the files hash saying a baseline exists (an empty folder is a baseline too).

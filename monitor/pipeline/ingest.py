@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from monitor.events import Event, encode_events
+from monitor.events import Event
 from monitor.parsers import FORMATS, LineContext, detect_format
 from monitor.parsers.batch import UNENCODABLE, FileParser, Parsed, sift_unencodable
 from monitor.parsers.routes import RouteMap
@@ -28,6 +28,7 @@ from monitor.sources.journald import JournalRead
 from monitor.sources.rotation import gone_from_disk
 from monitor.sources.tailer import Book, Limits, Read, Tailer
 from monitor.store.keys import Keys
+from monitor.wire import encode_derived, encode_events
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +129,7 @@ class Ingest:
         parsed = [self.parse(tailer.source, read) for tailer, read in reads]
         async with self.redis.pipeline(transaction=True) as tx:
             journal_events = self.journals.stage(tx, keys, ingest, journal_reads or [])
-            payload, count = encodable(parsed, [read for _, read in reads], journal_events)
+            fields, count = encodable(parsed, [read for _, read in reads], journal_events)
             for (_, read), result in zip(reads, parsed, strict=True):
                 stage_parsed(tx, keys, ingest, read.follower.path, len(read.lines), result)
                 checkpoint = read.follower.checkpoint(read.end, now)
@@ -140,15 +141,15 @@ class Ingest:
                     },
                 )
             added = len(tx)
-            if payload is not None:
+            if fields is not None:
                 # One entry per batch, not per event: the client's per-command cost dominates.
-                tx.xadd(keys.events, {"events": payload})
+                tx.xadd(keys.events, fields)
                 tx.xlen(keys.events)
             for tailer in self.tailers:
                 for gone in tailer.released:
                     tx.hdel(keys.checkpoints, f"file:{gone.identity.key}")
             results = await tx.execute()
-        if payload is not None:
+        if fields is not None:
             cut = self.cap.added(results[added], count, results[added + 1])
             if cut:
                 await trim(self.redis, keys, cut, ingest.stream_maxlen)
@@ -235,19 +236,25 @@ def forgotten(tailer: Tailer, read: Read, raw: bytes | None) -> bool:
 
 def encodable(
     parsed: list[Parsed], reads: list[Read], journal_events: list[Event]
-) -> tuple[bytes | None, int]:
-    """The batch as the stream carries it, and its number of events; events it cannot carry
-    become dead letters first."""
+) -> tuple[dict[str, bytes] | None, int]:
+    """The batch's stream entry (see monitor.wire), and its number of events; events it
+    cannot carry become dead letters first."""
     batch = [event for result in parsed for event in result.events] + journal_events
     if not batch:
         return None, 0
     try:
-        return encode_events(batch), len(batch)
+        payload = encode_events(batch)
     except UNENCODABLE:
         for result, read in zip(parsed, reads, strict=True):
             sift_unencodable(result, read.lines)
         batch = [event for result in parsed for event in result.events] + journal_events
-        return (encode_events(batch) if batch else None), len(batch)
+        if not batch:
+            return None, 0
+        payload = encode_events(batch)
+    try:
+        return {"events": payload, "derived": encode_derived(batch)}, len(batch)
+    except UNENCODABLE:  # the worker derives them instead, as for an older entry
+        return {"events": payload}, len(batch)
 
 
 def open_files_allowed(configured: int) -> int:

@@ -14,7 +14,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from detectors.engine import Detection
-from monitor.events import Event, decode_events
+from monitor.events import Event
 from monitor.incidents import Change, IncidentStore
 from monitor.pipeline import turns
 from monitor.pipeline.flights import IN_FLIGHT, Flight
@@ -22,6 +22,7 @@ from monitor.pipeline.turns import StreamTurn, order
 from monitor.settings import WorkerSettings
 from monitor.store.keys import Keys
 from monitor.store.streams import ensure_group, keep_going
+from monitor.wire import decode_events
 
 log = logging.getLogger(__name__)
 
@@ -279,7 +280,8 @@ class Worker:
         events = []
         for entry_id, fields in entries:
             try:
-                events += decode_events(fields[b"events"], self.detection.by_action)
+                data, derived = fields[b"events"], fields.get(b"derived")
+                events += decode_events(data, self.detection.by_action, derived)
             except (KeyError, ValueError, TypeError):
                 log.error("stream entry %s holds no events; skipped", entry_id.decode())
         return events

@@ -1,0 +1,71 @@
+"""Events as the event stream carries them: MessagePack, with what ingest derived from them.
+
+A stream entry holds a batch of events (`events`) and, from ingest, each event's reference
+key, count mark and epoch milliseconds (`derived`): the detect worker needs all three for
+every event (window members, count marks, time order), building them was a tenth of its
+time, and ingest, which waits on it, has the core to spare. An entry without them (written
+before they were, or by the folder watcher) is read as before: the worker derives them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Container, Iterable, Sequence
+
+import msgspec
+
+from monitor.events import Event
+
+log = logging.getLogger(__name__)
+WIRE_ENCODER = msgspec.msgpack.Encoder()
+WIRE_DECODER = msgspec.msgpack.Decoder(list[Event])
+DERIVED_DECODER = msgspec.msgpack.Decoder(tuple[list[str], list[str], list[int]])
+
+
+def encode_events(events: Iterable[Event]) -> bytes:
+    """A batch of events in MessagePack: the stream's form (one C-level call per batch)."""
+    return WIRE_ENCODER.encode(list(events))
+
+
+def encode_derived(events: Sequence[Event]) -> bytes:
+    """The reference keys, count marks and epoch milliseconds of a batch's events, in order."""
+    keys = [event.reference_key() for event in events]  # which derives each mark on the way
+    marks = [event.mark for event in events]
+    return WIRE_ENCODER.encode((keys, marks, [event.epoch_ms for event in events]))
+
+
+def decode_events(
+    data: bytes, actions: Container[str] | None = None, derived: bytes | None = None
+) -> list[Event]:
+    """The inverse of encode_events; with `actions`, only events of those actions are kept;
+    with `derived` (encode_derived's of the same events), the events carry it.
+
+    msgspec builds the frozen events without running their __init__ field by field, which
+    made decoding the costliest step of a detect worker.
+    """
+    events = WIRE_DECODER.decode(data)
+    values = carried(derived, len(events)) if derived else None
+    if values is None:
+        return events if actions is None else [e for e in events if e.action in actions]
+    kept = []
+    for event, key, mark, epoch in zip(events, *values, strict=True):
+        if actions is None or event.action in actions:
+            # As Event.reference_key, mark and epoch_ms keep what they derive.
+            attributes = event.__dict__
+            attributes["key"], attributes["mark"], attributes["epoch_ms"] = key, mark, epoch
+            kept.append(event)
+    return kept
+
+
+def carried(derived: bytes, events: int) -> tuple[list[str], list[str], list[int]] | None:
+    """The derived values of `events` events, or None if they are not that (then the
+    worker derives them itself: the events are what counts)."""
+    try:
+        values = DERIVED_DECODER.decode(derived)
+    except msgspec.DecodeError:
+        log.warning("an entry's derived values do not decode; derived again")
+        return None
+    if any(len(column) != events for column in values):
+        log.warning("an entry's derived values do not match its events; derived again")
+        return None
+    return values
