@@ -20,7 +20,12 @@ async def test_no_detector_asks_such_a_window_about_an_event_it_does_not_admit(
 ) -> None:
     detectors = build_detectors(settings)
     marked = {w.name: w for d in detectors for w in d.windows if w.asked_when_admitted}
-    assert {"injections_by_ip", "sensitive_requests_by_ip", "pages_by_ip"} <= set(marked)
+    assert {
+        "injections_by_ip",
+        "sensitive_requests_by_ip",
+        "pages_by_ip",
+        "login_successes_by_account",
+    } <= set(marked)
     asked: list[tuple[str, Event]] = []
     place = RedisHistory.place
 

@@ -104,8 +104,19 @@ def account_of(event: Event) -> str | None:
 
 
 def successes_by_account(span: timedelta, cap: int = 20) -> Window:
+    """Successful logins per account, asked about only at a success (impossible travel): a
+    scanner's failures, each naming another user, leave it unread."""
     name = "login_successes_by_account"
-    return Window(name, "account", span, is_login_success, cap, account_of, copied=True)
+    return Window(
+        name,
+        "account",
+        span,
+        is_login_success,
+        cap,
+        account_of,
+        copied=True,
+        asked_when_admitted=True,
+    )
 
 
 def parse_ref_time(reference: Mapping[str, Any]) -> datetime:
