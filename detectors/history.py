@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import bisect
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -62,7 +62,7 @@ class Tally:
         if self.high <= self.low:
             return False
         last, score = old.members[self.high - 1], old.scores[self.high - 1]
-        high = bisect.bisect_left(series.scores, score)
+        high = bisect_left(series.scores, score)
         while high < len(series.members) and series.members[high] != last:
             if series.scores[high] != score:
                 return False
@@ -111,12 +111,15 @@ class RedisHistory:
 
     def count(self, window: Window, group: str, at: Event) -> int:
         found, high = self.place(window.name, group, at)
-        return high - bisect.bisect_right(found.scores, at.epoch_ms - window.span_ms, 0, high)
+        return high - bisect_right(found.scores, at.epoch_ms - window.span_ms, 0, high)
 
     def counts(self, windows: Sequence[Window], group: str, at: Event) -> list[int]:
         found, high = self.place(windows[0].name, group, at)
         scores, at_ms = found.scores, at.epoch_ms
-        return [high - bisect.bisect_right(scores, at_ms - w.span_ms, 0, high) for w in windows]
+        counted = []  # a loop: a comprehension is a call of its own, and this runs per line
+        for window in windows:
+            counted.append(high - bisect_right(scores, at_ms - window.span_ms, 0, high))
+        return counted
 
     def members(
         self, window: Window, group: str, at: Event, newest: int = EVIDENCE_MEMBERS
@@ -171,7 +174,7 @@ class RedisHistory:
     def bounds(self, window: Window, group: str, at: Event) -> tuple[Series, int, int]:
         """The group's series and the index range of its members in (at - span, at]."""
         found, high = self.place(window.name, group, at)
-        return found, bisect.bisect_right(found.scores, at.epoch_ms - window.span_ms, 0, high), high
+        return found, bisect_right(found.scores, at.epoch_ms - window.span_ms, 0, high), high
 
     def place(self, name: str, group: str, at: Event) -> tuple[Series, int]:
         """The group's series and how many of its members come up to `at`, itself included.
@@ -196,10 +199,10 @@ SEPARATOR_BYTES = SEPARATOR.encode()
 def upto(found: Series, at: Event) -> int:
     """How many members of `found` come up to `at` in time, then key order."""
     at_ms, scores = at.epoch_ms, found.scores
-    high = bisect.bisect_right(scores, at_ms)
+    high = bisect_right(scores, at_ms)
     if high and scores[high - 1] == at_ms:
         # Members of one millisecond sort by key: a flood logs thousands in one second, so
         # they are searched, not walked back one by one (quadratic in the batch).
-        low = bisect.bisect_left(scores, at_ms, 0, high)
-        high = bisect.bisect_right(found.members, at.reference_key().encode(), low, high)
+        low = bisect_left(scores, at_ms, 0, high)
+        high = bisect_right(found.members, at.reference_key().encode(), low, high)
     return high
