@@ -83,10 +83,12 @@ def tune_garbage_collector() -> None:
     """Fewer cyclic collections: a batch allocates thousands of short-lived, acyclic events.
 
     With the default threshold (700) the collector runs many times per batch; what
-    startup loaded is frozen out of its sight.
+    startup loaded is frozen out of its sight. At 50,000 a young collection still came
+    every 20,000 lines and walked the batch in flight (23 ms each, 4 % of the detect
+    worker's time on the sshd log); at 200,000 it comes when cycles have piled up.
     """
     gc.freeze()
-    gc.set_threshold(50_000, 20, 20)
+    gc.set_threshold(200_000, 20, 20)
 
 
 async def run(
