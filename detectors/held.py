@@ -14,6 +14,7 @@ import bisect
 import itertools
 import uuid
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 # Bytes the copies hold at most (members and their list slots, estimated), the least
@@ -55,6 +56,9 @@ class Held:
     def __init__(self, budget: int = BYTE_BUDGET) -> None:
         self.budget = budget
         self.copies: OrderedDict[str, Copy] = OrderedDict()
+        # The keys copied of each shard (by its mark's key), and each key's shard.
+        self.shards: dict[str, set[str]] = {}
+        self.shard_of: dict[str, str] = {}
         self.size = 0
         self.marks: dict[str, str] = {}
         self.origin = uuid.uuid4().hex
@@ -70,18 +74,34 @@ class Held:
     def copy(self, key: str) -> Copy | None:
         return self.copies.get(key)
 
-    def keep(self, key: str, copy: Copy | None) -> None:
-        """Note what the key holds now (None: unknown); the oldest copies go past the budget."""
-        known = self.copies.pop(key, None)
-        if known is not None:
-            self.size -= weight(known)
+    def keep(self, key: str, copy: Copy | None, shard_mark: str) -> None:
+        """Note what the key (of the shard whose mark is `shard_mark`) holds now (None:
+        unknown); the oldest copies go past the budget."""
+        self.drop(key)
         if copy is None:
             return
         self.copies[key] = copy
         self.size += weight(copy)
+        self.shards.setdefault(shard_mark, set()).add(key)
+        self.shard_of[key] = shard_mark
         while self.size > self.budget:
-            _, gone = self.copies.popitem(last=False)
-            self.size -= weight(gone)
+            self.drop(next(iter(self.copies)))
+
+    def forget(self, shard_mark: str, but: Sequence[str]) -> None:
+        """Drop the copies of a shard's keys, but those of `but`."""
+        for key in self.shards.get(shard_mark, set()).difference(but):
+            self.drop(key)
+
+    def drop(self, key: str) -> None:
+        known = self.copies.pop(key, None)
+        if known is None:
+            return
+        self.size -= weight(known)
+        shard_mark = self.shard_of.pop(key)
+        keys = self.shards[shard_mark]
+        keys.discard(key)
+        if not keys:
+            del self.shards[shard_mark]
 
     def left(self, shard_mark: str, mark: str) -> None:
         self.marks[shard_mark] = mark

@@ -23,7 +23,8 @@
 -- the client's packing of many (in C).
 -- Each key's reply: nothing when the copy holds (the caller knows what the key holds
 -- now); else its size after the call, its oldest member and that member's score, and the
--- members read; for a key never copied, only the members read.
+-- members read; for a key never copied, only the members read. Then 1 if the shard's mark
+-- was the caller's, else 0.
 local HEAD = 10
 local NOT_COPIED = -2
 local current = redis.call('GET', KEYS[1])
@@ -111,4 +112,7 @@ for i = 2, #KEYS do
   end
   out[i - 1] = reply
 end
+-- Last, whether the shard was the caller's own: if not, its copies of the shard's other
+-- keys may be stale, and the mark it leaves now would vouch for them.
+out[#KEYS] = unwritten and 1 or 0
 return out

@@ -111,8 +111,13 @@ class Shard:
         series: dict[tuple[str, str], Series],
     ) -> None:
         """Each key's series for the batch into `series`; the copies kept up to date."""
+        *answers, own_shard = reply
+        if not own_shard:
+            # Another process wrote the shard since this one did: its copies of keys not in
+            # this call may be stale, and the mark it leaves now would vouch for them.
+            held.forget(self.mark_key, self.keys)
         held.left(self.mark_key, self.mark)
-        for index, (group, answer) in enumerate(zip(self.groups, reply, strict=True)):
+        for index, (group, answer) in enumerate(zip(self.groups, answers, strict=True)):
             if index in self.copies:
                 series[group] = self.read_back(index, answer, touched[group], held, now)
             else:  # the script replied with what it read, nothing else
@@ -143,7 +148,7 @@ class Shard:
             written = self.written[index]
             if worth_copying(len(written[1])):
                 after = Copy(*written, refreshed)
-        held.keep(self.keys[index], after)
+        held.keep(self.keys[index], after, self.mark_key)
         return combine(scores, members, seen.added, own)
 
 

@@ -12,7 +12,7 @@ import redis.asyncio as aioredis
 from detectors import build_detectors
 from detectors.engine import Detection
 from detectors.held import Held
-from detectors.windows import SMALLEST_COPIED, Series, load_series
+from detectors.windows import SMALLEST_COPIED, Series, load_series, shard_of
 from monitor.events import Event, Outcome
 from monitor.settings import Settings
 from monitor.store.keys import Keys
@@ -94,6 +94,14 @@ async def test_copies_stand_in_for_redis_only_while_they_hold_what_it_holds(
                     f"seed {seed}, batch {number}: {key!r} is trimmed otherwise than without copies"
                 )
             for key, copy in held.copies.items():
+                # The script trusts a copy while the shard's mark is the process's own and the
+                # key holds as many members (a shard another process wrote since, or a key
+                # lost, is read again): such a copy must be what Redis holds.
+                shard_mark = held.shard_of[key]
+                if (await redis.get(shard_mark) or b"").decode() != held.claim(shard_mark):
+                    continue
+                if await redis.zcard(key) != len(copy.members):
+                    continue
                 stored = await redis.zrange(key, 0, -1, withscores=True)
                 assert [(m, int(s)) for m, s in stored] == list(
                     zip(copy.members, copy.scores, strict=True)
@@ -144,3 +152,38 @@ async def test_a_batch_another_process_wrote_is_read_even_when_the_key_kept_its_
     group = ("login_failures_by_source_ip", "203.0.113.7")
     newest = found[group].scores[-11:-1]
     assert newest == [event.epoch_ms for event in flood[200:210]]
+
+
+async def test_a_copy_is_not_trusted_once_another_process_wrote_its_shard(
+    redis: aioredis.Redis, settings: Settings
+) -> None:
+    """Another process adds to a full window (it holds as many members after), then this
+    process writes another key of that shard: the shard's mark is its own again, yet its
+    copy of the first key is stale and must not stand in for it."""
+    windows = Detection(redis, Keys("held"), build_detectors(settings)).windows
+    scanner = "203.0.113.7"
+    neighbour = next(
+        ip for ip in (f"198.51.100.{n}" for n in range(256)) if shard_of(ip) == shard_of(scanner)
+    )
+
+    def failure(ip: str, second: int) -> Event:
+        return Event(
+            timestamp=START + timedelta(seconds=second),
+            action="ssh-login",
+            outcome=Outcome.FAILURE,
+            dataset="sshd",
+            user="root",
+            source_ip=ip,
+            file_path="/var/log/auth.log",
+            offset=second * 100,
+        )
+
+    full = [failure(scanner, second) for second in range(130)]  # past the cap of 120
+    runs = [full, [failure(scanner, 130)], [failure(neighbour, 131)], [failure(scanner, 132)]]
+    mine, theirs = Held(), Held()
+    for run, held in zip(runs, (mine, theirs, mine, mine), strict=True):
+        found = await load_series(redis, Keys("copied"), windows, run, None, held)
+        expected = await load_series(redis, Keys("fresh"), windows, run, None, Held())
+        assert plain(found) == plain(expected)
+    group = ("login_failures_by_source_ip", scanner)
+    assert found[group].scores[-2:] == [full[0].epoch_ms + 130_000, full[0].epoch_ms + 132_000]
