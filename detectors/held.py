@@ -58,7 +58,7 @@ class Held:
         self.copies: OrderedDict[str, Copy] = OrderedDict()
         # The keys copied of each shard (by its mark's key), and each key's shard.
         self.shards: dict[str, set[str]] = {}
-        self.shard_of: dict[str, str] = {}
+        self.shard_mark_of: dict[str, str] = {}
         self.size = 0
         self.marks: dict[str, str] = {}
         self.origin = uuid.uuid4().hex
@@ -83,7 +83,7 @@ class Held:
         self.copies[key] = copy
         self.size += weight(copy)
         self.shards.setdefault(shard_mark, set()).add(key)
-        self.shard_of[key] = shard_mark
+        self.shard_mark_of[key] = shard_mark
         while self.size > self.budget:
             self.drop(next(iter(self.copies)))
 
@@ -97,7 +97,7 @@ class Held:
         if known is None:
             return
         self.size -= weight(known)
-        shard_mark = self.shard_of.pop(key)
+        shard_mark = self.shard_mark_of.pop(key)
         keys = self.shards[shard_mark]
         keys.discard(key)
         if not keys:

@@ -116,7 +116,7 @@ class RedisHistory:
     def counts(self, windows: Sequence[Window], group: str, at: Event) -> list[int]:
         found, high = self.place(windows[0].name, group, at)
         scores, at_ms = found.scores, at.epoch_ms
-        counted = []  # a loop: a comprehension is a call of its own, and this runs per line
+        counted = []  # a loop: in Python 3.11 a comprehension is a call, and this runs per line
         for window in windows:
             counted.append(high - bisect_right(scores, at_ms - window.span_ms, 0, high))
         return counted

@@ -116,12 +116,14 @@ class Shard:
             # Another process wrote the shard since this one did: its copies of keys not in
             # this call may be stale, and the mark it leaves now would vouch for them.
             held.forget(self.mark_key, self.keys)
-        held.left(self.mark_key, self.mark)
         for index, (group, answer) in enumerate(zip(self.groups, answers, strict=True)):
             if index in self.copies:
                 series[group] = self.read_back(index, answer, touched[group], held, now)
             else:  # the script replied with what it read, nothing else
                 series[group] = combine(answer[1::2], answer[0::2], touched[group].added)
+        # Last: should a key's reading fail, the mark stays unknown and the next call reads
+        # every key again, rather than trust copies this call left behind.
+        held.left(self.mark_key, self.mark)
 
     def read_back(
         self, index: int, answer: list[Any], seen: Touch, held: Held, now: float

@@ -11,7 +11,7 @@ import redis.asyncio as aioredis
 
 from detectors import build_detectors
 from detectors.engine import Detection
-from detectors.held import Held
+from detectors.held import Held, weight
 from detectors.windows import SMALLEST_COPIED, Series, load_series, shard_of
 from monitor.events import Event, Outcome
 from monitor.settings import Settings
@@ -93,11 +93,14 @@ async def test_copies_stand_in_for_redis_only_while_they_hold_what_it_holds(
                 assert await redis.zrange(key, 0, -1) == await redis.zrange(twin, 0, -1), (
                     f"seed {seed}, batch {number}: {key!r} is trimmed otherwise than without copies"
                 )
+            indexed = {key for keys in held.shards.values() for key in keys}
+            assert set(held.shard_mark_of) == indexed == set(held.copies)
+            assert held.size == sum(map(weight, held.copies.values()))
             for key, copy in held.copies.items():
                 # The script trusts a copy while the shard's mark is the process's own and the
                 # key holds as many members (a shard another process wrote since, or a key
                 # lost, is read again): such a copy must be what Redis holds.
-                shard_mark = held.shard_of[key]
+                shard_mark = held.shard_mark_of[key]
                 if (await redis.get(shard_mark) or b"").decode() != held.claim(shard_mark):
                     continue
                 if await redis.zcard(key) != len(copy.members):
