@@ -1,7 +1,7 @@
 """Events as the event stream carries them: MessagePack, with what ingest derived from them.
 
 A stream entry holds a batch of events (`events`) and, from ingest, each event's reference
-key, count mark and epoch milliseconds (`derived`): the detect worker needs all three for
+key, count mark and epoch milliseconds (DERIVED): the detect worker needs all three for
 every event (window members, count marks, time order), building them was a tenth of its
 time, and ingest, which waits on it, has the core to spare. An entry without them (written
 before they were, or by the folder watcher) is read as before: the worker derives them.
@@ -11,15 +11,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Container, Iterable, Sequence
+from datetime import timedelta
 
 import msgspec
 
 from monitor.events import Event
 
 log = logging.getLogger(__name__)
+# The stream field of the derived values, versioned: a change to what Event derives (its
+# reference key, count mark) takes a new name, and a worker derives again what an ingest of
+# the old form sent.
+DERIVED = "derived.1"
 WIRE_ENCODER = msgspec.msgpack.Encoder()
 WIRE_DECODER = msgspec.msgpack.Decoder(list[Event])
 DERIVED_DECODER = msgspec.msgpack.Decoder(tuple[list[str], list[str], list[int]])
+NO_OFFSET = timedelta(0)
 
 
 def encode_events(events: Iterable[Event]) -> bytes:
@@ -27,8 +33,12 @@ def encode_events(events: Iterable[Event]) -> bytes:
     return WIRE_ENCODER.encode(list(events))
 
 
-def encode_derived(events: Sequence[Event]) -> bytes:
-    """The reference keys, count marks and epoch milliseconds of a batch's events, in order."""
+def encode_derived(events: Sequence[Event]) -> bytes | None:
+    """The reference keys, count marks and epoch milliseconds of a batch's events, in order;
+    None if one of their times is not in UTC (the stream carries every time as a UTC
+    instant, from which the worker would derive another text than ingest did)."""
+    if not all(event.timestamp.utcoffset() == NO_OFFSET for event in events):
+        return None
     keys = [event.reference_key() for event in events]  # which derives each mark on the way
     marks = [event.mark for event in events]
     return WIRE_ENCODER.encode((keys, marks, [event.epoch_ms for event in events]))

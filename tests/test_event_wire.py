@@ -62,6 +62,14 @@ def test_what_ingest_derived_arrives_with_the_events_the_worker_keeps() -> None:
     assert decode_events(data, None, derived) == sent
 
 
+def test_times_not_in_utc_leave_their_values_to_the_worker() -> None:
+    """The stream carries a UTC instant, from which the worker derives its own text: what
+    ingest would derive from the local time is not sent, so no event has two keys."""
+    local = failure(timestamp=MOMENT.astimezone(timezone(timedelta(hours=7))))
+    assert encode_derived([failure(offset=1), local]) is None
+    assert encode_derived([failure(offset=1), failure(offset=2)]) is not None
+
+
 @pytest.mark.parametrize(
     "derived",
     [b"\xc1", msgspec.msgpack.encode((["a"], ["b"], [1])), msgspec.msgpack.encode([1, 2])],

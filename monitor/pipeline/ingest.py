@@ -28,7 +28,7 @@ from monitor.sources.journald import JournalRead
 from monitor.sources.rotation import gone_from_disk
 from monitor.sources.tailer import Book, Limits, Read, Tailer
 from monitor.store.keys import Keys
-from monitor.wire import encode_derived, encode_events
+from monitor.wire import DERIVED, encode_derived, encode_events
 
 log = logging.getLogger(__name__)
 
@@ -252,9 +252,14 @@ def encodable(
             return None, 0
         payload = encode_events(batch)
     try:
-        return {"events": payload, "derived": encode_derived(batch)}, len(batch)
+        derived = encode_derived(batch)
     except UNENCODABLE:  # the worker derives them instead, as for an older entry
-        return {"events": payload}, len(batch)
+        log.warning("a batch's derived values did not encode; left to the worker", exc_info=True)
+        derived = None
+    fields = {"events": payload}
+    if derived is not None:
+        fields[DERIVED] = derived
+    return fields, len(batch)
 
 
 def open_files_allowed(configured: int) -> int:

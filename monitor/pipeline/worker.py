@@ -22,9 +22,10 @@ from monitor.pipeline.turns import StreamTurn, order
 from monitor.settings import WorkerSettings
 from monitor.store.keys import Keys
 from monitor.store.streams import ensure_group, keep_going
-from monitor.wire import decode_events
+from monitor.wire import DERIVED, decode_events
 
 log = logging.getLogger(__name__)
+DERIVED_FIELD = DERIVED.encode()
 
 GROUP = turns.GROUP
 RETRY_SECONDS = 1.0
@@ -280,7 +281,7 @@ class Worker:
         events = []
         for entry_id, fields in entries:
             try:
-                data, derived = fields[b"events"], fields.get(b"derived")
+                data, derived = fields[b"events"], fields.get(DERIVED_FIELD)
                 events += decode_events(data, self.detection.by_action, derived)
             except (KeyError, ValueError, TypeError):
                 log.error("stream entry %s holds no events; skipped", entry_id.decode())
@@ -300,7 +301,7 @@ class Worker:
 
 def entry_events(fields: dict[bytes, bytes]) -> int:
     """How many events an entry holds, from its MessagePack array's header (see
-    monitor.events.encode_events), without decoding them; 1 if the header is not one."""
+    monitor.wire.encode_events), without decoding them; 1 if the header is not one."""
     data = fields.get(b"events", b"")
     if not data:
         return 0
