@@ -1,16 +1,16 @@
 """Events as the event stream carries them: MessagePack, with what ingest derived from them.
 
-A stream entry holds a batch of events (`events`) and, from ingest, each event's reference
-key, count mark and epoch milliseconds (DERIVED): the detect worker needs all three for
-every event (window members, count marks, time order), building them was a tenth of its
-time, and ingest, which waits on it, has the core to spare. An entry without them (written
-before they were, or by the folder watcher) is read as before: the worker derives them.
+A stream entry holds a batch of events (`events`) and each event's reference key, count
+mark and epoch milliseconds (DERIVED): the detect worker needs all three for every event
+(window members, count marks, time order), building them was a tenth of its time, and
+ingest, which waits on it, has the core to spare. An entry without them (written before
+they were) is read as before: the worker derives them.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Container, Iterable, Sequence
+from collections.abc import Container, Iterable, Mapping, Sequence
 from datetime import timedelta
 
 import msgspec
@@ -22,10 +22,48 @@ log = logging.getLogger(__name__)
 # reference key, count mark) takes a new name, and a worker derives again what an ingest of
 # the old form sent.
 DERIVED = "derived.1"
+DERIVED_FIELD = DERIVED.encode()
+# What encoding an event the stream cannot carry raises (a value past 64 bits, a lone
+# surrogate).
+UNENCODABLE = (msgspec.EncodeError, OverflowError, TypeError, ValueError)
 WIRE_ENCODER = msgspec.msgpack.Encoder()
 WIRE_DECODER = msgspec.msgpack.Decoder(list[Event])
 DERIVED_DECODER = msgspec.msgpack.Decoder(tuple[list[str], list[str], list[int]])
 NO_OFFSET = timedelta(0)
+
+
+def encode_entry(events: Sequence[Event]) -> dict[str, bytes]:
+    """A batch's stream entry: its events (UNENCODABLE if one cannot be carried) and, when
+    they encode, what ingest derived from them."""
+    fields = {"events": encode_events(events)}
+    try:
+        derived = encode_derived(events)
+    except UNENCODABLE:  # the worker derives them instead, as for an older entry
+        log.warning("a batch's derived values did not encode; left to the worker", exc_info=True)
+        derived = None
+    if derived is not None:
+        fields[DERIVED] = derived
+    return fields
+
+
+def decode_entry(fields: Mapping[bytes, bytes], actions: Container[str]) -> list[Event]:
+    """A stream entry's events of `actions`, with what ingest derived from them if it did
+    (KeyError or ValueError if it holds no events)."""
+    return decode_events(fields[b"events"], actions, fields.get(DERIVED_FIELD))
+
+
+def entry_events(fields: Mapping[bytes, bytes]) -> int:
+    """How many events an entry holds, from its MessagePack array's header (see
+    encode_events), without decoding them; 1 if the header is not one."""
+    data = fields.get(b"events", b"")
+    if not data:
+        return 0
+    if 0x90 <= data[0] <= 0x9F:
+        return data[0] & 0x0F
+    if data[0] in (0xDC, 0xDD):
+        width = 2 if data[0] == 0xDC else 4
+        return int.from_bytes(data[1 : 1 + width], "big")
+    return 1
 
 
 def encode_events(events: Iterable[Event]) -> bytes:

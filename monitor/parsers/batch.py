@@ -6,14 +6,12 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-import msgspec
-
 from monitor.events import Event
 from monitor.parsers import FORMATS, Format, LineContext, Malformed, sniff_line
 from monitor.parsers.attempts import Attempts, Snapshot
 from monitor.parsers.routes import RouteMap
 from monitor.sources.follower import Line
-from monitor.wire import encode_events
+from monitor.wire import UNENCODABLE, encode_events
 
 log = logging.getLogger(__name__)
 
@@ -105,9 +103,6 @@ def unrecognised(text: str, offset: int, context: LineContext) -> Event | None:
     if FORMATS["sshd"].parse(text, offset, context) is None:
         return None
     raise Malformed(UNRECOGNISED)
-
-
-UNENCODABLE = (msgspec.EncodeError, OverflowError, TypeError, ValueError)
 
 
 def sift_unencodable(parsed: Parsed, lines: Sequence[Line]) -> None:

@@ -12,7 +12,7 @@ from monitor.settings import Settings
 from monitor.sources.folders import Scan, Seen, folders, look
 from monitor.sources.watch import watch
 from monitor.store.keys import Keys
-from monitor.wire import encode_events
+from monitor.wire import encode_entry
 
 log = logging.getLogger(__name__)
 # A field of the files hash saying a baseline exists (an empty folder is a baseline too).
@@ -60,7 +60,7 @@ async def commit(
         if scan.events:
             tx.xadd(
                 keys.events,
-                {"events": encode_events(scan.events)},
+                encode_entry(scan.events),
                 maxlen=settings.ingest.stream_maxlen,
                 approximate=True,
             )

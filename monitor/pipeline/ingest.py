@@ -17,7 +17,7 @@ from redis.exceptions import RedisError
 
 from monitor.events import Event
 from monitor.parsers import FORMATS, LineContext, detect_format
-from monitor.parsers.batch import UNENCODABLE, FileParser, Parsed, sift_unencodable
+from monitor.parsers.batch import FileParser, Parsed, sift_unencodable
 from monitor.parsers.routes import RouteMap
 from monitor.pipeline.journals import Journals
 from monitor.pipeline.staging import stage_parsed
@@ -28,7 +28,7 @@ from monitor.sources.journald import JournalRead
 from monitor.sources.rotation import gone_from_disk
 from monitor.sources.tailer import Book, Limits, Read, Tailer
 from monitor.store.keys import Keys
-from monitor.wire import DERIVED, encode_derived, encode_events
+from monitor.wire import UNENCODABLE, encode_entry
 
 log = logging.getLogger(__name__)
 
@@ -243,23 +243,12 @@ def encodable(
     if not batch:
         return None, 0
     try:
-        payload = encode_events(batch)
+        return encode_entry(batch), len(batch)
     except UNENCODABLE:
         for result, read in zip(parsed, reads, strict=True):
             sift_unencodable(result, read.lines)
         batch = [event for result in parsed for event in result.events] + journal_events
-        if not batch:
-            return None, 0
-        payload = encode_events(batch)
-    try:
-        derived = encode_derived(batch)
-    except UNENCODABLE:  # the worker derives them instead, as for an older entry
-        log.warning("a batch's derived values did not encode; left to the worker", exc_info=True)
-        derived = None
-    fields = {"events": payload}
-    if derived is not None:
-        fields[DERIVED] = derived
-    return fields, len(batch)
+        return (encode_entry(batch) if batch else None), len(batch)
 
 
 def open_files_allowed(configured: int) -> int:

@@ -22,10 +22,9 @@ from monitor.pipeline.turns import StreamTurn, order
 from monitor.settings import WorkerSettings
 from monitor.store.keys import Keys
 from monitor.store.streams import ensure_group, keep_going
-from monitor.wire import DERIVED, decode_events
+from monitor.wire import decode_entry, entry_events
 
 log = logging.getLogger(__name__)
-DERIVED_FIELD = DERIVED.encode()
 
 GROUP = turns.GROUP
 RETRY_SECONDS = 1.0
@@ -281,8 +280,7 @@ class Worker:
         events = []
         for entry_id, fields in entries:
             try:
-                data, derived = fields[b"events"], fields.get(DERIVED_FIELD)
-                events += decode_events(data, self.detection.by_action, derived)
+                events += decode_entry(fields, self.detection.by_action)
             except (KeyError, ValueError, TypeError):
                 log.error("stream entry %s holds no events; skipped", entry_id.decode())
         return events
@@ -297,17 +295,3 @@ class Worker:
         if floors:
             lowest = min(floors, key=order)
             await self.redis.xtrim(self.keys.events, minid=lowest, approximate=True)
-
-
-def entry_events(fields: dict[bytes, bytes]) -> int:
-    """How many events an entry holds, from its MessagePack array's header (see
-    monitor.wire.encode_events), without decoding them; 1 if the header is not one."""
-    data = fields.get(b"events", b"")
-    if not data:
-        return 0
-    if 0x90 <= data[0] <= 0x9F:
-        return data[0] & 0x0F
-    if data[0] in (0xDC, 0xDD):
-        width = 2 if data[0] == 0xDC else 4
-        return int.from_bytes(data[1 : 1 + width], "big")
-    return 1
