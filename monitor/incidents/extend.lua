@@ -15,10 +15,11 @@
 local HEAD = 10
 local suppression_ms, applied_ttl = tonumber(ARGV[1]), ARGV[2]
 
-local function extend(fp, a)
+-- The key's reply, from its arguments at ARGV[a..], which end at ARGV[a + HEAD + customers].
+local function extend(fp, a, customers)
   local tag, base, finding_id = ARGV[a], ARGV[a + 1], ARGV[a + 2]
   local first_ms, last_ms, last_iso = tonumber(ARGV[a + 3]), ARGV[a + 4], ARGV[a + 5]
-  local customers, marks, oldest = tonumber(ARGV[a + 6]), tonumber(ARGV[a + 7]), ARGV[a + 8]
+  local marks, oldest = tonumber(ARGV[a + 7]), ARGV[a + 8]
   local n = tonumber(redis.call('HGET', fp, 'n') or '0')
   if n == 0 then return {tag .. '-0', 'ignored'} end
   local key = base .. n
@@ -64,7 +65,8 @@ end
 local out = {}
 local a = 3 -- where the arguments of the key at hand start
 for i, fp in ipairs(KEYS) do
-  out[i] = extend(fp, a)
-  a = a + HEAD + tonumber(ARGV[a + 6]) + 1
+  local customers = tonumber(ARGV[a + 6])
+  out[i] = extend(fp, a, customers)
+  a = a + HEAD + customers + 1
 end
 return out
