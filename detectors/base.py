@@ -34,10 +34,23 @@ class Window:
     # batch reads a group only if it adds to it: a website's visitors touch four such
     # windows with every request, but few of them probe, inject or crawl.
     asked_when_admitted: bool = field(default=False, compare=False)
+    # Its detectors ask it only for counts while it holds fewer members than this over its
+    # span (0: they may ask anything at any time). Below it, Redis sends how many members no
+    # question of the batch can tell apart instead of the members (detectors/counted.py): a
+    # visitor's page window would otherwise be read whole with every request.
+    counted_below: int = field(default=0, compare=False)
+    # Span (ms) and counted_below of each window declared under this name (see widest()).
+    limits: tuple[tuple[int, int], ...] = field(default=(), repr=False, compare=False)
     span_ms: int = field(init=False, repr=False, compare=False)
+    # From the limits: the longest of the shorter spans (ms), how few members the longest
+    # span must hold, and how few the shorter ones (-1: none); None: never counted.
+    counting: tuple[int, int, int] | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "span_ms", int(self.span.total_seconds() * 1000))
+        if not self.limits:
+            object.__setattr__(self, "limits", ((self.span_ms, self.counted_below),))
+        object.__setattr__(self, "counting", counting(self.limits, self.span_ms, self.cap))
 
     def widest(self, other: Window) -> Window:
         """This window with the longer span and larger cap of the two."""
@@ -46,7 +59,20 @@ class Window:
             span=max(self.span, other.span),
             cap=max(self.cap, other.cap),
             asked_when_admitted=self.asked_when_admitted and other.asked_when_admitted,
+            limits=self.limits + other.limits,
         )
+
+
+def counting(
+    limits: tuple[tuple[int, int], ...], longest: int, cap: int
+) -> tuple[int, int, int] | None:
+    """Window.counting from the spans and limits declared under one name."""
+    if any(below <= 0 for _, below in limits):
+        return None
+    shorter = [(span, below) for span, below in limits if span < longest]
+    detail = max((span for span, _ in shorter), default=0)
+    below = min(min(below for span, below in limits if span == longest), cap)
+    return detail, below, min((below for _, below in shorter), default=-1)
 
 
 class History(Protocol):

@@ -52,10 +52,20 @@ class Crawling:
         s = self.settings
         longest = max(s.window, s.burst_window)
         cap = max(s.pages, s.burst_pages) + 10
+        # evaluate returns first unless is_page() holds, and asks only counts until a span
+        # holds its threshold
+        spans = ((longest, s.pages), (s.burst_window, s.burst_pages))
         windows = tuple(
-            # evaluate returns first unless is_page() holds
-            Window("pages_by_ip", "source_ip", span, is_page, cap=cap, asked_when_admitted=True)
-            for span in (longest, s.burst_window)
+            Window(
+                "pages_by_ip",
+                "source_ip",
+                span,
+                is_page,
+                cap=cap,
+                asked_when_admitted=True,
+                counted_below=below,
+            )
+            for span, below in spans
         )
         object.__setattr__(self, "windows", windows)
 

@@ -11,6 +11,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from detectors.base import Window
+from detectors.counted import CountedOnly
 from detectors.held import Held
 from detectors.windows import Series, load_series
 from monitor.events import REFERENCE_ATTRIBUTES, SEPARATOR, Event, count_mark, reference_from_key
@@ -174,7 +175,11 @@ class RedisHistory:
     def bounds(self, window: Window, group: str, at: Event) -> tuple[Series, int, int]:
         """The group's series and the index range of its members in (at - span, at]."""
         found, high = self.place(window.name, group, at)
-        return found, bisect_right(found.scores, at.epoch_ms - window.span_ms, 0, high), high
+        low = bisect_right(found.scores, at.epoch_ms - window.span_ms, 0, high)
+        start, end = found.blank
+        if low < end and start < high:
+            raise CountedOnly(f"{window.name}: members asked while its detectors count it")
+        return found, low, high
 
     def place(self, name: str, group: str, at: Event) -> tuple[Series, int]:
         """The group's series and how many of its members come up to `at`, itself included.

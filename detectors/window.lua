@@ -16,17 +16,50 @@
 -- cap, ttl (ms; negative: the caller set it lately), the oldest of the batch's members
 -- (ms), how many members the caller's copy holds (-1: no copy, -2: never copied), how many
 -- of the oldest members the trims remove if the copy holds, how many members the batch
--- adds (n), then n pairs of score and member.
+-- adds (n), for a counted key (-3) four more (edge, recent, below, recent_below: see
+-- counted()), then n pairs of score and member.
 -- The caller's hints hold only when its copy does; else the key is read, trimmed and given
 -- its TTL as always.
 -- Arguments of their own, not a packed string per key: splitting one in Lua cost more than
 -- the client's packing of many (in C).
 -- Each key's reply: nothing when the copy holds (the caller knows what the key holds
 -- now); else its size after the call, its oldest member and that member's score, and the
--- members read; for a key never copied, only the members read. Then 1 if the shard's mark
--- was the caller's, else 0.
+-- members read; for a key never copied, only the members read; for a counted key, how
+-- many it left out, then the members read. Then 1 if the shard's mark was the caller's,
+-- else 0.
 local HEAD = 10
 local NOT_COPIED = -2
+local COUNTED = -3
+-- A counted key holding fewer members is read whole: that costs less than counting.
+local SMALLEST_COUNTED = 8
+
+-- A counted key's members in (since, upper], newest first, leaving out those in
+-- (edge, recent): each of them is in the longest span of every event of the batch and in
+-- no shorter span, so their number is all a count needs. Also how many it left out; nil
+-- when it may not leave any out: the longest span holds `below` members or more with the
+-- batch's (`own`), or those from `recent` on `recent_below` or more (below it, detectors
+-- ask only counts: detectors/counted.py).
+local function counted(key, since, upper, edge, recent, below, recent_below, own)
+  local few = redis.call('ZREVRANGEBYSCORE', key, upper, '(' .. since, 'WITHSCORES',
+    'LIMIT', 0, SMALLEST_COUNTED)
+  if #few < 2 * SMALLEST_COUNTED then
+    return few, 0
+  end
+  local total = redis.call('ZCOUNT', key, '(' .. since, upper)
+  if total + own >= below then
+    return nil
+  end
+  local newer = redis.call('ZREVRANGEBYSCORE', key, upper, recent, 'WITHSCORES')
+  if recent_below >= 0 and #newer / 2 + own >= recent_below then
+    return nil
+  end
+  local older = redis.call('ZREVRANGEBYSCORE', key, edge, '(' .. since, 'WITHSCORES')
+  local left_out = total - #newer / 2 - #older / 2
+  for j = 1, #older do
+    newer[#newer + 1] = older[j]
+  end
+  return newer, left_out
+end
 local current = redis.call('GET', KEYS[1])
 local unwritten = current ~= false and current == ARGV[1]
 redis.call('SET', KEYS[1], ARGV[2])
@@ -37,14 +70,20 @@ for i = 2, #KEYS do
   local since, upper, keep, settled = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3]
   local cap, ttl, oldest = tonumber(ARGV[a + 4]), tonumber(ARGV[a + 5]), ARGV[a + 6]
   local copy, drop, own = tonumber(ARGV[a + 7]), tonumber(ARGV[a + 8]), tonumber(ARGV[a + 9])
+  local extra = copy == COUNTED and 4 or 0
   -- The batch's pairs are ARGV[first..last].
-  local first, last = a + HEAD, a + HEAD + 2 * own - 1
-  a = last + 1
+  local first, last = a + HEAD + extra, a + HEAD + extra + 2 * own - 1
   local valid = unwritten and copy >= 0 and redis.call('ZCARD', key) == copy
-  local held = nil
+  local held, newest, left_out = nil, nil, 0
+  if copy == COUNTED then
+    newest, left_out = counted(key, since, upper, ARGV[a + HEAD], ARGV[a + HEAD + 1],
+      tonumber(ARGV[a + HEAD + 2]), tonumber(ARGV[a + HEAD + 3]), own)
+  end
+  a = last + 1
   if not valid then
-    local newest = redis.call('ZREVRANGEBYSCORE', key, upper, '(' .. since, 'WITHSCORES',
+    newest = newest or redis.call('ZREVRANGEBYSCORE', key, upper, '(' .. since, 'WITHSCORES',
       'LIMIT', 0, cap + own)
+    left_out = left_out or 0
     -- The batch's own members can only be among them if the newest is not older than the
     -- batch's oldest (a replay, or ties): only then are they looked up.
     local mine = nil
@@ -88,10 +127,10 @@ for i = 2, #KEYS do
       -- `keep`, and no more than `cap`: then neither trim removes anything, and one ZCARD
       -- tells so (a visitor's page window, thousands a batch, costs two commands less).
       -- (A replay's members, left out of what was read, are among the batch's own.)
-      local total, read, keep_ms = redis.call('ZCARD', key), #held / 2, tonumber(keep)
+      local total, read, keep_ms = redis.call('ZCARD', key), #held / 2 + left_out, tonumber(keep)
       size = total
       if total ~= read + own or total > cap or tonumber(oldest) < keep_ms
-        or (read > 0 and held[2] < keep_ms) then
+        or (#held > 0 and held[2] < keep_ms) then
         size = size - redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. keep)
         local old = redis.call('ZCOUNT', key, '-inf', settled)
         if old > cap then
@@ -106,6 +145,8 @@ for i = 2, #KEYS do
   local reply = {}
   if copy == NOT_COPIED then
     reply = held
+  elseif copy == COUNTED then
+    reply = {left_out, held}
   elseif not valid then
     local front = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
     reply = {size or redis.call('ZCARD', key), front[1] or '', tonumber(front[2] or '0'), held}

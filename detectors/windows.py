@@ -15,6 +15,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from detectors.base import Window
+from detectors.counted import COUNTED, counted_args, with_blanks
 from detectors.held import Copy, Held, Own, after_all, after_write, merged, read_copy
 from monitor.events import Event
 from monitor.store.keys import Keys
@@ -45,6 +46,8 @@ class Series:
     # Where the batch's own members stand, by reference key (when the batch only appended):
     # an event asking about its own group finds itself without a search.
     places: dict[str, int] = field(default_factory=dict)
+    # Where the members a counted window left out stand (detectors/counted.py).
+    blank: tuple[int, int] = (0, 0)
 
 
 @dataclass(slots=True)
@@ -79,6 +82,8 @@ class Shard:
         # what the key holds after it if the copy holds.
         self.owns: dict[int, Own] = {}
         self.refresh: dict[int, bool] = {}
+        # Per counted group: the oldest score of the newer members the script reads whole.
+        self.recent: dict[int, int] = {}
         self.written: dict[int, tuple[list[int], list[bytes]]] = {}
 
     def call(
@@ -88,8 +93,13 @@ class Shard:
         for index, (group, window) in enumerate(zip(self.groups, self.windows, strict=True)):
             seen = touched[group]
             done = seen.latest if settled is None else min(seen.latest, settled)
-            if not window.copied:  # a website's thousands of visitors: read as always
-                args += pack(window, seen, done, NOT_COPIED, True, -1)
+            if not window.copied:  # a website's thousands of visitors: not copied
+                counted = counted_args(window, seen.earliest, seen.latest)
+                if counted is None:
+                    args += pack(window, seen, done, NOT_COPIED, True, -1)
+                else:
+                    self.recent[index] = counted[1]
+                    args += pack(window, seen, done, COUNTED, True, -1, counted)
                 continue
             copy, own = self.copies[index], own_of(seen.added)
             drop, count = -1, -1 if copy is None else len(copy.members)
@@ -119,6 +129,10 @@ class Shard:
         for index, (group, answer) in enumerate(zip(self.groups, answers, strict=True)):
             if index in self.copies:
                 series[group] = self.read_back(index, answer, touched[group], held, now)
+            elif index in self.recent:
+                scores, members, blank = with_blanks(answer, self.recent[index])
+                series[group] = combine(scores, members, touched[group].added)
+                series[group].blank = blank
             else:  # the script replied with what it read, nothing else
                 series[group] = combine(answer[1::2], answer[0::2], touched[group].added)
         # Last: should a key's reading fail, the mark stays unknown and the next call reads
@@ -227,14 +241,21 @@ def combine(
 
 
 def pack(
-    window: Window, seen: Touch, done: int, count: int, refresh: bool, drop: int
+    window: Window,
+    seen: Touch,
+    done: int,
+    count: int,
+    refresh: bool,
+    drop: int,
+    counted: list[int] | None = None,
 ) -> list[str | int]:
     """The script's arguments for one group: since, upper, keep, settled (`done`: trims stop
     at the earliest event of a batch in flight, see window.lua, or at this batch's latest),
     cap, ttl (negative: not to be set again if the copy holds), oldest member, how many
-    members the copy holds (-1: none; NOT_COPIED: a window never copied), how many of the
-    oldest to drop if it holds, how many members the batch adds, then score and member of
-    each. Arguments of their own, not one string the script splits: the client packs them
+    members the copy holds (-1: none; NOT_COPIED: a window never copied; COUNTED: nor
+    copied, and counted), how many of the oldest to drop if it holds, how many members the
+    batch adds, a counted key's four arguments (detectors/counted.py), then score and
+    member of each. Arguments of their own, not one string the script splits: the client packs them
     in C (monitor.store.connection), and splitting was a fifth of the script's own time."""
     span_ms = window.span_ms
     ttl = span_ms + TTL_SLACK_MS
@@ -251,6 +272,8 @@ def pack(
         drop,
         len(added),
     ]
+    if counted is not None:
+        args += counted
     args += chain.from_iterable(zip(added.values(), added, strict=True))
     return args
 
