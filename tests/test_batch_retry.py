@@ -3,11 +3,14 @@ attempts a file's parser learnt go back to where they were before it."""
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from bench.ingest import build_log
-from monitor.parsers import FORMATS, LineContext
+from monitor.parsers import FORMATS, LineContext, attempts
 from monitor.parsers.batch import FileParser
 from monitor.sources.follower import Line
 
@@ -26,16 +29,46 @@ def test_a_batch_parsed_again_after_a_failed_commit_is_marked_as_the_first_time(
     for n in range(2000):  # attempts of two lines each, in connections that interleave
         message = ATTEMPT[n % 2].format(pid=100 + n // 2 % 40, user=f"u{n // 80}")
         texts.append(f"Mar 29 10:{n // 60 % 60:02d}:{n % 60:02d} web-01 {message}")
-    lines = [Line(n, text) for n, text in enumerate(texts)]
-    context = LineContext(str(log), UTC, datetime(2026, 6, 1, tzinfo=UTC))
-    once, twice = FileParser(FORMATS["sshd"]), FileParser(FORMATS["sshd"])
-    marks = []
-    for parser, tries in ((once, 1), (twice, 3)):
-        for start in range(0, len(lines), 700):
-            for _ in range(tries):  # the commit failed: read again
-                parsed = parser.parse(context, lines[start : start + 700])
+    marks = marks_with_retries([Line(n, text) for n, text in enumerate(texts)], 700)
+    assert marks[0] == marks[1]
+    assert False in marks[0]
+
+
+def test_connections_pushed_out_come_back_in_their_place_when_a_batch_is_undone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Past the limit the least recently heard connection goes: whether an attempt's second
+    line still finds its first depends on every connection's place in that order, which
+    an undone batch puts back as it was."""
+    monkeypatch.setattr(attempts, "CONNECTIONS", 25)
+    rng = random.Random(3)
+    messages: list[str] = []
+    waiting: list[tuple[int, str]] = []  # second lines, and after how many lines they come
+    for n in range(3000):
+        pid = 100 + rng.randrange(30)
+        messages.append(ATTEMPT[0].format(pid=pid, user="u"))
+        waiting.append((n + rng.randrange(1, 40), ATTEMPT[1].format(pid=pid, user="u")))
+        messages += [second for due, second in waiting if due == n]
+    texts = [
+        f"Mar 29 10:{n // 60 % 60:02d}:{n % 60:02d} web-01 {m}" for n, m in enumerate(messages)
+    ]
+    marks = marks_with_retries([Line(n, text) for n, text in enumerate(texts)], 97)
+    assert marks[0] == marks[1]
+    seconds = [mark for text, mark in zip(texts, marks[0], strict=True) if "Failed" in text]
+    assert True in seconds and False in seconds  # some first lines pushed out, some kept
+
+
+def marks_with_retries(lines: list[Line], size: int) -> list[list[object]]:
+    """Each line's ssh.counted parsed in batches of `size` once, and each batch three times
+    (the first two commits failed)."""
+    context = LineContext("/var/log/auth.log", UTC, datetime(2026, 6, 1, tzinfo=UTC))
+    marks: list[list[object]] = []
+    for tries in (1, 3):
+        parser, found = FileParser(FORMATS["sshd"]), []
+        for start in range(0, len(lines), size):
+            for _ in range(tries):
+                parsed = parser.parse(context, lines[start : start + size])
             parser.commit()
-            marks.append([event.extra.get("ssh.counted") for event in parsed.events])
-    half = len(marks) // 2
-    assert marks[:half] == marks[half:]
-    assert any(counted is False for batch in marks for counted in batch)
+            found += [event.extra.get("ssh.counted") for event in parsed.events]
+        marks.append(found)
+    return marks

@@ -17,6 +17,7 @@ none in.
 
 from __future__ import annotations
 
+import itertools
 from collections import OrderedDict
 from typing import NamedTuple
 
@@ -44,8 +45,7 @@ PROBE = "ssh-probe"  # a connection that never tried a login (unless its pid did
 # A connection not heard of for this long is over (LoginGraceTime is two minutes).
 IDLE_MS = 10 * 60 * 1000
 CONNECTIONS = 10_000
-Connections = OrderedDict[tuple[object, ...], "Connection"]
-Snapshot = list[tuple[tuple[object, ...], "Connection"]]
+Key = tuple[object, ...]
 
 
 class Connection(NamedTuple):
@@ -60,23 +60,52 @@ class Connection(NamedTuple):
 
 
 class Attempts:
-    """Marks which sshd failure lines of one file count as attempts."""
+    """Marks which sshd failure lines of one file count as attempts.
 
-    def __init__(self, connections: Connections | None = None) -> None:
-        self.connections: Connections = connections or OrderedDict()
+    A batch read again after a failed commit must be marked as it was the first time, so
+    what a batch changes can be undone: each connection it touches keeps what it was before
+    (a copy of all ten thousand, taken before each of a live file's many small batches,
+    cost a third of the ingest process's time under a flood).
+    """
 
-    def fork(self) -> Attempts:
-        """A copy to mark a batch with, adopted once the batch is committed: a batch read
-        again after a failed commit must be marked as it was the first time."""
-        return Attempts(OrderedDict(self.connections))
+    def __init__(self) -> None:
+        # Least recently heard first; each connection's place in that order (a serial
+        # number) lets an undone batch put the connections back as they stood.
+        self.connections: OrderedDict[Key, Connection] = OrderedDict()
+        self.places: dict[Key, int] = {}
+        self.serial = itertools.count()
+        # What the batch since begin() changed: each connection as it was (None: absent).
+        self.before: dict[Key, tuple[Connection, int] | None] = {}
 
-    def snapshot(self) -> Snapshot:
-        """The connections as they are, to go back to (cheaper to take than a fork)."""
-        return list(self.connections.items())
+    def begin(self) -> None:
+        """A new batch: the last one was stored, what it changed stays."""
+        self.before = {}
 
-    @classmethod
-    def restored(cls, snapshot: Snapshot) -> Attempts:
-        return cls(OrderedDict(snapshot))
+    def undo(self) -> None:
+        """Back to where the connections stood at begin(): the batch was not stored."""
+        before, self.before = self.before, {}
+        if not before:
+            return
+        for key, was in before.items():
+            if was is None:
+                self.connections.pop(key, None)
+                self.places.pop(key, None)
+            else:
+                self.connections[key], self.places[key] = was
+        places = self.places
+        order = sorted(self.connections, key=places.__getitem__)
+        self.connections = OrderedDict((key, self.connections[key]) for key in order)
+
+    def keep(self, key: Key) -> None:
+        """Note the connection as it was before the batch first changes it."""
+        if key not in self.before:
+            known = self.connections.get(key)
+            self.before[key] = None if known is None else (known, self.places[key])
+
+    def update(self, key: Key, connection: Connection) -> None:
+        """A known connection's new state; its place in the order stays."""
+        self.keep(key)
+        self.connections[key] = connection
 
     def mark(self, event: Event, into: list[Event]) -> None:
         """Append the event, marked, and its repeats; other events are appended as they are."""
@@ -132,26 +161,29 @@ class Attempts:
             self.remember(key, Connection(event.source_ip, user, rank, ms, counts, failed))
             return counts
         counts = counts and not known.counted
-        self.connections[key] = Connection(
-            known.source,
-            known.user or user,
-            rank,
-            ms,
-            known.counted or counts,
-            known.failed or counts,
+        self.update(
+            key,
+            Connection(
+                known.source,
+                known.user or user,
+                rank,
+                ms,
+                known.counted or counts,
+                known.failed or counts,
+            ),
         )
         return counts
 
-    def closes(self, key: tuple[object, ...], event: Event, known: Connection | None) -> bool:
+    def closes(self, key: Key, event: Event, known: Connection | None) -> bool:
         """A closing line is the connection's attempt when nothing else counted one."""
         if known is not None and known.failed:
-            self.connections[key] = known._replace(last_ms=event.epoch_ms)
+            self.update(key, known._replace(last_ms=event.epoch_ms))
             return False
         user = event.user or (known.user if known else None)
         self.remember(key, Connection(event.source_ip, user, 9, event.epoch_ms, True, True))
         return True
 
-    def live(self, key: tuple[object, ...], event: Event, ms: int) -> Connection | None:
+    def live(self, key: Key, event: Event, ms: int) -> Connection | None:
         """The connection `event` (at `ms`) continues, if it is the same one still going."""
         known = self.connections.get(key)
         if known is None:
@@ -159,15 +191,24 @@ class Attempts:
         # A session that logged in may last for days; one still authenticating cannot.
         over = known.rank != LOGGED_IN and ms - known.last_ms > IDLE_MS
         if over or (known.source and event.source_ip and known.source != event.source_ip):
+            self.keep(key)
             del self.connections[key]  # the pid was reused by a later connection
+            del self.places[key]
             return None
         return known
 
-    def remember(self, key: tuple[object, ...], connection: Connection) -> None:
-        self.connections[key] = connection
-        self.connections.move_to_end(key)
-        while len(self.connections) > CONNECTIONS:
-            self.connections.popitem(last=False)
+    def remember(self, key: Key, connection: Connection) -> None:
+        """The connection, last heard now; the least recently heard go past CONNECTIONS."""
+        self.keep(key)
+        connections = self.connections
+        connections[key] = connection
+        connections.move_to_end(key)
+        self.places[key] = next(self.serial)
+        while len(connections) > CONNECTIONS:
+            oldest = next(iter(connections))
+            self.keep(oldest)
+            del connections[oldest]
+            del self.places[oldest]
 
 
 def proves(event: Event) -> bool:
@@ -178,7 +219,7 @@ def proves(event: Event) -> bool:
     return event.action != "ssh-login" or event.extra.get("ssh.method") != "publickey"
 
 
-def connection_key(event: Event) -> tuple[object, ...] | None:
+def connection_key(event: Event) -> Key | None:
     """One sshd process on one host; without a pid the lines of a connection cannot be told."""
     pid = event.extra.get("process.pid")
     if pid is None:

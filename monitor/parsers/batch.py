@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from monitor.events import Event
 from monitor.parsers import FORMATS, Format, LineContext, Malformed, sniff_line
-from monitor.parsers.attempts import Attempts, Snapshot
+from monitor.parsers.attempts import Attempts
 from monitor.parsers.routes import RouteMap
 from monitor.sources.follower import Line
 from monitor.wire import UNENCODABLE, encode_events
@@ -44,16 +44,17 @@ class FileParser:
         self.form = form
         self.routes = routes
         self.attempts = Attempts()
-        # The connections before the batch parsed last, until it is committed: a batch read
-        # again after a failed commit must be marked as it was the first time.
-        self.before: Snapshot | None = None
+        # The batch parsed last is not committed yet: read again, it must be marked as it
+        # was the first time.
+        self.uncommitted = False
 
     def parse(self, context: LineContext, lines: Iterable[Line]) -> Parsed:
         """Parse a batch; what it learnt of the connections counts once `commit()` says so."""
         parsed = Parsed()
-        if self.before is not None:  # the batch parsed last was never stored
-            self.attempts = Attempts.restored(self.before)
-        self.before = self.attempts.snapshot()
+        if self.uncommitted:  # the batch parsed last was never stored
+            self.attempts.undo()
+        self.attempts.begin()
+        self.uncommitted = True
         attempts = self.attempts
         events = parsed.events
         for offset, raw, truncated in lines:
@@ -89,7 +90,7 @@ class FileParser:
 
     def commit(self) -> None:
         """The last batch parsed is stored: the next one follows on from it."""
-        self.before = None
+        self.uncommitted = False
 
     def recognise(self, text: str) -> Format | None:
         """The format of a file whose first lines showed none, from the first line that does."""
