@@ -8,6 +8,10 @@ from `earliest - D` on may fall in a shorter one, so both are read as always; ea
 between is in the longest span of every event of the batch and in no shorter one, so only
 their number matters. They stand in the series as blanks, after the older ones and before
 the newer ones, where counts find them; asking for their members is a detector's error.
+
+A key holding fewer members than every threshold, with the batch's, is not read at all:
+no count can reach one, whatever the members' times, so all of them are blanks (its counts
+are then only known to be below every threshold, all its detectors ask of them).
 """
 
 from __future__ import annotations

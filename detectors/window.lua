@@ -30,20 +30,18 @@
 local HEAD = 10
 local NOT_COPIED = -2
 local COUNTED = -3
--- A counted key holding fewer members is read whole: that costs less than counting.
-local SMALLEST_COUNTED = 8
 
 -- A counted key's members in (since, upper], newest first, leaving out those in
 -- (edge, recent): each of them is in the longest span of every event of the batch and in
 -- no shorter span, so their number is all a count needs. Also how many it left out; nil
 -- when it may not leave any out: the longest span holds `below` members or more with the
 -- batch's (`own`), or those from `recent` on `recent_below` or more (below it, detectors
--- ask only counts: detectors/counted.py).
+-- ask only counts: detectors/counted.py). A key holding fewer members than both, with the
+-- batch's, reads none: no count can reach either, whatever the members' times.
 local function counted(key, since, upper, edge, recent, below, recent_below, own)
-  local few = redis.call('ZREVRANGEBYSCORE', key, upper, '(' .. since, 'WITHSCORES',
-    'LIMIT', 0, SMALLEST_COUNTED)
-  if #few < 2 * SMALLEST_COUNTED then
-    return few, 0
+  local size = redis.call('ZCARD', key) + own
+  if size < below and (recent_below < 0 or size < recent_below) then
+    return {}, size - own
   end
   local total = redis.call('ZCOUNT', key, '(' .. since, upper)
   if total + own >= below then
@@ -129,8 +127,11 @@ for i = 2, #KEYS do
       -- (A replay's members, left out of what was read, are among the batch's own.)
       local total, read, keep_ms = redis.call('ZCARD', key), #held / 2 + left_out, tonumber(keep)
       size = total
-      if total ~= read + own or total > cap or tonumber(oldest) < keep_ms
-        or (#held > 0 and held[2] < keep_ms) then
+      local stale = #held > 0 and held[2] < keep_ms
+      if #held == 0 and left_out > 0 then -- a counted key read no member: its oldest tells
+        stale = tonumber(redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')[2]) < keep_ms
+      end
+      if total ~= read + own or total > cap or tonumber(oldest) < keep_ms or stale then
         size = size - redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. keep)
         local old = redis.call('ZCOUNT', key, '-inf', settled)
         if old > cap then

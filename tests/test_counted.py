@@ -65,6 +65,21 @@ async def test_a_visitors_page_window_comes_back_as_a_count_that_counts_the_same
     assert len(history.members(crawling.windows[1], VISITOR, now[-1])) == 3
 
 
+async def test_a_visitor_far_below_every_threshold_has_no_member_read(
+    redis: aioredis.Redis, settings: Settings
+) -> None:
+    detection = Detection(redis, Keys("counted"), build_detectors(settings))
+    earlier = visits(VISITOR, 30, timedelta(seconds=1), timedelta(0), 0)
+    await load_series(redis, Keys("counted"), detection.windows, earlier)
+    now = visits(VISITOR, 2, timedelta(seconds=1), timedelta(seconds=31), 30)
+    found = (await load_series(redis, Keys("counted"), detection.windows, now))[
+        ("pages_by_ip", VISITOR)
+    ]
+    # 32 pages cannot make the 40 of a burst nor the 300 of a crawl, whenever they came.
+    assert found.blank == (0, 30)
+    assert found.members[30:] == [event.reference_key().encode() for event in now]
+
+
 def crawling() -> list[Event]:
     """A person, a slow crawler past 300 pages in ten minutes, a burst after a slow start."""
     person = visits(VISITOR, 80, timedelta(seconds=8), timedelta(0), 0)
