@@ -16,7 +16,7 @@ from detectors.counted import CountedOnly
 from detectors.engine import Detection
 from detectors.history import RedisHistory
 from detectors.intrusion.web import T0, request
-from detectors.windows import load_series
+from detectors.windows import Series, load_series
 from monitor.events import Event
 from monitor.incidents import IncidentStore
 from monitor.settings import Settings
@@ -42,14 +42,21 @@ def read_whole(detection: Detection) -> None:
     }
 
 
+async def series_after(
+    redis: aioredis.Redis, detection: Detection, earlier: list[Event], now: list[Event]
+) -> dict[tuple[str, str], Series]:
+    """The series of the batch `now`, after a batch of `earlier` events."""
+    await load_series(redis, Keys("counted"), detection.windows, earlier)
+    return await load_series(redis, Keys("counted"), detection.windows, now)
+
+
 async def test_a_visitors_page_window_comes_back_as_a_count_that_counts_the_same(
     redis: aioredis.Redis, settings: Settings
 ) -> None:
     detection = Detection(redis, Keys("counted"), build_detectors(settings))
-    earlier = visits(VISITOR, 60, timedelta(seconds=5), timedelta(0), 0)
-    await load_series(redis, Keys("counted"), detection.windows, earlier)
     now = visits(VISITOR, 2, timedelta(seconds=1), timedelta(minutes=5, seconds=5), 60)
-    series = await load_series(redis, Keys("counted"), detection.windows, now)
+    earlier = visits(VISITOR, 60, timedelta(seconds=5), timedelta(0), 0)
+    series = await series_after(redis, detection, earlier, now)
     found = series[("pages_by_ip", VISITOR)]
     start, end = found.blank
     # The visits of the 15 s before the batch (290 s and 295 s) and the batch's own are
@@ -69,12 +76,9 @@ async def test_a_visitor_far_below_every_threshold_has_no_member_read(
     redis: aioredis.Redis, settings: Settings
 ) -> None:
     detection = Detection(redis, Keys("counted"), build_detectors(settings))
-    earlier = visits(VISITOR, 30, timedelta(seconds=1), timedelta(0), 0)
-    await load_series(redis, Keys("counted"), detection.windows, earlier)
     now = visits(VISITOR, 2, timedelta(seconds=1), timedelta(seconds=31), 30)
-    found = (await load_series(redis, Keys("counted"), detection.windows, now))[
-        ("pages_by_ip", VISITOR)
-    ]
+    earlier = visits(VISITOR, 30, timedelta(seconds=1), timedelta(0), 0)
+    found = (await series_after(redis, detection, earlier, now))[("pages_by_ip", VISITOR)]
     # 32 pages cannot make the 40 of a burst nor the 300 of a crawl, whenever they came.
     assert found.blank == (0, 30)
     assert found.members[30:] == [event.reference_key().encode() for event in now]
