@@ -8,11 +8,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import redis.asyncio as aioredis
 
 from bench.ingest import build_log
 from monitor.parsers import FORMATS, LineContext, attempts
 from monitor.parsers.batch import FileParser
+from monitor.pipeline.journals import Journals
+from monitor.settings import Settings, SourceSettings, SourceType
 from monitor.sources.follower import Line
+from monitor.sources.journald import JournalRead, JournalReader, Record
+from monitor.store.keys import Keys
 
 ATTEMPT = (
     "sshd[{pid}]: Invalid user {user} from 203.0.113.9 port 4000",
@@ -72,3 +77,38 @@ def marks_with_retries(lines: list[Line], size: int) -> list[list[object]]:
             found += [event.extra.get("ssh.counted") for event in parsed.events]
         marks.append(found)
     return marks
+
+
+async def test_a_journal_read_staged_again_after_a_failed_commit_is_marked_as_the_first_time(
+    redis: aioredis.Redis, settings: Settings
+) -> None:
+    """The journal's reads: staged on a transaction that never ran, then staged again."""
+    reader = JournalReader(SourceSettings(type=SourceType.JOURNALD), None)
+
+    def records(start: int) -> list[Record]:
+        return [
+            Record(
+                {
+                    "SYSLOG_IDENTIFIER": "sshd",
+                    "_PID": str(100 + n // 2 % 7),
+                    "_HOSTNAME": "web-01",
+                    "MESSAGE": ATTEMPT[n % 2].format(pid=0, user=f"u{n // 14}").split(": ", 1)[1],
+                    "__REALTIME_TIMESTAMP": str(1_780_000_000_000_000 + n * 1_000_000),
+                }
+            )
+            for n in range(start, start + 37)
+        ]
+
+    marks = []
+    for tries in (1, 3):
+        journals, found = Journals([reader]), []
+        for start in range(0, 300, 37):
+            read = JournalRead(reader, records(start), None)
+            reader.pending.extend(read.records)  # as journalctl handed them over
+            for _ in range(tries):  # the transactions of the first tries never ran
+                events = journals.stage(redis.pipeline(), Keys("retry"), settings.ingest, [read])
+            journals.commit([read])
+            found += [event.extra.get("ssh.counted") for event in events]
+        marks.append(found)
+    assert marks[0] == marks[1]
+    assert True in marks[0] and False in marks[0]

@@ -74,15 +74,24 @@ class Attempts:
         self.connections: OrderedDict[Key, Connection] = OrderedDict()
         self.places: dict[Key, int] = {}
         self.serial = itertools.count()
-        # What the batch since begin() changed: each connection as it was (None: absent).
+        # What the batch since begin() changed: each connection as it was (None: absent);
+        # and whether that batch is still to be stored.
         self.before: dict[Key, tuple[Connection, int] | None] = {}
+        self.open = False
 
     def begin(self) -> None:
-        """A new batch: the last one was stored, what it changed stays."""
-        self.before = {}
+        """A new batch. The last one, if it was never stored (its commit failed, and its
+        lines are read again now), is undone first."""
+        if self.open:
+            self.undo()
+        self.before, self.open = {}, True
+
+    def stored(self) -> None:
+        """The batch is stored: what it changed stays."""
+        self.open = False
 
     def undo(self) -> None:
-        """Back to where the connections stood at begin(): the batch was not stored."""
+        """Back to where the connections stood at begin()."""
         before, self.before = self.before, {}
         if not before:
             return

@@ -44,18 +44,12 @@ class FileParser:
         self.form = form
         self.routes = routes
         self.attempts = Attempts()
-        # The batch parsed last is not committed yet: read again, it must be marked as it
-        # was the first time.
-        self.uncommitted = False
 
     def parse(self, context: LineContext, lines: Iterable[Line]) -> Parsed:
         """Parse a batch; what it learnt of the connections counts once `commit()` says so."""
         parsed = Parsed()
-        if self.uncommitted:  # the batch parsed last was never stored
-            self.attempts.undo()
-        self.attempts.begin()
-        self.uncommitted = True
         attempts = self.attempts
+        attempts.begin()  # parsed again after a failed commit: starts where the first did
         events = parsed.events
         for offset, raw, truncated in lines:
             if truncated:
@@ -90,7 +84,7 @@ class FileParser:
 
     def commit(self) -> None:
         """The last batch parsed is stored: the next one follows on from it."""
-        self.uncommitted = False
+        self.attempts.stored()
 
     def recognise(self, text: str) -> Format | None:
         """The format of a file whose first lines showed none, from the first line that does."""

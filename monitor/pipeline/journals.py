@@ -31,10 +31,8 @@ class Journals:
     def __init__(self, readers: Sequence[JournalReader]) -> None:
         self.readers = list(readers)
         self.reported: dict[str, Health] = {}
-        # Per journal, the sshd connections whose attempts span entries (see FileParser),
-        # and the journals whose last read was staged but not committed.
+        # Per journal, the sshd connections whose attempts span entries (see FileParser).
         self.attempts = {reader.name: Attempts() for reader in self.readers}
-        self.uncommitted: set[str] = set()
 
     @classmethod
     def from_checkpoints(
@@ -75,10 +73,7 @@ class Journals:
         for read in reads:
             name = checkpoint_key(read.reader.name)
             attempts = self.attempts[read.reader.name]
-            if read.reader.name in self.uncommitted:  # its last read was never stored
-                attempts.undo()
-            attempts.begin()
-            self.uncommitted.add(read.reader.name)
+            attempts.begin()  # undoes the read staged last if it was never committed
             parsed = parse_records(read.records, name, attempts)
             events += parsed.events
             stage_parsed(tx, keys, ingest, name, len(read.records), parsed)
@@ -90,7 +85,7 @@ class Journals:
         """EXEC succeeded: the readers forget what they handed over and move their cursors."""
         for read in reads:
             read.reader.commit(read)
-            self.uncommitted.discard(read.reader.name)
+            self.attempts[read.reader.name].stored()
 
     async def report(self, redis: Redis, keys: Keys) -> None:
         """Write each reader's health to Redis when it changed (for `vigil status`)."""
