@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from monitor.events import Event, parse_time
 from monitor.findings import Finding, Severity
@@ -34,17 +34,17 @@ class Window:
     # batch reads a group only if it adds to it: a website's visitors touch four such
     # windows with every request, but few of them probe, inject or crawl.
     asked_when_admitted: bool = field(default=False, compare=False)
-    # Its detectors ask it only for counts while it holds fewer members than this over its
-    # span (0: they may ask anything at any time). Below it, Redis sends how many members no
-    # question of the batch can tell apart instead of the members (detectors/counted.py): a
-    # visitor's page window would otherwise be read whole with every request.
+    # Its detectors ask it only for counts, and compare them only with their thresholds,
+    # while it holds fewer members than this over its span (0: they may ask anything at any
+    # time). Below it, Redis sends how many members no question of the batch can tell apart
+    # instead of the members (detectors/counted.py), and a count may only be known to be
+    # below the threshold: a visitor's page window would otherwise be read whole with every
+    # request. Not for copied windows (their copies stand in for reading them).
     counted_below: int = field(default=0, compare=False)
     # Span (ms) and counted_below of each window declared under this name (see widest()).
     limits: tuple[tuple[int, int], ...] = field(default=(), repr=False, compare=False)
     span_ms: int = field(init=False, repr=False, compare=False)
-    # From the limits: the longest of the shorter spans (ms), how few members the longest
-    # span must hold, and how few the shorter ones (-1: none); None: never counted.
-    counting: tuple[int, int, int] | None = field(init=False, repr=False, compare=False)
+    counting: Counting | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "span_ms", int(self.span.total_seconds() * 1000))
@@ -63,23 +63,33 @@ class Window:
         )
 
 
-def counting(
-    limits: tuple[tuple[int, int], ...], longest: int, cap: int
-) -> tuple[int, int, int] | None:
-    """Window.counting from the spans and limits declared under one name."""
+class Counting(NamedTuple):
+    """How a window declared under one name is counted (see Window.counted_below)."""
+
+    shorter_span: int  # ms, the longest of its shorter spans (0: none)
+    below: int  # members the longest span must hold fewer of
+    shorter_below: int  # and the shorter spans (-1: none)
+
+
+def counting(limits: tuple[tuple[int, int], ...], longest: int, cap: int) -> Counting | None:
+    """Window.counting from the spans and limits declared under one name; None: some
+    detector of the name may ask for members at any count."""
     if any(below <= 0 for _, below in limits):
         return None
     shorter = [(span, below) for span, below in limits if span < longest]
-    detail = max((span for span, _ in shorter), default=0)
-    below = min(min(below for span, below in limits if span == longest), cap)
-    return detail, below, min((below for _, below in shorter), default=-1)
+    return Counting(
+        max((span for span, _ in shorter), default=0),
+        min(min(below for span, below in limits if span == longest), cap),
+        min((below for _, below in shorter), default=-1),
+    )
 
 
 class History(Protocol):
     """What detectors may ask about the past: the events of a window at a moment."""
 
     def count(self, window: Window, group: str, at: Event) -> int:
-        """Members in the window as `at` saw it (up to and including itself)."""
+        """Members in the window as `at` saw it (up to and including itself); for a counted
+        window below its threshold, only known to be below it (Window.counted_below)."""
         ...
 
     def members(

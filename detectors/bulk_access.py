@@ -128,10 +128,12 @@ class Scraping:
 
     def __post_init__(self) -> None:
         span, views = self.settings.window, lambda e: e.action == "customer-record-view"
-        # evaluate asks only counts until a group holds `records` views
-        name, below = f"record_views_by_{{}}_{int(span.total_seconds())}s", self.settings.records
+        seconds, below = int(span.total_seconds()), self.settings.records
         windows = tuple(
-            Window(name.format(by), by, span, views, cap=5000, counted_below=below)
+            # evaluate asks only counts until a group holds `records` views
+            Window(
+                f"record_views_by_{by}_{seconds}s", by, span, views, cap=5000, counted_below=below
+            )
             for by in ("source_ip", "session_id")
         )
         object.__setattr__(self, "windows", windows)

@@ -17,7 +17,7 @@ are then only known to be below every threshold, all its detectors ask of them).
 from __future__ import annotations
 
 from bisect import bisect_right
-from typing import Any
+from typing import Any, NamedTuple
 
 from detectors.base import Window
 
@@ -30,17 +30,24 @@ class CountedOnly(LookupError):
     """A detector asked for members of a window while its detectors declare only counts."""
 
 
-def counted_args(window: Window, earliest: int, latest: int) -> list[int] | None:
-    """The script's four arguments for a counted key (the newest score that leaves the
-    longest span, the oldest that may fall in a shorter one, the members the longest span
-    must hold fewer of, those from the second on), or None: read whole."""
+class Counted(NamedTuple):
+    """A counted key's arguments to the window script."""
+
+    edge: int  # the newest score that leaves the longest span during the batch
+    recent: int  # the oldest score that may fall in a shorter span
+    below: int  # members the longest span must hold fewer of, the batch's included
+    recent_below: int  # and those from `recent` on (-1: no shorter span)
+
+
+def counted_args(window: Window, earliest: int, latest: int) -> Counted | None:
+    """A counted key's arguments for a batch from `earliest` to `latest`; None: read whole."""
     if window.counting is None:
         return None
-    detail, below, recent_below = window.counting
-    edge, recent = latest - window.span_ms, earliest - detail
+    shorter_span, below, shorter_below = window.counting
+    edge, recent = latest - window.span_ms, earliest - shorter_span
     if edge >= recent - 1:  # the batch spans so long that no member could be left out
         return None
-    return [edge, recent, below, recent_below]
+    return Counted(edge, recent, below, shorter_below)
 
 
 def with_blanks(answer: list[Any], recent: int) -> tuple[list[int], list[bytes], tuple[int, int]]:

@@ -178,7 +178,10 @@ class RedisHistory:
         low = bisect_right(found.scores, at.epoch_ms - window.span_ms, 0, high)
         start, end = found.blank
         if low < end and start < high:
-            raise CountedOnly(f"{window.name}: members asked while its detectors count it")
+            raise CountedOnly(
+                f"{window.name}: members asked below counted_below, where Redis sends only "
+                "counts (a detector's declaration is wrong: this event's finding is lost)"
+            )
         return found, low, high
 
     def place(self, name: str, group: str, at: Event) -> tuple[Series, int]:

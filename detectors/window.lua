@@ -76,12 +76,12 @@ for i = 2, #KEYS do
   if copy == COUNTED then
     newest, left_out = counted(key, since, upper, ARGV[a + HEAD], ARGV[a + HEAD + 1],
       tonumber(ARGV[a + HEAD + 2]), tonumber(ARGV[a + HEAD + 3]), own)
+    left_out = left_out or 0 -- nil when it may leave none out: read whole below
   end
   a = last + 1
   if not valid then
     newest = newest or redis.call('ZREVRANGEBYSCORE', key, upper, '(' .. since, 'WITHSCORES',
       'LIMIT', 0, cap + own)
-    left_out = left_out or 0
     -- The batch's own members can only be among them if the newest is not older than the
     -- batch's oldest (a replay, or ties): only then are they looked up.
     local mine = nil

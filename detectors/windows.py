@@ -15,7 +15,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from detectors.base import Window
-from detectors.counted import COUNTED, counted_args, with_blanks
+from detectors.counted import COUNTED, Counted, counted_args, with_blanks
 from detectors.held import Copy, Held, Own, after_all, after_write, merged, read_copy
 from monitor.events import Event
 from monitor.store.keys import Keys
@@ -98,7 +98,7 @@ class Shard:
                 if counted is None:
                     args += pack(window, seen, done, NOT_COPIED, True, -1)
                 else:
-                    self.recent[index] = counted[1]
+                    self.recent[index] = counted.recent
                     args += pack(window, seen, done, COUNTED, True, -1, counted)
                 continue
             copy, own = self.copies[index], own_of(seen.added)
@@ -247,7 +247,7 @@ def pack(
     count: int,
     refresh: bool,
     drop: int,
-    counted: list[int] | None = None,
+    counted: Counted | None = None,
 ) -> list[str | int]:
     """The script's arguments for one group: since, upper, keep, settled (`done`: trims stop
     at the earliest event of a batch in flight, see window.lua, or at this batch's latest),
