@@ -170,10 +170,14 @@ def mixed(rng: random.Random) -> list[list[Event]]:
                 view = views([f"C-{rng.randrange(12)}"], moment, offset)[0]
                 events.append(replace(view, source_ip=ip, session_id=f"s-{n % 3}"))
     events.sort(key=lambda event: event.epoch_ms)
-    batches, late, start = [], [], 0
+    batches: list[list[Event]] = []
+    late: list[Event] = []
+    start = 0
     while start < len(events):
         size = rng.choice([1, 3, 7, 20, 50])
-        batch = [e for e in events[start : start + size] if rng.random() >= 0.08 or late.append(e)]
+        batch: list[Event] = []
+        for event in events[start : start + size]:
+            (late if rng.random() < 0.08 else batch).append(event)
         if late and rng.random() < 0.5:
             batch, late = batch + late, []
         batches.append(batch)
