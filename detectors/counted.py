@@ -1,6 +1,6 @@
-"""Windows read as counts: while a group holds fewer members than any of its detectors asks
-more than a count at, Redis leaves out the members no question of the batch can tell apart,
-and sends how many there are instead (Window.counted_below).
+"""Windows read as counts: while a group holds fewer members than the threshold below which
+its detectors ask only counts (Window.counted_below), Redis leaves out the members no
+question of the batch can tell apart, and sends how many there are instead.
 
 For a batch from `earliest` to `latest`, a window of longest span S whose shorter spans reach
 back D: a member older than `latest - S` leaves the longest span during the batch and one
