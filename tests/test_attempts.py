@@ -21,8 +21,10 @@ CONTEXT = LineContext(
 )
 
 
-def in_order(name: str) -> list[tuple[Any, list[Event], str]]:
-    """(expectation, the events of the line, where) for every annotated line, parsed in order."""
+def in_order(name: str, size: int = 0, tries: int = 1) -> list[tuple[Any, list[Event], str]]:
+    """(expectation, the events of the line, where) for every annotated line, parsed in order:
+    in one batch, or in batches of `size` lines, each parsed `tries` times (the commits
+    before the last failed)."""
     expected: dict[int, tuple[Any, str]] = {}
     lines, waiting, offset = [], None, 0
     for number, text in enumerate((SAMPLES / name).read_text().splitlines(), 1):
@@ -32,15 +34,27 @@ def in_order(name: str) -> list[tuple[Any, list[Event], str]]:
             lines.append(Line(offset, text))
             expected[offset] = (waiting, f"{name}:{number}")
         offset += len(text.encode()) + 1
-    parsed = FileParser(FORMATS["sshd"]).parse(CONTEXT, lines)
-    assert not parsed.dead
+    parser = FileParser(FORMATS["sshd"])
     by_offset: dict[int, list[Event]] = {}
-    for event in parsed.events:
-        by_offset.setdefault(event.offset or 0, []).append(event)
+    for start in range(0, len(lines), size or len(lines)):
+        for _ in range(tries):
+            parsed = parser.parse(CONTEXT, lines[start : start + (size or len(lines))])
+        parser.commit()
+        assert not parsed.dead
+        for event in parsed.events:
+            by_offset.setdefault(event.offset or 0, []).append(event)
     return [(want, by_offset.get(at, []), where) for at, (want, where) in expected.items()]
 
 
-CASES = in_order("sshd-attempts.log")
+CASES = [
+    *in_order("sshd-attempts.log"),
+    *in_order("sshd-interleaved.log"),
+    # Cut every two lines, each cut read three times: attempts span the cuts.
+    *[
+        (want, events, f"{where} in batches")
+        for want, events, where in in_order("sshd-interleaved.log", 2, 3)
+    ],
+]
 
 
 @pytest.mark.parametrize(("expected", "events", "where"), CASES, ids=[c[2] for c in CASES])
