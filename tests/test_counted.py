@@ -7,7 +7,8 @@ from __future__ import annotations
 import dataclasses
 import random
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import redis.asyncio as aioredis
@@ -24,7 +25,10 @@ from monitor.detector_settings import ScrapingSettings
 from monitor.events import Event
 from monitor.incidents import IncidentStore
 from monitor.intrusion_settings import CrawlingSettings
+from monitor.parsers import FORMATS, LineContext
+from monitor.parsers.batch import FileParser
 from monitor.settings import Settings
+from monitor.sources.follower import Line
 from monitor.store.keys import Keys
 from tests.test_distinct_crossing import views, with_rereads
 
@@ -99,6 +103,20 @@ def crawling() -> list[Event]:
     return sorted(person + crawler + burst, key=lambda event: event.epoch_ms)
 
 
+def sample_crawl() -> list[Event]:
+    """tests/samples/nginx-crawl.log as nginx wrote it: a person, Googlebot and a crawler."""
+    sample = Path(__file__).parent / "samples" / "nginx-crawl.log"
+    context = LineContext(str(sample), UTC, datetime(2026, 6, 1, tzinfo=UTC))
+    lines, offset = [], 0
+    for text in sample.read_text().splitlines():
+        if not text.startswith("#"):
+            lines.append(Line(offset, text))
+        offset += len(text.encode()) + 1
+    parsed = FileParser(FORMATS["nginx"]).parse(context, lines)
+    assert len(parsed.events) == len(lines)
+    return parsed.events
+
+
 def scraping() -> list[Event]:
     """150 record views of 130 customers from one address and session."""
     return views(with_rereads())
@@ -130,7 +148,7 @@ async def incidents(
 
 
 @pytest.mark.parametrize("size", [1, 9, 64])
-@pytest.mark.parametrize("traffic", [crawling, scraping])
+@pytest.mark.parametrize("traffic", [crawling, sample_crawl, scraping])
 async def test_counted_windows_raise_what_whole_windows_raise(
     redis: aioredis.Redis, settings: Settings, size: int, traffic: Callable[[], list[Event]]
 ) -> None:

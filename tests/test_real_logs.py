@@ -18,6 +18,7 @@ SCANNED = [
     "auth-ubuntu.log",
     "secure-rhel-sssd.log",
     "nginx-wordpress.log",
+    "nginx-crawl.log",
     "sshd-flood.log",
 ]
 
