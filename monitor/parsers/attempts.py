@@ -200,9 +200,7 @@ class Attempts:
         # A session that logged in may last for days; one still authenticating cannot.
         over = known.rank != LOGGED_IN and ms - known.last_ms > IDLE_MS
         if over or (known.source and event.source_ip and known.source != event.source_ip):
-            self.keep(key)
-            del self.connections[key]  # the pid was reused by a later connection
-            del self.places[key]
+            self.forget(key)  # the pid was reused by a later connection
             return None
         return known
 
@@ -214,10 +212,13 @@ class Attempts:
         connections.move_to_end(key)
         self.places[key] = next(self.serial)
         while len(connections) > CONNECTIONS:
-            oldest = next(iter(connections))
-            self.keep(oldest)
-            del connections[oldest]
-            del self.places[oldest]
+            self.forget(next(iter(connections)))
+
+    def forget(self, key: Key) -> None:
+        """A connection over (its pid reused) or pushed out past CONNECTIONS."""
+        self.keep(key)
+        del self.connections[key]
+        del self.places[key]
 
 
 def proves(event: Event) -> bool:
