@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
 import tempfile
 import time
 from datetime import timedelta
@@ -23,6 +22,7 @@ from pathlib import Path
 from redis.asyncio import Redis
 
 from detectors import build_detectors
+from detectors.counted import read_whole
 from detectors.engine import Detection
 from detectors.intrusion.web import T0, request
 from detectors.windows import load_series
@@ -53,10 +53,7 @@ async def measure(redis: Redis, url: str, visitors: int, pages: int, whole: bool
     keys = Keys("counted")
     detection = Detection(redis, keys, build_detectors(load_settings(None, {"REDIS_URL": url})))
     if whole:
-        detection.windows = {
-            action: tuple(dataclasses.replace(w, counted_below=0, limits=()) for w in group)
-            for action, group in detection.windows.items()
-        }
+        detection.windows = read_whole(detection.windows)
     addresses = [f"14.{n // 250}.{n % 250}.1" for n in range(visitors)]
     for page in range(pages):
         at = timedelta(seconds=540 * page / pages)

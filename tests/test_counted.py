@@ -4,7 +4,6 @@ them), and every crossing and incident is the same as when the window is read wh
 
 from __future__ import annotations
 
-import dataclasses
 import random
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -16,7 +15,7 @@ from msgspec import to_builtins
 from msgspec.structs import replace
 
 from detectors import build_detectors
-from detectors.counted import CountedOnly
+from detectors.counted import CountedOnly, read_whole
 from detectors.engine import Detection
 from detectors.history import RedisHistory
 from detectors.intrusion.web import T0, request
@@ -42,14 +41,6 @@ def visits(ip: str, count: int, step: timedelta, start: timedelta, first: int) -
         request(ip, f"/tracking/{n}", at=T0 + start + n * step, offset=first + n)
         for n in range(count)
     ]
-
-
-def read_whole(detection: Detection) -> None:
-    """The same detection with every window read whole, as before counted windows."""
-    detection.windows = {
-        action: tuple(dataclasses.replace(w, counted_below=0, limits=()) for w in group)
-        for action, group in detection.windows.items()
-    }
 
 
 async def series_after(
@@ -128,7 +119,7 @@ async def incidents(
     keys = Keys(f"counted-{size}-{whole}")
     detection = Detection(redis, keys, build_detectors(settings), isolate=False)
     if whole:
-        read_whole(detection)
+        detection.windows = read_whole(detection.windows)
     store = IncidentStore(redis, keys, settings.incidents)
     touched: set[str] = set()
     for start in range(0, len(events), size):
@@ -218,7 +209,7 @@ async def test_counted_and_whole_windows_agree_on_late_lines_replays_and_spans(
         detectors = [d for d in build_detectors(tuned) if d.id in FUZZED]
         detection = Detection(redis, keys, detectors, isolate=False)
         if whole:
-            read_whole(detection)
+            detection.windows = read_whole(detection.windows)
         found[whole] = []
         for n, batch in enumerate(batches):
             settled = min(event.epoch_ms for event in batch)
