@@ -33,6 +33,12 @@ def socket_path(data_dir: Path) -> Path:
     return Path(f"/tmp/vigil-valkey-{digest}.sock")
 
 
+# Window members (an event's reference, 150-300 bytes) are longer than the 64 bytes under
+# which Valkey keeps a small sorted set as one compact listpack: with 512, a visitor's window
+# of up to 128 pages is one allocation, not a skiplist node and a hash entry per page.
+ZSET_LISTPACK_VALUE = 512
+
+
 def server_config(data_dir: Path) -> str:
     """No TCP port at all: the server is reachable only through its unix socket."""
     directory = data_dir.resolve()
@@ -45,6 +51,7 @@ def server_config(data_dir: Path) -> str:
             "appendonly yes",
             "appendfsync everysec",
             'save ""',
+            f"zset-max-listpack-value {ZSET_LISTPACK_VALUE}",
             "daemonize yes",
             f'pidfile "{directory / "valkey.pid"}"',
             f'logfile "{directory / "valkey.log"}"',
