@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import glob
 import hashlib
 import logging
 import os
@@ -60,6 +61,22 @@ def server_config(data_dir: Path) -> str:
     )
 
 
+def jemalloc() -> str | None:
+    """Debian's jemalloc (package libjemalloc2), if installed. The wheel's server allocates
+    with glibc's malloc, which took a third of its time under 10,000 lines a second (growing
+    listpacks, scripts' argument tables); with jemalloc preloaded it used a quarter less CPU."""
+    found = sorted(glob.glob("/usr/lib/*/libjemalloc.so.2") + glob.glob("/usr/lib/libjemalloc.so*"))
+    return found[0] if found else None
+
+
+def server_environment() -> dict[str, str]:
+    """The server's environment: jemalloc preloaded when there is one."""
+    library = jemalloc()
+    if library is None:
+        return dict(os.environ)
+    return {**os.environ, "LD_PRELOAD": library}
+
+
 def url_for(data_dir: Path) -> str:
     return f"unix://{socket_path(data_dir)}"
 
@@ -93,11 +110,13 @@ def ensure_server(data_dir: Path) -> str:
             check=True,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            env=server_environment(),
         )
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
         while time.monotonic() < deadline:
             if answers(url):
-                log.info("started the embedded Valkey server at %s", url)
+                allocator = "jemalloc" if jemalloc() else "glibc malloc (install libjemalloc2)"
+                log.info("started the embedded Valkey server at %s with %s", url, allocator)
                 return url
             time.sleep(0.05)
     raise RuntimeError(f"the embedded Valkey server did not start; see {data_dir / 'valkey.log'}")

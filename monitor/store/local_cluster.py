@@ -9,7 +9,7 @@ from pathlib import Path
 
 import redis
 
-from monitor.store.embedded import ZSET_LISTPACK_VALUE, valkey_binary
+from monitor.store.embedded import ZSET_LISTPACK_VALUE, server_environment, valkey_binary
 
 SLOTS = ((0, 5460), (5461, 10922), (10923, 16383))
 
@@ -43,7 +43,10 @@ def start_cluster(folder: Path, base: int) -> tuple[str, list[subprocess.Popen[b
         arguments += ["--zset-max-listpack-value", str(ZSET_LISTPACK_VALUE)]
         processes.append(
             subprocess.Popen(
-                [valkey_binary(), *arguments], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+                [valkey_binary(), *arguments],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                env=server_environment(),
             )
         )
     for port in ports:

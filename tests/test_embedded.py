@@ -1,0 +1,31 @@
+"""The embedded Valkey server as Vigil starts it: its allocator and how it keeps windows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import redis.asyncio as aioredis
+
+from monitor.store import embedded
+
+
+async def test_a_visitors_window_of_full_references_is_one_compact_listpack(
+    redis: aioredis.Redis,
+) -> None:
+    agent = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/120.0"
+    members = {
+        f"{n:016d}000000\x1f/var/log/nginx/access.log:{n}\x1fweb.request\x1fsuccess\x1f\x1f"
+        f"113.161.72.{n}\x1f\x1f\x1f\x1f{agent}\x1f/tracking/1{n:03d}": n
+        for n in range(100)
+    }
+    await redis.zadd("window", members)
+    assert await redis.object("encoding", "window") == b"listpack"
+
+
+async def test_the_server_allocates_with_jemalloc_when_it_is_installed(redis_url: str) -> None:
+    library = embedded.jemalloc()
+    assert library is not None, "make test installs libjemalloc2"
+    client = aioredis.Redis.from_url(redis_url)
+    pid = (await client.info("server"))["process_id"]
+    await client.aclose()
+    assert library in Path(f"/proc/{pid}/maps").read_text()
