@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test check bench clean
+.PHONY: demo test check bench clean jemalloc
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
@@ -15,15 +15,18 @@ $(STAMP): pyproject.toml
 	@test -f /usr/share/fonts/truetype/dejavu/DejaVuSerif-Italic.ttf || { \
 	  echo "installing DejaVu fonts: the Form 08 PDF needs a serif with every Vietnamese glyph"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-dejavu-core fonts-dejavu-extra; }
+	@touch $(STAMP)
+
+# Checked on every run, not only with a new venv: the embedded Valkey preloads it when present.
+jemalloc:
 	@ls /usr/lib/*/libjemalloc.so.2 >/dev/null 2>&1 || { \
 	  echo "installing libjemalloc2: the embedded Valkey allocates with it (a quarter less CPU)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libjemalloc2; }
-	@touch $(STAMP)
 
-demo: $(STAMP)
+demo: $(STAMP) jemalloc
 	$(BIN)/vigil demo
 
-test: $(STAMP)
+test: $(STAMP) jemalloc
 	@command -v chromium >/dev/null || { echo "installing Debian's chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 	@test -x /lib/systemd/systemd-journal-remote -a -x /usr/bin/journalctl || { \
@@ -39,7 +42,7 @@ check: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-bench: $(STAMP)
+bench: $(STAMP) jemalloc
 	@command -v fail2ban-regex >/dev/null || { apt-get update -qq && apt-get install -y -qq fail2ban; }
 	$(BIN)/python -m bench.ingest
 
