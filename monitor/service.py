@@ -19,7 +19,7 @@ from monitor.pipeline.folder_watch import watch_folders
 from monitor.pipeline.ingest import Ingest
 from monitor.settings import Settings, SourceType
 from monitor.sources.watch import watch
-from monitor.store.connection import connect
+from monitor.store.connection import advise_listpacks, connect
 from monitor.store.keys import Keys
 from monitor.store.streams import keep_going, newest_id
 
@@ -103,6 +103,7 @@ async def run(
             from monitor.pipeline.directory_job import keep_directories
             from monitor.pipeline.volume_job import keep_volume_model
 
+            await advise_listpacks(vigil.redis)
             worker = vigil.worker()
             group.create_task(worker.run(stop))
             group.create_task(keep_volume_model(worker.detection, stop))

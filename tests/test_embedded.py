@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
+import pytest
 import redis.asyncio as aioredis
 
 from monitor.store import embedded
+from monitor.store.connection import advise_listpacks
 
 
 async def test_a_visitors_window_of_full_references_is_one_compact_listpack(
@@ -29,3 +32,16 @@ async def test_the_server_allocates_with_jemalloc_when_it_is_installed(redis_url
     pid = (await client.info("server"))["process_id"]
     await client.aclose()
     assert library in Path(f"/proc/{pid}/maps").read_text()
+
+
+async def test_a_server_of_ones_own_with_the_default_limit_is_told_what_it_costs(
+    redis: aioredis.Redis, caplog: pytest.LogCaptureFixture
+) -> None:
+    await redis.config_set("zset-max-listpack-value", 64)
+    try:
+        with caplog.at_level(logging.WARNING, logger="monitor.store.connection"):
+            assert await advise_listpacks(redis)
+    finally:
+        await redis.config_set("zset-max-listpack-value", embedded.ZSET_LISTPACK_VALUE)
+    assert "CONFIG SET zset-max-listpack-value 512" in caplog.text
+    assert not await advise_listpacks(redis)  # the embedded server's own setting

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -14,6 +15,8 @@ from redis.exceptions import ResponseError
 
 from monitor.settings import Settings
 from monitor.store import embedded
+
+log = logging.getLogger(__name__)
 
 
 def redis_url(settings: Settings) -> str:
@@ -105,3 +108,25 @@ def display_url(settings: Settings) -> str:
     scheme, sep, rest = url.partition("://")
     credentials, at, host = rest.rpartition("@")
     return f"{scheme}{sep}***@{host}" if at and credentials else url
+
+
+async def advise_listpacks(client: Redis) -> bool:
+    """Log once what a server of the deployer's own costs in memory when it keeps window
+    members (longer than its limit) in skiplists; True when its setting was found short."""
+    try:
+        found = await client.config_get("zset-max-listpack-value")
+        # A cluster client answers per node: the smallest setting counts.
+        values = [v for n in found.values() for v in (n.values() if isinstance(n, dict) else [n])]
+        limit = min(int(value) for value in values)
+    except (ResponseError, ValueError):  # CONFIG refused (a managed server, an ACL), or none
+        return False
+    if limit >= embedded.ZSET_LISTPACK_VALUE:
+        return False
+    log.warning(
+        "Redis keeps sorted sets as listpacks only for members up to %d bytes; Vigil's "
+        "window members hold 150-300: with `CONFIG SET zset-max-listpack-value %d` the "
+        "windows take about 40 %% less memory and Redis CPU (see README, Redis)",
+        limit,
+        embedded.ZSET_LISTPACK_VALUE,
+    )
+    return True
