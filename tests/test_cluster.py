@@ -11,11 +11,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import redis
 
 from monitor.directory import load_staff
 from monitor.pipeline.ingest import Ingest
 from monitor.service import Vigil, open_vigil
 from monitor.settings import load_settings
+from monitor.store.connection import listpack_limit, open_client
+from monitor.store.embedded import ZSET_LISTPACK_VALUE
 from monitor.store.local_cluster import start_cluster, stop_cluster
 from notifications.alerting import Alerter
 from notifications.oncall import Rota, staff_directory
@@ -158,3 +161,16 @@ async def test_a_breach_notifies_each_customer_once_on_a_cluster(
     assert (outcome.customers, outcome.queued) == (40, 39)  # C-4 has no safe address
     assert len(mailbox.messages) == 39 + 2 and all(len(b) == 1 for b in received.values())
     assert (await playbook.record.verify(breach.id))[1] == []
+
+
+async def test_one_node_keeping_window_members_in_skiplists_is_named(cluster_url: str) -> None:
+    client = await open_client(cluster_url)
+    second = redis.Redis(port=17101)  # a master the URL does not name
+    second.config_set("zset-max-listpack-value", 64)
+    try:
+        assert await listpack_limit(client) == 64
+    finally:
+        second.config_set("zset-max-listpack-value", ZSET_LISTPACK_VALUE)
+        second.close()
+    assert await listpack_limit(client) == ZSET_LISTPACK_VALUE
+    await client.aclose()

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+from ctypes.util import find_library
 from pathlib import Path
 
 import pytest
+import redis
 import redis.asyncio as aioredis
 
 from monitor.store import embedded
@@ -26,12 +28,19 @@ async def test_a_visitors_window_of_full_references_is_one_compact_listpack(
 
 
 async def test_the_server_allocates_with_jemalloc_when_it_is_installed(redis_url: str) -> None:
-    library = embedded.jemalloc()
-    assert library is not None, "make test installs libjemalloc2"
+    assert find_library("jemalloc") is not None, "make test installs libjemalloc2"
     client = aioredis.Redis.from_url(redis_url)
     pid = (await client.info("server"))["process_id"]
     await client.aclose()
-    assert library in Path(f"/proc/{pid}/maps").read_text()
+    assert "libjemalloc" in Path(f"/proc/{pid}/maps").read_text()
+
+
+def test_the_callers_own_preloads_are_kept_after_jemalloc(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LD_PRELOAD", "/usr/lib/audit-shim.so")
+    preloaded = embedded.server_environment()["LD_PRELOAD"].split(":")
+    assert preloaded == [str(find_library("jemalloc")), "/usr/lib/audit-shim.so"]
 
 
 async def test_a_server_of_ones_own_with_the_default_limit_is_told_what_it_costs(
@@ -44,4 +53,18 @@ async def test_a_server_of_ones_own_with_the_default_limit_is_told_what_it_costs
     finally:
         await redis.config_set("zset-max-listpack-value", embedded.ZSET_LISTPACK_VALUE)
     assert "CONFIG SET zset-max-listpack-value 512" in caplog.text
-    assert not await advise_listpacks(redis)  # the embedded server's own setting
+    assert not await advise_listpacks(redis)  # 512, as the embedded server sets it
+
+
+def test_a_server_an_older_vigil_started_is_given_the_limit_when_reused(
+    tmp_path: Path,
+) -> None:
+    url = embedded.ensure_server(tmp_path)
+    try:
+        client = redis.Redis.from_url(url)
+        client.config_set("zset-max-listpack-value", 64)  # as an older Vigil left it
+        assert embedded.ensure_server(tmp_path) == url  # reused, not started again
+        assert client.config_get("zset-max-listpack-value") == {"zset-max-listpack-value": "512"}
+        client.close()
+    finally:
+        embedded.release_server(tmp_path, force=True)

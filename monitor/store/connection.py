@@ -11,7 +11,7 @@ import hiredis
 from redis.asyncio import Redis, RedisCluster
 from redis.asyncio.connection import Connection, SSLConnection, UnixDomainSocketConnection
 from redis.connection import HiredisRespSerializer
-from redis.exceptions import ResponseError
+from redis.exceptions import RedisError, ResponseError
 
 from monitor.settings import Settings
 from monitor.store import embedded
@@ -111,22 +111,36 @@ def display_url(settings: Settings) -> str:
 
 
 async def advise_listpacks(client: Redis) -> bool:
-    """Log once what a server of the deployer's own costs in memory when it keeps window
-    members (longer than its limit) in skiplists; True when its setting was found short."""
-    try:
-        found = await client.config_get("zset-max-listpack-value")
-        # A cluster client answers per node: the smallest setting counts.
-        values = [v for n in found.values() for v in (n.values() if isinstance(n, dict) else [n])]
-        limit = min(int(value) for value in values)
-    except (ResponseError, ValueError):  # CONFIG refused (a managed server, an ACL), or none
-        return False
-    if limit >= embedded.ZSET_LISTPACK_VALUE:
+    """Warn when the server keeps window members in skiplists; True when it does."""
+    limit = await listpack_limit(client)
+    if limit is None or limit >= embedded.ZSET_LISTPACK_VALUE:
         return False
     log.warning(
         "Redis keeps sorted sets as listpacks only for members up to %d bytes; Vigil's "
-        "window members hold 150-300: with `CONFIG SET zset-max-listpack-value %d` the "
-        "windows take about 40 %% less memory and Redis CPU (see README, Redis)",
+        "window members are 150-300 bytes: with `CONFIG SET zset-max-listpack-value %d` "
+        "its windows take about 40 %% less memory (see README, Redis)",
         limit,
         embedded.ZSET_LISTPACK_VALUE,
     )
     return True
+
+
+async def listpack_limit(client: Redis) -> int | None:
+    """The smallest member a server (every node of a cluster) keeps in skiplists, or None
+    when it will not say (CONFIG refused on a managed server or by an ACL)."""
+    # Redis 6 calls it ziplist: the pattern finds either name.
+    pattern = "zset-max-*-value"
+    try:
+        if isinstance(client, RedisCluster):
+            found = await client.config_get(pattern, target_nodes=RedisCluster.ALL_NODES)
+        else:
+            found = await client.config_get(pattern)
+    except RedisError:
+        return None
+    values = [
+        value
+        for answer in found.values()
+        for value in (answer.values() if isinstance(answer, dict) else [answer])
+    ]
+    limits = [int(value) for value in values if str(value).isdigit()]
+    return min(limits) if limits else None

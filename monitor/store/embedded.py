@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import fcntl
-import glob
 import hashlib
 import logging
 import os
 import subprocess
 import time
+from ctypes.util import find_library
 from pathlib import Path
 
 import redis
@@ -61,20 +61,39 @@ def server_config(data_dir: Path) -> str:
     )
 
 
-def jemalloc() -> str | None:
-    """Debian's jemalloc (package libjemalloc2), if installed. The wheel's server allocates
-    with glibc's malloc, which took a third of its time under 10,000 lines a second (growing
-    listpacks, scripts' argument tables); with jemalloc preloaded it used a quarter less CPU."""
-    found = sorted(glob.glob("/usr/lib/*/libjemalloc.so.2") + glob.glob("/usr/lib/libjemalloc.so*"))
-    return found[0] if found else None
-
-
 def server_environment() -> dict[str, str]:
-    """The server's environment: jemalloc preloaded when there is one."""
-    library = jemalloc()
-    if library is None:
-        return dict(os.environ)
-    return {**os.environ, "LD_PRELOAD": library}
+    """The server's environment: jemalloc preloaded, if installed, before the caller's own.
+
+    The wheel's server allocates with glibc's malloc, which took a third of its time under
+    10,000 lines a second (listpacks growing by realloc, scripts' argument tables). Named
+    without a path, the dynamic linker picks the one of the server's architecture.
+    """
+    environment = dict(os.environ)
+    library = find_library("jemalloc")  # Debian's package libjemalloc2
+    if library is not None:
+        preloaded = environment.get("LD_PRELOAD")
+        environment["LD_PRELOAD"] = ":".join(filter(None, (library, preloaded)))
+    return environment
+
+
+def allocator(data_dir: Path) -> str:
+    """The allocator the running server uses, as its memory map shows."""
+    try:
+        pid = int((data_dir.resolve() / "valkey.pid").read_text())
+        maps = Path(f"/proc/{pid}/maps").read_text()
+    except (OSError, ValueError):
+        return "an allocator not known"
+    return "jemalloc" if "libjemalloc" in maps else "glibc malloc (install libjemalloc2)"
+
+
+def tune(url: str) -> None:
+    """What a server started by an older Vigil lacks, set as it runs (its allocator stays
+    until it restarts): sets already written keep their form until they are rewritten."""
+    client = redis.Redis.from_url(url, socket_connect_timeout=1)
+    try:
+        client.config_set("zset-max-listpack-value", ZSET_LISTPACK_VALUE)
+    finally:
+        client.close()
 
 
 def url_for(data_dir: Path) -> str:
@@ -100,7 +119,8 @@ def ensure_server(data_dir: Path) -> str:
     with open(data_dir / "start.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if answers(url):
-            log.info("reusing the embedded Valkey server at %s", url)
+            tune(url)
+            log.info("reusing the embedded Valkey server at %s (%s)", url, allocator(data_dir))
             return url
         config = data_dir / "valkey.conf"
         config.write_text(server_config(data_dir))
@@ -115,8 +135,7 @@ def ensure_server(data_dir: Path) -> str:
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
         while time.monotonic() < deadline:
             if answers(url):
-                allocator = "jemalloc" if jemalloc() else "glibc malloc (install libjemalloc2)"
-                log.info("started the embedded Valkey server at %s with %s", url, allocator)
+                log.info("started the embedded Valkey server at %s (%s)", url, allocator(data_dir))
                 return url
             time.sleep(0.05)
     raise RuntimeError(f"the embedded Valkey server did not start; see {data_dir / 'valkey.log'}")
