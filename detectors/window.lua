@@ -30,6 +30,9 @@
 local HEAD = 10
 local NOT_COPIED = -2
 local COUNTED = -3
+-- Keys never copied have their TTL (span and an hour) set again when this much of it has
+-- run out (detectors/windows.py sets copied ones again as often: REFRESH_SECONDS).
+local REFRESH_MS = 600000
 
 -- A counted key's members in (since, upper], newest first, leaving out those in
 -- (edge, recent): each of them is in the longest span of every event of the batch and in
@@ -139,7 +142,13 @@ for i = 2, #KEYS do
         end
       end
     end
-    if not valid or ttl > 0 then
+    if copy == NOT_COPIED or copy == COUNTED then
+      -- Set again only once REFRESH_MS of it have run out: PTTL stays out of the
+      -- append-only file, where a PEXPIREAT per key and batch was a tenth of what it wrote.
+      if redis.call('PTTL', key) < ttl - REFRESH_MS then
+        redis.call('PEXPIRE', key, ttl)
+      end
+    elseif not valid or ttl > 0 then
       redis.call('PEXPIRE', key, math.abs(ttl))
     end
   end

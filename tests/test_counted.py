@@ -19,7 +19,7 @@ from detectors.counted import CountedOnly, read_whole
 from detectors.engine import Detection
 from detectors.history import RedisHistory
 from detectors.intrusion.web import T0, request
-from detectors.windows import Series, load_series
+from detectors.windows import TTL_SLACK_MS, Series, load_series
 from monitor.detector_settings import ScrapingSettings
 from monitor.events import Event
 from monitor.incidents import IncidentStore
@@ -32,6 +32,7 @@ from monitor.store.keys import Keys
 from tests.test_distinct_crossing import views, with_rereads
 
 VISITOR = "203.0.113.61"
+STEPS = (timedelta(seconds=5), timedelta(0))  # a visit every 5 s from T0
 FUZZED = ("bulk_access.crawling", "bulk_access.scraping")
 Row = tuple[str, tuple[tuple[str, str], ...], int, str, str, tuple[str, ...]]
 
@@ -223,3 +224,18 @@ async def test_counted_and_whole_windows_agree_on_late_lines_replays_and_spans(
     assert found[False] == found[True]
     assert any(found[True])
     assert held[False] == held[True]  # the trims left the same members
+
+
+async def test_a_visitors_window_keeps_its_ttl_and_gets_it_again_when_it_runs_low(
+    redis: aioredis.Redis, settings: Settings
+) -> None:
+    detection = Detection(redis, Keys("counted"), build_detectors(settings))
+    await load_series(redis, Keys("counted"), detection.windows, visits(VISITOR, 3, *STEPS, 0))
+    (key,) = [k async for k in redis.scan_iter("counted:*pages_by_ip*")]
+    crawling = next(d for d in detection.detectors if d.id == "bulk_access.crawling")
+    whole = crawling.windows[0].span_ms + TTL_SLACK_MS
+    assert whole - 60_000 < await redis.pttl(key) <= whole
+    await redis.pexpire(key, 120_000)  # as if the visitor had come back 50 minutes later
+    later = visits(VISITOR, 1, *STEPS, 3)
+    await load_series(redis, Keys("counted"), detection.windows, later)
+    assert await redis.pttl(key) > whole - 60_000
