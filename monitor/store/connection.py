@@ -126,8 +126,9 @@ async def advise_listpacks(client: Redis) -> bool:
 
 
 async def listpack_limit(client: Redis) -> int | None:
-    """The smallest member a server (every node of a cluster) keeps in skiplists, or None
-    when it will not say (CONFIG refused on a managed server or by an ACL)."""
+    """The longest member for which a server (every master of a cluster) keeps a small
+    sorted set as a listpack, or None when it will not say (CONFIG refused by an ACL or a
+    managed service)."""
     # Redis 6 calls it ziplist: the pattern finds either name.
     pattern = "zset-max-*-value"
     try:
