@@ -10,6 +10,7 @@ import pytest
 import redis
 import redis.asyncio as aioredis
 
+from detectors.intrusion.web import request
 from monitor.store import embedded
 from monitor.store.connection import advise_listpacks
 
@@ -17,13 +18,8 @@ from monitor.store.connection import advise_listpacks
 async def test_a_visitors_window_of_full_references_is_one_compact_listpack(
     redis: aioredis.Redis,
 ) -> None:
-    agent = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/120.0"
-    members = {
-        f"{n:016d}000000\x1f/var/log/nginx/access.log:{n}\x1fweb.request\x1fsuccess\x1f\x1f"
-        f"113.161.72.{n}\x1f\x1f\x1f\x1f{agent}\x1f/tracking/1{n:03d}": n
-        for n in range(100)
-    }
-    await redis.zadd("window", members)
+    pages = [request("113.161.72.9", f"/tracking/1{n:03d}", offset=n) for n in range(100)]
+    await redis.zadd("window", {page.reference_key(): page.epoch_ms for page in pages})
     assert await redis.object("encoding", "window") == b"listpack"
 
 
@@ -32,7 +28,7 @@ async def test_the_server_allocates_with_jemalloc_when_it_is_installed(redis_url
     client = aioredis.Redis.from_url(redis_url)
     pid = (await client.info("server"))["process_id"]
     await client.aclose()
-    assert "libjemalloc" in Path(f"/proc/{pid}/maps").read_text()
+    assert embedded.allocator(pid) == "jemalloc"
 
 
 def test_the_callers_own_preloads_are_kept_after_jemalloc(

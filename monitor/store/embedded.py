@@ -38,6 +38,9 @@ def socket_path(data_dir: Path) -> Path:
 # which Valkey keeps a small sorted set as one compact listpack: with 512, a visitor's window
 # of up to 128 pages is one allocation, not a skiplist node and a hash entry per page.
 ZSET_LISTPACK_VALUE = 512
+# Set on every server Vigil starts (this one, the tests' local cluster), and on a running one
+# an older Vigil started.
+TUNING = {"zset-max-listpack-value": ZSET_LISTPACK_VALUE}
 
 
 def server_config(data_dir: Path) -> str:
@@ -52,7 +55,7 @@ def server_config(data_dir: Path) -> str:
             "appendonly yes",
             "appendfsync everysec",
             'save ""',
-            f"zset-max-listpack-value {ZSET_LISTPACK_VALUE}",
+            *(f"{name} {value}" for name, value in TUNING.items()),
             "daemonize yes",
             f'pidfile "{directory / "valkey.pid"}"',
             f'logfile "{directory / "valkey.log"}"',
@@ -76,14 +79,28 @@ def server_environment() -> dict[str, str]:
     return environment
 
 
-def allocator(data_dir: Path) -> str:
-    """The allocator the running server uses, as its memory map shows."""
+def server_pid(data_dir: Path) -> int | None:
+    """The running server's process id, from its pidfile."""
     try:
-        pid = int((data_dir.resolve() / "valkey.pid").read_text())
-        maps = Path(f"/proc/{pid}/maps").read_text()
+        return int((data_dir.resolve() / "valkey.pid").read_text())
     except (OSError, ValueError):
+        return None
+
+
+def allocator(pid: int | None) -> str:
+    """The allocator a running server uses, as its memory map shows."""
+    try:
+        maps = Path(f"/proc/{pid}/maps").read_text() if pid is not None else None
+    except OSError:
+        maps = None
+    if maps is None:
         return "an allocator not known"
     return "jemalloc" if "libjemalloc" in maps else "glibc malloc (install libjemalloc2)"
+
+
+def described(url: str, data_dir: Path) -> str:
+    """The server's URL and allocator, for the log."""
+    return f"{url} ({allocator(server_pid(data_dir))})"
 
 
 def tune(url: str) -> None:
@@ -91,7 +108,8 @@ def tune(url: str) -> None:
     until it restarts): sets already written keep their form until they are rewritten."""
     client = redis.Redis.from_url(url, socket_connect_timeout=1)
     try:
-        client.config_set("zset-max-listpack-value", ZSET_LISTPACK_VALUE)
+        for name, value in TUNING.items():
+            client.config_set(name, value)
     finally:
         client.close()
 
@@ -120,7 +138,7 @@ def ensure_server(data_dir: Path) -> str:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if answers(url):
             tune(url)
-            log.info("reusing the embedded Valkey server at %s (%s)", url, allocator(data_dir))
+            log.info("reusing the embedded Valkey server at %s", described(url, data_dir))
             return url
         config = data_dir / "valkey.conf"
         config.write_text(server_config(data_dir))
@@ -135,7 +153,7 @@ def ensure_server(data_dir: Path) -> str:
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
         while time.monotonic() < deadline:
             if answers(url):
-                log.info("started the embedded Valkey server at %s (%s)", url, allocator(data_dir))
+                log.info("started the embedded Valkey server at %s", described(url, data_dir))
                 return url
             time.sleep(0.05)
     raise RuntimeError(f"the embedded Valkey server did not start; see {data_dir / 'valkey.log'}")

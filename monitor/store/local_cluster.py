@@ -9,7 +9,7 @@ from pathlib import Path
 
 import redis
 
-from monitor.store.embedded import ZSET_LISTPACK_VALUE, server_environment, valkey_binary
+from monitor.store.embedded import TUNING, server_environment, valkey_binary
 
 SLOTS = ((0, 5460), (5461, 10922), (10923, 16383))
 
@@ -40,7 +40,8 @@ def start_cluster(folder: Path, base: int) -> tuple[str, list[subprocess.Popen[b
         arguments = ["--port", str(port), "--bind", "127.0.0.1", "--cluster-enabled", "yes"]
         arguments += ["--cluster-config-file", str(directory / "nodes.conf")]
         arguments += ["--dir", str(directory), "--appendonly", "yes", "--save", ""]
-        arguments += ["--zset-max-listpack-value", str(ZSET_LISTPACK_VALUE)]
+        for name, value in TUNING.items():
+            arguments += [f"--{name}", str(value)]
         processes.append(
             subprocess.Popen(
                 [valkey_binary(), *arguments],
