@@ -10,6 +10,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 import redis.asyncio as aioredis
 
 from bench.ingest import build_log
@@ -18,6 +19,7 @@ from detectors.engine import Detection
 from monitor.incidents import IncidentStore
 from monitor.scan import Reading, ScanReport, read_file
 from monitor.settings import Settings, load_settings
+from monitor.store import scripts
 from monitor.store.keys import Keys
 
 GOLDEN = Path(__file__).parent / "samples" / "golden" / "sshd-20000.json"
@@ -69,6 +71,16 @@ async def test_a_scanner_log_raises_the_incidents_it_always_raised(
     expected = json.loads(GOLDEN.read_text())
     assert len(found) == len(expected)
     assert found == expected
+
+
+async def test_windows_sent_in_many_small_pipelines_raise_the_same_incidents(
+    tmp_path: Path, redis: aioredis.Redis, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch's window calls go out in pipelines of a bounded size (the detect process's
+    memory); cut into dozens, their replies still meet their keys in order."""
+    monkeypatch.setattr(scripts, "PIPELINE_ARGUMENTS", 200)
+    found = await incidents_of(scanner_log(tmp_path / "auth.log"), redis, settings)
+    assert found == json.loads(GOLDEN.read_text())
 
 
 async def write_golden(redis_url: str) -> None:
