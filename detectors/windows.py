@@ -195,7 +195,8 @@ async def load_series(
         for shard, groups in shards.items()
     ]
     now = time.monotonic()
-    calls = [plan.call(touched, settled, now) for plan in plans]
+    # Built as they go out, a pipeline at a time (monitor.store.scripts.run_many).
+    calls = (plan.call(touched, settled, now) for plan in plans)
     replies = await run_many(redis, script, calls)
     series: dict[tuple[str, str], Series] = {}
     for plan, reply in zip(plans, replies, strict=True):

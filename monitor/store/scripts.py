@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from importlib import resources
 from typing import Any
 
@@ -31,11 +31,14 @@ def lua_script(package: str, name: str, *preludes: str, packed: bool = True) -> 
     return (SPLIT if packed else "") + shared + files.joinpath(name).read_text()
 
 
-async def run_many(redis: Redis, script: AsyncScript, calls: Sequence[Call]) -> list[Any]:
-    """Each call's reply, in order. A cluster client refuses scripts in a pipeline (each may
-    go to another node), so there the calls go out together instead; calls on one key
-    still run one after another, in order (two findings of one incident in a batch)."""
+async def run_many(redis: Redis, script: AsyncScript, calls: Iterable[Call]) -> list[Any]:
+    """Each call's reply, in order. Calls given lazily are built a pipeline at a time (a
+    batch's window calls: their arguments are not all held at once). A cluster client
+    refuses scripts in a pipeline (each may go to another node), so there the calls go out
+    together instead; calls on one key still run one after another, in order (two findings
+    of one incident in a batch)."""
     if isinstance(redis, RedisCluster):
+        calls = list(calls)
         gate = asyncio.Semaphore(CLUSTER_CONCURRENCY)
         replies: list[Any] = [None] * len(calls)
         by_key: dict[str, list[int]] = defaultdict(list)
@@ -59,14 +62,17 @@ async def run_many(redis: Redis, script: AsyncScript, calls: Sequence[Call]) -> 
     return replies
 
 
-def pieces(calls: Sequence[Call], most: int) -> list[Sequence[Call]]:
+def pieces(calls: Iterable[Call], most: int) -> Iterator[list[Call]]:
     """`calls` in order, cut where a piece would carry more than `most` arguments (a call
-    carrying more is a piece of its own)."""
-    cut, start, carried = [], 0, 0
-    for index, (keys, args) in enumerate(calls):
+    carrying more is a piece of its own); each piece taken from `calls` as it is needed."""
+    piece: list[Call] = []
+    carried = 0
+    for keys, args in calls:
         size = len(keys) + len(args)
-        if carried and carried + size > most:
-            cut.append(calls[start:index])
-            start, carried = index, 0
+        if piece and carried + size > most:
+            yield piece
+            piece, carried = [], 0
+        piece.append((keys, args))
         carried += size
-    return [*cut, calls[start:]] if calls else []
+    if piece:
+        yield piece
