@@ -64,23 +64,21 @@ async def incidents_of(log: Path, redis: aioredis.Redis, settings: Settings) -> 
     return sorted(json.loads(json.dumps(rows)))
 
 
+# Arguments a window pipeline carries: the default, and dozens of pipelines a batch, whose
+# replies must still meet their keys in order (monitor.store.scripts.run_many).
+@pytest.mark.parametrize("pipeline_arguments", [scripts.PIPELINE_ARGUMENTS, 200])
 async def test_a_scanner_log_raises_the_incidents_it_always_raised(
-    tmp_path: Path, redis: aioredis.Redis, settings: Settings
+    tmp_path: Path,
+    redis: aioredis.Redis,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    pipeline_arguments: int,
 ) -> None:
+    monkeypatch.setattr(scripts, "PIPELINE_ARGUMENTS", pipeline_arguments)
     found = await incidents_of(scanner_log(tmp_path / "auth.log"), redis, settings)
     expected = json.loads(GOLDEN.read_text())
     assert len(found) == len(expected)
     assert found == expected
-
-
-async def test_windows_sent_in_many_small_pipelines_raise_the_same_incidents(
-    tmp_path: Path, redis: aioredis.Redis, settings: Settings, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A batch's window calls go out in pipelines of a bounded size (the detect process's
-    memory); cut into dozens, their replies still meet their keys in order."""
-    monkeypatch.setattr(scripts, "PIPELINE_ARGUMENTS", 200)
-    found = await incidents_of(scanner_log(tmp_path / "auth.log"), redis, settings)
-    assert found == json.loads(GOLDEN.read_text())
 
 
 async def write_golden(redis_url: str) -> None:

@@ -19,7 +19,7 @@ CLUSTER_CONCURRENCY = 4
 # Arguments a pipeline carries at most. A batch's window calls hold hundreds of thousands
 # (members of 100-300 bytes): sent as one pipeline, its packed bytes, the transport's joined
 # copy and its send buffer were each tens of megabytes at once (the detect process's peak
-# RSS on the mixed log 360-384 MiB; in pieces 301-306, the same throughput).
+# RSS on the mixed log 360-391 MiB; in pieces, built as they go, 291-295, the same throughput).
 PIPELINE_ARGUMENTS = 50_000
 
 
