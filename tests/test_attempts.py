@@ -49,6 +49,7 @@ def in_order(name: str, size: int = 0, tries: int = 1) -> list[tuple[Any, list[E
 CASES = [
     *in_order("sshd-attempts.log"),
     *in_order("sshd-interleaved.log"),
+    *in_order("messages-pam-only.log"),
     # Cut every two lines, each cut read three times: attempts span the cuts.
     *[
         (want, events, f"{where} in batches")

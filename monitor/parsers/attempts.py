@@ -9,7 +9,10 @@ the event keeps its line and gets `ssh.counted` true or false.
 Some lines prove nothing alone: pam_unix fails before an LDAP or SSSD module accepts the
 same password, and a client offers several keys before the right one (`Failed publickey`
 for a valid user). They count only if the connection then fails: through the `Failed`
-line that follows, or the connection's close when nothing else was counted. An rsyslog
+line that follows, or the connection's close (any close, the client's hang-up during
+PAM's failure delay too) when nothing since counted. A file that holds PAM's lines but
+none of sshd's own (an old RHEL `/var/log/messages`: sshd wrote to another file) shows
+no verdict to wait for: there a PAM failure is the attempt. An rsyslog
 `message repeated N times` line is N attempts (copies 2..N carry `event.sequence`). A
 pre-authentication close is a probe only when its connection tried no login and logged
 none in.
@@ -41,6 +44,12 @@ CLOSING = frozenset({"ssh-max-auth-attempts", "ssh-preauth-disconnect"})
 FAILURE_ACTIONS = frozenset(RANKS) | CLOSING
 PROBED = -1  # the rank of a connection that has only probed so far
 LOGGED_IN = 99  # and of one that logged in
+# Ranks of PAM's lines: an attempt they open waits for sshd's verdict (see the docstring).
+PAM_RANKS = frozenset({RANKS["ssh-pam-failure"], PAM_ERROR_RANK})
+# Probe kinds that end a connection: after an unproven attempt, the client gave up on it.
+ENDINGS = frozenset({"preauth-closed", "preauth-timeout"})
+# Stands in for a pid: the host's sshd writes its own lines to this file (see sshd_logs).
+SSHD_LOGS = "sshd-logs-here"
 PROBE = "ssh-probe"  # a connection that never tried a login (unless its pid did, see mark)
 # A connection not heard of for this long is over (LoginGraceTime is two minutes).
 IDLE_MS = 10 * 60 * 1000
@@ -119,8 +128,10 @@ class Attempts:
     def mark(self, event: Event, into: list[Event]) -> None:
         """Append the event, marked, and its repeats; other events are appended as they are."""
         action = event.action
+        if not is_pam(event):
+            self.sshd_logs(event)
         if action == PROBE:
-            into.append(with_extra(event, "ssh.counted", self.probes(event)))
+            into.append(self.probes(event))
         elif action not in FAILURE_ACTIONS or event.outcome is not Outcome.FAILURE:
             if action == "ssh-login" and event.outcome is Outcome.SUCCESS:
                 self.logged_in(event)
@@ -133,16 +144,37 @@ class Attempts:
                 copy = event if sequence == 1 else replace_extra(event, sequence)
                 into.append(with_extra(copy, "ssh.counted", self.counts(copy)))
 
-    def probes(self, event: Event) -> bool:
-        """Whether a probe line is the first of a connection that tried no login: a scanner's
-        connection may log two (`Received disconnect`, then `Disconnected`)."""
+    def probes(self, event: Event) -> Event:
+        """The probe line marked: counted if it is the first of a connection that tried no
+        login (a scanner's connection may log two: `Received disconnect`, then
+        `Disconnected`). A close after an attempt still unproven is that attempt's end,
+        and the attempt: a failed login at the close."""
         key = connection_key(event)
         if key is None:
-            return True
-        if self.live(key, event, event.epoch_ms) is not None:
-            return False
-        self.remember(key, Connection(event.source_ip, None, PROBED, event.epoch_ms))
-        return True
+            return with_extra(event, "ssh.counted", True)
+        known = self.live(key, event, event.epoch_ms)
+        if known is None:
+            self.remember(key, Connection(event.source_ip, None, PROBED, event.epoch_ms))
+            return with_extra(event, "ssh.counted", True)
+        if event.extra.get("ssh.probe") in ENDINGS and unproven(known):
+            self.update(key, known._replace(last_ms=event.epoch_ms, counted=True, failed=True))
+            return gave_up(event, known.user)
+        return with_extra(event, "ssh.counted", False)
+
+    def sshd_logs(self, event: Event) -> None:
+        """Note that the host's sshd writes its own lines here: its PAM failures then wait
+        for sshd's verdict. Kept among the connections, so that an undone batch undoes it."""
+        key = (event.extra.get("host.hostname"), SSHD_LOGS)
+        if key not in self.connections:
+            self.remember(key, Connection(None, None, LOGGED_IN, event.epoch_ms))
+
+    def proves(self, event: Event) -> bool:
+        """Whether the line alone shows a failed attempt (see the module's docstring)."""
+        if event.action == "ssh-pam-failure":
+            return (event.extra.get("host.hostname"), SSHD_LOGS) not in self.connections
+        # A refused key proves nothing: another may follow and work; a valid user's key is
+        # no guess.
+        return event.action != "ssh-login" or event.extra.get("ssh.method") != "publickey"
 
     def logged_in(self, event: Event) -> None:
         """A connection that logged in: its later closes are no probes."""
@@ -156,7 +188,7 @@ class Attempts:
             return False  # `PAM 2 more authentication failures`: already logged one by one
         pid = extra.get("process.pid")
         if pid is None:  # without a pid the lines of a connection cannot be told apart
-            return proves(event) or event.action in CLOSING
+            return self.proves(event) or event.action in CLOSING
         key = (extra.get("host.hostname"), pid)  # as connection_key(event)
         ms = event.epoch_ms
         known = self.live(key, event, ms)
@@ -164,7 +196,7 @@ class Attempts:
             known = None  # a probe line came first, or the pid's session is over
         if event.action in CLOSING:
             return self.closes(key, event, known)
-        rank, counts, user = rank_of(event), proves(event), event.user
+        rank, counts, user = rank_of(event), self.proves(event), event.user
         if known is None or not joins(known, rank, user):
             failed = counts or (known is not None and known.failed)
             self.remember(key, Connection(event.source_ip, user, rank, ms, counts, failed))
@@ -184,8 +216,9 @@ class Attempts:
         return counts
 
     def closes(self, key: Key, event: Event, known: Connection | None) -> bool:
-        """A closing line is the connection's attempt when nothing else counted one."""
-        if known is not None and known.failed:
+        """A closing line is the connection's attempt when nothing else counted one, or
+        when the last attempt is still unproven."""
+        if known is not None and known.failed and not unproven(known):
             self.update(key, known._replace(last_ms=event.epoch_ms))
             return False
         user = event.user or (known.user if known else None)
@@ -221,12 +254,28 @@ class Attempts:
         del self.places[key]
 
 
-def proves(event: Event) -> bool:
-    """Whether the line alone shows a failed attempt (see the module's docstring)."""
-    if event.action == "ssh-pam-failure":
+def unproven(known: Connection) -> bool:
+    """Whether the connection's open attempt has not counted and its close would: nothing
+    counted yet, or PAM's failure after attempts that did (refused keys after a counted
+    password are no guess)."""
+    if known.counted or known.rank in (PROBED, LOGGED_IN):
         return False
-    # A refused key proves nothing: another may follow and work; a valid user's key is no guess.
-    return event.action != "ssh-login" or event.extra.get("ssh.method") != "publickey"
+    return not known.failed or known.rank in PAM_RANKS
+
+
+def is_pam(event: Event) -> bool:
+    """pam_unix's own line, not sshd's (sshd's `error: PAM:` line is its own)."""
+    return event.extra.get("ssh.pam") == "unix"
+
+
+def gave_up(close: Event, user: str | None) -> Event:
+    """A closing probe line as the failed attempt it ends (`Connection closed by IP [preauth]`
+    after PAM's failure: the client hung up during the failure delay)."""
+    extra = {k: v for k, v in close.extra.items() if k != "ssh.probe"}
+    extra["ssh.counted"] = True
+    return replace(
+        close, action="ssh-preauth-disconnect", outcome=Outcome.FAILURE, user=user, extra=extra
+    )
 
 
 def connection_key(event: Event) -> Key | None:
