@@ -14,6 +14,7 @@ import pytest
 SAMPLES = Path(__file__).parent / "samples"
 SCANNED = [
     "messages-centos.log",
+    "messages-rhel-pam.log",
     "auth-injection.log",
     "auth-ubuntu.log",
     "secure-rhel-sssd.log",

@@ -18,6 +18,8 @@ from detectors.account_takeover.logins import (
     failures_by,
     is_login_failure,
     login,
+    source_entity,
+    source_of,
     successes_by,
 )
 from detectors.base import Example, History, Window, extension, finding
@@ -83,7 +85,7 @@ class BruteForce:
     def evaluate(self, event: Event, history: History) -> Finding | None:
         if not is_login_failure(event):
             return None
-        ip, user = event.source_ip, event.user
+        ip, user = source_of(event), event.user
         by_ip = self.by_ip(event, ip, history) if ip else None
         by_user = self.by_user(event, user, history) if user else None
         if by_ip is not None:
@@ -95,7 +97,7 @@ class BruteForce:
         # failure, not only those past a threshold: then a batch counts what one event at a
         # time does (a later crossing never finds an uncounted failure behind its mark).
         if ip:
-            return extension(self, event, key=f"ip={ip}", entities={})
+            return extension(self, event, key="=".join(source_entity(event)), entities={})
         return extension(self, event, key=f"user={user}", entities={}) if user else None
 
     def by_ip(self, event: Event, ip: str, history: History) -> Finding | None:
@@ -164,8 +166,8 @@ class BruteForce:
         key: str = "",
         customer: str | None = None,
     ) -> Finding:
-        key = key or f"ip={event.source_ip}"
-        kind, value = key.split("=", 1)
+        kind, value = key.split("=", 1) if key else source_entity(event)
+        key = f"{kind}={value}"
         return finding(
             self,
             event,

@@ -39,11 +39,28 @@ def is_login_success(event: Event) -> bool:
     return event.outcome is SUCCESS and event.action in LOGIN_ACTIONS
 
 
+def source_of(event: Event) -> str | None:
+    """Where a login came from: its address, else the host name sshd or PAM wrote instead
+    (`UseDNS yes`, PAM's `rhost=`), never turned into an address."""
+    return event.source_ip or event.extra.get("source.domain")
+
+
+def source_entity(event: Event) -> tuple[str, str]:
+    """The source as an incident names it: ("ip", address) or ("domain", host name)."""
+    if event.source_ip:
+        return "ip", event.source_ip
+    return "domain", str(event.extra.get("source.domain"))
+
+
+def by_source(group_by: str) -> Callable[[Event], str | None] | None:
+    """A window's group: per source (address or host name), else the attribute itself."""
+    return source_of if group_by == "source_ip" else None
+
+
 def failures_by(group_by: str, span: timedelta) -> Window:
-    """Login failures per IP or user; detectors asking with other spans share one window."""
-    return Window(
-        f"login_failures_by_{group_by}", group_by, span, is_login_failure, LOGIN_CAP, copied=True
-    )
+    """Login failures per source or user; detectors asking with other spans share one window."""
+    name, key = f"login_failures_by_{group_by}", by_source(group_by)
+    return Window(name, group_by, span, is_login_failure, LOGIN_CAP, key, copied=True)
 
 
 def source_net(event: Event) -> str | None:
@@ -81,8 +98,8 @@ def failures_from(kind: str, key: Callable[[Event], str | None], span: timedelta
 
 
 def successes_by(group_by: str, span: timedelta, cap: int = 20) -> Window:
-    name = f"login_successes_by_{group_by}"
-    return Window(name, group_by, span, is_login_success, cap, copied=True)
+    name, key = f"login_successes_by_{group_by}", by_source(group_by)
+    return Window(name, group_by, span, is_login_success, cap, key, copied=True)
 
 
 def successes_from(
