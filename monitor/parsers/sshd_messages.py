@@ -215,6 +215,13 @@ BAD_VERSION = re.compile(r"protocol version identification .* from " + HOST_PORT
 TIMEOUT = re.compile(r"before authentication(?: for " + HOST_PORT + r")?" + PREAUTH)
 ROOT_REFUSED = re.compile(r"LOGIN REFUSED(?: .*)? FROM " + HOST_PORT + PREAUTH, S)
 REFUSED_CONNECT = re.compile(r"connect from .* \((?P<host>[^()\s]+)\)" + PREAUTH, S)
+# OpenSSH 9.8 and later (PerSourcePenalties, on by default) refuse a source penalised for
+# failed logins before it can try again: each refused connection is its next attempt, and
+# the only line it leaves. Other penalties and MaxStartups drops are not logins.
+DROPPED = re.compile(
+    r"connection #\d+ from \[(?P<host>[^]\s]+)\]:(?P<port>\d+) on \[[^]\s]+\]:\d+"
+    r" penalty: failed authentication"
+)
 
 
 def read_root(rest: str) -> Reading | None:
@@ -262,6 +269,7 @@ READERS: dict[str, Callable[[str], Reading | None]] = {
     "Timeout": probe_matcher(TIMEOUT, "preauth-timeout"),
     "ROOT": read_root,
     "refused": matcher(REFUSED_CONNECT, "ssh-refused-connect", FAILURE),
+    "drop": matcher(DROPPED, "ssh-refused-connect", FAILURE, ("ssh.penalty", "failed-auth")),
 }
 LEVELS = ("error:", "fatal:")  # OpenSSH's prefixes for messages logged at those levels
 REPEATED = re.compile(r"repeated (?P<count>\d{1,9}) times: \[ ?(?P<inner>.*)\]", S)
