@@ -134,6 +134,11 @@ class Example:
     fires: bool
 
 
+# What a detector makes of one event: nothing, a finding, or (rarely) one for each of
+# several incidents the event belongs to.
+Found = Finding | tuple[Finding, ...] | None
+
+
 class Detector(Protocol):
     """Metadata (read-only), the windows it reads, evaluate() and its examples."""
 
@@ -163,7 +168,7 @@ class Detector(Protocol):
         """The event actions it evaluates; other events never reach it (nor its windows)."""
         ...
 
-    def evaluate(self, event: Event, history: History) -> Finding | None: ...
+    def evaluate(self, event: Event, history: History) -> Found: ...
 
     def examples(self) -> tuple[Example, ...]: ...
 

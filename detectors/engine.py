@@ -163,6 +163,9 @@ class Detection:
                     self.errors[detector.id] += 1
                     log.exception("detector %s failed on event %s", detector.id, event.id)
                     continue
-                if finding is not None:
+                if isinstance(finding, tuple):
+                    for each in finding:
+                        gathering.add(each)
+                elif finding is not None:
                     gathering.add(finding)
         return gathering.findings()

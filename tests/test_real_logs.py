@@ -17,6 +17,7 @@ SCANNED = [
     "messages-rhel-pam.log",
     "auth-injection.log",
     "auth-ubuntu.log",
+    "auth-loghub.log",
     "secure-rhel-sssd.log",
     "nginx-wordpress.log",
     "nginx-crawl.log",

@@ -22,7 +22,7 @@ from detectors.account_takeover.logins import (
     source_of,
     successes_by,
 )
-from detectors.base import Example, History, Window, extension, finding
+from detectors.base import Example, Found, History, Window, extension, finding
 from detectors.customers import NO_CUSTOMERS, Customers
 from monitor.detector_settings import BruteForceSettings
 from monitor.events import Event, Outcome
@@ -82,7 +82,7 @@ class BruteForce:
         object.__setattr__(self, "ip_spans", (medium, fast))
         object.__setattr__(self, "quiet_spans", quiet)
 
-    def evaluate(self, event: Event, history: History) -> Finding | None:
+    def evaluate(self, event: Event, history: History) -> Found:
         if not is_login_failure(event):
             return None
         ip, user = source_of(event), event.user
@@ -90,14 +90,16 @@ class BruteForce:
         by_user = self.by_user(event, user, history) if user else None
         if by_ip is not None:
             return both(by_ip, by_user) if by_user is not None else by_ip
+        # Not crossed from its source: the failure adds itself to the source's open
+        # incident, if there is one, so that the incident counts every attempt and ends at
+        # the last. Every such failure, not only those past a threshold: then a batch counts
+        # what one event at a time does (a later crossing never finds an uncounted failure
+        # behind its mark). One that crossed against its user counts there too.
+        if ip:
+            on_source = extension(self, event, key="=".join(source_entity(event)), entities={})
+            return on_source if by_user is None else (by_user, on_source)
         if by_user is not None:
             return by_user
-        # Neither crossed: the failure adds itself to the open incident, if there is one,
-        # so that the incident counts every attempt and ends at the last. Every such
-        # failure, not only those past a threshold: then a batch counts what one event at a
-        # time does (a later crossing never finds an uncounted failure behind its mark).
-        if ip:
-            return extension(self, event, key="=".join(source_entity(event)), entities={})
         return extension(self, event, key=f"user={user}", entities={}) if user else None
 
     def by_ip(self, event: Event, ip: str, history: History) -> Finding | None:
