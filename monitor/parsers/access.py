@@ -11,8 +11,10 @@ from monitor.parsers.base import Format, LineContext, Malformed
 from monitor.parsers.web_fields import Request, clf_time, http_event, unescape
 
 QUOTED = r'"(?P<{}>[^"\\]*(?:\\.[^"\\]*)*)"'
+# The address field may be a proxy's address list (Apache's `%{X-Forwarded-For}i`, nginx's
+# `$http_x_forwarded_for` first): `client, proxy, ...`, each item the next hop's.
 COMBINED = re.compile(
-    r"(?:(?P<vhost>[^\s:]+(?::\d+)?) )?(?P<ip>\S+) \S+ (?P<user>.*?) "
+    r"(?:(?P<vhost>[^\s:,]+(?::\d+)?) )?(?P<ip>[^\s,]+(?:, [^\s,]+)*) \S+ (?P<user>.*?) "
     r"\[(?P<time>\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d{2}(?:\.\d+)? [+-]\d{4})\] "
     + QUOTED.format("request")
     + r" (?P<status>\d{3}|-) (?P<bytes>\d+|-)"
@@ -71,17 +73,20 @@ def access_event(line: str, offset: int, context: LineContext, dataset: str) -> 
     extra: dict[str, object] = {"http.response.body.bytes": to_int(match["bytes"])}
     if match["vhost"]:
         extra["url.domain"] = match["vhost"].partition(":")[0]
-    status = match["status"]
+    status, peer, forwarded = match["status"], match["ip"], match["forwarded"]
+    if ", " in peer:  # a list: the last hop is the peer, the rest what it forwarded
+        hops, _, peer = peer.rpartition(", ")
+        forwarded = forwarded or hops
     return http_event(
         Request(
             timestamp=clf_time(match["time"]),
-            peer=match["ip"],
+            peer=peer,
             status=None if status == "-" else int(status),
             request=unescape(request),
             agent=agent and unescape(agent),
             referrer=referrer and unescape(referrer),
             user=unescape(match["user"]),
-            forwarded=match["forwarded"],
+            forwarded=forwarded,
             extra=extra,
         ),
         dataset,
