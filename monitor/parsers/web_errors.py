@@ -42,10 +42,16 @@ APACHE_MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = (
         re.compile(r"(?:AH01618: )?user (?P<user>.*?) not found(?:: (?P<path>[^\s,]*))?"),
         "user not found",
     ),
-    # Digest authentication (mod_auth_digest)
-    (re.compile(r"AH01792: user (?P<user>.*?): password mismatch: (?P<path>[^\s,]*)"), "digest"),
+    # Digest authentication (mod_auth_digest): 2.4's message ids, 2.2's `Digest:` instead
     (
-        re.compile(r"AH01790: user `(?P<user>.*?)' in realm `[^']*' not found: (?P<path>[^\s,]*)"),
+        re.compile(r"(?:AH01792|Digest): user (?P<user>.*?): password mismatch: (?P<path>[^\s,]*)"),
+        "digest",
+    ),
+    (
+        re.compile(
+            r"(?:AH01790|Digest): user `(?P<user>.*?)' in realm `[^']*' not found: "
+            r"(?P<path>[^\s,]*)"
+        ),
         "digest",
     ),
 )
