@@ -48,6 +48,10 @@ KINDS = (
         r"\bon(?:error|load|mouseover|focus|click)\s*=|\balert\s*\(|\bprompt\s*\(|"
         r"document\.(?:cookie|domain)|string\.fromcharcode",
     ),
+    # A parameter set to a remote script's URL, cut off by a bare `?` so that whatever the
+    # application appends is a query (Nikto's `?lang=http://cirt.net/rfiinc.txt?`); a link
+    # with a query of its own (`?next=https://host/p?a=b`) is none.
+    ("remote file inclusion", r"=(?:https?|ftps?)://[^\s&?]+\?(?:\?|&|$)"),
     ("code injection", r"\$\{jndi:|\(\)\s*\{\s*:?\s*;\s*\}|\bcmd=|;\s*(?:wget|curl)\s|\|\s*id\b"),
 )
 PATTERNS = tuple((kind, re.compile(pattern)) for kind, pattern in KINDS)
@@ -122,6 +126,7 @@ class Injection:
             "UNION SELECT between comments": "/tracking?awb=1/**/UNION/*!50000ALL*/SELECT/**/1--",
             "XSS": "/customers/search?q=%3Cscript%3Ealert(1)%3C/script%3E",
             "time-based SQLi": "/tracking?awb=1)%20AND%20SLEEP(5)--",
+            "remote file inclusion": "/start.php?lang=http://cirt.net/rfiinc.txt?",
         }
         firing = tuple(
             Example(name, (request(ip, url, 200, offset=i),), fires=True)
@@ -132,6 +137,7 @@ class Injection:
             "/tracking?awb=738-12345675",
             "/news/select-the-right-cargo-service",
             "/customers/search?q=nguyen+van+a&page=2",
+            "/login?next=https%3A%2F%2Fals.com.vn%2Ftracking%3Fawb%3D738-12345675",
         ]
         return (
             *firing,
