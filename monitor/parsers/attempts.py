@@ -196,7 +196,9 @@ class Attempts:
             known = None  # a probe line came first, or the pid's session is over
         if event.action in CLOSING:
             return self.closes(key, event, known)
-        rank, counts, user = rank_of(event), self.proves(event), event.user
+        # A line naming no source (a locked account) waits for the close, which names it.
+        counts = self.proves(event) and has_source(event)
+        rank, user = rank_of(event), event.user
         if known is None or not joins(known, rank, user):
             failed = counts or (known is not None and known.failed)
             self.remember(key, Connection(event.source_ip, user, rank, ms, counts, failed))
@@ -261,6 +263,10 @@ def unproven(known: Connection) -> bool:
     if known.counted or known.rank in (PROBED, LOGGED_IN):
         return False
     return not known.failed or known.rank in PAM_RANKS
+
+
+def has_source(event: Event) -> bool:
+    return event.source_ip is not None or "source.domain" in event.extra
 
 
 def is_pam(event: Event) -> bool:

@@ -132,19 +132,21 @@ def read_pam_error(rest: str) -> Reading | None:
     return reading("ssh-pam-failure", FAILURE, match, PAM_ERROR_KIND) if match else None
 
 
-NOT_ALLOWED = re.compile(
-    r"(?P<user>.*) from (?P<host>\S+) not allowed because (?:"
+REFUSALS = (
+    r" not allowed because (?:"
     r"(?:not )?listed in (?:Allow|Deny)(?:Users|Groups)|not in any group"
     r"|a group is listed in DenyGroups|none of user's groups are listed in AllowGroups"
-    r"|account is locked|shell .* (?:does not exist|is not executable))" + PREAUTH,
-    S,
+    r"|account is locked|shell .* (?:does not exist|is not executable))" + PREAUTH
 )
+NOT_ALLOWED = re.compile(r"(?P<user>.*) from (?P<host>\S+)" + REFUSALS, S)
+# sshd's check of a locked account logs no address: the connection's close gives it.
+NOT_ALLOWED_NO_HOST = re.compile(r"(?P<user>.*)" + REFUSALS, S)
 
 
 def read_user(rest: str) -> Reading | None:
     if rest.startswith("not known "):
         return read_pam_error("User " + rest)
-    match = NOT_ALLOWED.fullmatch(rest)
+    match = NOT_ALLOWED.fullmatch(rest) or NOT_ALLOWED_NO_HOST.fullmatch(rest)
     return reading("ssh-not-allowed", FAILURE, match) if match else None
 
 
