@@ -54,6 +54,9 @@ class Series:
 class Touch:
     earliest: int
     latest: int
+    # The batch's members as Redis holds them, shared by every group: an event meeting four
+    # windows is encoded once, not once per window (tens of megabytes on web traffic).
+    encoded: dict[str, bytes]
     added: dict[str, int] = field(default_factory=dict)
 
 
@@ -101,7 +104,7 @@ class Shard:
                     self.recent[index] = counted.recent
                     args += pack(window, seen, done, COUNTED, True, -1, counted)
                 continue
-            copy, own = self.copies[index], own_of(seen.added)
+            copy, own = self.copies[index], own_of(seen)
             drop, count = -1, -1 if copy is None else len(copy.members)
             if copy is not None:
                 scores, members, drop = copy.written(own, done - window.span_ms, done, window.cap)
@@ -131,10 +134,10 @@ class Shard:
                 series[group] = self.read_back(index, answer, touched[group], held, now)
             elif index in self.recent:
                 scores, members, blank = with_blanks(answer, self.recent[index])
-                series[group] = combine(scores, members, touched[group].added)
+                series[group] = combine(scores, members, touched[group])
                 series[group].blank = blank
             else:  # the script replied with what it read, nothing else
-                series[group] = combine(answer[1::2], answer[0::2], touched[group].added)
+                series[group] = combine(answer[1::2], answer[0::2], touched[group])
         # Last: should a key's reading fail, the mark stays unknown and the next call reads
         # every key again, rather than trust copies this call left behind.
         held.left(self.mark_key, self.mark)
@@ -165,7 +168,7 @@ class Shard:
             if worth_copying(len(written[1])):
                 after = Copy(*written, refreshed)
         held.keep(self.keys[index], after, self.mark_key)
-        return combine(scores, members, seen.added, own)
+        return combine(scores, members, seen, own)
 
 
 async def load_series(
@@ -204,9 +207,10 @@ async def load_series(
     return series
 
 
-def own_of(added: dict[str, int]) -> Own:
+def own_of(seen: Touch) -> Own:
     """The batch's members of one group, as the window script is given them."""
-    return Own(list(map(str.encode, added)), list(added.values()))
+    encoded, added = seen.encoded, seen.added
+    return Own([encoded[key] for key in added], list(added.values()))
 
 
 def worth_copying(size: int) -> bool:
@@ -214,20 +218,19 @@ def worth_copying(size: int) -> bool:
     return size == 0 or size >= SMALLEST_COPIED
 
 
-def combine(
-    scores: list[int], members: list[bytes], added: dict[str, int], own: Own | None = None
-) -> Series:
-    """What Redis held before this batch, plus the batch's own members (`added`, and
-    `own` if already encoded), ordered as Redis would.
+def combine(scores: list[int], members: list[bytes], seen: Touch, own: Own | None = None) -> Series:
+    """What Redis held before this batch, plus the batch's own members (`seen.added`, and
+    `own` if already built), ordered as Redis would.
 
     Redis returns only what it held before (the batch's members are known here already,
     and it leaves them out if a first run of the batch added them), which keeps the reply
     small; a member replayed after a crash is counted once. The
     script returns scores as integers, in order: the usual batch only appends to them.
     """
+    added = seen.added
     if not added:
         return Series(scores, members)
-    own = own or own_of(added)
+    own = own or own_of(seen)
     # `touch` adds the members in the engine's event order, time then reference key: the
     # order Redis keeps (UTF-8 bytes sort as their text does), so they need no sorting.
     if after_all(scores, members, own):
@@ -291,6 +294,7 @@ def touch(
     An event meets only the windows of the detectors that evaluate its action.
     """
     touched: dict[tuple[str, str], Touch] = {}
+    encoded: dict[str, bytes] = {}
     plans = {action: plan(group) for action, group in windows.items()}
     for event in events:
         found = plans.get(event.action)
@@ -307,7 +311,7 @@ def touch(
                 continue
             seen = touched.get((name, group))
             if seen is None:
-                seen = touched[(name, group)] = Touch(moment, moment)
+                seen = touched[(name, group)] = Touch(moment, moment, encoded)
             elif moment > seen.latest:
                 seen.latest = moment
             elif moment < seen.earliest:
@@ -315,6 +319,7 @@ def touch(
             if admitted[test]:
                 if key is None:
                     key = event.reference_key()
+                    encoded[key] = key.encode()
                 seen.added[key] = moment
     return touched
 
