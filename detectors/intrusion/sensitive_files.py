@@ -103,6 +103,8 @@ class SensitiveFiles:
             request("198.51.100.32", "/.DS_Store", 200, at=probe[1].timestamp, offset=1),
         )
         pages = ["/", "/tracking", "/customers/C-1001", "/static/app.js"]
+        theme = ["/wp-content/themes/als/style.css", "/wp-includes/js/jquery/jquery.min.js"]
+        history = spaced("198.51.100.33", ["/.mysql_history", "/.flaskenv"], 404, step)
         visitor = spaced("203.0.113.60", pages, 200, step)
         return (
             Example(".env, then .git/config", probe[:2], fires=True),
@@ -110,4 +112,10 @@ class SensitiveFiles:
             Example("a backup and .DS_Store, served", leak, fires=True),
             Example("a single .env request", probe[:1], fires=False),
             Example("a visitor's pages", visitor, fires=False),
+            Example("a shell history and .flaskenv", history, fires=True),
+            Example(
+                "a WordPress theme's style and script, served",
+                spaced("203.0.113.61", theme, 200, step),
+                fires=False,
+            ),
         )
