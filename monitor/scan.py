@@ -88,7 +88,9 @@ def read_file(
         reading.format_of(path, head), RouteMap.from_settings(reading.settings.routes)
     )
     mtime = datetime.fromtimestamp(os.fstat(follower.fd).st_mtime, UTC)
-    context = LineContext(path, reading.zone_of(path), mtime)
+    source = reading.source_of(path)
+    proxies = source.proxy_networks() if source else ()
+    context = LineContext(path, reading.zone_of(path), mtime, proxies)
     try:
         while True:
             lines, end = follower.read(BATCH, final=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from datetime import timedelta
 from enum import StrEnum
@@ -46,7 +47,7 @@ class SourceType(StrEnum):
 # sshd's own process, and the per-connection one OpenSSH 9.8 split off (Debian 13, Ubuntu 24.10).
 DEFAULT_MATCHES = ("_COMM=sshd", "_COMM=sshd-session")
 JOURNAL_MATCH = re.compile(r"^(\+|[A-Z0-9_]+=.*)$")
-FILE_KEYS = ("path", "format", "timezone")
+FILE_KEYS = ("path", "format", "timezone", "trusted_proxies")
 JOURNALD_KEYS = ("name", "matches", "unit", "directory", "file")
 
 
@@ -58,12 +59,28 @@ class SourceSettings(Section):
     format: str = "auto"
     start_at: StartAt = StartAt.BEGINNING
     timezone: str | None = None
+    # Web logs: the site's own proxies beyond private networks (a CDN's published ranges),
+    # as addresses or networks; behind them the client is read from X-Forwarded-For.
+    trusted_proxies: tuple[str, ...] = ()
     # journald sources: which entries (journalctl matches, or a unit) from which journal
     name: str | None = None  # the checkpoint's name; default: directory, file or "system"
     matches: tuple[str, ...] = DEFAULT_MATCHES
     unit: str | None = None
     directory: str | None = None  # journalctl --directory (a copied or remote journal)
     file: str | None = None  # journalctl --file (one journal file; globs allowed)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def networks_only(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for item in value:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not an address or network") from None
+        return value
+
+    def proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        return tuple(ipaddress.ip_network(item, strict=False) for item in self.trusted_proxies)
 
     @field_validator("format")
     @classmethod

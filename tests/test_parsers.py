@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from ipaddress import ip_network
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -97,3 +98,20 @@ def test_journal_json_and_ecs_json_are_told_apart() -> None:
     assert not any(FORMATS["journald"].sniff(line) for line in audit)
     detected = detect_format([ecs_in_journal])
     assert detected is not None and detected.name == "journald"
+
+
+CDN_LINE = (
+    '64.252.86.23 - - [23/Aug/2020:12:09:56 +0000] "GET /phpmyadmin/print.css HTTP/1.1" 200 706'
+    ' "-" "Amazon CloudFront" "185.234.218.239"'
+)
+
+
+def test_behind_the_sources_trusted_proxies_the_client_is_forwarded() -> None:
+    """A CDN's edge (public) is believed only once the source names its network."""
+    alone = LineContext("/var/log/nginx/access.log", UTC, REFERENCE)
+    behind = LineContext(alone.path, UTC, REFERENCE, (ip_network("64.252.64.0/18"),))
+    edge = FORMATS["nginx"].parse(CDN_LINE, 0, alone)
+    assert edge is not None and edge.source_ip == "64.252.86.23"
+    event = FORMATS["nginx"].parse(CDN_LINE, 0, behind)
+    assert event is not None and event.source_ip == "185.234.218.239"
+    assert event.extra["labels.proxy_ip"] == "64.252.86.23"

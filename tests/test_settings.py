@@ -53,6 +53,10 @@ def test_a_file_and_the_environment_override_the_defaults(tmp_path: Path) -> Non
         ("sources:\n  - directory: /srv/journal\n", "sources.0: directory: not a key of a file"),
         ("sources:\n  - format: sshd\n", "sources.0: path: a file source needs a path"),
         (
+            "sources:\n  - path: /var/log/nginx/access.log\n    trusted_proxies: [cloudfront]\n",
+            "sources.0.trusted_proxies: 'cloudfront' is not an address or network",
+        ),
+        (
             "sources:\n  - type: journald\n    unit: ssh.service\n    matches: [_COMM=sshd]\n",
             "sources.0: unit: give matches or unit, not both",
         ),

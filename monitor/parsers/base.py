@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
+from ipaddress import IPv4Network, IPv6Network
 from typing import Any
 
 from monitor.events import Event
@@ -23,6 +24,9 @@ class LineContext:
     zone: tzinfo
     # Syslog lines carry no year: the latest moment a line can be from (the file's mtime).
     reference: datetime
+    # The site's own proxies beyond private networks (a CDN's edges): behind them too the
+    # client is read from X-Forwarded-For.
+    proxies: tuple[IPv4Network | IPv6Network, ...] = ()
 
 
 def json_object(line: str) -> dict[str, Any]:

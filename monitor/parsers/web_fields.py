@@ -27,6 +27,7 @@ PROXY_NETWORKS = tuple(
         "fe80::/10",
     )
 )
+Networks = tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
 ESCAPE = re.compile(r"\\(x[0-9A-Fa-f]{2}|.)")
 METHOD = re.compile(r"[A-Za-z][A-Za-z_-]{0,19}$")
 TIMES: dict[str, datetime] = {}
@@ -55,7 +56,7 @@ def http_event(request: Request, dataset: str, context: LineContext, offset: int
     method, target = request.method or method, request.target or target
     path, query = split_target(target)
     peer = valid_ip(request.peer)
-    client = client_ip(peer, request.forwarded)
+    client = client_ip(peer, request.forwarded, context.proxies)
     extra: dict[str, object] = {k: v for k, v in request.extra.items() if v is not None}
     for name, value in (
         ("url.query", query),
@@ -128,27 +129,29 @@ def valid_ip(text: str | None) -> str | None:
     return canonical_ip(host)
 
 
-def client_ip(peer: str | None, forwarded: str | None) -> str | None:
+def client_ip(peer: str | None, forwarded: str | None, proxies: Networks = ()) -> str | None:
     """The client: behind our own proxy, the first untrusted address of X-Forwarded-For.
 
     X-Forwarded-For is read right to left (the proxies we run appended the right end),
     skipping our own networks; the first address outside them is the client. A peer that
-    is not our proxy wrote the header itself, so the header is not believed.
+    is not our proxy wrote the header itself, so the header is not believed. Our proxies
+    are private networks and the source's `trusted_proxies`.
     """
-    if peer is None or not forwarded or forwarded == "-" or not is_proxy(peer):
+    if peer is None or not forwarded or forwarded == "-" or not is_proxy(peer, proxies):
         return peer
     for item in reversed(forwarded.split(",")):
         address = valid_ip(item)
         if address is None:
             return peer  # not a list of addresses: some other field, or forged
-        if not is_proxy(address):
+        if not is_proxy(address, proxies):
             return address
     return peer
 
 
-def is_proxy(address: str) -> bool:
+def is_proxy(address: str, proxies: Networks = ()) -> bool:
     ip = ipaddress.ip_address(address)
-    return any(ip in network for network in PROXY_NETWORKS if network.version == ip.version)
+    mine = (n for n in PROXY_NETWORKS if n.version == ip.version)
+    return any(ip in n for n in mine) or any(n.version == ip.version and ip in n for n in proxies)
 
 
 def unescape(text: str) -> str:

@@ -221,7 +221,8 @@ class Ingest:
 
 def line_context(source: SourceSettings, follower: Follower, default_zone: str) -> LineContext:
     mtime = datetime.fromtimestamp(os.fstat(follower.fd).st_mtime, UTC)
-    return LineContext(follower.path, ZoneInfo(source.timezone or default_zone), mtime)
+    zone = ZoneInfo(source.timezone or default_zone)
+    return LineContext(follower.path, zone, mtime, source.proxy_networks())
 
 
 def forgotten(tailer: Tailer, read: Read, raw: bytes | None) -> bool:
