@@ -13,6 +13,9 @@ from typing import Any
 
 import maxminddb
 
+from detectors import asn
+from detectors.asn import AsnTable
+
 EARTH_RADIUS_KM = 6371.0
 
 
@@ -96,8 +99,7 @@ class Geo:
             return f"AS{number}" if number else None
         if version != 4:
             return None
-        name = bundled_asn().lookup(ip).asn_name
-        return name if name and name != "--" else None
+        return bundled_asn().name_of(ip)
 
 
 def shipped_city_database() -> Path:
@@ -105,11 +107,9 @@ def shipped_city_database() -> Path:
 
 
 @cache
-def bundled_asn() -> Any:
-    """geoip2fast's ASN table, loaded on first use (a tenth of a second)."""
-    from geoip2fast import GeoIP2Fast
-
-    return GeoIP2Fast(geoip2fast_data_file="geoip2fast-asn.dat.gz")
+def bundled_asn() -> AsnTable:
+    """geoip2fast's ASN table, loaded on first use (a second, in a child process)."""
+    return asn.load()
 
 
 @lru_cache(maxsize=16_384)

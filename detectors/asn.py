@@ -1,0 +1,84 @@
+"""The ASN table bundled with geoip2fast, for IPv4, held in compact arrays.
+
+geoip2fast keeps its whole table (countries and networks, 494,069 ranges) as Python lists:
+75 MB in every detect process that looks one address up. Only three columns are needed,
+which fit in 5 MB as arrays; a child process reads the table and hands them over, so the
+lists never exist in the detect process at all (its peak memory is the bar it is held to).
+"""
+
+from __future__ import annotations
+
+import gzip
+import pickle
+import socket
+import subprocess
+import sys
+from array import array
+from bisect import bisect_right
+from dataclasses import dataclass
+from importlib import resources
+from itertools import chain
+
+import msgspec
+
+DATA_FILE = "geoip2fast-asn.dat.gz"
+# The table's columns, as geoip2fast 1.2 writes them (data version 120, country and ASN).
+VERSIONS = (120, 121)
+Columns = tuple[bytes, bytes, bytes, list[str]]
+
+
+@dataclass(frozen=True, slots=True)
+class AsnTable:
+    """Ranges of IPv4 addresses by their first address, each with its network's name."""
+
+    firsts: array[int]  # first address of each range, ascending
+    ids: array[int]  # index of its name
+    lengths: bytes  # its prefix length
+    names: list[str]
+
+    def name_of(self, ip: str) -> str | None:
+        """The name of the network holding `ip` (an IPv4 address), or None."""
+        number = int.from_bytes(socket.inet_aton(ip), "big")
+        index = bisect_right(self.firsts, number) - 1
+        if index < 0 or number >= self.firsts[index] + (1 << (32 - self.lengths[index])):
+            return None
+        name = self.names[self.ids[index]]
+        return name if name and name != "--" else None
+
+    @classmethod
+    def from_columns(cls, columns: Columns) -> AsnTable:
+        firsts, ids, lengths, names = columns
+        return cls(array("I", firsts), array("I", ids), lengths, names)
+
+
+def load() -> AsnTable:
+    """The table, read by a child process (see the module's docstring)."""
+    done = subprocess.run(
+        [sys.executable, "-c", "from detectors.asn import main; main()"],
+        capture_output=True,
+        check=True,
+        timeout=120,
+    )
+    return AsnTable.from_columns(msgspec.msgpack.decode(done.stdout, type=Columns))
+
+
+def columns() -> Columns:
+    """The three columns and the names, from geoip2fast's data file."""
+    path = resources.files("geoip2fast").joinpath(DATA_FILE)
+    with gzip.open(str(path), "rb") as data:
+        # The installed package's own file, as geoip2fast itself loads it.
+        version, _, _, table = pickle.load(data)  # noqa: S301
+    if version not in VERSIONS or len(table) != 10:
+        raise ValueError(f"{DATA_FILE}: a table of another shape (version {version})")
+    names, firsts, ids, lengths = table[3], table[5], table[7], table[9]
+    return (
+        array("I", chain.from_iterable(firsts)).tobytes(),
+        array("I", chain.from_iterable(ids)).tobytes(),
+        bytes(chain.from_iterable(lengths)),
+        names,
+    )
+
+
+def main() -> None:
+    """In the child: the columns to standard output, in MessagePack."""
+    sys.stdout.buffer.write(msgspec.msgpack.encode(columns()))
