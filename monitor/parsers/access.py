@@ -14,7 +14,8 @@ QUOTED = r'"(?P<{}>[^"\\]*(?:\\.[^"\\]*)*)"'
 # The address field may be a proxy's address list (Apache's `%{X-Forwarded-For}i`, nginx's
 # `$http_x_forwarded_for` first): `client, proxy, ...`, each item the next hop's.
 COMBINED = re.compile(
-    r"(?:(?P<vhost>[^\s:,]+(?::\d+)?) )?(?P<ip>[^\s,]+(?:, [^\s,]+)*) \S+ (?P<user>.*?) "
+    r"(?:(?P<vhost>[^\s:,\"]+(?::\d+)?) )?(?:\"(?P<hops>[^\"]*)\" )?"
+    r"(?P<ip>[^\s,\"]+(?:, [^\s,\"]+)*) \S+ (?P<user>.*?) "
     r"\[(?P<time>\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d{2}(?:\.\d+)? [+-]\d{4})\] "
     + QUOTED.format("request")
     + r" (?P<status>\d{3}|-) (?P<bytes>\d+|-)"
@@ -77,6 +78,7 @@ def access_event(line: str, offset: int, context: LineContext, dataset: str) -> 
     if ", " in peer:  # a list: the last hop is the peer, the rest what it forwarded
         hops, _, peer = peer.rpartition(", ")
         forwarded = forwarded or hops
+    forwarded = forwarded or match["hops"]  # X-Forwarded-For quoted before the peer
     return http_event(
         Request(
             timestamp=clf_time(match["time"]),
