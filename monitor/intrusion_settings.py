@@ -36,10 +36,7 @@ class SensitiveFilesSettings(Section):
         r"/\.(?:\w*_history|bashrc|profile|history|forward|netrc|config|npmrc|rhosts|passwd)\b",
         r"/\.(?:flaskenv|pgpass|my\.cnf)\b",
         r"/(?:my|php|db|sql|web)?(?:sql)?admin/|/mysql/|/setup\.php",
-        # WordPress's own pages; under its folders only what no theme serves (a visitor's
-        # page loads the theme's styles, scripts, images and fonts from there).
-        r"/wp-(?:login|admin|config)|/xmlrpc\.php|/wp-(?:content|includes)/"
-        r"(?!.*\.(?:css|js|png|jpe?g|gif|svg|webp|ico|woff2?|ttf|eot|otf|map)$)",
+        r"/wp-(?:login|admin|config|content|includes)|/xmlrpc\.php",
         r"php-?my-?admin|/pma/|/myadmin|/adminer|/phpinfo|/server-(?:status|info)\b",
         r"/(?:backup|dump|db|database)[^/]*\.(?:sql|zip|tar|gz|tgz|rar|7z)$",
         r"\.(?:sql|bak|old|orig|swp|sqlite3?|db|mdb|pem|key|ini|log|conf)$",

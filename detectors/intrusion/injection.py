@@ -54,8 +54,9 @@ KINDS = (
     ),
     # A parameter set to a remote script's URL, cut off by a bare `?` so that whatever the
     # application appends is a query (Nikto's `?lang=http://cirt.net/rfiinc.txt?`); a link
-    # with a query of its own (`?next=https://host/p?a=b`) is none.
-    ("remote file inclusion", r"=(?:https?|ftps?)://[^\s&?]+\?(?:\?|&|$)"),
+    # with a query of its own (`?next=https://host/p?a=b`) is none. The URL stops at the next
+    # `=`, possessively: one scan per `=`, not one to the end (quadratic on a crafted line).
+    ("remote file inclusion", r"=(?:https?|ftps?)://[^\s&?=]++\?(?:\?|&|$)"),
     (
         "code injection",
         r"\$\{jndi:|\(\)\s*\{\s*:?\s*;\s*\}|\bcmd=|;\s*(?:wget|curl)\s|\|\s*id\b|\$\{ifs\}|"

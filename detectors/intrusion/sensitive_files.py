@@ -30,9 +30,22 @@ from monitor.intrusion_settings import SensitiveFilesSettings
 PATHS_KEPT = 8192
 
 
+# A WordPress theme's styles, scripts, images and fonts: every visitor's page loads them
+# from its folders. Told by plain string tests: a pattern's lookahead at each of an
+# attacker's thousand `/wp-content/` in one path would be quadratic.
+WORDPRESS_FOLDERS = ("/wp-content/", "/wp-includes/")
+STATIC_SUFFIXES = (
+    ".css", ".js", ".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".ico",
+    ".woff", ".woff2", ".ttf", ".eot", ".otf", ".map",
+)  # fmt: skip
+
+
 def asks(pattern: re.Pattern[str], path: str) -> bool:
     """Whether `path`, percent-decoded, asks for a sensitive file."""
-    return pattern.search(decoded(path)) is not None
+    text = decoded(path)
+    if text.endswith(STATIC_SUFFIXES) and any(folder in text for folder in WORDPRESS_FOLDERS):
+        return False
+    return pattern.search(text) is not None
 
 
 @dataclass(frozen=True, slots=True)
