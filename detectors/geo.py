@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import ipaddress
 import math
-import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -107,22 +106,10 @@ def shipped_city_database() -> Path:
     return Path(str(resources.files("_geoip_geolite2").joinpath("GeoLite2-City.mmdb")))
 
 
-ASN_LOCK = threading.Lock()
-ASN_TABLE: list[AsnTable] = []
-
-
+@cache
 def bundled_asn() -> AsnTable:
     """geoip2fast's ASN table, loaded on first use (a second, in a child process)."""
-    with ASN_LOCK:  # a prefetch may be loading it: wait for that one
-        if not ASN_TABLE:
-            ASN_TABLE.append(asn.load())
-        return ASN_TABLE[0]
-
-
-def prefetch_bundled_asn() -> None:
-    """Load the table in the background now: a live detect worker's first web login would
-    otherwise wait a second for it, and every line behind it too."""
-    threading.Thread(target=bundled_asn, name="asn-table", daemon=True).start()
+    return asn.load()
 
 
 @lru_cache(maxsize=16_384)

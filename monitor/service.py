@@ -67,11 +67,8 @@ class Vigil:
         return Detection(self.redis, self.keys, detectors, isolate, window)
 
     def worker(self) -> Worker:
-        from detectors.geo import prefetch_bundled_asn
         from monitor.pipeline.worker import Worker
 
-        if self.settings.detectors.geo.asn_database is None:
-            prefetch_bundled_asn()
         return Worker(self.redis, self.keys, self.settings.worker, self.detection(), self.store)
 
 
