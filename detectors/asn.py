@@ -1,9 +1,10 @@
 """The ASN table bundled with geoip2fast, for IPv4, held in compact arrays.
 
 geoip2fast keeps its whole table (countries and networks, 494,069 ranges) as Python lists:
-75 MB in every detect process that looks one address up. Only three columns are needed,
-which fit in 5 MB as arrays; a child process reads the table and hands them over, so the
-lists never exist in the detect process at all (its peak memory is the bar it is held to).
+75 MB in every detect process that looks one address up. Only three columns and the names
+are needed, which fit in 6 MB as arrays and one blob of names; a child process reads the
+table and hands them over, so the lists never exist in the detect process at all (its peak
+memory is the bar it is held to).
 """
 
 from __future__ import annotations
@@ -17,24 +18,26 @@ from array import array
 from bisect import bisect_right
 from dataclasses import dataclass
 from importlib import resources
-from itertools import chain
+from itertools import accumulate, chain
 
 import msgspec
 
 DATA_FILE = "geoip2fast-asn.dat.gz"
 # The table's columns, as geoip2fast 1.2 writes them (data version 120, country and ASN).
 VERSIONS = (120, 121)
-Columns = tuple[bytes, bytes, bytes, list[str]]
+# First addresses, name ids, prefix lengths, the names' ends in the blob, the names.
+Columns = tuple[bytes, bytes, bytes, bytes, bytes]
 
 
 @dataclass(frozen=True, slots=True)
 class AsnTable:
     """Ranges of IPv4 addresses by their first address, each with its network's name."""
 
-    firsts: array[int]  # first address of each range, ascending
-    ids: array[int]  # index of its name
+    firsts: memoryview  # first address of each range, ascending (unsigned 32-bit)
+    ids: memoryview  # index of its name
     lengths: bytes  # its prefix length
-    names: list[str]
+    ends: memoryview  # where each name ends in `names`
+    names: bytes  # every name, UTF-8, one after the other
 
     def name_of(self, ip: str) -> str | None:
         """The name of the network holding `ip` (an IPv4 address), or None."""
@@ -42,13 +45,18 @@ class AsnTable:
         index = bisect_right(self.firsts, number) - 1
         if index < 0 or number >= self.firsts[index] + (1 << (32 - self.lengths[index])):
             return None
-        name = self.names[self.ids[index]]
+        name_id = self.ids[index]
+        start = self.ends[name_id - 1] if name_id else 0
+        name = self.names[start : self.ends[name_id]].decode()
         return name if name and name != "--" else None
 
     @classmethod
     def from_columns(cls, columns: Columns) -> AsnTable:
-        firsts, ids, lengths, names = columns
-        return cls(array("I", firsts), array("I", ids), lengths, names)
+        """The table over the columns' own bytes: cast, not copied."""
+        firsts, ids, lengths, ends, names = columns
+        words = (memoryview(column).cast("I") for column in (firsts, ids, ends))
+        first_view, id_view, end_view = words
+        return cls(first_view, id_view, lengths, end_view, names)
 
 
 def load() -> AsnTable:
@@ -71,11 +79,13 @@ def columns() -> Columns:
     if version not in VERSIONS or len(table) != 10:
         raise ValueError(f"{DATA_FILE}: a table of another shape (version {version})")
     names, firsts, ids, lengths = table[3], table[5], table[7], table[9]
+    encoded = [str(name).encode() for name in names]
     return (
         array("I", chain.from_iterable(firsts)).tobytes(),
         array("I", chain.from_iterable(ids)).tobytes(),
         bytes(chain.from_iterable(lengths)),
-        names,
+        array("I", accumulate(map(len, encoded))).tobytes(),
+        b"".join(encoded),
     )
 
 
