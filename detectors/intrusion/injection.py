@@ -42,24 +42,28 @@ KINDS = (
         r"['\"`)]\s*(?:or|and)\s+['\"`]?\w+['\"`]?\s*(?:=|like)|\b(?:or|and)\s+\d+\s*=\s*\d+|"
         r"\b(?:sleep|benchmark|pg_sleep|extractvalue|updatexml)\s*\(|waitfor\s+delay|"
         r"information_schema|@@version|concat\s*\(\s*0x|['\"]\s*(?:--|#|/\*)|"
-        r"\bload_file\s*\(|\|\|\s*chr\s*\(|(?:,\s*null){2}|"
+        r"\bload_file\s*\(|\|\|\s*chr\s*\(|"
         r";\s*(?:drop|insert|update|delete|exec)\s",
     ),
     (
         "cross-site scripting",
-        r"<\s*(?:script|svg|iframe|img|body|object|embed|meta|style|input|frameset)\b|"
+        r"<\s*(?:script|svg|iframe|img|body|object|embed|frameset)\b|<\s*meta\s[^>]{0,80}http-equiv|"
         r"javascript:|vbscript:|"
         r"\bon(?:error|load|mouseover|focus|click)\s*=|\balert\s*\(|\bprompt\s*\(|"
         r"document\.(?:cookie|domain)|string\.fromcharcode",
     ),
     # A parameter set to a remote script's URL, cut off by a bare `?` so that whatever the
-    # application appends is a query (Nikto's `?lang=http://cirt.net/rfiinc.txt?`); a link
-    # with a query of its own (`?next=https://host/p?a=b`) is none. The URL stops at the next
-    # `=`, possessively: one scan per `=`, not one to the end (quadratic on a crafted line).
-    ("remote file inclusion", r"=(?:https?|ftps?)://[^\s&?=]++\?(?:\?|&|$)"),
+    # application appends is a query (Nikto's `?lang=http://cirt.net/rfiinc.txt?`): a file,
+    # not a page a redirect returns to (`?next=https://host/tracking?`), nor a link with a
+    # query of its own. The URL stops at the next `=`, possessively: one scan per `=`, not
+    # one to the end (quadratic on a crafted line).
+    (
+        "remote file inclusion",
+        r"=(?:https?|ftps?)://[^\s&?=]++(?<=\.txt|\.php|\.inc|\.gif|\.jpg|\.png)\?(?:\?|&|$)",
+    ),
     (
         "code injection",
-        r"\$\{jndi:|\(\)\s*\{\s*:?\s*;\s*\}|\bcmd=|;\s*(?:wget|curl)\s|\|\s*id\b|\$\{ifs\}|"
+        r"\$\{jndi:|\(\)\s*\{\s*(?::\s*)?;\s*\}|\bcmd=|;\s*(?:wget|curl)\s|\|\s*id\b|\$\{ifs\}|"
         # ThinkPHP and ThinkCMF, Spring4Shell, PHP-CGI's arguments, Java's exec
         r"invokefunction|call_user_func_array|<php>|class\.module\.classloader|"
         r"auto_prepend_file|allow_url_include|getruntime\(\)\.exec",
@@ -78,14 +82,15 @@ def kind_of_attack(url: str) -> str | None:
 
 
 attack_in = remembered(kind_of_attack, 8192)
-CODE_INJECTION = dict(PATTERNS)["code injection"]
+# Log4Shell (plain or through lookups) and Shellshock: what a header carries to be evaluated.
+# Nothing else of the URL's kinds: an agent's parentheses and semicolons are no SQL, and
+# `; curl ` or `cmd=` may be a real client's name.
+AGENT_CODE = re.compile(r"\$\{(?:jndi|lower|upper|env|sys|::-)[:}]|\(\)\s*\{\s*(?::\s*)?;\s*\}")
 
 
 def code_in_agent(agent: str) -> str | None:
-    """Code injection in a user agent (Log4Shell's `${jndi:`, Shellshock's `() {`): a
-    header the application or a CGI may evaluate. Other kinds are not looked for there: an
-    agent's parentheses and semicolons are no SQL."""
-    return "code injection" if CODE_INJECTION.search(decoded(agent)) else None
+    """Code injection in a user agent: a header the application or a CGI may evaluate."""
+    return "code injection" if AGENT_CODE.search(decoded(agent)) else None
 
 
 attack_in_agent = remembered(code_in_agent, 4096)
@@ -170,6 +175,9 @@ class Injection:
             "/news/select-the-right-cargo-service",
             "/customers/search?q=nguyen+van+a&page=2",
             "/login?next=https%3A%2F%2Fals.com.vn%2Ftracking%3Fawb%3D738-12345675",
+            "/login?next=https%3A%2F%2Fals.com.vn%2Ftracking%3F",
+            "/api/chart?series=1,null,null,4",
+            "/customers/search?q=%3Cstyle%3E+tag",
         ]
         return (
             *firing,
