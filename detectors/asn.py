@@ -10,6 +10,7 @@ memory is the bar it is held to).
 from __future__ import annotations
 
 import gzip
+import logging
 import pickle
 import socket
 import subprocess
@@ -22,6 +23,7 @@ from itertools import accumulate, chain
 
 import msgspec
 
+log = logging.getLogger(__name__)
 DATA_FILE = "geoip2fast-asn.dat.gz"
 # The table's columns, as geoip2fast 1.2 writes them (data version 120, country and ASN).
 VERSIONS = (120, 121)
@@ -59,15 +61,23 @@ class AsnTable:
         return cls(first_view, id_view, lengths, end_view, names)
 
 
+EMPTY = AsnTable.from_columns((b"", b"", b"", b"", b""))
+
+
 def load() -> AsnTable:
-    """The table, read by a child process (see the module's docstring)."""
-    done = subprocess.run(
-        [sys.executable, "-c", "from detectors.asn import main; main()"],
-        capture_output=True,
-        check=True,
-        timeout=120,
-    )
-    return AsnTable.from_columns(msgspec.msgpack.decode(done.stdout, type=Columns))
+    """The table, read by a child process (see the module's docstring); if that fails, an
+    empty table, said once in the log: the detectors go on without networks' names."""
+    try:
+        done = subprocess.run(
+            [sys.executable, "-P", "-c", "from detectors.asn import main; main()"],
+            capture_output=True,
+            check=True,
+            timeout=30,
+        )
+        return AsnTable.from_columns(msgspec.msgpack.decode(done.stdout, type=Columns))
+    except (OSError, subprocess.SubprocessError, msgspec.DecodeError, TypeError) as error:
+        log.error("the bundled ASN table did not load (%s): no network names", error)
+        return EMPTY
 
 
 def columns() -> Columns:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import random
+import sys
 
+import pytest
 from geoip2fast import GeoIP2Fast
 
-from detectors.asn import load
+from detectors.asn import EMPTY, load
 
 
 def test_the_compact_table_names_every_network_as_geoip2fast_does() -> None:
@@ -22,3 +24,12 @@ def test_the_compact_table_names_every_network_as_geoip2fast_does() -> None:
         assert table.name_of(ip) == expected, ip
         named += expected is not None
     assert named > 10_000  # most of the address space belongs to some network
+
+
+def test_a_table_that_does_not_load_names_no_network(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(sys, "executable", "/nonexistent/python")
+    assert load() is EMPTY
+    assert EMPTY.name_of("8.8.8.8") is None
+    assert "did not load" in caplog.text
