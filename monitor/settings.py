@@ -74,13 +74,16 @@ class SourceSettings(Section):
     def networks_only(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         for item in value:
             try:
-                ipaddress.ip_network(item, strict=False)
+                network = ipaddress.ip_network(item)
             except ValueError:
                 raise ValueError(f"{item!r} is not an address or network") from None
+            if network.prefixlen < (8 if network.version == 4 else 16):
+                # Every address a proxy: any client's own X-Forwarded-For would be believed.
+                raise ValueError(f"{item!r} is wider than a CDN's ranges (/8, /16 for IPv6)")
         return value
 
     def proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
-        return tuple(ipaddress.ip_network(item, strict=False) for item in self.trusted_proxies)
+        return tuple(ipaddress.ip_network(item) for item in self.trusted_proxies)
 
     @field_validator("format")
     @classmethod

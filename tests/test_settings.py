@@ -57,6 +57,14 @@ def test_a_file_and_the_environment_override_the_defaults(tmp_path: Path) -> Non
             "sources.0.trusted_proxies: 'cloudfront' is not an address or network",
         ),
         (
+            "sources:\n  - path: /var/log/nginx/access.log\n    trusted_proxies: [0.0.0.0/0]\n",
+            "sources.0.trusted_proxies: '0.0.0.0/0' is wider than a CDN's ranges",
+        ),
+        (
+            "sources:\n  - path: /var/log/nginx/access.log\n    trusted_proxies: [203.0.113.7/8]\n",
+            "sources.0.trusted_proxies: '203.0.113.7/8' is not an address or network",
+        ),
+        (
             "sources:\n  - type: journald\n    unit: ssh.service\n    matches: [_COMM=sshd]\n",
             "sources.0: unit: give matches or unit, not both",
         ),

@@ -11,8 +11,9 @@ from monitor.parsers.base import Format, LineContext, Malformed
 from monitor.parsers.web_fields import Request, clf_time, http_event, unescape
 
 QUOTED = r'"(?P<{}>[^"\\]*(?:\\.[^"\\]*)*)"'
-# The address field may be a proxy's address list (Apache's `%{X-Forwarded-For}i`, nginx's
-# `$http_x_forwarded_for` first): `client, proxy, ...`, each item the next hop's.
+# The address field may be a proxy's address list (Apache's `%{X-Forwarded-For}i` behind a
+# proxy): `client, proxy, ...`, each item the next hop's. Only as true as that proxy: a
+# server a client reaches directly logs the client's own header there (README).
 COMBINED = re.compile(
     r"(?:(?P<vhost>[^\s:,\"]+(?::\d+)?) )?(?:\"(?P<hops>[^\"]*)\" )?"
     r"(?P<ip>[^\s,\"]+(?:, [^\s,\"]+)*) \S+ (?P<user>.*?) "
