@@ -35,16 +35,20 @@ PATHS_KEPT = 8192
 # attacker's thousand `/wp-content/` in one path would be quadratic.
 WORDPRESS_FOLDERS = ("/wp-content/", "/wp-includes/")
 STATIC_SUFFIXES = (
-    ".css", ".js", ".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".ico",
-    ".woff", ".woff2", ".ttf", ".eot", ".otf", ".map",
+    ".css", ".js", ".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".avif", ".ico",
+    ".woff", ".woff2", ".ttf", ".eot", ".otf", ".map", ".pdf", ".mp4", ".webm", ".mp3",
 )  # fmt: skip
 
 
 def asks(pattern: re.Pattern[str], path: str) -> bool:
     """Whether `path`, percent-decoded, asks for a sensitive file."""
     text = decoded(path)
-    if text.endswith(STATIC_SUFFIXES) and any(folder in text for folder in WORDPRESS_FOLDERS):
-        return False
+    if text.endswith(STATIC_SUFFIXES):
+        # Only the folder's own files: `/phpinfo.php/wp-content/a.css` asks for phpinfo.
+        places = [text.find(folder) for folder in WORDPRESS_FOLDERS]
+        place = min((at for at in places if at >= 0), default=-1)
+        if place >= 0 and pattern.search(text[:place]) is None:
+            return False
     return pattern.search(text) is not None
 
 

@@ -27,6 +27,7 @@ from typing import NamedTuple
 from msgspec.structs import replace
 
 from monitor.events import Event, Outcome
+from monitor.parsers.sshd_messages import PENALISED
 
 # Where a line stands in the lines of one attempt: a line ranked higher than everything the
 # open attempt holds joins it; one ranked the same or lower opens the next attempt.
@@ -150,7 +151,7 @@ class Attempts:
         `Disconnected`). A close after an attempt still unproven is that attempt's end,
         and the attempt: a failed login at the close."""
         key = connection_key(event)
-        if key is None:
+        if key is None or event.extra.get("ssh.probe") == PENALISED:
             return with_extra(event, "ssh.counted", True)
         known = self.live(key, event, event.epoch_ms)
         if known is None:
@@ -162,8 +163,10 @@ class Attempts:
         return with_extra(event, "ssh.counted", False)
 
     def sshd_logs(self, event: Event) -> None:
-        """Note that the host's sshd writes its own lines here: its PAM failures then wait
-        for sshd's verdict. Kept among the connections, so that an undone batch undoes it."""
+        """Note that the host's sshd writes its own lines here, and so its verdicts (`Failed`,
+        `Accepted`: sshd logs them all to one facility): its PAM failures then wait for
+        them. Kept among the connections, so that an undone batch undoes it (and, like them,
+        forgotten past CONNECTIONS until sshd's next line)."""
         key = (event.extra.get("host.hostname"), SSHD_LOGS)
         if key not in self.connections:
             self.remember(key, Connection(None, None, LOGGED_IN, event.epoch_ms))
@@ -265,13 +268,13 @@ def unproven(known: Connection) -> bool:
     return not known.failed or known.rank in PAM_RANKS
 
 
-def has_source(event: Event) -> bool:
-    return event.source_ip is not None or "source.domain" in event.extra
-
-
 def is_pam(event: Event) -> bool:
     """pam_unix's own line, not sshd's (sshd's `error: PAM:` line is its own)."""
     return event.extra.get("ssh.pam") == "unix"
+
+
+def has_source(event: Event) -> bool:
+    return event.source_ip is not None or "source.domain" in event.extra
 
 
 def gave_up(close: Event, user: str | None) -> Event:

@@ -201,6 +201,9 @@ def read_disconnected(rest: str) -> Reading | None:
     return read_gone(rest[5:]) if rest.startswith("from ") else None
 
 
+PENALISED = "penalised"  # logged by the listener, whose pid is no connection's
+
+
 def probe(kind: str, match: re.Match[str]) -> Reading:
     return reading("ssh-probe", UNKNOWN, match, ("ssh.probe", kind))
 
@@ -218,8 +221,9 @@ TIMEOUT = re.compile(r"before authentication(?: for " + HOST_PORT + r")?" + PREA
 ROOT_REFUSED = re.compile(r"LOGIN REFUSED(?: .*)? FROM " + HOST_PORT + PREAUTH, S)
 REFUSED_CONNECT = re.compile(r"connect from .* \((?P<host>[^()\s]+)\)" + PREAUTH, S)
 # OpenSSH 9.8 and later (PerSourcePenalties, on by default) refuse a source penalised for
-# failed logins before it can try again: each refused connection is its next attempt, and
-# the only line it leaves. Other penalties and MaxStartups drops are not logins.
+# failed logins before it can try again: the only line it then leaves. No password was
+# tried, so each drop is a probe of the source, not a failed login (a reconnect loop must
+# not grow a brute force incident). Other penalties and MaxStartups drops are not read.
 DROPPED = re.compile(
     r"connection #\d+ from \[(?P<host>[^]\s]+)\]:(?P<port>\d+) on \[[^]\s]+\]:\d+"
     r" penalty: failed authentication"
@@ -271,7 +275,7 @@ READERS: dict[str, Callable[[str], Reading | None]] = {
     "Timeout": probe_matcher(TIMEOUT, "preauth-timeout"),
     "ROOT": read_root,
     "refused": matcher(REFUSED_CONNECT, "ssh-refused-connect", FAILURE),
-    "drop": matcher(DROPPED, "ssh-refused-connect", FAILURE, ("ssh.penalty", "failed-auth")),
+    "drop": probe_matcher(DROPPED, PENALISED),
 }
 LEVELS = ("error:", "fatal:")  # OpenSSH's prefixes for messages logged at those levels
 REPEATED = re.compile(r"repeated (?P<count>\d{1,9}) times: \[ ?(?P<inner>.*)\]", S)
