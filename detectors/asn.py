@@ -56,9 +56,12 @@ class AsnTable:
     def from_columns(cls, columns: Columns) -> AsnTable:
         """The table over the columns' own bytes: cast, not copied."""
         firsts, ids, lengths, ends, names = columns
-        words = (memoryview(column).cast("I") for column in (firsts, ids, ends))
-        first_view, id_view, end_view = words
-        return cls(first_view, id_view, lengths, end_view, names)
+        return cls(words(firsts), words(ids), lengths, words(ends), names)
+
+
+def words(column: bytes) -> memoryview:
+    """The column's bytes read as unsigned 32-bit numbers, in place."""
+    return memoryview(column).cast("I")
 
 
 EMPTY = AsnTable.from_columns((b"", b"", b"", b"", b""))

@@ -11,12 +11,14 @@ from monitor.parsers.base import Format, LineContext, Malformed
 from monitor.parsers.web_fields import Request, clf_time, http_event, unescape
 
 QUOTED = r'"(?P<{}>[^"\\]*(?:\\.[^"\\]*)*)"'
-# The address field may be a proxy's address list (Apache's `%{X-Forwarded-For}i` behind a
-# proxy): `client, proxy, ...`, each item the next hop's. Only as true as that proxy: a
-# server a client reaches directly logs the client's own header there (README).
+# The address is never `-`: else `IP - a b [` (a basic-auth user with a space, written by
+# the client) read as host IP, peer `-`, and hid the client. It may be a proxy's address
+# list (Apache's `%{X-Forwarded-For}i` behind a proxy): `client, proxy, ...`, each item the
+# next hop's. Only as true as that proxy: a server a client reaches directly logs the
+# client's own header there (README).
 COMBINED = re.compile(
     r"(?:(?P<vhost>[^\s:,\"]+(?::\d+)?) )?(?:\"(?P<hops>[^\"]*)\" )?"
-    r"(?P<ip>[^\s,\"]+(?:, [^\s,\"]+)*) \S+ (?P<user>.*?) "
+    r"(?P<ip>(?!-[\s,])[^\s,\"]+(?:, [^\s,\"]+)*) \S+ (?P<user>.*?) "
     r"\[(?P<time>\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d{2}(?:\.\d+)? [+-]\d{4})\] "
     + QUOTED.format("request")
     + r" (?P<status>\d{3}|-) (?P<bytes>\d+|-)"

@@ -140,7 +140,7 @@ REFUSALS = (
 )
 NOT_ALLOWED = re.compile(r"(?P<user>.*) from (?P<host>\S+)" + REFUSALS, S)
 # sshd's check of a locked account logs no address: the connection's close gives it.
-NOT_ALLOWED_NO_HOST = re.compile(r"(?P<user>.*)" + REFUSALS, S)
+NOT_ALLOWED_NO_HOST = re.compile(r"(?P<user>\S+)" + REFUSALS, S)  # a real account's name
 
 
 def read_user(rest: str) -> Reading | None:
