@@ -26,7 +26,7 @@ import msgspec
 log = logging.getLogger(__name__)
 DATA_FILE = "geoip2fast-asn.dat.gz"
 # The table's columns, as geoip2fast 1.2 writes them (data version 120, country and ASN).
-VERSIONS = (120, 121)
+VERSION = 120
 # First addresses, name ids, prefix lengths, the names' ends in the blob, the names.
 Columns = tuple[bytes, bytes, bytes, bytes, bytes]
 
@@ -89,7 +89,7 @@ def columns() -> Columns:
     with gzip.open(str(path), "rb") as data:
         # The installed package's own file, as geoip2fast itself loads it.
         version, _, _, table = pickle.load(data)  # noqa: S301
-    if version not in VERSIONS or len(table) != 10:
+    if version != VERSION or len(table) != 10:
         raise ValueError(f"{DATA_FILE}: a table of another shape (version {version})")
     names, firsts, ids, lengths = table[3], table[5], table[7], table[9]
     encoded = [str(name).encode() for name in names]

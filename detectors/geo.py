@@ -14,7 +14,6 @@ from typing import Any
 import maxminddb
 
 from detectors import asn
-from detectors.asn import AsnTable
 
 EARTH_RADIUS_KM = 6371.0
 
@@ -107,7 +106,7 @@ def shipped_city_database() -> Path:
 
 
 @cache
-def bundled_asn() -> AsnTable:
+def bundled_asn() -> asn.AsnTable:
     """geoip2fast's ASN table, loaded on first use (a second, in a child process)."""
     return asn.load()
 

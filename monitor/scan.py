@@ -15,6 +15,7 @@ from detectors.engine import Detection
 from monitor.events import Event
 from monitor.incidents import Incident, IncidentStore
 from monitor.parsers import FORMATS, Format, LineContext, detect_format
+from monitor.parsers.base import Networks
 from monitor.parsers.batch import FileParser
 from monitor.parsers.routes import RouteMap
 from monitor.pipeline.volume_job import refit_now
@@ -70,6 +71,10 @@ class Reading:
         source = self.source_of(path)
         return ZoneInfo((source and source.timezone) or self.settings.ingest.timezone)
 
+    def proxies_of(self, path: str) -> Networks:
+        source = self.source_of(path)
+        return source.proxy_networks() if source else ()
+
     def format_of(self, path: str, head: list[str]) -> Format | None:
         source = self.source_of(path)
         name = self.forced or (source.format if source else "auto")
@@ -88,9 +93,7 @@ def read_file(
         reading.format_of(path, head), RouteMap.from_settings(reading.settings.routes)
     )
     mtime = datetime.fromtimestamp(os.fstat(follower.fd).st_mtime, UTC)
-    source = reading.source_of(path)
-    proxies = source.proxy_networks() if source else ()
-    context = LineContext(path, reading.zone_of(path), mtime, proxies)
+    context = LineContext(path, reading.zone_of(path), mtime, reading.proxies_of(path))
     try:
         while True:
             lines, end = follower.read(BATCH, final=True)

@@ -22,6 +22,7 @@ from pydantic import (
 from monitor.config_types import Duration, Section, check_zone
 from monitor.detector_settings import DetectorSettings
 from monitor.organisation_settings import OrganisationSettings
+from monitor.parsers.base import Networks, networks
 from monitor.respond_settings import (
     AlertSettings,
     BreachSettings,
@@ -82,8 +83,8 @@ class SourceSettings(Section):
                 raise ValueError(f"{item!r} is wider than a CDN's ranges (/8, /16 for IPv6)")
         return value
 
-    def proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
-        return tuple(ipaddress.ip_network(item) for item in self.trusted_proxies)
+    def proxy_networks(self) -> Networks:
+        return networks(self.trusted_proxies)
 
     @field_validator("format")
     @classmethod

@@ -169,7 +169,7 @@ class BruteForce:
         customer: str | None = None,
     ) -> Finding:
         kind, value = key.split("=", 1) if key else source_entity(event)
-        key = f"{kind}={value}"
+        key = key or f"{kind}={value}"
         return finding(
             self,
             event,

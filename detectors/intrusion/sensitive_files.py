@@ -45,9 +45,8 @@ def asks(pattern: re.Pattern[str], path: str) -> bool:
     text = decoded(path)
     if text.endswith(STATIC_SUFFIXES):
         # Only the folder's own files: `/phpinfo.php/wp-content/a.css` asks for phpinfo.
-        places = [text.find(folder) for folder in WORDPRESS_FOLDERS]
-        place = min((at for at in places if at >= 0), default=-1)
-        if place >= 0 and pattern.search(text[:place]) is None:
+        places = [at for folder in WORDPRESS_FOLDERS if (at := text.find(folder)) >= 0]
+        if places and pattern.search(text[: min(places)]) is None:
             return False
     return pattern.search(text) is not None
 

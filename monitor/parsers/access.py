@@ -77,11 +77,11 @@ def access_event(line: str, offset: int, context: LineContext, dataset: str) -> 
     extra: dict[str, object] = {"http.response.body.bytes": to_int(match["bytes"])}
     if match["vhost"]:
         extra["url.domain"] = match["vhost"].partition(":")[0]
-    status, peer, forwarded = match["status"], match["ip"], match["forwarded"]
-    if ", " in peer:  # a list: the last hop is the peer, the rest what it forwarded
-        hops, _, peer = peer.rpartition(", ")
-        forwarded = forwarded or hops
-    forwarded = forwarded or match["hops"]  # X-Forwarded-For quoted before the peer
+    # A list: the last hop is the peer, the rest what it forwarded. X-Forwarded-For logged
+    # last, else that list, else quoted before the peer.
+    hops, _, peer = match["ip"].rpartition(", ")
+    forwarded = match["forwarded"] or hops or match["hops"]
+    status = match["status"]
     return http_event(
         Request(
             timestamp=clf_time(match["time"]),

@@ -151,7 +151,7 @@ class Attempts:
         `Disconnected`). A close after an attempt still unproven is that attempt's end,
         and the attempt: a failed login at the close."""
         key = connection_key(event)
-        if key is None or event.extra.get("ssh.probe") == PENALISED:
+        if key is None:
             return with_extra(event, "ssh.counted", True)
         known = self.live(key, event, event.epoch_ms)
         if known is None:
@@ -288,9 +288,10 @@ def gave_up(close: Event, user: str | None) -> Event:
 
 
 def connection_key(event: Event) -> Key | None:
-    """One sshd process on one host; without a pid the lines of a connection cannot be told."""
+    """One sshd process on one host; without a pid the lines of a connection cannot be told,
+    and the listener's (its penalty drops) are no connection's."""
     pid = event.extra.get("process.pid")
-    if pid is None:
+    if pid is None or event.extra.get("ssh.probe") == PENALISED:
         return None
     return (event.extra.get("host.hostname"), pid)
 

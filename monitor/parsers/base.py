@@ -6,10 +6,19 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
-from ipaddress import IPv4Network, IPv6Network
+from functools import cache
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from typing import Any
 
 from monitor.events import Event
+
+Networks = tuple[IPv4Network | IPv6Network, ...]
+
+
+@cache
+def networks(items: tuple[str, ...]) -> Networks:
+    """Addresses and networks as written in the settings, parsed once per list."""
+    return tuple(ip_network(item) for item in items)
 
 
 class Malformed(ValueError):
@@ -26,7 +35,7 @@ class LineContext:
     reference: datetime
     # The site's own proxies beyond private networks (a CDN's edges): behind them too the
     # client is read from X-Forwarded-For.
-    proxies: tuple[IPv4Network | IPv6Network, ...] = ()
+    proxies: Networks = ()
 
 
 def json_object(line: str) -> dict[str, Any]:

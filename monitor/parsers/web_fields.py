@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from monitor.events import Event, Outcome
-from monitor.parsers.base import LineContext, Malformed, in_utc
+from monitor.parsers.base import LineContext, Malformed, Networks, in_utc
 from monitor.parsers.fields import canonical_ip
 from monitor.parsers.syslog import MONTHS
 
@@ -27,7 +27,6 @@ PROXY_NETWORKS = tuple(
         "fe80::/10",
     )
 )
-Networks = tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
 ESCAPE = re.compile(r"\\(x[0-9A-Fa-f]{2}|.)")
 METHOD = re.compile(r"[A-Za-z][A-Za-z_-]{0,19}$")
 TIMES: dict[str, datetime] = {}
